@@ -1,0 +1,300 @@
+"""The wire shapes of the runs API, shared by the reference backend and the client.
+
+These pydantic models *are* the contract a production backend implements: the backend
+serialises them, the client validates what it receives against them, and the OpenAPI document is
+generated from them. Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.status import RunStatus
+
+API_PREFIX = "/api/v1"
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+
+
+# --- enums -----------------------------------------------------------------------------------
+
+
+class TriggerKind(StrEnum):
+    MANUAL = "manual"
+    CHAT = "chat"
+    EXTERNAL = "external"
+    SCHEDULE = "schedule"
+
+
+class StepPhase(StrEnum):
+    TRIAGE = "triage"
+    REMEDIATION = "remediation"
+    PROCEDURE = "procedure"
+
+
+class AutomationType(StrEnum):
+    AUTOMATED = "automated"
+    SEMI_AUTOMATED = "semi_automated"
+    MANUAL = "manual"
+    INFORMATION_ONLY = "information_only"  # guides only
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING_FOR_INPUT = "waiting_for_input"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_finished(self) -> bool:
+        return self in {
+            StepStatus.SUCCEEDED,
+            StepStatus.FAILED,
+            StepStatus.SKIPPED,
+            StepStatus.CANCELLED,
+        }
+
+
+class PromptKind(StrEnum):
+    CONFIRM = "confirm"  # semi-automated: approve / reject the proposed action
+    COMPLETE = "complete"  # manual: done / failed
+    ANSWER = "answer"  # manual triage question: free text, or one of `choices`
+
+
+CONFIRM_VALUES = ("approve", "reject")
+COMPLETE_VALUES = ("done", "failed")
+
+
+class EventType(StrEnum):
+    RUN_CREATED = "run_created"
+    STATUS_CHANGED = "status_changed"
+    STEP_STARTED = "step_started"
+    STEP_FINISHED = "step_finished"
+    TOOL_OUTPUT = "tool_output"
+    INPUT_REQUESTED = "input_requested"
+    INPUT_RECEIVED = "input_received"
+    VARIABLE_SET = "variable_set"
+
+
+class VariableDirection(StrEnum):
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+class Trigger(_Wire):
+    kind: TriggerKind = TriggerKind.MANUAL
+    actor: str = Field("", description="Who or what started the run: a user, a chat, an integration, a schedule.")
+
+
+class RunSummary(_Wire):
+    """One row of the runs list and of the change feed."""
+
+    id: str
+    kind: RunKind
+    definition_id: str
+    name: str = Field(description="The flow or guide title.")
+    status: RunStatus
+    trigger: Trigger
+    created_at: datetime
+    scheduled_for: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime
+    current_step_id: str | None = None
+    current_step: str | None = Field(None, description="Title of the step running or waiting now.")
+    root_cause: str | None = None
+    outcome: str | None = None
+    summary: str | None = None
+    error: str | None = None
+    inputs: dict[str, str] = Field(default_factory=dict)
+    version: int = Field(description="Increases on every change of the run or its steps.")
+    seq: int = Field(description="The change-feed sequence number of the run's latest change.")
+
+
+class ToolInvocation(_Wire):
+    tool: str
+    tool_type: str = Field(description="shell | http | sim")
+    outpost: str = "local"
+    input: dict[str, Any] = Field(default_factory=dict)
+    output: str = ""
+    output_truncated: bool = False
+    exit_status: int | None = None
+    error: str | None = None
+
+
+class Prompt(_Wire):
+    kind: PromptKind
+    question: str
+    choices: list[str] = Field(default_factory=list)
+    allow_free_text: bool = False
+    requested_at: datetime | None = None
+
+    def allowed_values(self) -> tuple[str, ...] | None:
+        """The closed set of values, or None when free text is accepted."""
+        if self.kind is PromptKind.CONFIRM:
+            return CONFIRM_VALUES
+        if self.kind is PromptKind.COMPLETE:
+            return COMPLETE_VALUES
+        return None if self.allow_free_text or not self.choices else tuple(self.choices)
+
+
+class PromptResponse(_Wire):
+    value: str
+    note: str = ""
+    answered_by: str = ""
+    answered_at: datetime | None = None
+
+
+class Step(_Wire):
+    id: str
+    phase: StepPhase
+    position: int
+    title: str
+    description: str = ""
+    automation: AutomationType
+    status: StepStatus = StepStatus.PENDING
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    tool: ToolInvocation | None = None
+    prompt: Prompt | None = None
+    response: PromptResponse | None = None
+    error: str | None = None
+
+
+class Variable(_Wire):
+    name: str
+    value: str
+    direction: VariableDirection
+    updated_at: datetime | None = None
+
+
+class Event(_Wire):
+    seq: int = Field(description="Position in the run's own append-only log, from 1.")
+    at: datetime
+    type: EventType
+    step_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunDetail(RunSummary):
+    steps: list[Step] = Field(default_factory=list)
+    variables: list[Variable] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+
+
+class ChangesPage(_Wire):
+    """`GET /runs/changes`: what changed after `cursor`, in sequence order."""
+
+    changes: list[RunSummary]
+    deleted: list[str] = Field(description="Ids of runs deleted in this page's range (tombstones).")
+    next_cursor: int
+    has_more: bool
+
+
+class RunsPage(_Wire):
+    runs: list[RunSummary]
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+# --- definitions -----------------------------------------------------------------------------
+
+
+class InputSpec(_Wire):
+    name: str
+    description: str = ""
+    required: bool = False
+    default: str | None = None
+    pattern: str | None = None
+
+
+class DefinitionSummary(_Wire):
+    id: str
+    kind: RunKind
+    title: str
+    description: str = ""
+    category: str = ""
+    tags: list[str] = Field(default_factory=list)
+    inputs: list[InputSpec] = Field(default_factory=list)
+    schedule_interval_seconds: int | None = None
+    step_count: int = 0
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class StartRunRequest(_Wire):
+    inputs: dict[str, str] = Field(default_factory=dict)
+    trigger: Trigger = Field(default_factory=Trigger)
+
+
+class RespondRequest(_Wire):
+    value: str
+    note: str = ""
+    answered_by: str = ""
+
+
+class BulkDeleteRequest(_Wire):
+    ids: list[str]
+
+
+class BulkDeleteResult(_Wire):
+    deleted: list[str]
+    refused: list[ApiErrorBody] = Field(default_factory=list)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class ErrorCode(StrEnum):
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+    GONE = "gone"
+    SERVER_ERROR = "server_error"
+
+
+class ApiErrorBody(_Wire):
+    code: ErrorCode
+    message: str
+    run_id: str | None = None
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="For conflicts: the server's current state (status, answered_by, answered_at).",
+    )
+
+
+class ApiError(_Wire):
+    """Every non-2xx answer: `{"error": {"code", "message", ...}}`."""
+
+    error: ApiErrorBody
+
+
+BulkDeleteResult.model_rebuild()
+
+
+# --- live stream -----------------------------------------------------------------------------
+
+
+class StreamEventType(StrEnum):
+    CHANGE = "change"  # data: {"seq": int}
+    OUTPUT = "output"  # data: {"run_id", "step_id", "chunk"}
+    HEARTBEAT = "heartbeat"
