@@ -1,0 +1,50 @@
+"""`runs-tui` with no configuration opens the dashboard on the embedded backend (in a pty)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from runs_tui import config as cfg
+
+
+def read_until(master: int, process: subprocess.Popen[bytes], wanted: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None and wanted not in seen:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def test_the_bare_command_opens_the_dashboard_on_the_embedded_backend_and_quits(
+    dirs: dict[str, Path],
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNS_TUI_")}
+    env.update({name: str(path) for name, path in dirs.items()}, TERM="xterm-256color")
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "runs_tui"], stdin=slave, stdout=slave, stderr=slave,
+                               env=env, close_fds=True)
+    os.close(slave)
+    try:
+        screen = read_until(master, process, b"Completed", timeout=60)
+        assert b"Completed" in screen and b"Traceback" not in screen
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            os.write(master, b"q")  # until the app has finished starting and takes the key
+            read_until(master, process, b"\x00", timeout=1.0)
+        assert process.wait(timeout=5) == 0
+    finally:
+        process.kill()
+        os.close(master)
+    assert (dirs[cfg.CACHE_DIR_ENV] / "embedded.sqlite3").exists()
+    assert (dirs[cfg.DATA_DIR_ENV] / "embedded-backend.sqlite3").exists()

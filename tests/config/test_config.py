@@ -1,0 +1,246 @@
+"""Configuration: file location, strict validation, permissions, precedence, writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from runs_tui import config as cfg
+from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
+from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.status import RunStatus, StatusGroup
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {cfg.CONFIG_DIR_ENV: str(tmp_path / "conf")}
+
+
+def write(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
+    path = cfg.config_path(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    os.chmod(path, mode)
+    return path
+
+
+PROD = '[profiles.prod]\nurl = "https://prod.example.com"\ntoken = "prod-secret"\n'
+STAGE = '[profiles.stage]\nurl = "https://stage.example.com"\ntoken_env = "STAGE_TOKEN"\n'
+
+
+def test_the_config_dir_follows_the_environment_variable(env: dict[str, str], tmp_path: Path) -> None:
+    assert cfg.config_path(env) == tmp_path / "conf" / "config.toml"
+    assert cfg.cache_dir({cfg.CACHE_DIR_ENV: "/x/c"}) == Path("/x/c")
+    assert cfg.data_dir({cfg.DATA_DIR_ENV: "/x/d"}) == Path("/x/d")
+
+
+def test_a_missing_file_is_an_empty_config_and_means_the_embedded_backend(env: dict[str, str]) -> None:
+    config = cfg.load_config(env=env)
+    assert config.profiles == {} and config.warnings == ()
+    assert cfg.resolve_profile(config, None, env).is_embedded
+
+
+def test_a_full_profile_is_read(env: dict[str, str]) -> None:
+    write(env, """
+theme = "nord"
+default_profile = "prod"
+[profiles.prod]
+url = "https://prod.example.com"
+token = "t"
+refresh_interval = 2
+tls = { verify = false, ca_bundle = "/etc/ca.pem", allow_insecure_http = true }
+notifications = { toast = false, bell = true }
+default_filter = { statuses = ["failed", "Cancelled"], kind = "flow", time = "7d", name = "db" }
+""")
+    config = cfg.load_config(env=env)
+    prod = config.profiles["prod"]
+    assert config.theme == "nord" and config.default_profile == "prod"
+    assert prod.refresh_interval == 2.0
+    assert prod.tls == cfg.TlsOptions(verify=False, ca_bundle=Path("/etc/ca.pem"), allow_insecure_http=True)
+    assert prod.notifications == cfg.Notifications(toast=False, bell=True)
+    assert prod.default_filter == RunFilter(
+        statuses=StatusGroup.FAILED.statuses | {RunStatus.CANCELLED},
+        kind=RunKind.FLOW,
+        time=TimeRange(TimePreset.LAST_7D),
+        name="db",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("colour = 1", "colour"),
+        ("theme = 3", "theme"),
+        ('default_profile = "nope"', "default_profile"),
+        ('[profiles.p]\nurl = "ftp://x"', "profiles.p.url"),
+        ("[profiles.p]\nrefresh_interval = 1", "profiles.p.url"),
+        ('[profiles.p]\nurl = "https://x"\nrefresh_interval = "fast"', "profiles.p.refresh_interval"),
+        ('[profiles.p]\nurl = "https://x"\nrefresh_interval = -1', "profiles.p.refresh_interval"),
+        ('[profiles.p]\nurl = "https://x"\ntoken = "a"\ntoken_env = "B"', "profiles.p.token_env"),
+        ('[profiles.p]\nurl = "https://x"\ntoken_env = "not a name"', "profiles.p.token_env"),
+        ('[profiles.p]\nurl = "https://x"\ntls = { verify = "yes" }', "profiles.p.tls.verify"),
+        ('[profiles.p]\nurl = "https://x"\ntls = { pin = true }', "profiles.p.tls.pin"),
+        ('[profiles.p]\nurl = "https://x"\nnotifications = { bell = 1 }', "profiles.p.notifications.bell"),
+        ('[profiles.p]\nurl = "https://x"\ndefault_filter = { statuses = ["bogus"] }',
+         "profiles.p.default_filter.statuses"),
+        ('[profiles.p]\nurl = "https://x"\ndefault_filter = { time = "1y" }', "profiles.p.default_filter.time"),
+        ('[profiles.p]\nurl = "https://x"\nlast_filter = { from = "yesterday" }', "profiles.p.last_filter.from"),
+        ('[profiles.p]\nurl = "https://user:pw@x"', "profiles.p.url"),
+        ('[profiles.embedded]\nurl = "https://x"', "profiles.embedded"),
+        ('[embedded]\nurl = "https://x"', "embedded.url"),
+        ("profiles = 3", "profiles"),
+    ],
+)
+def test_a_bad_value_names_the_file_and_the_key(env: dict[str, str], text: str, key: str) -> None:
+    path = write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    assert str(caught.value).startswith(f"{path}: {key}: ")
+
+
+def test_broken_toml_names_the_file(env: dict[str, str]) -> None:
+    path = write(env, "theme = ")
+    with pytest.raises(cfg.ConfigError, match=f"^{path}: not valid TOML"):
+        cfg.load_config(env=env)
+
+
+def test_a_group_or_world_readable_file_draws_a_warning_with_the_fix(env: dict[str, str]) -> None:
+    path = write(env, PROD, mode=0o644)
+    (warning,) = cfg.load_config(env=env).warnings
+    assert f"chmod 600 {path}" in warning and "0644" in warning
+    os.chmod(path, 0o600)
+    assert cfg.load_config(env=env).warnings == ()
+
+
+def test_saving_writes_0600_in_a_0700_directory_atomically(env: dict[str, str]) -> None:
+    path = cfg.config_path(env)
+    cfg.save_document(path, {"theme": "nord"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]
+    assert cfg.load_config(env=env).theme == "nord"
+
+
+def test_saving_an_invalid_document_changes_nothing(env: dict[str, str]) -> None:
+    path = write(env, PROD)
+    with pytest.raises(cfg.ConfigError):
+        cfg.save_document(path, {"theme": 1})
+    assert path.read_text() == PROD
+
+
+def test_profile_selection_flag_beats_environment_beats_default(env: dict[str, str]) -> None:
+    write(env, 'default_profile = "prod"\n' + PROD + STAGE)
+    config = cfg.load_config(env=env)
+    env["STAGE_TOKEN"] = "stage-secret"
+    assert cfg.resolve_profile(config, None, env).name == "prod"
+    assert cfg.resolve_profile(config, None, {**env, cfg.PROFILE_ENV: "stage"}).name == "stage"
+    assert cfg.resolve_profile(config, "prod", {**env, cfg.PROFILE_ENV: "stage"}).name == "prod"
+
+
+def test_a_single_profile_is_the_default_and_several_need_a_choice(env: dict[str, str]) -> None:
+    write(env, PROD)
+    assert cfg.resolve_profile(cfg.load_config(env=env), None, env).name == "prod"
+    write(env, PROD + STAGE)
+    with pytest.raises(cfg.ConfigError, match="--profile"):
+        cfg.resolve_profile(cfg.load_config(env=env), None, env)
+
+
+def test_an_unknown_profile_is_an_error_naming_the_known_ones(env: dict[str, str]) -> None:
+    write(env, PROD)
+    with pytest.raises(cfg.ConfigError, match="'qa'.*prod"):
+        cfg.resolve_profile(cfg.load_config(env=env), "qa", env)
+
+
+def test_environment_url_and_token_beat_the_file(env: dict[str, str]) -> None:
+    write(env, PROD)
+    config = cfg.load_config(env=env)
+    overridden = {**env, cfg.URL_ENV: "http://127.0.0.1:9", cfg.TOKEN_ENV: "env-secret"}
+    profile = cfg.resolve_profile(config, None, overridden)
+    assert (profile.name, profile.url, profile.token) == ("prod", "http://127.0.0.1:9", "env-secret")
+    plain = cfg.resolve_profile(config, None, env)
+    assert (plain.url, plain.token) == ("https://prod.example.com", "prod-secret")
+    assert profile.cache_name != plain.cache_name
+
+
+def test_environment_url_without_any_profile_is_not_embedded(env: dict[str, str]) -> None:
+    profile = cfg.resolve_profile(cfg.load_config(env=env), None, {**env, cfg.URL_ENV: "https://x.example"})
+    assert not profile.is_embedded and profile.url == "https://x.example"
+
+
+def test_token_env_is_read_and_its_absence_is_explained(env: dict[str, str]) -> None:
+    write(env, STAGE)
+    config = cfg.load_config(env=env)
+    assert cfg.resolve_profile(config, None, {**env, "STAGE_TOKEN": "s"}).token == "s"
+    with pytest.raises(cfg.MissingToken, match=r"\$STAGE_TOKEN"):
+        cfg.resolve_profile(config, None, env)
+
+
+def test_set_value_types_by_schema_and_validates(env: dict[str, str]) -> None:
+    path = cfg.config_path(env)
+    doc = cfg.set_value({}, "profiles.prod.url", "https://p.example", path)
+    doc = cfg.set_value(doc, "profiles.prod.refresh_interval", "2.5", path)
+    doc = cfg.set_value(doc, "profiles.prod.tls.verify", "off", path)
+    doc = cfg.set_value(doc, "profiles.prod.default_filter.statuses", "failed, waiting", path)
+    doc = cfg.set_value(doc, "theme", "nord", path)
+    doc = cfg.set_value(doc, "embedded.notifications.bell", "yes", path)
+    config = cfg.parse_document(doc, path)
+    prod = config.profiles["prod"]
+    assert prod.refresh_interval == 2.5 and prod.tls.verify is False and config.embedded.notifications.bell
+    assert prod.default_filter is not None
+    assert prod.default_filter.statuses == StatusGroup.FAILED.statuses | StatusGroup.WAITING.statuses
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("profiles.prod.token", "secret", "runs-tui login"),
+        ("colour", "red", "not a key"),
+        ("profiles.prod.refresh_interval", "soon", "expected a number"),
+        ("profiles.prod.tls.verify", "maybe", "expected true or false"),
+        ("default_profile", "ghost", "no profile named"),
+    ],
+)
+def test_set_value_refuses(env: dict[str, str], key: str, value: str, problem: str) -> None:
+    doc = {"profiles": {"prod": {"url": "https://p.example"}}}
+    with pytest.raises(cfg.ConfigError, match=problem):
+        cfg.set_value(doc, key, value, cfg.config_path(env))
+
+
+def test_the_last_filter_is_remembered_per_profile(env: dict[str, str]) -> None:
+    write(env, PROD)
+    chosen = RunFilter(
+        statuses=frozenset({RunStatus.COMPLETED_PARTIAL}),
+        kind=RunKind.GUIDE,
+        time=TimeRange(TimePreset.CUSTOM, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)),
+        name="disk",
+    )
+    cfg.remember_last_filter("prod", chosen, env)
+    cfg.remember_last_filter(cfg.EMBEDDED_PROFILE, RunFilter.for_group(StatusGroup.WAITING), env)
+    config = cfg.load_config(env=env)
+    assert config.profiles["prod"].initial_filter == chosen
+    assert config.embedded.initial_filter == RunFilter.for_group(StatusGroup.WAITING)
+    assert config.profiles["prod"].token == "prod-secret"
+
+
+def test_login_stores_the_token_and_makes_the_profile_the_default(env: dict[str, str]) -> None:
+    write(env, STAGE)
+    config = cfg.load_config(env=env)
+    doc = cfg.store_token(config, "stage", "new-secret", None)
+    assert doc["profiles"]["stage"] == {"url": "https://stage.example.com", "token": "new-secret"}
+    assert doc["default_profile"] == "stage"
+    with pytest.raises(cfg.ConfigError, match="--url"):
+        cfg.store_token(config, "fresh", "x", None)
+
+
+def test_show_masks_tokens(env: dict[str, str]) -> None:
+    write(env, PROD)
+    shown = cfg.render_toml(cfg.masked_document(cfg.load_config(env=env)))
+    assert "prod-secret" not in shown and cfg.TOKEN_MASK in shown
+
+
+def test_profile_repr_does_not_show_the_token() -> None:
+    assert "s3cret" not in repr(cfg.Profile("p", "https://x", token="s3cret"))
