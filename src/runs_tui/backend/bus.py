@@ -8,7 +8,8 @@ change feed from its cursor, which never skips.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +43,17 @@ class Bus:
         self.publish(StreamEventType.OUTPUT, run_id=run_id, step_id=step_id, chunk=chunk)
 
     async def subscribe(self) -> AsyncIterator[Notice]:
+        with self.subscription() as queue:
+            while True:
+                yield await queue.get()
+
+    @contextmanager
+    def subscription(self) -> Iterator[asyncio.Queue[Notice]]:
+        """A subscriber's queue, for readers that wait with a timeout: cancelling a
+        `queue.get()` is harmless, cancelling an async generator's step would end it."""
         queue: asyncio.Queue[Notice] = asyncio.Queue(self.queue_size)
         self._subscribers.add(queue)
         try:
-            while True:
-                yield await queue.get()
+            yield queue
         finally:
             self._subscribers.discard(queue)

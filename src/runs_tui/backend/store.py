@@ -1,28 +1,64 @@
 """Durable storage of runs for the reference backend (SQLModel over SQLite or PostgreSQL).
 
-CONTRACT SKELETON — implemented by the storage/API work. The engine depends only on the methods
-below; the API reads through them too.
+The engine depends only on the public methods below; the API reads through them too.
 
 Design:
 - One server-wide change sequence. Every create, update and delete of a run takes the next value
   inside the writing transaction, from a one-row counter that the transaction updates (a row lock
   in PostgreSQL, the single writer in SQLite), so sequence order is commit order and the change
   feed never skips a change that commits late.
-- A run row holds the list columns (indexed) plus its steps and variables as JSON; events are an
-  append-only table keyed by (run_id, seq).
-- Deleting a run leaves a tombstone (seq, run_id). Tombstones older than the retention window
-  are pruned; a cursor below the oldest retained tombstone answers `CursorExpired` (HTTP 410).
+- A run row holds the list columns (indexed) plus its summary, steps and variables as JSON text;
+  events are an append-only table keyed by (run_id, seq); streamed tool output lives in its own
+  table so appending a chunk does not rewrite the run.
+- Deleting a run leaves a tombstone (seq, run_id). Tombstones beyond the retention count are
+  pruned; a cursor below the highest pruned one answers `CursorExpired` (HTTP 410), and so does a
+  cursor from the future (the database was replaced under the client).
+- Reads that need a consistent view run in one snapshot (SQLite deferred transaction in WAL,
+  PostgreSQL REPEATABLE READ), so a page of the change feed is a true prefix of the sequence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
 
-from runs_tui.models.domain import ChangesPage, Event, RunDetail, RunsPage, RunSummary
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import delete as sql_delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
+
+from runs_tui.backend import tables as t
+from runs_tui.backend.clock import Clock, SystemClock
+from runs_tui.models.domain import (
+    ChangesPage,
+    Event,
+    EventType,
+    RunDetail,
+    RunsPage,
+    RunSummary,
+)
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus
+
+OUTPUT_CAP_BYTES = 1 << 20
+TRUNCATION_MARKER = "\n[… output truncated at 1 MiB …]\n"
+DEFAULT_TOMBSTONE_RETENTION = 10_000
+SEED_BATCH = 5_000
+_IN_CHUNK = 500
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SUMMARY_WITHOUT_SEQ_VERSION = frozenset(RunSummary.model_fields) - {"seq", "version"}
+_DETAIL_FIELDS = frozenset({"steps", "variables"})
+_UNFINISHED = tuple(s.value for s in RunStatus if not s.is_terminal)
+_FINISHED = frozenset(s for s in RunStatus if s.is_terminal)
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 
 
 class CursorExpired(Exception):
@@ -49,54 +85,170 @@ class StoredResponse:
     body: str
 
 
+@dataclass(frozen=True)
+class RunsPageJson:
+    """A `RunsPage` already encoded, for the API to send without re-encoding."""
+
+    body: str
+
+
 class RunStore:
     """Thread-safe; every public method is one transaction."""
 
-    def __init__(self, url: str) -> None:
-        """`url`: a SQLAlchemy URL, `sqlite:///path` (WAL) or `postgresql+psycopg://...`."""
-        raise NotImplementedError
+    def __init__(
+        self,
+        url: str,
+        *,
+        tombstone_retention: int = DEFAULT_TOMBSTONE_RETENTION,
+        clock: Clock | None = None,
+    ) -> None:
+        """`url`: a SQLAlchemy URL, `sqlite:///path` (WAL) or `postgresql+psycopg://...`.
+        `tombstone_retention`: how many of the newest tombstones are kept. `clock` stamps the
+        events the store writes itself (tool output), so they follow the engine's fake time."""
+        self.url = url
+        self.clock: Clock = clock or SystemClock()
+        self.tombstone_retention = tombstone_retention
+        self._engine = _connect(url)
+        self._is_sqlite = self._engine.dialect.name == "sqlite"
 
-    def create_schema(self) -> None: ...
+    def create_schema(self) -> None:
+        t.metadata.create_all(self._engine)
+        with self._write() as conn:
+            for name in (t.CHANGE_SEQ, t.PRUNED_THROUGH):
+                self._insert_ignore(conn, t.counters, [{"name": name, "value": 0}])
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        self._engine.dispose()
 
     # writes ---------------------------------------------------------------------------------
 
     def insert_run(self, run: RunDetail, events: list[Event]) -> RunDetail:
         """Persist a new run (version 1) with its first events; returns it with `seq` set."""
-        raise NotImplementedError
+        with self._write() as conn:
+            seq = self._take_seqs(conn, 1)
+            numbered = _number_events(events, first=1)
+            stored = run.model_copy(update={"seq": seq, "version": 1, "events": numbered})
+            conn.execute(insert(t.runs), [_run_row(stored, last_event_seq=len(numbered))])
+            _insert_events(conn, stored.id, numbered)
+        return stored
 
     def save_run(self, run: RunDetail, new_events: list[Event]) -> RunDetail:
         """Persist the run's new state: version + 1, next seq, events appended (their `seq`
-        numbered after the run's last event). Returns the stored copy."""
-        raise NotImplementedError
+        numbered after the run's last event). Returns the stored copy, read back in the same
+        transaction: all its events, and each step's output as `append_output` recorded it
+        (the stored output wins over the caller's copy of `tool.output`). The `events` field of
+        `run` itself is ignored: events are only ever appended through `new_events`."""
+        with self._write() as conn:
+            seq = self._take_seqs(conn, 1)
+            previous = conn.execute(
+                select(t.runs.c.version, t.runs.c.last_event_seq)
+                .where(t.runs.c.id == _key(run.id))
+                .with_for_update()
+            ).first()
+            if previous is None:
+                raise RunNotFound(run.id)
+            numbered = _number_events(new_events, first=previous.last_event_seq + 1)
+            stored = run.model_copy(update={"seq": seq, "version": previous.version + 1})
+            row = _run_row(stored, last_event_seq=previous.last_event_seq + len(numbered))
+            conn.execute(update(t.runs).where(t.runs.c.id == run.id).values(row))
+            _insert_events(conn, run.id, numbered)
+            return _load_detail(conn, run.id)
 
     def append_output(self, run_id: str, step_id: str, chunk: str) -> None:
         """Cheap path for streamed tool output: appends to the step's output (capped at 1 MiB
-        with a truncation marker) and a TOOL_OUTPUT event, without a change-feed entry."""
-        raise NotImplementedError
+        with a truncation marker) and a TOOL_OUTPUT event, without a change-feed entry.
+        Output past the cap is dropped, so the marker is always the last thing kept."""
+        with self._write() as conn:
+            last_event_seq = conn.execute(
+                select(t.runs.c.last_event_seq).where(t.runs.c.id == _key(run_id)).with_for_update()
+            ).scalar_one_or_none()
+            if last_event_seq is None:
+                raise RunNotFound(run_id)
+            kept, kept_bytes, truncated = self._append_step_output(conn, run_id, step_id, chunk)
+            if not kept:
+                return
+            data: dict[str, Any] = {"chunk": kept, "truncated": truncated}
+            output_event = Event(seq=0, at=self.clock.now(), type=EventType.TOOL_OUTPUT, step_id=step_id, data=data)
+            _insert_events(conn, run_id, _number_events([output_event], first=last_event_seq + 1))
+            conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(last_event_seq=last_event_seq + 1))
 
     def delete_runs(self, ids: Iterable[str]) -> tuple[list[str], list[DeleteRefusal]]:
         """Delete finished runs (each leaves a tombstone); refuse unfinished or unknown ones."""
-        raise NotImplementedError
+        wanted = list(dict.fromkeys(ids))
+        with self._write() as conn:
+            statuses = _statuses_of(conn, wanted)
+            refused = [_refusal(run_id, statuses.get(run_id)) for run_id in wanted if statuses.get(run_id) not in _FINISHED]
+            deletable = [run_id for run_id in wanted if statuses.get(run_id) in _FINISHED]
+            if deletable:
+                last = self._take_seqs(conn, len(deletable))
+                first = last - len(deletable) + 1
+                _delete_run_rows(conn, deletable)
+                conn.execute(insert(t.tombstones), [{"seq": first + i, "run_id": r} for i, r in enumerate(deletable)])
+                self._prune_tombstones(conn)
+        return deletable, refused
 
     def seed_history(self, runs: Iterable[RunDetail]) -> int:
-        """Bulk insert of finished demo runs (executemany, batches), each taking a seq."""
-        raise NotImplementedError
+        """Bulk insert of finished demo runs (executemany, batches), each taking a seq.
+        Each batch is one transaction that reserves a block of the sequence."""
+        count = 0
+        iterator = iter(runs)
+        while batch := list(islice(iterator, SEED_BATCH)):
+            with self._write() as conn:
+                last = self._take_seqs(conn, len(batch))
+                self._insert_batch(conn, batch, first_seq=last - len(batch) + 1)
+            count += len(batch)
+        return count
 
-    def remember_response(self, key: str, stored: StoredResponse) -> None: ...
+    def remember_response(self, key: str, stored: StoredResponse) -> None:
+        """The first answer recorded under a key wins; a later one is ignored."""
+        row = {
+            "key": key,
+            "fingerprint": stored.fingerprint,
+            "status_code": stored.status_code,
+            "body": stored.body,
+            "created_us": _micros(self.clock.now()),
+        }
+        with self._write() as conn:
+            self._insert_ignore(conn, t.idempotency_keys, [row])
 
-    def recall_response(self, key: str) -> StoredResponse | None: ...
+    def recall_response(self, key: str) -> StoredResponse | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(t.idempotency_keys).where(t.idempotency_keys.c.key == _key(key))
+            ).first()
+        return None if row is None else StoredResponse(row.fingerprint, row.status_code, row.body)
 
     # reads ----------------------------------------------------------------------------------
 
     def get_run(self, run_id: str) -> RunDetail:
         """Raises `RunNotFound`."""
-        raise NotImplementedError
+        with self._read() as conn:
+            return _load_detail(conn, run_id)
+
+    def run_etag(self, run_id: str) -> str:
+        """A validator that changes with every version and every appended output chunk, read
+        without loading the run. Raises `RunNotFound`."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(t.runs.c.version, t.runs.c.last_event_seq).where(t.runs.c.id == _key(run_id))
+            ).first()
+        if row is None:
+            raise RunNotFound(run_id)
+        return _etag(row.version, row.last_event_seq)
 
     def changes(self, cursor: int | None, limit: int) -> ChangesPage:
         """Runs and tombstones with seq > cursor, in seq order, at most `limit` items."""
-        raise NotImplementedError
+        return ChangesPage.model_validate_json(self.changes_json(cursor, limit))
+
+    def changes_json(self, cursor: int | None, limit: int) -> str:
+        """`changes()` as the wire JSON, spliced from the stored summaries (the fast path)."""
+        after = max(cursor or 0, 0)
+        with self._read() as conn:
+            if after:
+                self._check_cursor(conn, after)
+            items, has_more = _change_items(conn, after, max(limit, 1))
+        next_cursor = items[-1][0] if items else after
+        return _changes_body(items, next_cursor, has_more)
 
     def list_runs(
         self,
@@ -109,11 +261,397 @@ class RunStore:
         limit: int = 100,
         offset: int = 0,
     ) -> RunsPage:
-        raise NotImplementedError
+        page = self.list_runs_json(
+            statuses=statuses, kind=kind, since=since, until=until, name=name, limit=limit, offset=offset
+        )
+        return RunsPage.model_validate_json(page.body)
+
+    def list_runs_json(
+        self,
+        *,
+        statuses: frozenset[RunStatus] = frozenset(),
+        kind: RunKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        name: str = "",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> RunsPageJson:
+        """Newest first (creation time, then id); `next_cursor` is the next page's offset."""
+        conditions = _list_conditions(statuses, kind, since, until, name)
+        with self._read() as conn:
+            total = conn.execute(select(func.count()).select_from(t.runs).where(*conditions)).scalar_one()
+            summaries = conn.execute(
+                select(t.runs.c.summary_json)
+                .where(*conditions)
+                .order_by(t.runs.c.created_us.desc(), t.runs.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            ).scalars().all()
+        next_offset = offset + len(summaries)
+        next_cursor = json.dumps(str(next_offset)) if next_offset < total and summaries else "null"
+        body = f'{{"runs":[{",".join(summaries)}],"next_cursor":{next_cursor},"total":{total}}}'
+        return RunsPageJson(body)
 
     def unfinished_runs(self) -> list[RunDetail]:
         """For the engine's restart: runs that were not terminal when it stopped."""
-        raise NotImplementedError
+        with self._read() as conn:
+            ids = conn.execute(
+                select(t.runs.c.id).where(t.runs.c.status.in_(_UNFINISHED)).order_by(t.runs.c.seq)
+            ).scalars().all()
+            return [_load_detail(conn, run_id) for run_id in ids]
 
     def summaries(self, ids: Iterable[str]) -> list[RunSummary]:
-        raise NotImplementedError
+        """The summaries of the runs that exist, in the order asked."""
+        wanted = [_key(run_id) for run_id in dict.fromkeys(ids)]
+        found: dict[str, str] = {}
+        with self._read() as conn:
+            for chunk in _chunks(wanted):
+                query = select(t.runs.c.id, t.runs.c.summary_json).where(t.runs.c.id.in_(chunk))
+                found.update((row.id, row.summary_json) for row in conn.execute(query))
+        return [RunSummary.model_validate_json(found[run_id]) for run_id in wanted if run_id in found]
+
+    def max_seq(self) -> int:
+        """The last value the change sequence handed out."""
+        with self._read() as conn:
+            return _counter(conn, t.CHANGE_SEQ)
+
+    def count_runs(self) -> int:
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
+
+    # transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """SQLite: BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock
+        upgrading a read lock; PostgreSQL: the counter's row lock orders writers."""
+        with self._engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            if not self._is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def _take_seqs(self, conn: Connection, count: int) -> int:
+        """Advance the change sequence by `count` and return its new (last) value."""
+        return conn.execute(
+            update(t.counters)
+            .where(t.counters.c.name == t.CHANGE_SEQ)
+            .values(value=t.counters.c.value + count)
+            .returning(t.counters.c.value)
+        ).scalar_one()
+
+    def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        dialect_insert = sqlite_insert if self._is_sqlite else pg_insert
+        conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+
+    def _check_cursor(self, conn: Connection, cursor: int) -> None:
+        pruned_through = _counter(conn, t.PRUNED_THROUGH)
+        if cursor < pruned_through:
+            raise CursorExpired(f"cursor {cursor} is older than the tombstones kept (from {pruned_through + 1})")
+        if cursor > _counter(conn, t.CHANGE_SEQ):
+            raise CursorExpired(f"cursor {cursor} is ahead of this server's change sequence")
+
+    def _prune_tombstones(self, conn: Connection) -> None:
+        cutoff = conn.execute(
+            select(t.tombstones.c.seq)
+            .order_by(t.tombstones.c.seq.desc())
+            .offset(self.tombstone_retention)
+            .limit(1)
+        ).scalar_one_or_none()
+        if cutoff is None:
+            return
+        conn.execute(sql_delete(t.tombstones).where(t.tombstones.c.seq <= cutoff))
+        conn.execute(
+            update(t.counters)
+            .where(t.counters.c.name == t.PRUNED_THROUGH, t.counters.c.value < cutoff)
+            .values(value=cutoff)
+        )
+
+    def _append_step_output(self, conn: Connection, run_id: str, step_id: str, chunk: str) -> tuple[str, int, bool]:
+        """Returns what was kept of `chunk`, its size, and whether the output is now truncated."""
+        current = conn.execute(
+            select(t.step_outputs.c.size_bytes, t.step_outputs.c.truncated).where(
+                t.step_outputs.c.run_id == run_id, t.step_outputs.c.step_id == _key(step_id)
+            )
+        ).first()
+        if current is not None and current.truncated:
+            return "", 0, True
+        used = current.size_bytes if current is not None else 0
+        kept, truncated = cap_output(chunk, OUTPUT_CAP_BYTES - used)
+        kept_bytes = _utf8_len(kept)
+        if current is None:
+            conn.execute(
+                insert(t.step_outputs),
+                [{"run_id": run_id, "step_id": step_id, "output": _escape_nul(kept), "size_bytes": kept_bytes, "truncated": truncated}],
+            )
+        else:
+            conn.execute(
+                update(t.step_outputs)
+                .where(t.step_outputs.c.run_id == run_id, t.step_outputs.c.step_id == step_id)
+                .values(
+                    output=t.step_outputs.c.output + _escape_nul(kept),
+                    size_bytes=t.step_outputs.c.size_bytes + kept_bytes,
+                    truncated=truncated,
+                )
+            )
+        return kept, kept_bytes, truncated
+
+    def _insert_batch(self, conn: Connection, batch: Sequence[RunDetail], first_seq: int) -> None:
+        """No copies of the runs: the seq is spliced into the summary JSON (it is the last
+        field of `RunSummary`), which is what makes a million-run seed fit well under a minute."""
+        run_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        for offset, run in enumerate(batch):
+            numbered = _number_events(run.events, first=1)
+            run_rows.append(_run_row(run, last_event_seq=len(numbered), seq=first_seq + offset,
+                                     version=max(run.version, 1)))
+            event_rows.extend(_event_row(run.id, e) for e in numbered)
+        conn.execute(insert(t.runs), run_rows)
+        if event_rows:
+            conn.execute(insert(t.events), event_rows)
+
+
+# helpers --------------------------------------------------------------------------------------
+
+
+def cap_output(chunk: str, room_bytes: int) -> tuple[str, bool]:
+    """Keep what fits in `room_bytes` of UTF-8, cut on a character boundary; when something is
+    cut, the truncation marker follows the part kept (it may overshoot the cap by its own size)."""
+    encoded = chunk.encode("utf-8", "surrogatepass")
+    if len(encoded) <= room_bytes:
+        return chunk, False
+    head = encoded[: max(room_bytes, 0)].decode("utf-8", "ignore")
+    return head + TRUNCATION_MARKER, True
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _connect(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _connect_sqlite(url)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _connect_sqlite(url: str) -> Engine:
+    """WAL so readers never block the writer; a busy timeout so concurrent writers queue instead
+    of failing; our own BEGIN so reads are real snapshot transactions (pysqlite's legacy mode
+    would run each SELECT on its own)."""
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _key(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; a key containing one matches nothing rather than failing."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _escape_nul(text: str) -> str:
+    """Tool output is stored as text that PostgreSQL accepts: NUL becomes `\\0` and a backslash
+    doubles. The escape works character by character, so escaped chunks concatenate in SQL."""
+    if "\\" not in text and "\x00" not in text:
+        return text
+    return text.replace("\\", "\\\\").replace("\x00", "\\0")
+
+
+def _unescape_nul(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else m.group(1), text)
+
+
+def _micros(moment: datetime) -> int:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(microseconds=1)
+
+
+def etag_of(run: RunDetail) -> str:
+    """The same validator as `RunStore.run_etag`, computed from a run read back whole."""
+    return _etag(run.version, run.events[-1].seq if run.events else 0)
+
+
+def _etag(version: int, last_event_seq: int) -> str:
+    return f'"{version}.{last_event_seq}"'
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
+
+
+def _number_events(events: Iterable[Event], first: int) -> list[Event]:
+    return [e.model_copy(update={"seq": first + i}) for i, e in enumerate(events)]
+
+
+def _run_row(run: RunDetail, last_event_seq: int, seq: int | None = None, version: int | None = None) -> dict[str, Any]:
+    """The row of `run`; `seq` and `version`, when given, replace the run's own."""
+    seq = run.seq if seq is None else seq
+    version = run.version if version is None else version
+    summary = run.model_dump_json(include=_SUMMARY_WITHOUT_SEQ_VERSION)
+    return {
+        "id": run.id,
+        "seq": seq,
+        "kind": run.kind.value,
+        "definition_id": _key(run.definition_id),
+        "name": _key(run.name),
+        "status": run.status.value,
+        "created_us": _micros(run.created_at),
+        "version": version,
+        "last_event_seq": last_event_seq,
+        "summary_json": f'{summary[:-1]},"version":{version},"seq":{seq}}}',
+        "detail_json": _with_capped_outputs(run).model_dump_json(include=_DETAIL_FIELDS),
+    }
+
+
+def _with_capped_outputs(run: RunDetail) -> RunDetail:
+    """The 1 MiB cap holds for output the engine sets directly, not only for streamed chunks."""
+    if not any(s.tool and len(s.tool.output) > OUTPUT_CAP_BYTES // 4 for s in run.steps):
+        return run
+    steps = []
+    for step in run.steps:
+        if step.tool and _utf8_len(step.tool.output) > OUTPUT_CAP_BYTES:
+            output, _ = cap_output(step.tool.output, OUTPUT_CAP_BYTES)
+            step = step.model_copy(update={"tool": step.tool.model_copy(update={"output": output, "output_truncated": True})})
+        steps.append(step)
+    return run.model_copy(update={"steps": steps})
+
+
+def _event_row(run_id: str, evt: Event) -> dict[str, Any]:
+    return {"run_id": run_id, "seq": evt.seq, "event_json": evt.model_dump_json()}
+
+
+def _insert_events(conn: Connection, run_id: str, numbered: list[Event]) -> None:
+    if numbered:
+        conn.execute(insert(t.events), [_event_row(run_id, e) for e in numbered])
+
+
+def _load_detail(conn: Connection, run_id: str) -> RunDetail:
+    row = conn.execute(
+        select(t.runs.c.summary_json, t.runs.c.detail_json).where(t.runs.c.id == _key(run_id))
+    ).first()
+    if row is None:
+        raise RunNotFound(run_id)
+    document: dict[str, Any] = json.loads(row.summary_json) | json.loads(row.detail_json)
+    document["events"] = [
+        json.loads(text)
+        for text in conn.execute(
+            select(t.events.c.event_json).where(t.events.c.run_id == run_id).order_by(t.events.c.seq)
+        ).scalars()
+    ]
+    _merge_outputs(conn, run_id, document["steps"])
+    return RunDetail.model_validate(document)
+
+
+def _merge_outputs(conn: Connection, run_id: str, steps: list[dict[str, Any]]) -> None:
+    outputs = {
+        row.step_id: row
+        for row in conn.execute(select(t.step_outputs).where(t.step_outputs.c.run_id == run_id))
+    }
+    for step in steps:
+        stored = outputs.get(step["id"])
+        if stored is not None and step.get("tool") is not None:
+            step["tool"]["output"] = _unescape_nul(stored.output)
+            step["tool"]["output_truncated"] = stored.truncated or step["tool"].get("output_truncated", False)
+
+
+def _statuses_of(conn: Connection, ids: Sequence[str]) -> dict[str, RunStatus]:
+    found: dict[str, RunStatus] = {}
+    for chunk in _chunks([_key(run_id) for run_id in ids]):
+        rows = conn.execute(select(t.runs.c.id, t.runs.c.status).where(t.runs.c.id.in_(chunk)).with_for_update())
+        found.update((row.id, RunStatus(row.status)) for row in rows)
+    return found
+
+
+def _refusal(run_id: str, status: RunStatus | None) -> DeleteRefusal:
+    if status is None:
+        return DeleteRefusal(run_id, None, "no such run")
+    return DeleteRefusal(run_id, status, f"run is {status.label}: only finished runs can be deleted")
+
+
+def _delete_run_rows(conn: Connection, ids: Sequence[str]) -> None:
+    for chunk in _chunks(ids):
+        conn.execute(sql_delete(t.events).where(t.events.c.run_id.in_(chunk)))
+        conn.execute(sql_delete(t.step_outputs).where(t.step_outputs.c.run_id.in_(chunk)))
+        conn.execute(sql_delete(t.runs).where(t.runs.c.id.in_(chunk)))
+
+
+def _counter(conn: Connection, name: str) -> int:
+    return conn.execute(select(t.counters.c.value).where(t.counters.c.name == name)).scalar_one()
+
+
+_ChangeItem = tuple[int, str | None, str | None]  # (seq, summary json, deleted run id)
+
+
+def _change_items(conn: Connection, after: int, limit: int) -> tuple[list[_ChangeItem], bool]:
+    """The first `limit` changes after `after`, merging two index scans in seq order."""
+    run_rows = conn.execute(
+        select(t.runs.c.seq, t.runs.c.summary_json).where(t.runs.c.seq > after).order_by(t.runs.c.seq).limit(limit + 1)
+    ).all()
+    tomb_rows = conn.execute(
+        select(t.tombstones.c.seq, t.tombstones.c.run_id)
+        .where(t.tombstones.c.seq > after)
+        .order_by(t.tombstones.c.seq)
+        .limit(limit + 1)
+    ).all()
+    merged = heapq.merge(
+        ((seq, body, None) for seq, body in run_rows),
+        ((seq, None, run_id) for seq, run_id in tomb_rows),
+    )
+    items: list[_ChangeItem] = list(islice(merged, limit + 1))
+    return items[:limit], len(items) > limit
+
+
+def _changes_body(items: list[_ChangeItem], next_cursor: int, has_more: bool) -> str:
+    changes = ",".join(body for _, body, _ in items if body is not None)
+    deleted = json.dumps([run_id for _, _, run_id in items if run_id is not None])
+    more = "true" if has_more else "false"
+    return f'{{"changes":[{changes}],"deleted":{deleted},"next_cursor":{next_cursor},"has_more":{more}}}'
+
+
+def _list_conditions(
+    statuses: frozenset[RunStatus],
+    kind: RunKind | None,
+    since: datetime | None,
+    until: datetime | None,
+    name: str,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if statuses:
+        conditions.append(t.runs.c.status.in_(sorted(s.value for s in statuses)))
+    if kind is not None:
+        conditions.append(t.runs.c.kind == kind.value)
+    if since is not None:
+        conditions.append(t.runs.c.created_us >= _micros(since))
+    if until is not None:
+        conditions.append(t.runs.c.created_us < _micros(until))
+    if name:
+        pattern = "%" + _escape_like(_key(name).lower()) + "%"
+        conditions.append(func.lower(t.runs.c.name).like(pattern, escape="\\"))
+    return conditions
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

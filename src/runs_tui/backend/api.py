@@ -1,0 +1,477 @@
+"""The runs HTTP API (FastAPI) under `/api/v1`: the written contract a production backend implements.
+
+Big answers (the change feed, run lists) are spliced from JSON the store keeps per run and sent
+as raw bodies: FastAPI's generic encoder would rebuild and re-encode thousands of objects per
+page, and the change feed is what a client's first sync waits on.
+
+Every failure leaves as `ApiError` JSON (`{"error": {"code", "message", ...}}`), including
+FastAPI's own 404/405/422 and unexpected exceptions, which are logged and never echoed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from runs_tui.backend import engine as engine_module
+from runs_tui.backend.auth import Unauthorized, bearer_guard
+from runs_tui.backend.bus import Bus, Notice
+from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
+from runs_tui.backend.store import CursorExpired, DeleteRefusal, RunNotFound, RunStore, StoredResponse, etag_of
+from runs_tui.models.domain import (
+    API_PREFIX,
+    ApiError,
+    ApiErrorBody,
+    BulkDeleteRequest,
+    BulkDeleteResult,
+    ChangesPage,
+    DefinitionSummary,
+    ErrorCode,
+    PromptResponse,
+    RespondRequest,
+    RunDetail,
+    RunsPage,
+    RunSummary,
+    StartRunRequest,
+    StreamEventType,
+)
+from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.status import RunStatus, parse_status_filter
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+DEFAULT_CHANGES_LIMIT = 1000
+MAX_CHANGES_LIMIT = 10_000
+MAX_LIST_LIMIT = 1000
+DEFAULT_HEARTBEAT_SECONDS = 15.0
+_STATUS_CODES = {
+    401: ErrorCode.UNAUTHORIZED,
+    404: ErrorCode.NOT_FOUND,
+    409: ErrorCode.CONFLICT,
+    410: ErrorCode.GONE,
+}
+_NOT_FOUND_ERRORS: tuple[type[Exception], ...] = tuple(
+    {RunNotFound, DefinitionNotFound, getattr(engine_module, "RunNotFound", RunNotFound)}
+)
+
+
+class ApiProblem(Exception):
+    """A refusal the API answers with: its status and the `ApiErrorBody` fields."""
+
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        *,
+        run_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = ApiErrorBody(code=code, message=message, run_id=run_id, details=details or {})
+
+
+def create_app(
+    engine: Engine,
+    store: RunStore,
+    bus: Bus,
+    token: str,
+    *,
+    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+    manage_engine: bool = True,
+) -> FastAPI:
+    """The app; with `manage_engine` its lifespan starts and stops the engine, so plain
+    `uvicorn` serving it is a complete backend."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_engine:
+            await engine.start()
+        try:
+            yield
+        finally:
+            if manage_engine:
+                await engine.stop()
+
+    app = FastAPI(
+        title="runs-tui reference runs backend",
+        version="1",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.shutting_down = asyncio.Event()
+    _install_error_handlers(app)
+    app.include_router(_health_router())
+    handlers = _Handlers(engine, store, bus, app.state.shutting_down, heartbeat_seconds)
+    app.include_router(handlers.router(bearer_guard(token)))
+    return app
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+
+    @router.get("/health", tags=["meta"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router
+
+
+class _KeyedLocks:
+    """One asyncio lock per idempotency key in flight, so a retry racing its original waits for
+    the first answer instead of acting twice."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class _Handlers:
+    def __init__(self, engine: Engine, store: RunStore, bus: Bus, stopping: asyncio.Event, heartbeat: float) -> None:
+        self.engine = engine
+        self.store = store
+        self.bus = bus
+        self.stopping = stopping
+        self.heartbeat = heartbeat
+        self.locks = _KeyedLocks()
+
+    def router(self, guard: Callable[..., None]) -> APIRouter:
+        router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard)])
+        json_answer = {"content": {JSON: {}}}
+        router.add_api_route("/runs/changes", self.changes, methods=["GET"], tags=["runs"],
+                             responses={200: {"model": ChangesPage, **json_answer}, 410: {"model": ApiError}})
+        router.add_api_route("/runs", self.list_runs, methods=["GET"], tags=["runs"],
+                             responses={200: {"model": RunsPage, **json_answer}})
+        router.add_api_route("/runs/delete", self.delete_many, methods=["POST"], tags=["runs"],
+                             response_model=BulkDeleteResult)
+        router.add_api_route("/runs/{run_id}", self.get_run, methods=["GET"], tags=["runs"],
+                             responses={200: {"model": RunDetail, **json_answer}, 304: {}, 404: {"model": ApiError}})
+        router.add_api_route("/runs/{run_id}", self.delete_one, methods=["DELETE"], tags=["runs"],
+                             status_code=204, responses={409: {"model": ApiError}})
+        router.add_api_route("/runs/{run_id}/steps/{step_id}/response", self.respond, methods=["POST"],
+                             tags=["actions"], responses={200: {"model": RunDetail, **json_answer},
+                                                          409: {"model": ApiError}, 422: {"model": ApiError}})
+        router.add_api_route("/runs/{run_id}/cancel", self.cancel, methods=["POST"], tags=["actions"],
+                             responses={200: {"model": RunSummary, **json_answer}, 409: {"model": ApiError}})
+        router.add_api_route("/stream", self.stream, methods=["GET"], tags=["live"],
+                             responses={200: {"content": {"text/event-stream": {}}}})
+        for kind, plural in ((RunKind.FLOW, "flows"), (RunKind.GUIDE, "guides")):
+            router.add_api_route(f"/{plural}", self._definitions_handler(kind), methods=["GET"],
+                                 tags=["definitions"], response_model=list[DefinitionSummary])
+            router.add_api_route(f"/{plural}/{{definition_id}}/runs", self._start_handler(kind),
+                                 methods=["POST"], tags=["definitions"], status_code=201,
+                                 responses={201: {"model": RunSummary, **json_answer}, 422: {"model": ApiError}})
+        return router
+
+    # reads ----------------------------------------------------------------------------------
+
+    async def changes(
+        self,
+        cursor: Annotated[int | None, Query(ge=0)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
+    ) -> Response:
+        """The change feed: runs changed and runs deleted after `cursor`, in sequence order."""
+        try:
+            body = await run_in_threadpool(self.store.changes_json, cursor, limit)
+        except CursorExpired as expired:
+            raise ApiProblem(410, ErrorCode.GONE, str(expired), details={"cursor": cursor}) from None
+        return Response(body, media_type=JSON)
+
+    async def list_runs(
+        self,
+        status: Annotated[list[str], Query(description="A group (active, failed...) or a status; repeatable.")] = [],  # noqa: B006
+        kind: RunKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        name: str = "",
+        limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    ) -> Response:
+        """Runs newest first, for scripts; filters combine with AND, statuses with OR."""
+        page = await run_in_threadpool(
+            lambda: self.store.list_runs_json(
+                statuses=_parse_statuses(status), kind=kind, since=since, until=until, name=name,
+                limit=limit, offset=_parse_offset(cursor, offset),
+            )
+        )
+        return Response(page.body, media_type=JSON)
+
+    async def get_run(
+        self, run_id: str, if_none_match: Annotated[str | None, Header()] = None
+    ) -> Response:
+        """The run with steps, variables and events; `If-None-Match` with its ETag → 304."""
+        detail = await self._load(run_id)
+        etag = etag_of(detail)
+        if if_none_match and etag in _etags(if_none_match):
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(detail.model_dump_json(), media_type=JSON, headers={"ETag": etag})
+
+    async def stream(self) -> StreamingResponse:
+        """Server-sent events: `change` {"seq"}, `output` {"run_id","step_id","chunk"}, and a
+        `heartbeat` on connect and after every quiet interval."""
+        return StreamingResponse(
+            self._events(), media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    # actions --------------------------------------------------------------------------------
+
+    async def respond(
+        self,
+        run_id: str,
+        step_id: str,
+        body: RespondRequest,
+        request: Request,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """Answer the prompt of a step that waits; 409 when it does not (with who answered)."""
+
+        async def act() -> tuple[int, str]:
+            response = PromptResponse(value=body.value, note=body.note, answered_by=body.answered_by)
+            with _engine_errors(run_id):
+                detail = await self.engine.respond(run_id, step_id, response)
+            return 200, detail.model_dump_json()
+
+        return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
+
+    async def cancel(
+        self, run_id: str, request: Request, idempotency_key: Annotated[str | None, Header()] = None
+    ) -> Response:
+        """Cooperative cancel; 409 for a run finished otherwise; a cancelled run answers 200."""
+
+        async def act() -> tuple[int, str]:
+            with _engine_errors(run_id):
+                summary = await self.engine.cancel(run_id)
+            return 200, summary.model_dump_json()
+
+        return await self._idempotent(request, idempotency_key, "", act)
+
+    async def delete_one(self, run_id: str) -> Response:
+        """Delete a finished run; it leaves a tombstone in the change feed."""
+        deleted, refused = await self._delete([run_id])
+        if refused:
+            raise _refusal_problem(refused[0])
+        return Response(status_code=204)
+
+    async def delete_many(self, body: BulkDeleteRequest) -> BulkDeleteResult:
+        """Delete the finished runs among `ids`; the others are listed as refused."""
+        deleted, refused = await self._delete(body.ids)
+        return BulkDeleteResult(deleted=deleted, refused=[_refusal_problem(r).body for r in refused])
+
+    def _definitions_handler(self, kind: RunKind) -> Callable[[], Awaitable[list[DefinitionSummary]]]:
+        async def definitions() -> list[DefinitionSummary]:
+            return self.engine.definitions(kind)
+
+        definitions.__doc__ = f"The {kind.value} definitions runs can be started from."
+        return definitions
+
+    def _start_handler(self, kind: RunKind) -> Callable[..., Awaitable[Response]]:
+        async def start_run(
+            definition_id: str,
+            body: StartRunRequest,
+            request: Request,
+            idempotency_key: Annotated[str | None, Header()] = None,
+        ) -> Response:
+            async def act() -> tuple[int, str]:
+                with _engine_errors(None):
+                    summary = await self.engine.start_run(kind, definition_id, body)
+                return 201, summary.model_dump_json()
+
+            return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
+
+        start_run.__doc__ = f"Start a {kind.value} run; 422 when a required input is missing."
+        return start_run
+
+    # plumbing -------------------------------------------------------------------------------
+
+    async def _load(self, run_id: str) -> RunDetail:
+        try:
+            return await run_in_threadpool(self.store.get_run, run_id)
+        except RunNotFound:
+            raise ApiProblem(404, ErrorCode.NOT_FOUND, "no such run", run_id=run_id) from None
+
+    async def _delete(self, ids: list[str]) -> tuple[list[str], list[DeleteRefusal]]:
+        deleted, refused = await run_in_threadpool(self.store.delete_runs, ids)
+        if deleted:
+            self.bus.publish_change(await run_in_threadpool(self.store.max_seq))
+        return deleted, refused
+
+    async def _idempotent(
+        self, request: Request, key: str | None, canonical_body: str, act: Callable[[], Awaitable[tuple[int, str]]]
+    ) -> Response:
+        """Same key + same request → the first answer again, nothing done; same key + another
+        request → 422 `idempotency_key_reused`. Only successful answers are recorded, so a
+        refused request can be retried under the same key once the refusal no longer holds."""
+        if not key:
+            status, body = await act()
+            return Response(body, status_code=status, media_type=JSON)
+        fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical_body}".encode()).hexdigest()
+        async with self.locks.hold(key):
+            stored = await run_in_threadpool(self.store.recall_response, key)
+            if stored is not None:
+                return _replay(stored, fingerprint)
+            status, body = await act()
+            await run_in_threadpool(self.store.remember_response, key, StoredResponse(fingerprint, status, body))
+        return Response(body, status_code=status, media_type=JSON)
+
+    async def _events(self) -> AsyncIterator[str]:
+        with self.bus.subscription() as queue:
+            yield _sse(StreamEventType.HEARTBEAT, {})
+            while not self.stopping.is_set():
+                notice = await _next_notice(queue, self.stopping, self.heartbeat)
+                if notice is not None:
+                    yield _sse(notice.type, notice.data)
+                elif not self.stopping.is_set():
+                    yield _sse(StreamEventType.HEARTBEAT, {})
+
+
+async def _next_notice(queue: asyncio.Queue[Notice], stopping: asyncio.Event, timeout: float) -> Notice | None:
+    """The next notice, or None after `timeout` seconds of quiet or when the server stops."""
+    getter = asyncio.ensure_future(queue.get())
+    stopper = asyncio.ensure_future(stopping.wait())
+    try:
+        done, _ = await asyncio.wait({getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if getter in done:
+        return getter.result()
+    getter.cancel()
+    return None
+
+
+def _sse(type: StreamEventType, data: dict[str, Any]) -> str:
+    return f"event: {type.value}\ndata: {json.dumps(data)}\n\n"
+
+
+def _replay(stored: StoredResponse, fingerprint: str) -> Response:
+    if stored.fingerprint != fingerprint:
+        raise ApiProblem(
+            422, ErrorCode.INVALID,
+            "this Idempotency-Key was already used with a different request",
+            details={"reason": "idempotency_key_reused"},
+        )
+    return Response(stored.body, status_code=stored.status_code, media_type=JSON,
+                    headers={"Idempotent-Replayed": "true"})
+
+
+@contextmanager
+def _engine_errors(run_id: str | None) -> Iterator[None]:
+    """Turns the engine's refusals into API problems."""
+    try:
+        yield
+    except Conflict as error:
+        raise ApiProblem(409, ErrorCode.CONFLICT, str(error), run_id=run_id, details=_jsonable(error.current)) from None
+    except InvalidRequest as error:
+        raise ApiProblem(422, ErrorCode.INVALID, str(error), run_id=run_id) from None
+    except DefinitionNotFound as error:
+        raise ApiProblem(404, ErrorCode.NOT_FOUND, str(error) or "no such definition") from None
+    except _NOT_FOUND_ERRORS as error:
+        raise ApiProblem(404, ErrorCode.NOT_FOUND, str(error) or "no such run", run_id=run_id) from None
+
+
+def _jsonable(current: dict[str, object]) -> dict[str, Any]:
+    """The engine's `current` may hold enums and datetimes; the error body is plain JSON."""
+    return json.loads(json.dumps(current, default=lambda value: getattr(value, "value", None) or str(value)))
+
+
+def _refusal_problem(refusal: DeleteRefusal) -> ApiProblem:
+    if refusal.status is None:
+        return ApiProblem(404, ErrorCode.NOT_FOUND, refusal.message, run_id=refusal.run_id)
+    return ApiProblem(409, ErrorCode.CONFLICT, refusal.message, run_id=refusal.run_id,
+                      details={"status": refusal.status.value})
+
+
+def _parse_statuses(values: list[str]) -> frozenset[RunStatus]:
+    statuses: set[RunStatus] = set()
+    for value in values:
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            try:
+                statuses |= parse_status_filter(part)
+            except ValueError:
+                raise ApiProblem(422, ErrorCode.INVALID, f"unknown status or group: {part.strip()!r}") from None
+    return frozenset(statuses)
+
+
+def _parse_offset(cursor: str | None, offset: int) -> int:
+    if cursor is None:
+        return offset
+    if not cursor.isdigit():
+        raise ApiProblem(422, ErrorCode.INVALID, "cursor must be a `next_cursor` from a previous page")
+    return int(cursor)
+
+
+def _etags(header: str) -> set[str]:
+    return {part.strip().removeprefix("W/") for part in header.split(",")}
+
+
+# errors ---------------------------------------------------------------------------------------
+
+
+def _error_response(status: int, body: ApiErrorBody, headers: dict[str, str] | None = None) -> Response:
+    return Response(ApiError(error=body).model_dump_json(), status_code=status, media_type=JSON, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def on_problem(_: Request, problem: ApiProblem) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+        return _error_response(problem.status, problem.body, headers)
+
+    @app.exception_handler(Unauthorized)
+    async def on_unauthorized(_: Request, refusal: Unauthorized) -> Response:
+        body = ApiErrorBody(code=ErrorCode.UNAUTHORIZED, message=str(refusal))
+        return _error_response(401, body, {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(_: Request, error: StarletteHTTPException) -> Response:
+        code = _STATUS_CODES.get(error.status_code, ErrorCode.SERVER_ERROR if error.status_code >= 500 else ErrorCode.INVALID)
+        message = error.detail if isinstance(error.detail, str) else "request refused"
+        return _error_response(error.status_code, ApiErrorBody(code=code, message=message), dict(error.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, error: RequestValidationError) -> Response:
+        problems = [
+            {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", "")), "type": str(item.get("type", ""))}
+            for item in error.errors()
+        ]
+        first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+        message = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
+        return _error_response(422, ApiErrorBody(code=ErrorCode.INVALID, message=message, details={"errors": problems}))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = ApiErrorBody(code=ErrorCode.SERVER_ERROR, message="internal server error")
+        return _error_response(500, body)

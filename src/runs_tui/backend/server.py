@@ -1,0 +1,363 @@
+"""Serving the backend: the `runs-tui backend` command, and the embedded in-thread server.
+
+Both run the same coroutine (`_serve_backend`): engine start, optional demo seeding and
+traffic, uvicorn on an already-bound socket, engine stop. Binding the socket ourselves is what
+lets the embedded server take a free port without a race and report its URL before it serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import secrets
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+
+from runs_tui.backend.api import DEFAULT_HEARTBEAT_SECONDS, create_app
+from runs_tui.backend.bus import Bus
+from runs_tui.backend.clock import Clock, SystemClock
+from runs_tui.backend.engine import Engine
+from runs_tui.backend.store import DEFAULT_TOMBSTONE_RETENTION, RunStore
+from runs_tui.models.domain import API_PREFIX
+
+TOKEN_ENV = "RUNS_TUI_BACKEND_TOKEN"
+DEFAULT_PORT = 8765
+DEFAULT_HISTORY = 2000
+STARTUP_TIMEOUT = 60.0
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class BackendRefused(Exception):
+    """A configuration the backend will not serve, e.g. a public address without a token."""
+
+
+@dataclass
+class _Parts:
+    """What one running backend is made of."""
+
+    store: RunStore
+    bus: Bus
+    clock: Clock
+    engine: Engine
+    server: uvicorn.Server
+    demo: bool
+    history: int
+    stopping: asyncio.Event | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def _build(
+    store: RunStore,
+    clock: Clock,
+    token: str,
+    definitions_dir: str | None,
+    demo: bool,
+    history: int,
+    heartbeat_seconds: float,
+    log_level: str,
+) -> _Parts:
+    bus = Bus()
+    engine = Engine(store, bus, clock, definitions_dir)
+    app = create_app(engine, store, bus, token, heartbeat_seconds=heartbeat_seconds, manage_engine=False)
+    config = uvicorn.Config(
+        app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2
+    )
+    parts = _Parts(store, bus, clock, engine, uvicorn.Server(config), demo, history)
+    parts.stopping = app.state.shutting_down
+    return parts
+
+
+async def _serve_backend(parts: _Parts, sock: socket.socket) -> None:
+    await parts.engine.start()
+    try:
+        if parts.demo:
+            await _start_demo(parts)
+        await parts.server.serve(sockets=[sock])
+    finally:
+        for task in parts.tasks:
+            task.cancel()
+        await asyncio.gather(*parts.tasks, return_exceptions=True)
+        await parts.engine.stop()
+
+
+async def _start_demo(parts: _Parts) -> None:
+    """Seed finished history (off the loop: it is bulk SQL), then keep live runs coming."""
+    from runs_tui.backend import demo
+
+    if parts.history > 0:
+        await asyncio.to_thread(demo.seed_history, parts.store, parts.clock, parts.history, _definitions(parts.engine))
+    parts.tasks.append(asyncio.create_task(demo.DemoTraffic(parts.engine, parts.clock).run()))
+
+
+def _definitions(engine: Engine) -> Any:
+    """What `demo.seed_history` draws runs from: the engine's loaded definitions."""
+    loaded = getattr(engine, "loaded_definitions", None)
+    if callable(loaded):
+        return loaded()
+    return loaded if loaded is not None else getattr(engine, "catalog", None)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+class EmbeddedBackend:
+    """The reference backend in a daemon thread with its own event loop, on 127.0.0.1 and a free
+    port: the dashboard's embedded default and the suite's live fixture.
+
+    `db_url=None` keeps the database in a temporary folder removed on `stop()`."""
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        token: str | None = None,
+        clock: Clock | None = None,
+        definitions_dir: str | None = None,
+        demo: bool = False,
+        history: int = 0,
+        *,
+        heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
+        tombstone_retention: int = DEFAULT_TOMBSTONE_RETENTION,
+    ) -> None:
+        self.token = token or secrets.token_urlsafe(32)
+        self.url = ""
+        self._db_url = db_url
+        self._clock = clock or SystemClock()
+        self._definitions_dir = definitions_dir
+        self._demo = demo
+        self._history = history
+        self._heartbeat = heartbeat_seconds
+        self._retention = tombstone_retention
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._parts: _Parts | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self._running().engine
+
+    @property
+    def store(self) -> RunStore:
+        return self._running().store
+
+    @property
+    def bus(self) -> Bus:
+        return self._running().bus
+
+    @property
+    def api_url(self) -> str:
+        return self.url + API_PREFIX
+
+    def start(self) -> EmbeddedBackend:
+        """Returns once /health answers; raises what stopped the server from starting."""
+        if self._thread is not None:
+            return self
+        store = RunStore(self._resolve_db_url(), tombstone_retention=self._retention, clock=self._clock)
+        store.create_schema()
+        sock = _bind("127.0.0.1", 0)
+        self.url = _origin("127.0.0.1", sock.getsockname()[1])
+        built: Future[None] = Future()
+        self._thread = threading.Thread(
+            target=self._thread_main, args=(store, sock, built), name="runs-tui-backend", daemon=True
+        )
+        self._thread.start()
+        built.result(timeout=STARTUP_TIMEOUT)
+        self._wait_until_healthy()
+        return self
+
+    def stop(self) -> None:
+        thread, loop, parts = self._thread, self._loop, self._parts
+        if thread is None:
+            return
+        if loop is not None and parts is not None and thread.is_alive():
+            loop.call_soon_threadsafe(self._signal_exit, parts)
+        thread.join(timeout=15)
+        self._thread = None
+        if parts is not None:
+            parts.store.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
+        """Run a coroutine on the server's loop (thread-safe) and return its result."""
+        if self._loop is None:
+            coro.close()
+            raise RuntimeError("the embedded backend is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def __enter__(self) -> EmbeddedBackend:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    # internals ------------------------------------------------------------------------------
+
+    def _resolve_db_url(self) -> str:
+        if self._db_url:
+            return self._db_url
+        self._tmp = tempfile.TemporaryDirectory(prefix="runs-tui-backend-")
+        return f"sqlite:///{Path(self._tmp.name) / 'backend.sqlite3'}"
+
+    def _thread_main(self, store: RunStore, sock: socket.socket, built: Future[None]) -> None:
+        try:
+            asyncio.run(self._main(store, sock, built))
+        except BaseException as error:  # noqa: BLE001 - reported to start() and kept for stop()
+            self._failure = error
+            if not built.done():
+                built.set_exception(error)
+            log.exception("embedded backend stopped with an error")
+        finally:
+            sock.close()
+
+    async def _main(self, store: RunStore, sock: socket.socket, built: Future[None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._parts = _build(
+            store, self._clock, self.token, self._definitions_dir, self._demo, self._history,
+            self._heartbeat, "warning",
+        )
+        built.set_result(None)
+        await _serve_backend(self._parts, sock)
+
+    @staticmethod
+    def _signal_exit(parts: _Parts) -> None:
+        if parts.stopping is not None:
+            parts.stopping.set()
+        parts.server.should_exit = True
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self._thread is None or not self._thread.is_alive():
+                    raise RuntimeError("the embedded backend stopped while starting") from self._failure
+                try:
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+        raise TimeoutError(f"the embedded backend did not answer on {self.url}")
+
+    def _running(self) -> _Parts:
+        if self._parts is None:
+            raise RuntimeError("the embedded backend is not running")
+        return self._parts
+
+
+# `runs-tui backend` -------------------------------------------------------------------------
+
+
+def default_db_url() -> str:
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("runs-tui", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'backend.sqlite3'}"
+
+
+def resolve_token(host: str, token: str | None) -> tuple[str, bool]:
+    """(token, generated). A public address must have a configured token: a generated one
+    would be printed to a terminal and is no access control worth the name."""
+    configured = token or os.environ.get(TOKEN_ENV, "")
+    if configured:
+        return configured, False
+    if not is_loopback(host):
+        raise BackendRefused(
+            f"refusing to listen on {host} without a token: set {TOKEN_ENV} (non-loopback addresses need one)"
+        )
+    return secrets.token_urlsafe(32), True
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    db_url: str | None = None,
+    definitions_dir: str | None = None,
+    demo: bool = False,
+    history: int = DEFAULT_HISTORY,
+    token: str | None = None,
+) -> None:
+    """Serve in the foreground until interrupted. Raises `BackendRefused`."""
+    token, generated = resolve_token(host, token)
+    store = RunStore(db_url or default_db_url())
+    store.create_schema()
+    sock = _bind(host, port)
+    origin = _origin(host, sock.getsockname()[1])
+    print(f"runs-tui backend: serving {origin}{API_PREFIX} (OpenAPI at {origin}{API_PREFIX}/docs)", file=sys.stderr)
+    if generated:
+        print(f"runs-tui backend: token {token}  (set {TOKEN_ENV} to choose one)", file=sys.stderr)
+    parts = _build(store, SystemClock(), token, definitions_dir, demo, history if demo else 0,
+                   DEFAULT_HEARTBEAT_SECONDS, "info")
+    try:
+        asyncio.run(_serve_backend(parts, sock))
+    finally:
+        sock.close()
+        store.close()
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `runs-tui backend`."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free port)")
+    parser.add_argument("--db", metavar="URL", default=None,
+                        help="SQLAlchemy URL: sqlite:///path (default: in the user data folder) or postgresql+psycopg://...")
+    parser.add_argument("--definitions", metavar="DIR", default=None,
+                        help="folder of flow and guide TOML files (default: the shipped demo set)")
+    parser.add_argument("--demo", action="store_true", help="seed history and keep starting live demo runs")
+    parser.add_argument("--history", type=int, metavar="N", default=DEFAULT_HISTORY,
+                        help=f"with --demo: finished runs to seed over the last 30 days (default: {DEFAULT_HISTORY})")
+
+
+def run_backend_command(args: argparse.Namespace) -> int:
+    """Runs `runs-tui backend`; returns the exit status."""
+    try:
+        serve(args.host, args.port, args.db, args.definitions, args.demo, args.history)
+    except BackendRefused as refusal:
+        print(f"runs-tui backend: {refusal}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except OSError as error:
+        print(f"runs-tui backend: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    return 0

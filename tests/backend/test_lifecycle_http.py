@@ -1,0 +1,166 @@
+"""Random API actions against the real backend (demo definitions, fake clock): no run ever takes
+a transition the lifecycle forbids, and no answer is ever a 5xx.
+
+The machine follows the change feed after every step and checks each changed run's whole
+STATUS_CHANGED chain: it starts at Pending, each `from` is the previous `to`, each pair is legal
+for the run's kind, and the run's status is the chain's last `to`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from runs_tui.backend.clock import FakeClock
+from runs_tui.backend.server import EmbeddedBackend
+from runs_tui.models.domain import Prompt
+from runs_tui.models.lifecycle import RunKind, is_legal
+from runs_tui.models.status import RunStatus
+
+INPUT_CANDIDATES = ("db-1", "ann@example.com", "/var/log")
+NOT_ALLOWED = "definitely-not-a-choice"
+
+
+@pytest.fixture(scope="module")
+def demo_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
+    clock = FakeClock(datetime(2026, 2, 1, 8, 0, tzinfo=UTC))
+    db = tmp_path_factory.mktemp("lifecycle") / "backend.db"
+    with EmbeddedBackend(db_url=f"sqlite:///{db}", clock=clock) as backend:
+        yield backend, clock
+
+
+def _input_value(pattern: str | None) -> str:
+    return next((v for v in INPUT_CANDIDATES if pattern is None or re.fullmatch(pattern, v)), "x")
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    runs = Bundle("runs")
+
+    def __init__(self, backend: EmbeddedBackend, clock: FakeClock) -> None:
+        super().__init__()
+        self.backend = backend
+        self.clock = clock
+        self.http = httpx.Client(base_url=backend.api_url, headers={"Authorization": f"Bearer {backend.token}"}, timeout=30)
+        self.definitions = [(kind, d) for kind in ("flows", "guides") for d in self._get(f"/{kind}").json()]
+        self.cursor: int | None = self._get("/runs/changes", params={"limit": 1}).json()["next_cursor"]
+        self.deleted: set[str] = set()
+
+    def teardown(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        answer = self.http.request(method, path, **kwargs)
+        assert answer.status_code < 500, f"{method} {path} → {answer.status_code}: {answer.text}"
+        if answer.status_code >= 400:
+            assert set(answer.json()) == {"error"}
+        return answer
+
+    def _get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self._call("GET", path, **kwargs)
+
+    @rule(target=runs, choice=st.integers(min_value=0), with_required=st.booleans())
+    def start_run(self, choice: int, with_required: bool) -> str:
+        kind, definition = self.definitions[choice % len(self.definitions)]
+        inputs = {
+            spec["name"]: _input_value(spec.get("pattern"))
+            for spec in definition["inputs"]
+            if spec["required"] and with_required
+        }
+        answer = self._call("POST", f"/{kind}/{definition['id']}/runs", json={"inputs": inputs})
+        needs_input = any(spec["required"] and spec.get("default") is None for spec in definition["inputs"])
+        expected = 422 if needs_input and not with_required else 201
+        assert answer.status_code == expected, answer.text
+        return answer.json()["id"] if expected == 201 else ""
+
+    @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 60]))
+    def advance_time(self, seconds: float) -> None:
+        self.backend.run(self.clock.advance(seconds))
+
+    @rule(run_id=runs, valid=st.booleans())
+    def respond(self, run_id: str, valid: bool) -> None:
+        if not run_id or run_id in self.deleted:
+            return
+        run = self._get(f"/runs/{run_id}").json()
+        waiting = [s for s in run["steps"] if s["status"] == "waiting_for_input" and s["prompt"]]
+        step = waiting[0] if waiting else run["steps"][0] if run["steps"] else None
+        if step is None:
+            return
+        allowed = Prompt.model_validate(step["prompt"]).allowed_values() if step["prompt"] else None
+        value = (allowed[0] if allowed else "looked fine") if valid else NOT_ALLOWED
+        answer = self._call("POST", f"/runs/{run_id}/steps/{step['id']}/response", json={"value": value})
+        if not waiting:
+            assert answer.status_code == 409, answer.text
+        elif not valid and allowed is not None:
+            assert answer.status_code in (409, 422), answer.text
+        else:
+            assert answer.status_code in (200, 409), answer.text
+
+    @rule(run_id=runs)
+    def cancel(self, run_id: str) -> None:
+        if not run_id or run_id in self.deleted:
+            return
+        before = RunStatus(self._get(f"/runs/{run_id}").json()["status"])
+        answer = self._call("POST", f"/runs/{run_id}/cancel")
+        if before.is_terminal and before is not RunStatus.CANCELLED:
+            assert answer.status_code == 409
+        elif answer.status_code == 200:
+            assert answer.json()["status"] == "cancelled"
+        else:
+            assert answer.status_code == 409  # it finished on its own in between
+
+    @rule(run_id=runs)
+    def delete(self, run_id: str) -> None:
+        if not run_id or run_id in self.deleted:
+            return
+        answer = self._call("DELETE", f"/runs/{run_id}")
+        assert answer.status_code in (204, 409)
+        if answer.status_code == 204:
+            self.deleted.add(run_id)
+
+    @invariant()
+    def every_transition_is_legal(self) -> None:
+        more = True
+        while more:
+            page = self._get("/runs/changes", params={"cursor": self.cursor, "limit": 500}).json()
+            for summary in page["changes"]:
+                _check_chain(self._get(f"/runs/{summary['id']}"))
+            self.cursor, more = page["next_cursor"], page["has_more"]
+
+
+def _check_chain(answer: httpx.Response) -> None:
+    if answer.status_code == 404:
+        return  # deleted after the page was read
+    run = answer.json()
+    kind = RunKind(run["kind"])
+    current = RunStatus.PENDING
+    for evt in run["events"]:
+        if evt["type"] != "status_changed":
+            continue
+        source, target = RunStatus(evt["data"]["from"]), RunStatus(evt["data"]["to"])
+        assert source is current, f"{run['id']}: chain broken at {source} (was {current})"
+        assert is_legal(kind, source, target), f"{run['id']}: illegal {source.label} → {target.label}"
+        current = target
+    assert RunStatus(run["status"]) is current
+
+
+def test_random_api_actions_only_take_legal_transitions(demo_backend: tuple[EmbeddedBackend, FakeClock]) -> None:
+    backend, clock = demo_backend
+    run_state_machine_as_test(
+        lambda: LifecycleMachine(backend, clock),
+        settings=settings(
+            max_examples=6,
+            stateful_step_count=15,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            phases=[Phase.explicit, Phase.generate],  # no shrinking: the backend keeps state
+        ),
+    )
