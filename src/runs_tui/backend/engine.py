@@ -1,23 +1,75 @@
 """The run engine: drives runs through the lifecycle, executes steps on outposts, waits for
 people, and records every change through the `RunStore`.
 
-CONTRACT SKELETON — implemented by the engine work. The HTTP API depends only on the methods
-below. All methods run on the server's asyncio loop.
+Shape: each run that can make progress has one *driver* task. The driver looks at the run's
+stored state, does the next thing (a status change, a step), saves, and loops; it ends when the
+run waits for input or finishes. Because the next action is derived from stored state alone,
+resuming after a restart is the same code as normal progress. `respond` and `cancel` take the
+run's lock, so they never interleave with a driver's save; the driver does its slow work (tools,
+sleeps) outside the lock. All store calls are synchronous on the loop: each is one short
+transaction, and it keeps runs deterministic under `FakeClock`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+import uuid
+import weakref
+from collections import deque
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock
-from runs_tui.backend.store import RunStore
+from runs_tui.backend.decider import Decider, RulesDecider, TriageResult
+from runs_tui.backend.definitions import (
+    Definition,
+    DefinitionSet,
+    FlowDefinition,
+    GuideDefinition,
+    StepDefinition,
+    load_definitions,
+)
+from runs_tui.backend.outposts import LocalOutpost, MissingVariable, OutputSink, ToolResult, render_argv
+from runs_tui.backend.outposts.templates import render_lenient
+from runs_tui.backend.store import RunNotFound, RunStore
 from runs_tui.models.domain import (
+    AutomationType,
     DefinitionSummary,
+    Event,
+    EventType,
+    Prompt,
+    PromptKind,
     PromptResponse,
     RunDetail,
     RunSummary,
     StartRunRequest,
+    Step,
+    StepPhase,
+    StepStatus,
+    ToolInvocation,
+    Trigger,
+    TriggerKind,
+    Variable,
+    VariableDirection,
 )
-from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.lifecycle import TRANSITIONS, RunKind, check_transition
+from runs_tui.models.status import RunStatus as S
+from runs_tui.models.status import StatusGroup
+
+log = logging.getLogger(__name__)
+
+EXECUTING_FROM_WAITING = {
+    S.WAITING_FOR_USER_INPUT_TRIAGE: S.EXECUTING_TRIAGE,
+    S.WAITING_FOR_USER_INPUT_REMEDIATION: S.EXECUTING_REMEDIATION,
+}
+BEFORE_EXECUTION = frozenset({S.PENDING, S.IDENTIFYING_TOOLS, S.SCHEDULED_FOR_EXECUTION})
+INTERRUPTED = "interrupted: the backend stopped while this step ran"
 
 
 class EngineError(Exception):
@@ -40,32 +92,765 @@ class Conflict(EngineError):
         self.current = current  # e.g. {"status": ..., "answered_by": ..., "answered_at": ...}
 
 
+class StepNotFound(RunNotFound):
+    """404 like a missing run: the run has no step with that id."""
+
+
 class Engine:
-    def __init__(self, store: RunStore, bus: Bus, clock: Clock, definitions_dir: str | None = None) -> None:
-        """`definitions_dir=None` loads the demo set shipped as package data."""
-        raise NotImplementedError
+    def __init__(
+        self,
+        store: RunStore,
+        bus: Bus,
+        clock: Clock,
+        definitions_dir: str | Path | None = None,
+        *,
+        definitions: DefinitionSet | None = None,
+        decider: Decider | None = None,
+        pace_seconds: float = 0.5,
+        schedule_tick_seconds: float = 1.0,
+    ) -> None:
+        """`definitions_dir=None` loads the demo set shipped as package data. `pace_seconds`
+        is how long a run lingers in each bookkeeping status (so people can see it move)."""
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._definitions = definitions or load_definitions(definitions_dir)
+        self._outpost = LocalOutpost(clock, self._definitions.tools)
+        self._decider: Decider = decider or RulesDecider()
+        self._pace = pace_seconds
+        self._schedule_tick = schedule_tick_seconds
+        self._drivers: dict[str, asyncio.Task[None]] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._cache: dict[str, RunDetail] = {}
+        self._upcoming: dict[str, RunSummary] = {}
+        self._schedule_task: asyncio.Task[None] | None = None
+
+    # --- public API ---------------------------------------------------------------------------
+
+    @property
+    def loaded_definitions(self) -> DefinitionSet:
+        """The flows, guides and shared tools this engine runs (demo.seed_history draws on them)."""
+        return self._definitions
 
     async def start(self) -> None:
         """Resume unfinished runs and start the schedule loop."""
-        raise NotImplementedError
+        for run in self._store.unfinished_runs():
+            self._resume(run)
+        if self._definitions.scheduled() and self._schedule_task is None:
+            self._schedule_task = asyncio.create_task(self._schedule_loop(), name="engine-schedule")
 
     async def stop(self) -> None:
         """Stop background tasks (not runs' state: they resume on the next start)."""
-        raise NotImplementedError
+        tasks = [task for task in [self._schedule_task, *self._drivers.values()] if task is not None]
+        self._schedule_task = None
+        self._drivers.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._cache.clear()
+
+    def active_run_count(self) -> int:
+        """Runs not finished yet (the demo traffic keeps this bounded)."""
+        page = self._store.list_runs(statuses=StatusGroup.ACTIVE.statuses, limit=1)
+        return page.total if page.total is not None else len(page.runs)
 
     def definitions(self, kind: RunKind) -> list[DefinitionSummary]:
-        raise NotImplementedError
+        return [definition.summary() for definition in self._definitions.of_kind(kind)]
 
     async def start_run(self, kind: RunKind, definition_id: str, request: StartRunRequest) -> RunSummary:
         """Raises DefinitionNotFound, InvalidRequest (missing required input)."""
-        raise NotImplementedError
+        definition = self._definitions.get(kind, definition_id)
+        if definition is None:
+            raise DefinitionNotFound(f"no {kind.value} with id {definition_id!r}")
+        inputs = validated_inputs(definition, request.inputs)
+        stored = self._create_run(definition, inputs, request.trigger, scheduled_for=None)
+        return _summary(stored)
 
     async def respond(self, run_id: str, step_id: str, response: PromptResponse) -> RunDetail:
         """Raises RunNotFound, Conflict (step not waiting: current has who/when answered),
         InvalidRequest (value not allowed by the prompt)."""
-        raise NotImplementedError
+        async with self._locked(run_id):
+            run = self._editable(run_id)
+            step = _find_step(run, step_id)
+            if step.status is not StepStatus.WAITING_FOR_INPUT or not run.status.is_waiting or step.prompt is None:
+                raise Conflict(f"step {step_id} is not waiting for input", _conflict_state(run, step))
+            value = allowed_value(step.prompt, response.value)
+            answer = PromptResponse(value=value, note=response.note,
+                                    answered_by=response.answered_by or "operator", answered_at=self._now())
+            events = self._apply_response(run, step, answer)
+            self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
+            stored = self._save(run, events)
+            self._spawn(run_id)
+            return stored
 
     async def cancel(self, run_id: str, actor: str = "") -> RunSummary:
         """Cooperative cancel: stops the running tool; Conflict for a run finished otherwise;
         a no-op success for a run already cancelled."""
-        raise NotImplementedError
+        async with self._locked(run_id):
+            run = self._current(run_id)
+            if run.status is S.CANCELLED:
+                return _summary(run)
+            if run.status.is_terminal:
+                raise Conflict(f"run already finished: {run.status.label}", {"status": run.status.value})
+            driver = self._drivers.pop(run_id, None)
+            if driver is not None and driver is not asyncio.current_task():
+                driver.cancel()
+                await asyncio.gather(driver, return_exceptions=True)
+            run = self._editable(run_id, fresh=True)
+            events: list[Event] = []
+            for step in run.steps:
+                self._cancel_step(step, events)
+            self._transition(run, S.CANCELLED, events, actor=actor or "operator")
+            run.error = f"cancelled by {actor or 'operator'}"
+            run.summary = _cancel_summary(run)
+            return _summary(self._save(run, events))
+
+    # --- run creation -------------------------------------------------------------------------
+
+    def _create_run(self, definition: Definition, inputs: dict[str, str], trigger: Trigger,
+                    scheduled_for: datetime | None) -> RunDetail:
+        now = self._now()
+        run = RunDetail(
+            id=uuid.uuid4().hex,
+            kind=definition.kind,
+            definition_id=definition.id,
+            name=definition.title,
+            status=S.PENDING,
+            trigger=trigger,
+            created_at=now,
+            updated_at=now,
+            scheduled_for=scheduled_for,
+            inputs=inputs,
+            version=1,
+            seq=0,
+            steps=_initial_steps(definition),
+            variables=[Variable(name=name, value=value, direction=VariableDirection.INPUT, updated_at=now)
+                       for name, value in inputs.items()],
+        )
+        events = [self._event(EventType.RUN_CREATED, trigger=trigger.kind.value, actor=trigger.actor)]
+        events += [self._event(EventType.VARIABLE_SET, name=name, value=value, direction="input")
+                   for name, value in inputs.items()]
+        stored = self._store.insert_run(run, events)
+        self._remember(stored)
+        self._bus.publish_change(stored.seq)
+        self._spawn(stored.id)
+        return stored
+
+    # --- drivers ------------------------------------------------------------------------------
+
+    def _spawn(self, run_id: str) -> None:
+        existing = self._drivers.get(run_id)
+        if existing is not None and not existing.done() and existing is not asyncio.current_task():
+            return
+        task = asyncio.create_task(self._drive(run_id), name=f"run-{run_id}")
+        self._drivers[run_id] = task
+        task.add_done_callback(lambda done: self._forget_driver(run_id, done))
+
+    def _forget_driver(self, run_id: str, task: asyncio.Task[None]) -> None:
+        if self._drivers.get(run_id) is task:
+            del self._drivers[run_id]
+
+    def _resume(self, run: RunDetail) -> None:
+        self._remember(run)
+        if run.trigger.kind is TriggerKind.SCHEDULE and run.status in BEFORE_EXECUTION:
+            self._upcoming[run.definition_id] = _summary(run)
+        if not run.status.is_waiting:
+            self._spawn(run.id)
+
+    async def _drive(self, run_id: str) -> None:
+        """Advance the run until it waits or finishes; a bug fails the run instead of hanging it."""
+        try:
+            while await self._advance(run_id):
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the run must end visibly, whatever broke
+            log.exception("run %s: engine error", run_id)
+            await self._fail_run(run_id, f"engine error: {type(error).__name__}: {error}")
+
+    async def _advance(self, run_id: str) -> bool:
+        """One move; False when the driver should stop (waiting, finished)."""
+        status = self._current(run_id).status
+        if status.is_terminal or status.is_waiting:
+            return False
+        if status in (S.PENDING, S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.DECIDING_REMEDIATION,
+                      S.READY_FOR_REMEDIATION, S.SUMMARIZING):
+            await self._clock.sleep(self._pace)
+        if status is S.SCHEDULED_FOR_EXECUTION:
+            await self._wait_until_due(run_id)
+        if status in (S.EXECUTING_TRIAGE, S.EXECUTING_REMEDIATION):
+            return await self._execute_next_step(run_id)
+        async with self._locked(run_id):
+            run = self._editable(run_id)
+            events: list[Event] = []
+            self._bookkeeping_move(run, events)
+            self._save(run, events)
+        return True
+
+    def _bookkeeping_move(self, run: RunDetail, events: list[Event]) -> None:
+        """The status changes that run no step: startup, decision, summary."""
+        definition = self._definition_of(run)
+        if run.status is S.PENDING:
+            run.started_at = self._now()
+            self._transition(run, S.IDENTIFYING_TOOLS, events)
+        elif run.status is S.IDENTIFYING_TOOLS:
+            self._identify_tools(run, definition, events)
+        elif run.status is S.SCHEDULED_FOR_EXECUTION:
+            run.started_at = self._now()
+            self._transition(run, S.READY_FOR_EXECUTION, events)
+        elif run.status is S.READY_FOR_EXECUTION:
+            first = S.EXECUTING_TRIAGE if run.kind is RunKind.FLOW else S.EXECUTING_REMEDIATION
+            self._transition(run, first, events)
+        elif run.status is S.DECIDING_REMEDIATION:
+            assert isinstance(definition, FlowDefinition)
+            self._decide(run, definition, events)
+        elif run.status is S.READY_FOR_REMEDIATION:
+            self._transition(run, S.EXECUTING_REMEDIATION, events)
+        elif run.status is S.SUMMARIZING:
+            self._summarize(run, definition, events)
+        else:
+            raise RuntimeError(f"no move from {run.status.label}")
+
+    def _identify_tools(self, run: RunDetail, definition: Definition, events: list[Event]) -> None:
+        missing = sorted({step.tool for step in definition.all_steps()
+                          if step.tool and self._outpost.resolve(step.tool, definition.tools) is None})
+        if missing:
+            names = ", ".join(f"“{name}”" for name in missing)
+            run.error = f"tool {names} not available on outpost {self._outpost.name}"
+            run.summary = f"The run could not start: {run.error}."
+            self._transition(run, S.COMPLETED_FAILURE, events, missing_tools=missing)
+        elif not any(step.automation is not AutomationType.INFORMATION_ONLY for step in definition.all_steps()):
+            run.summary = "Nothing to execute: the definition has no executable steps."
+            self._transition(run, S.NO_STEPS, events)
+        elif run.scheduled_for is not None and run.scheduled_for > self._now():
+            self._transition(run, S.SCHEDULED_FOR_EXECUTION, events, scheduled_for=run.scheduled_for.isoformat())
+        else:
+            self._transition(run, S.READY_FOR_EXECUTION, events)
+
+    async def _wait_until_due(self, run_id: str) -> None:
+        due = self._current(run_id).scheduled_for
+        if due is not None:
+            await self._clock.sleep(max(0.0, (due - self._now()).total_seconds()))
+
+    # --- steps --------------------------------------------------------------------------------
+
+    async def _execute_next_step(self, run_id: str) -> bool:
+        async with self._locked(run_id):
+            run = self._editable(run_id)
+            events: list[Event] = []
+            phase_steps = _phase_steps(run)
+            step = next((s for s in phase_steps if not s.status.is_finished), None)
+            if step is None or _stopped_by_failure(run, self._definition_of(run)):
+                self._finish_phase(run, events)
+                self._save(run, events)
+                return True
+            step_def = self._step_definition(run, step)
+            if step.status is StepStatus.RUNNING:  # found on resume: its tool was lost
+                self._finish_step(run, step, StepStatus.FAILED, events, error=INTERRUPTED)
+                self._save(run, events)
+                return True
+            if step.status is StepStatus.WAITING_FOR_INPUT:
+                self._transition(run, _waiting_status(run), events)
+                self._save(run, events)
+                return False
+            if step_def.automation is AutomationType.INFORMATION_ONLY:
+                self._start_step(run, step, events)
+                self._finish_step(run, step, StepStatus.SUCCEEDED, events)
+                self._save(run, events)
+                return True
+            needs_answer = step_def.automation is AutomationType.MANUAL or (
+                step_def.automation is AutomationType.SEMI_AUTOMATED and step.response is None)
+            if needs_answer:
+                self._request_input(run, step, step_def, events)
+                self._save(run, events)
+                return False
+            variables = self._start_tool(run, step, step_def, events)
+            self._save(run, events)
+        result = await self._run_tool(run_id, step.id, step_def, variables)
+        async with self._locked(run_id):
+            run = self._editable(run_id, fresh=True)
+            events = []
+            self._record_tool_result(run, _find_step(run, step.id), step_def, result, events)
+            self._save(run, events)
+        return True
+
+    def _finish_phase(self, run: RunDetail, events: list[Event]) -> None:
+        for step in _phase_steps(run):
+            if step.status is StepStatus.PENDING:
+                self._finish_step(run, step, StepStatus.SKIPPED, events, error="skipped: an earlier step failed")
+        run.current_step_id = run.current_step = None
+        target = S.DECIDING_REMEDIATION if run.status is S.EXECUTING_TRIAGE else S.SUMMARIZING
+        self._transition(run, target, events)
+
+    def _start_step(self, run: RunDetail, step: Step, events: list[Event]) -> None:
+        run.current_step_id, run.current_step = step.id, step.title
+        if step.started_at is None:
+            step.started_at = self._now()
+            events.append(self._event(EventType.STEP_STARTED, step.id, title=step.title, phase=step.phase.value))
+
+    def _finish_step(self, run: RunDetail, step: Step, status: StepStatus, events: list[Event],
+                     error: str | None = None) -> None:
+        step.status = status
+        step.finished_at = self._now()
+        step.error = error
+        data: dict[str, Any] = {"status": status.value}
+        if error:
+            data["error"] = error
+        if step.tool is not None and step.tool.exit_status is not None:
+            data["exit_status"] = step.tool.exit_status
+        events.append(self._event(EventType.STEP_FINISHED, step.id, **data))
+
+    def _request_input(self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]) -> None:
+        assert step_def.prompt is not None
+        spec = step_def.prompt
+        definition = self._definition_of(run)
+        choices = list(spec.choices)
+        if spec.choices_from_outcomes and isinstance(definition, FlowDefinition):
+            choices += [outcome.name for outcome in definition.outcomes if outcome.name not in choices]
+        step.prompt = Prompt(kind=spec.kind, question=render_lenient(spec.question, _variables(run)),
+                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now())
+        self._start_step(run, step, events)
+        step.status = StepStatus.WAITING_FOR_INPUT
+        events.append(self._event(EventType.INPUT_REQUESTED, step.id, kind=spec.kind.value,
+                                  question=step.prompt.question, choices=choices))
+        self._transition(run, _waiting_status(run), events)
+
+    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse) -> list[Event]:
+        assert step.prompt is not None
+        step.response = answer
+        events = [self._event(EventType.INPUT_RECEIVED, step.id, value=answer.value, note=answer.note,
+                              answered_by=answer.answered_by)]
+        kind = step.prompt.kind
+        if kind is PromptKind.CONFIRM and answer.value == "approve":
+            step.status = StepStatus.PENDING  # the driver runs the tool next
+        elif kind is PromptKind.CONFIRM:
+            self._finish_step(run, step, StepStatus.SKIPPED, events, error=f"rejected by {answer.answered_by}")
+        elif kind is PromptKind.COMPLETE and answer.value == "failed":
+            note = f": {answer.note}" if answer.note else ""
+            self._finish_step(run, step, StepStatus.FAILED, events,
+                              error=f"marked failed by {answer.answered_by}{note}")
+        else:
+            self._finish_step(run, step, StepStatus.SUCCEEDED, events)
+        return events
+
+    def _start_tool(self, run: RunDetail, step: Step, step_def: StepDefinition,
+                    events: list[Event]) -> dict[str, str]:
+        definition = self._definition_of(run)
+        assert step_def.tool is not None
+        tool = self._outpost.resolve(step_def.tool, definition.tools)
+        assert tool is not None, "checked while Identifying Tools"
+        variables = _variables(run)
+        config = {key: render_lenient(value, variables) for key, value in step_def.tool_config.items()}
+        variables |= config
+        recorded: dict[str, Any] = dict(config)
+        if tool.type == "shell":
+            try:
+                recorded["argv"] = render_argv(tool.argv, variables)  # type: ignore[union-attr]
+            except MissingVariable:
+                recorded["argv"] = list(tool.argv)  # type: ignore[union-attr]
+        elif tool.type == "http":
+            recorded["request"] = f"{tool.method} {tool.url}"  # type: ignore[union-attr]
+        self._start_step(run, step, events)
+        step.status = StepStatus.RUNNING
+        step.tool = ToolInvocation(tool=tool.name, tool_type=tool.type, outpost=self._outpost.name, input=recorded)
+        return variables
+
+    async def _run_tool(self, run_id: str, step_id: str, step_def: StepDefinition,
+                        variables: dict[str, str]) -> ToolResult:
+        run = self._current(run_id)
+        tool = self._outpost.resolve(step_def.tool or "", self._definition_of(run).tools)
+        assert tool is not None
+
+        def deliver(chunk: str) -> None:
+            self._store.append_output(run_id, step_id, chunk)
+            self._bus.publish_output(run_id, step_id, chunk)
+
+        sink = OutputSink(self._clock, deliver)
+        try:
+            return await self._outpost.run(tool, variables, sink.write, seed=run_id)
+        finally:
+            sink.close()
+
+    def _record_tool_result(self, run: RunDetail, step: Step, step_def: StepDefinition, result: ToolResult,
+                            events: list[Event]) -> None:
+        assert step.tool is not None
+        step.tool.exit_status = result.exit_status
+        step.tool.error = result.error
+        output = step.tool.output
+        for capture in step_def.captures:
+            match = re.search(capture.regex, output, re.MULTILINE)
+            if match:
+                value = match.group(1) if match.groups() else match.group(0)
+                self._set_variable(run, capture.variable, value, events, step.id)
+        error = _tool_failure(step_def, result, output)
+        self._finish_step(run, step, StepStatus.FAILED if error else StepStatus.SUCCEEDED, events, error=error)
+
+    def _set_variable(self, run: RunDetail, name: str, value: str, events: list[Event], step_id: str) -> None:
+        now = self._now()
+        run.variables = [v for v in run.variables if not (v.name == name and v.direction is VariableDirection.OUTPUT)]
+        run.variables.append(Variable(name=name, value=value, direction=VariableDirection.OUTPUT, updated_at=now))
+        events.append(self._event(EventType.VARIABLE_SET, step_id, name=name, value=value, direction="output"))
+
+    def _cancel_step(self, step: Step, events: list[Event]) -> None:
+        if step.status.is_finished:
+            return
+        was_started = step.status in (StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT)
+        step.status = StepStatus.CANCELLED
+        if was_started:
+            step.finished_at = self._now()
+            if step.tool is not None and step.tool.exit_status is None:
+                step.tool.error = "stopped: the run was cancelled"
+            events.append(self._event(EventType.STEP_FINISHED, step.id, status=StepStatus.CANCELLED.value))
+
+    # --- deciding and summarizing ---------------------------------------------------------------
+
+    def _decide(self, run: RunDetail, flow: FlowDefinition, events: list[Event]) -> None:
+        failed = _failed_stop_step(run, flow)
+        if failed is not None:
+            run.error = f"triage step “{failed.title}” failed: {failed.error or 'no detail'}"
+            self._transition(run, S.SUMMARIZING, events, reason="triage failed")
+            return
+        decision = self._decider.decide(flow, _triage_results(run, flow))
+        if decision is None:
+            self._transition(run, S.SUMMARIZING, events, reason="no outcome applies")
+            return
+        run.outcome = decision.outcome
+        run.root_cause = ", ".join(decision.root_causes) or None
+        remediation = flow.remediations.get(decision.remediation or "")
+        if remediation is None or not remediation.steps:
+            self._transition(run, S.SUMMARIZING, events, outcome=decision.outcome, reason=decision.reason)
+            return
+        first = len(run.steps) + 1
+        run.steps += [_new_step(StepPhase.REMEDIATION, index, first + index - 1, step_def)
+                      for index, step_def in enumerate(remediation.steps, 1)]
+        self._transition(run, S.READY_FOR_REMEDIATION, events, outcome=decision.outcome,
+                         root_causes=list(decision.root_causes), remediation=remediation.id,
+                         reason=decision.reason)
+
+    def _summarize(self, run: RunDetail, definition: Definition, events: list[Event]) -> None:
+        final = final_status(run, definition)
+        run.summary = summary_text(run, definition, final)
+        if final is not S.COMPLETED_SUCCESS and run.error is None:
+            failed = next((s for s in run.steps if s.status is StepStatus.FAILED), None)
+            run.error = f"step “{failed.title}” failed: {failed.error}" if failed else None
+        self._transition(run, final, events)
+
+    async def _fail_run(self, run_id: str, error: str) -> None:
+        """Walk the shortest legal path to Completed Failure, so even a failure stays legal."""
+        try:
+            async with self._locked(run_id):
+                run = self._editable(run_id, fresh=True)
+                if run.status.is_terminal:
+                    return
+                events: list[Event] = []
+                for step in run.steps:
+                    if step.status in (StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT):
+                        self._finish_step(run, step, StepStatus.FAILED, events, error=error)
+                for target in failure_path(run.kind, run.status):
+                    self._transition(run, target, events)
+                run.error = error
+                run.summary = f"The run failed: {error}."
+                self._save(run, events)
+        except Exception:  # noqa: BLE001 - nothing more we can do than log it
+            log.exception("run %s: could not record the failure", run_id)
+
+    # --- schedules ----------------------------------------------------------------------------
+
+    async def _schedule_loop(self) -> None:
+        """Keeps one upcoming run per scheduled definition, sitting in Scheduled for Execution."""
+        while True:
+            for definition in self._definitions.scheduled():
+                self._ensure_upcoming(definition)
+            await self._clock.sleep(self._schedule_tick)
+
+    def _ensure_upcoming(self, definition: Definition) -> None:
+        upcoming = self._upcoming.get(definition.id)
+        if upcoming is not None:
+            current = self._store.summaries([upcoming.id])
+            if current and current[0].status in BEFORE_EXECUTION:
+                return
+        interval = timedelta(seconds=definition.schedule_interval_seconds or 0)
+        now = self._now()
+        due = upcoming.scheduled_for + interval if upcoming and upcoming.scheduled_for else now + interval
+        if due <= now:
+            due = now + interval
+        inputs = {spec.name: spec.default or "" for spec in definition.inputs if spec.default is not None}
+        trigger = Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")
+        self._upcoming[definition.id] = _summary(self._create_run(definition, inputs, trigger, scheduled_for=due))
+
+    # --- state plumbing ---------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _locked(self, run_id: str) -> Any:
+        lock = self._locks.get(run_id)
+        if lock is None:
+            lock = self._locks[run_id] = asyncio.Lock()
+        async with lock:
+            yield
+
+    def _current(self, run_id: str) -> RunDetail:
+        run = self._cache.get(run_id)
+        if run is None:
+            run = self._store.get_run(run_id)
+            self._remember(run)
+        return run
+
+    def _editable(self, run_id: str, fresh: bool = False) -> RunDetail:
+        """A private copy to change and save; `fresh` re-reads the store (streamed output)."""
+        if fresh:
+            self._cache.pop(run_id, None)
+        return self._current(run_id).model_copy(deep=True)
+
+    def _remember(self, run: RunDetail) -> None:
+        if run.status.is_terminal:
+            self._cache.pop(run.id, None)
+        else:
+            self._cache[run.id] = run.model_copy(update={"events": []})
+
+    def _save(self, run: RunDetail, events: list[Event]) -> RunDetail:
+        run.updated_at = self._now()
+        try:
+            stored = self._store.save_run(run, events)
+        except Exception:
+            self._cache.pop(run.id, None)
+            raise
+        self._remember(stored)
+        self._bus.publish_change(stored.seq)
+        return stored
+
+    def _transition(self, run: RunDetail, target: S, events: list[Event], **data: Any) -> None:
+        check_transition(run.kind, run.status, target)
+        events.append(self._event(EventType.STATUS_CHANGED, None, **{"from": run.status.value, "to": target.value}, **data))
+        run.status = target
+        if target.is_terminal:
+            run.finished_at = self._now()
+            run.current_step_id = run.current_step = None
+
+    def _event(self, type: EventType, step_id: str | None = None, **data: Any) -> Event:
+        return Event(seq=0, at=self._now(), type=type, step_id=step_id, data=data)
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    def _definition_of(self, run: RunDetail) -> Definition:
+        definition = self._definitions.get(run.kind, run.definition_id)
+        if definition is None:
+            raise RuntimeError(f"the definition {run.definition_id!r} is no longer loaded")
+        return definition
+
+    def _step_definition(self, run: RunDetail, step: Step) -> StepDefinition:
+        return step_definition(self._definition_of(run), run, step)
+
+
+# --- pure helpers (no engine state) ------------------------------------------------------------
+
+
+def validated_inputs(definition: Definition, given: dict[str, str]) -> dict[str, str]:
+    """Defaults filled in; unknown names, missing required values and pattern misses refused."""
+    specs = {spec.name: spec for spec in definition.inputs}
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise InvalidRequest(f"unknown input {unknown[0]!r}; {definition.title} takes: {', '.join(specs) or 'none'}")
+    inputs: dict[str, str] = {}
+    for name, spec in specs.items():
+        value = given.get(name, "").strip() or (spec.default or "")
+        if not value:
+            if spec.required:
+                raise InvalidRequest(f"missing required input {name!r}")
+            continue
+        if spec.pattern and not re.fullmatch(spec.pattern, value):
+            raise InvalidRequest(f"input {name!r}: {value!r} does not match {spec.pattern}")
+        inputs[name] = value
+    return inputs
+
+
+def allowed_value(prompt: Prompt, value: str) -> str:
+    """The canonical spelling of an answer the prompt allows; InvalidRequest otherwise."""
+    text = value.strip()
+    allowed = prompt.allowed_values()
+    if allowed is not None:
+        for candidate in allowed:
+            if candidate.lower() == text.lower():
+                return candidate
+        raise InvalidRequest(f"{value!r} is not allowed here; expected one of: {', '.join(allowed)}")
+    for candidate in prompt.choices:
+        if candidate.lower() == text.lower():
+            return candidate
+    if not text:
+        raise InvalidRequest("an answer is required")
+    return text
+
+
+def failure_path(kind: RunKind, start: S) -> list[S]:
+    """The shortest chain of legal transitions from `start` to Completed Failure."""
+    table = TRANSITIONS[kind]
+    previous: dict[S, S] = {}
+    queue = deque([start])
+    while queue:
+        status = queue.popleft()
+        if status is S.COMPLETED_FAILURE:
+            path = [status]
+            while path[-1] in previous and previous[path[-1]] is not start:
+                path.append(previous[path[-1]])
+            return list(reversed(path))
+        for target in sorted(table.get(status, ()), key=lambda s: s.value):
+            if target not in previous and target is not start and not target.is_waiting:
+                previous[target] = status
+                queue.append(target)
+    raise RuntimeError(f"no legal path from {start.label} to Completed Failure")
+
+
+def final_status(run: RunDetail, definition: Definition) -> S:
+    """Success: every executed step succeeded. Partial: some remediation steps failed and some
+    succeeded. Failure: triage failed, all failed, or a tool failed in a guide."""
+    if run.kind is RunKind.FLOW and isinstance(definition, FlowDefinition) and _failed_stop_step(run, definition):
+        return S.COMPLETED_FAILURE
+    acting = [s for s in run.steps if s.phase is not StepPhase.TRIAGE]
+    failed = [s for s in acting if s.status is StepStatus.FAILED]
+    succeeded = [s for s in acting if s.status is StepStatus.SUCCEEDED]
+    if not failed:
+        return S.COMPLETED_SUCCESS
+    if run.kind is RunKind.GUIDE and any(s.tool is not None for s in failed):
+        return S.COMPLETED_FAILURE
+    return S.COMPLETED_PARTIAL if succeeded else S.COMPLETED_FAILURE
+
+
+def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
+    def count(phase: StepPhase, status: StepStatus) -> int:
+        return sum(1 for s in run.steps if s.phase is phase and s.status is status)
+
+    parts: list[str] = []
+    if run.kind is RunKind.FLOW:
+        triage = [s for s in run.steps if s.phase is StepPhase.TRIAGE]
+        parts.append(f"Triage ran {len(triage)} step(s): {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
+                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed.")
+        if run.outcome:
+            cause = f" Root cause: {run.root_cause}." if run.root_cause else ""
+            parts.append(f"Outcome: {run.outcome}.{cause}")
+        elif final is S.COMPLETED_SUCCESS:
+            parts.append("No outcome called for remediation.")
+    phase = StepPhase.REMEDIATION if run.kind is RunKind.FLOW else StepPhase.PROCEDURE
+    acting = [s for s in run.steps if s.phase is phase]
+    if acting:
+        label = "Remediation" if run.kind is RunKind.FLOW else "Procedure"
+        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {len(acting)} step(s) succeeded, "
+                     f"{count(phase, StepStatus.FAILED)} failed, {count(phase, StepStatus.SKIPPED)} skipped.")
+    parts.append(f"Result: {final.label}.")
+    del definition
+    return " ".join(parts)
+
+
+def step_definition(definition: Definition, run: RunDetail, step: Step) -> StepDefinition:
+    """Run steps map to definition steps by phase and position (ids are `<phase>-<n>`)."""
+    index = int(step.id.rsplit("-", 1)[1]) - 1
+    if isinstance(definition, GuideDefinition):
+        return definition.steps[index]
+    if step.phase is StepPhase.TRIAGE:
+        return definition.triage[index]
+    outcome = definition.outcome(run.outcome)
+    remediation = definition.remediations[outcome.remediation or ""] if outcome else None
+    if remediation is None:
+        raise RuntimeError(f"step {step.id} has no remediation in {definition.id}")
+    return remediation.steps[index]
+
+
+def _initial_steps(definition: Definition) -> list[Step]:
+    if isinstance(definition, GuideDefinition):
+        return [_new_step(StepPhase.PROCEDURE, i, i, s) for i, s in enumerate(definition.steps, 1)]
+    return [_new_step(StepPhase.TRIAGE, i, i, s) for i, s in enumerate(definition.triage, 1)]
+
+
+def _new_step(phase: StepPhase, index: int, position: int, step_def: StepDefinition) -> Step:
+    return Step(id=f"{phase.value}-{index}", phase=phase, position=position, title=step_def.title,
+                description=step_def.description, automation=step_def.automation)
+
+
+def _phase_steps(run: RunDetail) -> list[Step]:
+    phases = {StepPhase.TRIAGE} if run.status is S.EXECUTING_TRIAGE else {StepPhase.REMEDIATION, StepPhase.PROCEDURE}
+    return [step for step in run.steps if step.phase in phases]
+
+
+def _waiting_status(run: RunDetail) -> S:
+    return S.WAITING_FOR_USER_INPUT_TRIAGE if run.status is S.EXECUTING_TRIAGE else S.WAITING_FOR_USER_INPUT_REMEDIATION
+
+
+def _failed_stops(run: RunDetail, definition: Definition) -> Iterator[Step]:
+    for step in run.steps:
+        if step.status is StepStatus.FAILED and not step_definition(definition, run, step).continue_on_failure:
+            yield step
+
+
+def _stopped_by_failure(run: RunDetail, definition: Definition) -> bool:
+    phase_ids = {step.id for step in _phase_steps(run)}
+    return any(step.id in phase_ids for step in _failed_stops(run, definition))
+
+
+def _failed_stop_step(run: RunDetail, flow: FlowDefinition) -> Step | None:
+    return next((s for s in _failed_stops(run, flow) if s.phase is StepPhase.TRIAGE), None)
+
+
+def _triage_results(run: RunDetail, flow: FlowDefinition) -> dict[str, TriageResult]:
+    results: dict[str, TriageResult] = {}
+    for step in run.steps:
+        if step.phase is StepPhase.TRIAGE:
+            key = step_definition(flow, run, step).key
+            results[key] = TriageResult(
+                status=step.status,
+                exit_status=step.tool.exit_status if step.tool else None,
+                output=step.tool.output if step.tool else "",
+                answer=step.response.value if step.response else None,
+            )
+    return results
+
+
+def _tool_failure(step_def: StepDefinition, result: ToolResult, output: str) -> str | None:
+    """Why the step failed, or None when its success indicator holds."""
+    if result.timed_out or result.exit_status is None:
+        return result.error or "the tool did not finish"
+    expected = step_def.success
+    if expected.exit_status is not None and result.exit_status != expected.exit_status:
+        return result.error or f"exit status {result.exit_status} (expected {expected.exit_status})"
+    if expected.output_contains is not None and expected.output_contains not in output:
+        return f"output does not contain “{expected.output_contains}”"
+    if expected.output_regex is not None and not re.search(expected.output_regex, output, re.MULTILINE):
+        return f"output does not match /{expected.output_regex}/"
+    return None
+
+
+def _variables(run: RunDetail) -> dict[str, str]:
+    values = {"run_id": run.id}
+    values |= {v.name: v.value for v in run.variables if v.direction is VariableDirection.INPUT}
+    values |= {v.name: v.value for v in run.variables if v.direction is VariableDirection.OUTPUT}
+    return values
+
+
+def _find_step(run: RunDetail, step_id: str) -> Step:
+    for step in run.steps:
+        if step.id == step_id:
+            return step
+    raise StepNotFound(f"run {run.id} has no step {step_id!r}")
+
+
+def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
+    response = step.response
+    return {
+        "status": run.status.value,
+        "step_status": step.status.value,
+        "answered_by": response.answered_by if response else None,
+        "answered_at": response.answered_at.isoformat() if response and response.answered_at else None,
+    }
+
+
+def _cancel_summary(run: RunDetail) -> str:
+    done = sum(1 for s in run.steps if s.status is StepStatus.SUCCEEDED)
+    return f"Cancelled after {done} of {len(run.steps)} step(s) succeeded."
+
+
+def _summary(run: RunDetail) -> RunSummary:
+    return RunSummary.model_validate(run.model_dump(include=set(RunSummary.model_fields)))
+
+
+__all__ = [
+    "Conflict", "DefinitionNotFound", "Engine", "EngineError", "InvalidRequest", "RunNotFound",
+    "StepNotFound", "allowed_value", "failure_path", "final_status", "validated_inputs",
+]

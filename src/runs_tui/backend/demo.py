@@ -1,0 +1,358 @@
+"""Demo mode: a history of finished runs, and live traffic that keeps runs moving.
+
+History is bulk data, so it is built cheaply: one template run per (definition, ending) is made
+once from the loaded definitions, then each seeded run is a shallow copy with its own id, times
+and trigger. For very large seeds (benchmarks) the per-run event log is left out, because the
+events table would otherwise dominate the insert time; the runs, steps and outputs stay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel
+from datetime import UTC, datetime, timedelta
+
+from runs_tui.backend.clock import Clock
+from runs_tui.backend.definitions import Definition, DefinitionSet, FlowDefinition, SimTool, StepDefinition
+from runs_tui.backend.definitions.schema import ToolSpec
+from runs_tui.backend.engine import Engine, EngineError
+from runs_tui.backend.outposts.templates import render_lenient
+from runs_tui.backend.store import RunStore
+from runs_tui.models.domain import (
+    AutomationType,
+    Event,
+    EventType,
+    Prompt,
+    PromptKind,
+    PromptResponse,
+    RunDetail,
+    StartRunRequest,
+    Step,
+    StepPhase,
+    StepStatus,
+    ToolInvocation,
+    Trigger,
+    TriggerKind,
+    Variable,
+    VariableDirection,
+)
+from runs_tui.models.status import RunStatus as S
+
+log = logging.getLogger(__name__)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+HISTORY_DAYS = 30
+EVENTS_UP_TO = 100_000  # seeds larger than this carry no per-run event log
+USERS = ("alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com")
+CHATS = ("chat:#incidents", "chat:#ops", "chat:#db-oncall")
+INTEGRATIONS = ("pagerduty", "datadog", "opsgenie")
+SAMPLE_INPUTS: dict[str, tuple[str, ...]] = {
+    "host": ("web-prod-01", "web-prod-02", "db-prod-01", "db-prod-02", "db-replica-01", "edge-lb-03"),
+    "service": ("checkout-api", "orders-api", "search", "legacy-billing", "payments"),
+    "engineer": USERS,
+    "domain": ("shop.example.com", "api.example.com"),
+    "mount": ("/var", "/data", "/"),
+}
+_T0 = datetime(2000, 1, 1, tzinfo=UTC)
+_ENDINGS: dict[S, float] = {S.COMPLETED_SUCCESS: 70, S.COMPLETED_FAILURE: 12, S.COMPLETED_PARTIAL: 9,
+                            S.CANCELLED: 7, S.NO_STEPS: 2}
+
+
+@dataclass(frozen=True)
+class _Template:
+    run: RunDetail
+    weight: float
+
+
+def seed_history(store: RunStore, clock: Clock, count: int = 2000, definitions: DefinitionSet | None = None) -> int:
+    """Inserts `count` finished runs spread over the last 30 days; returns how many."""
+    if definitions is None:
+        from runs_tui.backend.definitions import load_definitions
+
+        definitions = load_definitions()
+    templates = [t for d in definitions.all() for t in _templates(d, definitions.tools)]
+    if not templates or count <= 0:
+        return 0
+    return store.seed_history(_history(templates, clock.now(), count, with_events=count <= EVENTS_UP_TO))
+
+
+def _history(templates: list[_Template], now: datetime, count: int, with_events: bool) -> Iterator[RunDetail]:
+    rng = random.Random(20260101)
+    weights = [t.weight for t in templates]
+    span = HISTORY_DAYS * 86400.0
+    picks = rng.choices(templates, weights=weights, k=count)
+    for index, template in enumerate(picks):
+        base = template.run
+        duration = ((base.finished_at or _T0) - _T0).total_seconds()
+        created = now - timedelta(seconds=rng.random() * (span - duration) + duration)
+        yield _shifted(base, f"h{index:07d}{rng.getrandbits(40):010x}", created - _T0,
+                       _trigger(rng, base.trigger.kind), with_events)
+
+
+def _shifted(base: RunDetail, run_id: str, delta: timedelta, trigger: Trigger, with_events: bool) -> RunDetail:
+    def move(moment: datetime | None) -> datetime | None:
+        return moment + delta if moment is not None else None
+
+    steps = [_shifted_step(step, delta) for step in base.steps]
+    events = [_copy(e, {"at": e.at + delta}) for e in base.events] if with_events else []
+    return _copy(base, {
+        "id": run_id, "trigger": trigger, "created_at": base.created_at + delta,
+        "started_at": move(base.started_at), "finished_at": move(base.finished_at),
+        "updated_at": base.updated_at + delta, "steps": steps, "events": events,
+    })
+
+
+def _shifted_step(step: Step, delta: timedelta) -> Step:
+    update: dict[str, object] = {
+        "started_at": step.started_at + delta if step.started_at else None,
+        "finished_at": step.finished_at + delta if step.finished_at else None,
+    }
+    if step.prompt is not None:
+        update["prompt"] = _copy(step.prompt, {"requested_at": update["started_at"]})
+    if step.response is not None and step.response.answered_at is not None:
+        update["response"] = _copy(step.response, {"answered_at": step.response.answered_at + delta})
+    return _copy(step, update)
+
+
+def _copy(model: ModelT, update: dict[str, object]) -> ModelT:
+    """A shallow copy with fields replaced, without pydantic's per-copy overhead (`model_copy`
+    costs ~50 µs, which is most of seeding a million runs). Values come from a validated
+    template and are of the same types, so skipping validation is safe here."""
+    new = model.__class__.__new__(model.__class__)
+    object.__setattr__(new, "__dict__", {**model.__dict__, **update})
+    object.__setattr__(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
+
+
+def _trigger(rng: random.Random, template_kind: TriggerKind) -> Trigger:
+    if template_kind is TriggerKind.SCHEDULE:
+        return Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")
+    roll = rng.random()
+    if roll < 0.5:
+        return Trigger(kind=TriggerKind.MANUAL, actor=rng.choice(USERS))
+    if roll < 0.75:
+        return Trigger(kind=TriggerKind.CHAT, actor=rng.choice(CHATS))
+    return Trigger(kind=TriggerKind.EXTERNAL, actor=rng.choice(INTEGRATIONS))
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+def _templates(definition: Definition, shared_tools: dict[str, ToolSpec]) -> list[_Template]:
+    inputs = sample_inputs(definition, random.Random(definition.id))
+    tools = {**shared_tools, **definition.tools}
+    builder = _TemplateBuilder(definition, inputs, tools)
+    runs: list[tuple[RunDetail, float]] = []
+    missing = any(step.tool and step.tool not in tools for step in definition.all_steps())
+    if missing:
+        runs.append((builder.failed_identifying(), 1.0))
+    elif not any(step.automation is not AutomationType.INFORMATION_ONLY for step in definition.all_steps()):
+        runs.append((builder.no_steps(), _ENDINGS[S.NO_STEPS]))
+    else:
+        for ending in (S.COMPLETED_SUCCESS, S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL, S.CANCELLED):
+            runs.extend((run, _ENDINGS[ending] / 2) for run in builder.endings(ending))
+    templates = [_Template(run, weight) for run, weight in runs]
+    if definition.schedule_interval_seconds:
+        templates += [_Template(r.run.model_copy(update={"trigger": Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")}),
+                                r.weight) for r in templates]
+    return templates
+
+
+def sample_inputs(definition: Definition, rng: random.Random) -> dict[str, str]:
+    """Plausible input values: a sample for well-known names, else the default."""
+    values: dict[str, str] = {}
+    for spec in definition.inputs:
+        samples = SAMPLE_INPUTS.get(spec.name)
+        value = rng.choice(samples) if samples else (spec.default or "")
+        if spec.pattern is not None and samples:
+            fitting = [s for s in samples if re.fullmatch(spec.pattern, s)]
+            value = rng.choice(fitting) if fitting else (spec.default or "")
+        if value:
+            values[spec.name] = value
+    return values
+
+
+class _TemplateBuilder:
+    """Builds finished runs of one definition at time _T0, with legal status chains."""
+
+    def __init__(self, definition: Definition, inputs: dict[str, str], tools: dict[str, ToolSpec]) -> None:
+        self.definition = definition
+        self.inputs = inputs
+        self.tools = tools
+
+    def _run(self, status: S, steps: list[Step], chain: list[S], end: float, **fields: object) -> RunDetail:
+        finished = _T0 + timedelta(seconds=end)
+        events = [Event(seq=0, at=_T0, type=EventType.RUN_CREATED, data={"trigger": "manual"})]
+        for previous, target in zip([S.PENDING, *chain], chain):
+            events.append(Event(seq=0, at=finished if target.is_terminal else _T0, type=EventType.STATUS_CHANGED,
+                                data={"from": previous.value, "to": target.value}))
+        return RunDetail(
+            id="template", kind=self.definition.kind, definition_id=self.definition.id, name=self.definition.title,
+            status=status, trigger=Trigger(kind=TriggerKind.MANUAL, actor=USERS[0]), created_at=_T0,
+            started_at=_T0 + timedelta(seconds=1), finished_at=finished, updated_at=finished,
+            inputs=self.inputs, version=len(chain) + len(steps) * 2 + 1, seq=0, steps=steps,
+            variables=[Variable(name=k, value=v, direction=VariableDirection.INPUT, updated_at=_T0)
+                       for k, v in self.inputs.items()],
+            events=events, **fields,
+        )
+
+    def failed_identifying(self) -> RunDetail:
+        missing = sorted({s.tool for s in self.definition.all_steps() if s.tool and s.tool not in self.tools})
+        error = f"tool {', '.join(missing)} not available on outpost local"
+        return self._run(S.COMPLETED_FAILURE, [], [S.IDENTIFYING_TOOLS, S.COMPLETED_FAILURE], 2,
+                         error=error, summary=f"The run could not start: {error}.")
+
+    def no_steps(self) -> RunDetail:
+        return self._run(S.NO_STEPS, [], [S.IDENTIFYING_TOOLS, S.NO_STEPS], 2,
+                         summary="Nothing to execute: the definition has no executable steps.")
+
+    def endings(self, ending: S) -> list[RunDetail]:
+        if isinstance(self.definition, FlowDefinition):
+            return self._flow_endings(self.definition, ending)
+        return self._guide_endings(ending)
+
+    def _guide_endings(self, ending: S) -> list[RunDetail]:
+        defs = list(self.definition.all_steps())
+        chain = [S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.EXECUTING_REMEDIATION]
+        fail_at = len(defs) - 1 if ending in (S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL) else None
+        if ending is S.COMPLETED_PARTIAL and not any(d.tool is None and d.prompt for d in defs[:-1]):
+            return []
+        cancel_at = len(defs) // 2 if ending is S.CANCELLED else None
+        steps, clock = self._steps(StepPhase.PROCEDURE, defs, 2.0, fail_at=fail_at, cancel_at=cancel_at)
+        chain += [S.CANCELLED] if ending is S.CANCELLED else [S.SUMMARIZING, ending]
+        error = next((f"step “{s.title}” failed: {s.error}" for s in steps if s.status is StepStatus.FAILED), None)
+        return [self._run(ending, steps, chain, clock + 1, error=error, summary=f"Result: {ending.label}.")]
+
+    def _flow_endings(self, flow: FlowDefinition, ending: S) -> list[RunDetail]:
+        start = [S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.EXECUTING_TRIAGE]
+        if ending is S.COMPLETED_FAILURE:
+            triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0, fail_at=0)
+            chain = [*start, S.DECIDING_REMEDIATION, S.SUMMARIZING, ending]
+            error = f"triage step “{triage[0].title}” failed: {triage[0].error}"
+            return [self._run(ending, triage, chain, clock + 2, error=error,
+                              summary="Triage failed; no remediation was attempted. Result: Completed Failure.")]
+        if ending is S.CANCELLED:
+            triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0, cancel_at=len(flow.triage) - 1)
+            return [self._run(ending, triage, [*start, S.CANCELLED], clock + 1, error="cancelled by operator",
+                              summary="Cancelled during triage.")]
+        runs: list[RunDetail] = []
+        for outcome in flow.outcomes:
+            remediation = flow.remediations.get(outcome.remediation or "")
+            rem_defs = list(remediation.steps) if remediation else []
+            if ending is S.COMPLETED_PARTIAL and len(rem_defs) < 2:
+                continue
+            triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0)
+            fail_at = len(rem_defs) - 1 if ending is S.COMPLETED_PARTIAL else None
+            rem, clock = self._steps(StepPhase.REMEDIATION, rem_defs, clock + 1, fail_at=fail_at, first=len(triage) + 1)
+            chain = [*start, S.DECIDING_REMEDIATION]
+            chain += [S.READY_FOR_REMEDIATION, S.EXECUTING_REMEDIATION] if rem else []
+            chain += [S.SUMMARIZING, ending]
+            summary = f"Outcome: {outcome.name}. Result: {ending.label}."
+            runs.append(self._run(ending, triage + rem, chain, clock + 1, outcome=outcome.name,
+                                  root_cause=", ".join(outcome.root_causes) or None, summary=summary))
+        return runs
+
+    def _steps(self, phase: StepPhase, defs: list[StepDefinition], at: float, *, fail_at: int | None = None,
+               cancel_at: int | None = None, first: int = 1) -> tuple[list[Step], float]:
+        steps: list[Step] = []
+        for index, step_def in enumerate(defs):
+            if cancel_at is not None and index > cancel_at:
+                status = StepStatus.CANCELLED
+            elif cancel_at is not None and index == cancel_at:
+                status = StepStatus.CANCELLED
+            elif fail_at is not None and index > fail_at and phase is not StepPhase.REMEDIATION:
+                status = StepStatus.SKIPPED
+            else:
+                status = StepStatus.FAILED if index == fail_at else StepStatus.SUCCEEDED
+            started = None if status is StepStatus.SKIPPED or (cancel_at is not None and index > cancel_at) else at
+            length = self._length(step_def) if started is not None else 0.0
+            steps.append(self._step(phase, index + 1, first + index, step_def, status, started, length))
+            at += length
+        return steps, at
+
+    def _length(self, step_def: StepDefinition) -> float:
+        tool = self.tools.get(step_def.tool or "")
+        wait = 95.0 if step_def.prompt else 0.0
+        if isinstance(tool, SimTool):
+            scenario = tool.scenarios[0]
+            return wait + tool.latency_seconds + scenario.line_delay_seconds * max(0, len(scenario.lines) - 1) + 0.2
+        return wait + (1.5 if tool else 0.5)
+
+    def _step(self, phase: StepPhase, index: int, position: int, step_def: StepDefinition, status: StepStatus,
+              started: float | None, length: float) -> Step:
+        begin = _T0 + timedelta(seconds=started) if started is not None else None
+        end = begin + timedelta(seconds=length) if begin is not None and status.is_finished else None
+        tool = self.tools.get(step_def.tool or "")
+        failed = status is StepStatus.FAILED
+        invocation = None
+        if tool is not None and begin is not None and not (step_def.prompt and status is StepStatus.CANCELLED):
+            output = self._output(tool)
+            invocation = ToolInvocation(tool=tool.name, tool_type=tool.type, input=dict(step_def.tool_config),
+                                        output=output + ("error: exit status 1\n" if failed else ""),
+                                        exit_status=1 if failed else 0)
+        prompt = response = None
+        if step_def.prompt and begin is not None:
+            choices = list(step_def.prompt.choices)
+            prompt = Prompt(kind=step_def.prompt.kind, question=render_lenient(step_def.prompt.question, self.inputs),
+                            choices=choices, allow_free_text=step_def.prompt.allow_free_text, requested_at=begin)
+            if status.is_finished and status is not StepStatus.CANCELLED:
+                value = {PromptKind.CONFIRM: "approve", PromptKind.COMPLETE: "failed" if failed else "done"}.get(
+                    prompt.kind, choices[0] if choices else "Looks normal")
+                response = PromptResponse(value=value, answered_by=USERS[position % len(USERS)],
+                                          answered_at=begin + timedelta(seconds=90))
+        return Step(id=f"{phase.value}-{index}", phase=phase, position=position, title=step_def.title,
+                    description=step_def.description, automation=step_def.automation, status=status,
+                    started_at=begin, finished_at=end, tool=invocation, prompt=prompt, response=response,
+                    error=("exit status 1 (expected 0)" if failed else None))
+
+    def _output(self, tool: ToolSpec) -> str:
+        if isinstance(tool, SimTool):
+            return "".join(render_lenient(line, self.inputs) + "\n" for line in tool.scenarios[0].lines)
+        return f"{tool.name}: ok\n"
+
+
+# --- live traffic ----------------------------------------------------------------------------
+
+
+class DemoTraffic:
+    """Keeps starting live runs every `interval` seconds (fewer when many are already active).
+
+    It answers nothing: runs that wait for input wait for an operator."""
+
+    def __init__(self, engine: Engine, clock: Clock, interval: float = 6.0, max_active: int = 12,
+                 seed: int | None = None) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._interval = interval
+        self._max_active = max_active
+        self._rng = random.Random(seed)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if self._engine.active_run_count() < self._max_active:
+                    await self.start_one()
+            except (EngineError, asyncio.TimeoutError) as error:
+                log.warning("demo traffic: %s", error)
+            await self._clock.sleep(self._interval * (0.5 + self._rng.random()))
+
+    async def start_one(self) -> str:
+        """Starts one run of a random definition with plausible inputs and trigger."""
+        definitions = self._engine.loaded_definitions.all()
+        weights = [0.3 if d.id.endswith("-draft") or "certificate" in d.id else 1.0 for d in definitions]
+        definition = self._rng.choices(definitions, weights=weights)[0]
+        request = StartRunRequest(inputs=sample_inputs(definition, self._rng), trigger=_trigger(self._rng, TriggerKind.MANUAL))
+        summary = await self._engine.start_run(definition.kind, definition.id, request)
+        return summary.id
+
+
+__all__ = ["DemoTraffic", "seed_history", "sample_inputs"]
