@@ -1,0 +1,236 @@
+"""Sync throughput: a full sync over loopback HTTP into a fresh cache, and an incremental sync
+of 10 changes into a cache of a million runs.
+
+Printed, in one run (medians):
+- full sync of N runs (default 100,000) by `Syncer.sync_once` into a fresh cache — goal ≥ 30k
+  runs/s — against two baselines measured in the same run: fetching and parsing every page
+  without applying it (`RunsClient.changes`), and applying the same pages to a fresh cache
+  without HTTP (`Cache.apply_changes`). The sync overlaps the two, so it can beat their sum.
+- an incremental sync of 10 changes into a 1,000,000-run cache — goal < 20 ms — built through
+  the cache's bulk path (`apply_changes` of synthetic pages) with its cursor set to the server's.
+
+The backend runs in a subprocess (`runs_tui.backend.server.serve`) on a seeded SQLite file.
+
+    .venv/bin/python benchmarks/bench_sync.py [--runs 100000] [--cache-runs 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_changefeed import seed, start_server  # noqa: E402  (the shared seeding and server start)
+
+from runs_tui.backend.store import RunStore  # noqa: E402
+from runs_tui.cache import Cache  # noqa: E402
+from runs_tui.client import RunsClient  # noqa: E402
+from runs_tui.models.domain import ChangesPage, RunSummary, Trigger, TriggerKind  # noqa: E402
+from runs_tui.models.lifecycle import RunKind  # noqa: E402
+from runs_tui.models.status import RunStatus  # noqa: E402
+from runs_tui.sync import PAGE_SIZE, Syncer  # noqa: E402
+
+REPEATS = 3
+INCREMENTAL_REPEATS = 15
+CHANGES = 10
+FINISHED = [s for s in RunStatus if s.is_terminal]
+
+
+async def full_sync(
+    origin: str, token: str, folder: Path, page_size: int, own_connection: bool = True
+) -> tuple[int, float]:
+    path = folder / f"full-{secrets.token_hex(4)}.sqlite3"
+    with Cache.open(path) as cache:
+        async with RunsClient(origin, token) as client:
+            started = time.perf_counter()
+            syncer = Syncer(cache, client, page_size=page_size, own_connection=own_connection)
+            result = await syncer.sync_once(definitions=False)
+            elapsed = time.perf_counter() - started
+            syncer.close()
+    for leftover in folder.glob(path.name + "*"):
+        leftover.unlink()
+    return len(result.changed), elapsed
+
+
+async def fetch_pages(origin: str, token: str, page_size: int) -> tuple[list[ChangesPage], float]:
+    pages = []
+    async with RunsClient(origin, token) as client:
+        started = time.perf_counter()
+        cursor = None
+        while True:
+            page = await client.changes(cursor, page_size)
+            pages.append(page)
+            cursor = page.next_cursor
+            if not page.has_more:
+                return pages, time.perf_counter() - started
+
+
+def apply_pages(pages: list[ChangesPage], folder: Path) -> float:
+    path = folder / f"apply-{secrets.token_hex(4)}.sqlite3"
+    with Cache.open(path) as cache:
+        started = time.perf_counter()
+        for page in pages:
+            cache.apply_changes(page)
+        elapsed = time.perf_counter() - started
+    for leftover in folder.glob(path.name + "*"):
+        leftover.unlink()
+    return elapsed
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+async def measure_full(origin: str, token: str, folder: Path, runs: int, page_size: int) -> None:
+    fetch_rates, apply_rates, sync_rates, inline_rates = [], [], [], []
+    for _ in range(REPEATS):
+        pages, fetch_seconds = await fetch_pages(origin, token, page_size)
+        count = sum(len(p.changes) for p in pages)
+        fetch_rates.append(count / fetch_seconds)
+        apply_rates.append(count / apply_pages(pages, folder))
+        del pages
+        synced, sync_seconds = await full_sync(origin, token, folder, page_size)
+        assert synced >= runs, f"synced {synced} runs, expected {runs}"
+        sync_rates.append(synced / sync_seconds)
+        synced, sync_seconds = await full_sync(
+            origin, token, folder, page_size, own_connection=False
+        )
+        inline_rates.append(synced / sync_seconds)
+    fetch, apply_, sync = median(fetch_rates), median(apply_rates), median(sync_rates)
+    inline = median(inline_rates)
+    serial = 1 / (1 / fetch + 1 / apply_)
+    print(f"full sync of {runs:,} runs, page size {page_size} (median of {REPEATS}):")
+    print(f"  baseline fetch+parse only (RunsClient.changes):   {fetch:>10,.0f} runs/s")
+    print(f"  baseline apply only (Cache.apply_changes):        {apply_:>10,.0f} runs/s")
+    print(f"  fetch then apply, one after the other (derived):  {serial:>10,.0f} runs/s")
+    print(
+        f"  Syncer.sync_once, writes on the loop's thread:    {inline:>10,.0f} runs/s "
+        f"({inline / fetch:.2f}x fetch-only, {inline / serial:.2f}x serial)"
+    )
+    print(
+        f"  Syncer.sync_once, own connection + thread:        {sync:>10,.0f} runs/s "
+        f"({sync / fetch:.2f}x fetch-only, {sync / serial:.2f}x serial; goal >= 30,000)"
+    )
+
+
+def synthetic_summaries(start: int, count: int, now: datetime) -> Iterator[RunSummary]:
+    """Finished list rows, built without validation: the cache's bulk path is what is timed."""
+    for index in range(start, start + count):
+        created = now - timedelta(seconds=index * 3)
+        yield RunSummary.model_construct(
+            id=f"cached-{index:08d}",
+            kind=RunKind.FLOW if index % 3 else RunKind.GUIDE,
+            definition_id="db-health",
+            name=f"Database health check {index % 97}",
+            status=FINISHED[index % len(FINISHED)],
+            trigger=Trigger.model_construct(kind=TriggerKind.MANUAL, actor="ops"),
+            created_at=created,
+            scheduled_for=None,
+            started_at=created,
+            finished_at=created + timedelta(minutes=2),
+            updated_at=created + timedelta(minutes=2),
+            current_step_id=None,
+            current_step=None,
+            root_cause=None,
+            outcome=None,
+            summary=None,
+            error=None,
+            inputs={},
+            version=3,
+            seq=index + 1,
+        )
+
+
+def build_big_cache(path: Path, count: int, server_cursor: int) -> float:
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    chunk = 20_000
+    with Cache.open(path) as cache:
+        for start in range(0, count, chunk):
+            rows = list(synthetic_summaries(start, min(chunk, count - start), now))
+            cache.apply_changes(ChangesPage(changes=rows, deleted=[], next_cursor=0, has_more=True))
+        cache.apply_changes(
+            ChangesPage(changes=[], deleted=[], next_cursor=server_cursor, has_more=False)
+        )
+    return time.perf_counter() - started
+
+
+def change_runs_on_server(store: RunStore, ids: list[str]) -> None:
+    for run_id in ids:
+        run = store.get_run(run_id)
+        run.summary = f"edited at {time.time()}"
+        store.save_run(run, [])
+
+
+async def measure_incremental(
+    origin: str, token: str, db_url: str, folder: Path, cache_runs: int
+) -> None:
+    store = RunStore(db_url)
+    path = folder / "big.sqlite3"
+    build_seconds = build_big_cache(path, cache_runs, store.max_seq())
+    print(
+        f"incremental sync of {CHANGES} changes into a {cache_runs:,}-run cache "
+        f"(built in {build_seconds:.1f} s through Cache.apply_changes):"
+    )
+    server_ids = [run.id for run in store.changes(None, 200).changes]
+    timings, baseline = [], []
+    with Cache.open(path) as cache:
+        async with RunsClient(origin, token) as client:
+            syncer = Syncer(cache, client)
+            await syncer.sync_once(definitions=True)  # anything the server did meanwhile
+            for repeat in range(INCREMENTAL_REPEATS):
+                started = time.perf_counter()
+                await client.changes(cache.sync_state().cursor, PAGE_SIZE)
+                baseline.append(time.perf_counter() - started)
+                batch = server_ids[(repeat * CHANGES) % 190 :][:CHANGES]
+                change_runs_on_server(store, batch)
+                started = time.perf_counter()
+                result = await syncer.sync_once()
+                timings.append(time.perf_counter() - started)
+                assert set(batch) <= result.changed, "the sync missed a change"
+    store.close()
+    ms = sorted(t * 1000 for t in timings)
+    print(
+        f"  baseline: an empty GET /runs/changes round trip:  {median(baseline) * 1000:>7.2f} ms (median)"
+    )
+    print(
+        f"  Syncer.sync_once, {CHANGES} changed runs:               {median(ms):>7.2f} ms median, "
+        f"{ms[int(len(ms) * 0.95) - 1]:.2f} ms p95 of {INCREMENTAL_REPEATS} (goal < 20 ms)"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as name:
+        folder = Path(name)
+        db_url = f"sqlite:///{folder / 'backend.sqlite3'}"
+        seed_seconds = seed(db_url, args.runs)
+        print(f"seeded {args.runs:,} runs into the backend in {seed_seconds:.1f} s")
+        token = secrets.token_urlsafe(16)
+        server, origin = start_server(db_url, token)
+        try:
+            await measure_full(origin, token, folder, args.runs, args.page_size)
+            await measure_incremental(origin, token, db_url, folder, args.cache_runs)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--cache-runs", type=int, default=1_000_000)
+    parser.add_argument("--page-size", type=int, default=PAGE_SIZE)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""`RunsService`: the one object the screens talk to.
+
+Why a facade: screens must stay testable against a cache filled in a test, without a network,
+and must never import httpx or sqlite. So every backend action, sync and export goes through
+here; built with `client=None` the service serves the cache only and every action raises
+`Unreachable`, which the screens already know how to explain.
+
+After each action the cache is brought up to date (a sync pass and the run's detail), so what the
+screen shows next is the result of the action, not the state before it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runs_tui.client import RunsClient, new_idempotency_key
+from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
+from runs_tui.models.domain import (
+    ApiErrorBody,
+    RespondRequest,
+    RunDetail,
+    RunSummary,
+    StartRunRequest,
+    Trigger,
+    TriggerKind,
+)
+from runs_tui.models.filters import RunFilter
+from runs_tui.sync import (
+    LinkChanged,
+    SyncFailed,
+    Synced,
+    Syncer,
+    SyncResult,
+    SyncStarted,
+    ToolOutput,
+)
+
+if TYPE_CHECKING:
+    from runs_tui.cache import Cache, CachedDetail
+
+log = logging.getLogger(__name__)
+
+NO_BACKEND = "no backend configured"
+
+__all__ = [
+    "CacheChanged",
+    "RunsService",
+    "ServiceEvent",
+    "SyncMode",
+    "SyncStateChanged",
+    "SyncStatus",
+    "ToolOutput",
+    "WaitingStarted",
+]
+
+
+# --- sync status -------------------------------------------------------------------------------
+
+
+class SyncMode(StrEnum):
+    LIVE = "live"
+    SYNCING = "syncing"
+    OFFLINE = "offline"
+    IDLE = "idle"
+    LOCAL_ONLY = "local-only"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the header says about freshness: how current is what the operator sees?"""
+
+    state: SyncMode
+    offline_since: datetime | None = None
+    last_synced: datetime | None = None
+    last_error: str | None = None
+
+    def describe(self, now: datetime) -> str:
+        """Words for the header, e.g. "offline since 14:02 — last synced 3 min ago"."""
+        synced = (
+            f"last synced {_ago(self.last_synced, now)}" if self.last_synced else "never synced"
+        )
+        if self.state is SyncMode.LIVE:
+            return "live"
+        if self.state is SyncMode.SYNCING:
+            return "syncing…"
+        if self.state is SyncMode.OFFLINE:
+            since = f" since {_clock_time(self.offline_since, now)}" if self.offline_since else ""
+            return f"offline{since} — {synced}"
+        if self.state is SyncMode.LOCAL_ONLY:
+            return "local cache only" + (f" — {synced}" if self.last_synced else "")
+        return synced if self.last_synced else "not synced yet"
+
+
+def _aware(moment: datetime) -> datetime:
+    """The cache may hand back naive UTC times (SQLite has no time zones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    seconds = max(0.0, (now - _aware(moment)).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+def _clock_time(moment: datetime, now: datetime) -> str:
+    """In `now`'s time zone, so a frozen UTC clock gives the same words on every machine."""
+    local = _aware(moment).astimezone(now.tzinfo or UTC)
+    if now - _aware(moment) < timedelta(hours=20):
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+# --- service events (plain values the app turns into Textual messages) -------------------------
+
+
+@dataclass(frozen=True)
+class CacheChanged:
+    """Runs were added, changed or removed in the cache (`full`: after a full resync)."""
+
+    run_ids: frozenset[str]
+    full: bool = False
+
+
+@dataclass(frozen=True)
+class SyncStateChanged:
+    status: SyncStatus
+
+
+@dataclass(frozen=True)
+class WaitingStarted:
+    """A run newly waits for input: the UI toasts it."""
+
+    run: RunSummary
+
+
+ServiceEvent = CacheChanged | SyncStateChanged | ToolOutput | WaitingStarted
+ServiceSink = Callable[[ServiceEvent], Awaitable[None] | None]
+
+
+def _local_now() -> datetime:
+    return datetime.now(UTC).astimezone()
+
+
+class RunsService:
+    """Cache + (optionally) client and syncer + exports, behind one small async API."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        client: RunsClient | None = None,
+        *,
+        profile_label: str = "",
+        backend_label: str = "",
+        refresh_interval: float = 5.0,
+        now: Callable[[], datetime] | None = None,
+        actor: str = "",
+        syncer: Syncer | None = None,
+    ) -> None:
+        self.cache = cache
+        self.client = client
+        self.profile_label = profile_label
+        self.backend_label = backend_label
+        self.actor = actor
+        self._now = now or _local_now
+        self.syncer = syncer or (
+            Syncer(cache, client, poll_interval=refresh_interval) if client else None
+        )
+        self._last_status: SyncStatus | None = None
+
+    def now(self) -> datetime:
+        return self._now()
+
+    async def aclose(self) -> None:
+        """Close the syncer's cache connection and the HTTP client (not `cache`: the caller's)."""
+        if self.syncer is not None:
+            self.syncer.close()
+        if self.client is not None:
+            await self.client.aclose()
+
+    # status and sync --------------------------------------------------------------------------
+
+    def sync_status(self) -> SyncStatus:
+        state = self.cache.sync_state()
+        offline_since = state.offline_since
+        last_synced = state.last_success
+        last_error = state.last_error if offline_since else None
+        if self.syncer is None:
+            return SyncStatus(SyncMode.LOCAL_ONLY, None, last_synced, None)
+        if offline_since is not None:
+            mode = SyncMode.OFFLINE
+        elif self.syncer.syncing:
+            mode = SyncMode.SYNCING
+        elif self.syncer.live:
+            mode = SyncMode.LIVE
+        else:
+            mode = SyncMode.IDLE
+        return SyncStatus(mode, offline_since, last_synced, last_error)
+
+    async def sync_now(self) -> SyncResult:
+        """A full pass now (definitions included); raises `ClientError` for the UI to explain."""
+        return await self._require_syncer().sync_once(definitions=True)
+
+    async def run_live(self, on_event: ServiceSink) -> None:
+        """Until cancelled: keep the cache live and report what changed as service events."""
+        if self.syncer is None:
+            await _deliver(on_event, SyncStateChanged(self.sync_status()))
+            return
+
+        async def translate(event: Any) -> None:
+            for service_event in self._translate(event):
+                await _deliver(on_event, service_event)
+
+        await self.syncer.run_live(translate)
+
+    def _translate(self, event: Any) -> list[ServiceEvent]:
+        if isinstance(event, ToolOutput):
+            return [event]
+        events: list[ServiceEvent] = []
+        if isinstance(event, Synced):
+            result = event.result
+            if result.touched or result.full_resync:
+                events.append(CacheChanged(result.touched, full=result.full_resync))
+            events.extend(WaitingStarted(run) for run in result.waiting_started)
+        if isinstance(event, (Synced, SyncStarted, SyncFailed, LinkChanged)):
+            status = self.sync_status()
+            if status != self._last_status:
+                self._last_status = status
+                events.append(SyncStateChanged(status))
+        return events
+
+    async def refresh_detail(self, run_id: str) -> CachedDetail | None:
+        """Fresh detail when the backend answers; the cached copy (with its age) otherwise."""
+        if self.syncer is None:
+            return self.cache.get_detail(run_id)
+        return await self.syncer.refresh_detail(run_id)
+
+    # actions ----------------------------------------------------------------------------------
+
+    async def respond(
+        self,
+        run_id: str,
+        step_id: str,
+        value: str,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> RunDetail:
+        """Answer a waiting step. Pass the key generated when the user pressed enter, so a
+        retried send is the same answer. On 409 the cache is refreshed before re-raising."""
+        client = self._require_client()
+        request = RespondRequest(value=value, note=note, answered_by=self.actor)
+        try:
+            detail = await client.respond(
+                run_id, step_id, request, idempotency_key or new_idempotency_key()
+            )
+        except Conflict:
+            await self._settle(run_id)
+            raise
+        await self._settle(run_id)
+        return detail
+
+    async def cancel(self, run_id: str, idempotency_key: str | None = None) -> RunSummary:
+        client = self._require_client()
+        try:
+            summary = await client.cancel(run_id, idempotency_key or new_idempotency_key())
+        except Conflict:
+            await self._settle(run_id)
+            raise
+        await self._settle(run_id)
+        return summary
+
+    async def delete(self, ids: Iterable[str]) -> tuple[list[str], list[ApiErrorBody]]:
+        """Delete finished runs: (deleted ids, refusals with their reasons)."""
+        client = self._require_client()
+        result = await client.delete_runs(list(ids), new_idempotency_key())
+        await self._settle(None)
+        return result.deleted, result.refused
+
+    async def rerun(self, run_id: str) -> RunSummary:
+        """A new run of the same flow or guide with the same inputs, started by this user."""
+        client = self._require_client()
+        source = await self._run_for_rerun(client, run_id)
+        request = StartRunRequest(
+            inputs=dict(source.inputs), trigger=Trigger(kind=TriggerKind.MANUAL, actor=self.actor)
+        )
+        summary = await client.start_run(
+            source.kind, source.definition_id, request, new_idempotency_key()
+        )
+        await self._settle(summary.id)
+        return summary
+
+    async def _run_for_rerun(self, client: RunsClient, run_id: str) -> RunSummary:
+        cached = self.cache.get_run(run_id)
+        if cached is not None:
+            return cached
+        fetched = await client.get_run(run_id)
+        if fetched is None:
+            raise NotFound(f"run {run_id}")
+        return fetched
+
+    async def _settle(self, run_id: str | None) -> None:
+        """Bring the cache up to date after an action; a failure here does not undo the action
+        (the sync status reports it), so it is logged, not raised."""
+        syncer = self._require_syncer()
+        try:
+            await syncer.sync_once(definitions=False)
+            if run_id is not None:
+                await syncer.refresh_detail(run_id)
+        except ClientError as error:
+            log.info("refresh after action failed: %s", error.explain())
+
+    def _require_client(self) -> RunsClient:
+        if self.client is None:
+            raise Unreachable(NO_BACKEND)
+        return self.client
+
+    def _require_syncer(self) -> Syncer:
+        if self.syncer is None:
+            raise Unreachable(NO_BACKEND)
+        return self.syncer
+
+    # exports ----------------------------------------------------------------------------------
+
+    def export_run(self, run_id: str, fmt: str, path: str | Path | None = None) -> Path:
+        """Write one run's export from the cache (fetch its detail first); returns the path."""
+        from runs_tui import exports
+
+        return exports.export_run(
+            self.cache, run_id, exports.ExportFormat(fmt), _optional_path(path)
+        )
+
+    def export_list(self, run_filter: RunFilter, fmt: str, path: str | Path | None = None) -> Path:
+        """Write the filtered list as it is in the cache now; returns the path."""
+        from runs_tui import exports
+
+        return exports.export_list(
+            self.cache, run_filter, self.now(), exports.ExportFormat(fmt), _optional_path(path)
+        )
+
+
+def _optional_path(path: str | Path | None) -> Path | None:
+    return None if path is None else Path(path)
+
+
+async def _deliver(sink: ServiceSink, event: ServiceEvent) -> None:
+    outcome = sink(event)
+    if inspect.isawaitable(outcome):
+        await outcome

@@ -1,0 +1,436 @@
+"""Keeps the local cache converging on the backend: change feed, live stream, run details.
+
+Why it is shaped this way:
+- The cache is the UI's only source, so the sync must be safe to kill at any moment: every page
+  (its rows, its tombstones and the new cursor) is committed by the cache in one transaction,
+  and the next sync simply resumes from the stored cursor.
+- The live stream is only a doorbell. A change notice makes us pull the feed from our cursor,
+  which never skips; a burst of notices collapses into one pull; a lost notice costs nothing.
+  While the stream is down we poll, and reconnect with backoff, so a backend restart or a flaky
+  tunnel heals by itself.
+- The syncer writes through its own connection to the cache file, from one worker thread: the
+  UI's event loop never waits for a sync's writes (SQLite's WAL lets the UI read meanwhile),
+  and the next page is fetched and parsed while the current one is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from runs_tui.cache import Cache
+from runs_tui.client import RunsClient
+from runs_tui.errors import ClientError, Gone, ServerError
+from runs_tui.models.domain import ChangesPage, RunSummary, StreamEventType
+from runs_tui.models.lifecycle import RunKind
+
+if TYPE_CHECKING:
+    from runs_tui.cache import CachedDetail
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PAGE_SIZE = 1000
+DEFINITIONS_MAX_AGE = 300.0  # seconds: flows and guides change rarely
+
+
+# --- what the syncer reports -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one `sync_once` brought into the cache."""
+
+    changed: frozenset[str] = frozenset()
+    deleted: frozenset[str] = frozenset()
+    waiting_started: tuple[RunSummary, ...] = ()
+    pages: int = 0
+    full_resync: bool = False
+    cursor: int | None = None
+
+    @property
+    def touched(self) -> frozenset[str]:
+        return self.changed | self.deleted
+
+
+@dataclass(frozen=True)
+class SyncStarted:
+    pass
+
+
+@dataclass(frozen=True)
+class Synced:
+    result: SyncResult
+
+
+@dataclass(frozen=True)
+class SyncFailed:
+    error: ClientError
+
+
+@dataclass(frozen=True)
+class LinkChanged:
+    """The live stream went up (`live=True`) or down."""
+
+    live: bool
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """A chunk of a running tool's output, as the backend streamed it (untrusted text)."""
+
+    run_id: str
+    step_id: str
+    chunk: str
+
+
+SyncEvent = SyncStarted | Synced | SyncFailed | LinkChanged | ToolOutput
+EventSink = Callable[[Any], Awaitable[None] | None]
+
+
+class Sleeper(Protocol):
+    def __call__(self, seconds: float) -> Awaitable[None]: ...
+
+
+@dataclass
+class Backoff:
+    """Jittered exponential delays for reconnecting the stream; reset once connected."""
+
+    base: float = 0.5
+    cap: float = 30.0
+    failures: int = field(default=0, init=False)
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        ceiling = min(self.cap, self.base * 2 ** (self.failures - 1))
+        return ceiling / 2 + random.random() * ceiling / 2
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _InlineCache:
+    """Cache calls made right here, on the caller's thread, through the caller's instance."""
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+
+    async def run(self, action: Callable[[Cache], T]) -> T:
+        return action(self._cache)
+
+    def close(self) -> None:
+        pass
+
+
+class _ThreadedCache:
+    """The syncer's own connection to the cache file, used only from one worker thread."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runs-tui-sync")
+        self._cache: Cache | None = None
+        self._closed = False
+
+    async def run(self, action: Callable[[Cache], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, action)
+
+    def _call(self, action: Callable[[Cache], T]) -> T:
+        if self._cache is None:
+            self._cache = Cache.open(self._path)
+        return action(self._cache)
+
+    def close(self) -> None:
+        """Idempotent; waits for a write in progress to commit."""
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.submit(self._close_cache).result()
+        self._executor.shutdown(wait=True)
+
+    def _close_cache(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+def _apply_page(cache: Cache, page: ChangesPage, notice_waiting: bool) -> list[RunSummary]:
+    """Apply one page (one transaction); first note the runs it moves into a waiting status
+    (or to a new waiting step) compared with what the cache held."""
+    waiting = []
+    if notice_waiting:
+        for run in page.changes:
+            if not run.status.is_waiting:
+                continue
+            before = cache.get_run(run.id)
+            moved = before is None or not before.status.is_waiting
+            if moved or before.current_step_id != run.current_step_id:  # type: ignore[union-attr]
+                waiting.append(run)
+    cache.apply_changes(page)
+    return waiting
+
+
+def _store_fetched(
+    cache: Cache, run_id: str, fetched: Any, cached: Any, at: datetime
+) -> CachedDetail | None:
+    if fetched is not None:
+        cache.store_detail(fetched.detail, fetched.etag, at)
+    elif cached is not None:
+        cache.store_detail(cached.detail, cached.etag, at)  # confirmed fresh now
+    return cache.get_detail(run_id)
+
+
+class Syncer:
+    """Brings one cache up to date with one backend. One `sync_once` at a time (a lock)."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        client: RunsClient,
+        *,
+        page_size: int = PAGE_SIZE,
+        poll_interval: float = 5.0,
+        reconnect: Backoff | None = None,
+        now: Callable[[], datetime] = _utc_now,
+        sleep: Sleeper = asyncio.sleep,
+        own_connection: bool = True,
+    ) -> None:
+        """`own_connection=False` writes through `cache` itself, on the event loop's thread."""
+        self.cache = cache
+        self._db: _InlineCache | _ThreadedCache = (
+            _ThreadedCache(cache.path) if own_connection else _InlineCache(cache)
+        )
+        self.client = client
+        self.page_size = page_size
+        self.poll_interval = poll_interval
+        self.reconnect = reconnect or Backoff()
+        self._now = now
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self._sink: EventSink | None = None
+        self._definitions_fetched_at: float | None = None
+        self.syncing = False
+        self.live = False
+
+    def close(self) -> None:
+        """Release the syncer's own cache connection and its thread."""
+        self._db.close()
+
+    # one pass -------------------------------------------------------------------------------
+
+    async def sync_once(self, *, definitions: bool | None = None) -> SyncResult:
+        """Pull every change since the stored cursor (a full resync after 410), then record the
+        outcome in the cache's sync state. `definitions`: force (True) or skip (False) the
+        flows/guides refresh; by default they are refreshed when older than a few minutes."""
+        async with self._lock:
+            self.syncing = True
+            await self._emit(SyncStarted())
+            try:
+                result = await self._sync_changes()
+                if self._definitions_due(definitions):
+                    await self.refresh_definitions()
+            except ClientError as error:
+                message, at = error.explain(), self._now()
+                await self._db.run(lambda cache: cache.record_sync_error(message, at))
+                self.syncing = False
+                await self._emit(SyncFailed(error))
+                raise
+            finally:
+                self.syncing = False  # also when cancelled mid-pass (the stream dropped)
+            at = self._now()
+            await self._db.run(lambda cache: cache.record_sync_success(at))
+            await self._emit(Synced(result))
+            return result
+
+    async def _sync_changes(self) -> SyncResult:
+        state = await self._db.run(lambda cache: cache.sync_state())
+        if state.resync_in_progress:
+            return await self._full_resync(resume_from=state.cursor)
+        try:
+            return await self._pull(
+                state.cursor, notice_waiting=state.cursor is not None, resync=False
+            )
+        except Gone:
+            log.info("sync cursor %s expired on the backend: full resync", state.cursor)
+            return await self._full_resync(resume_from=None)
+
+    async def _full_resync(self, resume_from: int | None) -> SyncResult:
+        """Re-read everything; the cache then drops runs the server no longer has. Resumable:
+        a resync interrupted by a kill continues from the cursor its pages committed."""
+        if resume_from is None:
+            await self._db.run(lambda cache: cache.begin_full_resync())
+        try:
+            result = await self._pull(resume_from, notice_waiting=False, resync=True)
+        except Gone:
+            if resume_from is None:
+                raise
+            await self._db.run(lambda cache: cache.begin_full_resync())
+            result = await self._pull(None, notice_waiting=False, resync=True)
+        removed = await self._db.run(lambda cache: cache.finish_full_resync())
+        if removed:
+            log.info("full resync removed %d runs the backend no longer has", removed)
+        return SyncResult(result.changed, result.deleted, (), result.pages, True, result.cursor)
+
+    async def _pull(self, cursor: int | None, *, notice_waiting: bool, resync: bool) -> SyncResult:
+        """Page through the feed until `has_more` is false, prefetching the next page."""
+        changed: set[str] = set()
+        deleted: set[str] = set()
+        waiting: list[RunSummary] = []
+        pages = 0
+        pending = asyncio.ensure_future(self.client.changes(cursor, self.page_size, resync=resync))
+        try:
+            while True:
+                page = await pending
+                _check_progress(cursor, page)
+                if page.has_more:
+                    pending = asyncio.ensure_future(
+                        self.client.changes(page.next_cursor, self.page_size, resync=resync)
+                    )
+                    await _let_run(pending)
+                waiting.extend(
+                    await self._db.run(
+                        partial(_apply_page, page=page, notice_waiting=notice_waiting)
+                    )
+                )
+                pages += 1
+                changed.update(run.id for run in page.changes)
+                deleted.update(page.deleted)
+                cursor = page.next_cursor
+                if not page.has_more:
+                    return SyncResult(
+                        frozenset(changed), frozenset(deleted), tuple(waiting), pages, False, cursor
+                    )
+        finally:
+            if not pending.done():
+                pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ClientError):
+                await pending  # a prefetch we no longer need: reap it, whatever its outcome
+
+    # definitions and details ------------------------------------------------------------------
+
+    def _definitions_due(self, forced: bool | None) -> bool:
+        if forced is not None:
+            return forced
+        fetched = self._definitions_fetched_at
+        return fetched is None or time.monotonic() - fetched > DEFINITIONS_MAX_AGE
+
+    async def refresh_definitions(self) -> None:
+        flows, guides = await asyncio.gather(
+            self.client.definitions(RunKind.FLOW), self.client.definitions(RunKind.GUIDE)
+        )
+        await self._db.run(lambda cache: cache.replace_definitions([*flows, *guides]))
+        self._definitions_fetched_at = time.monotonic()
+
+    async def refresh_detail(self, run_id: str) -> CachedDetail | None:
+        """Fetch a run's detail unless the cached copy's ETag still matches (304)."""
+        cached = await self._db.run(lambda cache: cache.get_detail(run_id))
+        fetched = await self.client.get_run_tagged(run_id, cached.etag if cached else None)
+        at = self._now()
+        return await self._db.run(lambda cache: _store_fetched(cache, run_id, fetched, cached, at))
+
+    # live -------------------------------------------------------------------------------------
+
+    async def run_live(self, on_event: EventSink) -> None:
+        """Until cancelled: listen on the stream and pull on notices; while it is down, poll
+        at `poll_interval` and reconnect with backoff. Never raises a `ClientError`."""
+        self._sink = on_event
+        try:
+            while True:
+                with contextlib.suppress(ClientError):
+                    await self._listen()
+                await self._set_live(False)
+                await self._poll_for(self.reconnect.next_delay())
+        finally:
+            self.live = False
+            self._sink = None
+
+    async def _listen(self) -> None:
+        """One stream connection: a catch-up pull on open, then a pull per burst of notices."""
+        wake = asyncio.Event()
+        puller = asyncio.create_task(self._pull_when_woken(wake))
+        try:
+            async for kind, data in self.client.stream(on_open=lambda: self._opened(wake)):
+                if kind is StreamEventType.CHANGE:
+                    wake.set()
+                elif kind is StreamEventType.OUTPUT:
+                    await self._emit(_tool_output(data))
+        finally:
+            puller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await puller
+
+    async def _opened(self, wake: asyncio.Event) -> None:
+        self.reconnect.reset()
+        wake.set()
+        await self._set_live(True)
+
+    async def _pull_when_woken(self, wake: asyncio.Event) -> None:
+        """Notices that arrive during a pull set `wake` again: one more pull covers them all."""
+        while True:
+            await wake.wait()
+            wake.clear()
+            with contextlib.suppress(ClientError):
+                await self.sync_once()
+
+    async def _poll_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            with contextlib.suppress(ClientError):
+                await self.sync_once()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            await self._sleep(min(self.poll_interval, remaining))
+
+    async def _set_live(self, live: bool) -> None:
+        if self.live != live:
+            self.live = live
+            await self._emit(LinkChanged(live))
+
+    async def _emit(self, event: SyncEvent) -> None:
+        """Report to the live listener, if any; a failing listener never breaks the sync."""
+        sink = self._sink
+        if sink is None:
+            return
+        try:
+            outcome = sink(event)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception:  # noqa: BLE001 - the UI's problem must not stop the sync
+            log.exception("sync event listener failed on %s", type(event).__name__)
+
+
+def _check_progress(cursor: int | None, page: ChangesPage) -> None:
+    """A server that hands back a cursor that does not advance would loop us forever."""
+    if page.has_more and cursor is not None and page.next_cursor <= cursor:
+        raise ServerError(f"the backend repeated sync cursor {page.next_cursor} (sync stopped)")
+
+
+async def _let_run(task: asyncio.Future[Any]) -> None:
+    """Give a freshly created request task a few turns, so its request is on the wire before
+    we block the loop applying the current page."""
+    for _ in range(8):
+        if task.done():
+            return
+        await asyncio.sleep(0)
+
+
+def _tool_output(data: dict[str, Any]) -> ToolOutput:
+    return ToolOutput(
+        str(data.get("run_id", "")), str(data.get("step_id", "")), str(data.get("chunk", ""))
+    )

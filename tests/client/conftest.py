@@ -1,0 +1,1 @@
+from client.backend_fixtures import backend, client  # noqa: F401  (fixtures)
