@@ -1,0 +1,473 @@
+"""One run: follow it, answer it, stop it, rerun, delete or export it, or find out why it failed.
+
+Layout: the run header; a notice line for outcomes that must not vanish (a 409, offline); the
+step list (grouped by phase) with the variables under it; beside it, for finished runs the
+summary and troubleshooting facts, and the selected step's facts above its raw output; the
+inline prompt docked at the bottom while a step waits.
+
+Data: the cached detail shows at once; the fresh detail is fetched when the screen opens and
+again whenever the app reports the run changed (`RunsChanged`), while `ToolOutputArrived`
+streams output into the panel. Offline, the cached detail stays with its age. Every service call
+runs in a worker; failures become readable words, never a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from runs_tui.errors import ClientError, Conflict, Invalid, Unreachable
+from runs_tui.messages import RunsChanged, ToolOutputArrived
+from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
+from runs_tui.sanitize import inert, truncate
+from runs_tui.widgets.prompt import PromptPanel
+from runs_tui.widgets.result_panel import ResultPanel
+from runs_tui.widgets.run_header import RunHeader, age_words, aware, clock_time
+from runs_tui.widgets.step_list import StepList
+from runs_tui.widgets.step_panel import StepPanel
+from runs_tui.widgets.variables import VariablesView
+
+if TYPE_CHECKING:
+    from runs_tui.service import RunsService
+
+
+def waiting_step(detail: RunDetail) -> Step | None:
+    """The step that waits for an answer now, if any."""
+    for step in detail.steps:
+        if step.status is StepStatus.WAITING_FOR_INPUT and step.prompt is not None:
+            return step
+    return None
+
+
+def current_step_id(detail: RunDetail) -> str | None:
+    """The step running or waiting now (the backend's pointer, else the first such step)."""
+    if detail.current_step_id and not detail.status.is_terminal:
+        return detail.current_step_id
+    for step in detail.steps:
+        if step.status in (StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT):
+            return step.id
+    return None
+
+
+def conflict_words(error: Conflict, now: datetime) -> str:
+    """409 on an answer, in words: already answered (by whom, when) or no longer waiting."""
+    who = error.current.get("answered_by")
+    when = error.current.get("answered_at")
+    status = error.current.get("status")
+    words = "Already answered or no longer waiting"
+    if who or when:
+        words += " — answered"
+        if who:
+            words += f" by {truncate(inert(who), 60)}"
+        if when:
+            words += f" at {_when(when, now)}"
+    elif status:
+        words += f" — the run is now {_status_words(str(status))}"
+    return words + ". The view has been refreshed."
+
+
+def export_stem(run_id: str) -> str:
+    """A file name stem from a run id (backend data: no separators, no dots to climb with)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", run_id).strip("_")[:60]
+    return f"run-{safe or 'export'}"
+
+
+def _when(value: object, now: datetime) -> str:
+    if isinstance(value, datetime):
+        return clock_time(value, now)
+    try:
+        return clock_time(datetime.fromisoformat(str(value)), now)
+    except ValueError:
+        return truncate(inert(value), 40)
+
+
+def _status_words(value: str) -> str:
+    from runs_tui.models.status import RunStatus
+
+    try:
+        return RunStatus(value).label
+    except ValueError:
+        return truncate(inert(value), 40)
+
+
+class RunDetailScreen(Screen[None]):
+    """The detail of one run; `focus_prompt` opens straight into the inline prompt."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back", id="detail.back"),
+        Binding("a", "answer", "Answer", id="detail.answer"),
+        Binding("t", "timeline", "Timeline", id="detail.timeline"),
+        Binding("c", "cancel_run", "Cancel run", id="detail.cancel"),
+        Binding("r", "rerun", "Rerun", id="detail.rerun"),
+        Binding("d", "delete_run", "Delete", id="detail.delete"),
+        Binding("e", "export_run", "Export", id="detail.export"),
+        Binding("o", "toggle_output", "Expand output", id="detail.expand_output"),
+        Binding("n", "current_step", "Current step", id="detail.current_step"),
+        Binding("u", "refresh", "Refresh", id="detail.refresh"),
+    ]
+
+    DEFAULT_CSS = """
+    RunDetailScreen #notice { height: auto; max-height: 3; padding: 0 1; display: none; }
+    RunDetailScreen #notice.-shown { display: block; }
+    RunDetailScreen #notice.-error { background: $error 25%; text-style: bold; }
+    RunDetailScreen #notice.-info { background: $primary 20%; }
+    RunDetailScreen #body { height: 1fr; }
+    RunDetailScreen #left { width: 36%; min-width: 26; max-width: 56; border-right: solid $primary 30%; }
+    RunDetailScreen #side { width: 1fr; }
+    """
+
+    def __init__(self, run_id: str, focus_prompt: bool = False) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.focus_prompt_on_open = focus_prompt
+        self.detail: RunDetail | None = None
+        self.summary: RunSummary | None = None
+        self.fetched_at: datetime | None = None
+        self.online = False  # True once the backend answered for this run
+        self._pinned_step: str | None = None  # a step the operator moved to, not the current one
+
+    # --- composition ---------------------------------------------------------------------------
+
+    @property
+    def service(self) -> RunsService:
+        return self.app.service  # type: ignore[attr-defined,no-any-return]
+
+    def compose(self) -> ComposeResult:
+        now = self.service.now
+        yield RunHeader(now, id="header")
+        yield Static("", id="notice")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield StepList(now, id="steps")
+                yield VariablesView(id="variables")
+            with Vertical(id="side"):
+                yield ResultPanel(id="result")
+                yield StepPanel(now, id="step")
+        yield PromptPanel(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_cached()
+        self.fetch_detail()
+        self.set_interval(1.0, self._tick)
+        if not self.focus_prompt_on_open:
+            self.query_one(StepList).focus()
+
+    # --- showing -------------------------------------------------------------------------------
+
+    def load_cached(self) -> None:
+        """Whatever the cache has, at once (detail, else the list's summary row)."""
+        cached = self.service.cache.get_detail(self.run_id)
+        if cached is not None:
+            self.fetched_at = cached.fetched_at
+            self.show_detail(cached.detail)
+            return
+        self.summary = self.service.cache.get_run(self.run_id)
+        header = self.query_one(RunHeader)
+        header.run = self.summary
+        header.freshness = "Fetching the run's steps…" if self.summary else "This run is not in the cache."
+
+    def show_detail(self, detail: RunDetail) -> None:
+        """Render a detail everywhere; keeps the operator's step, scroll and typed answer."""
+        self.detail, self.summary = detail, detail
+        current = current_step_id(detail)
+        self.set_class(not detail.status.is_terminal, "-active")
+        self.set_class(detail.status.is_terminal, "-finished")
+        self.query_one(RunHeader).run = detail
+        self._update_freshness()
+        select = self._pinned_step or current or self._failing_step_id(detail)
+        self.query_one(StepList).show_steps(detail.steps, current, select)
+        self._show_step(select or self.query_one(StepList).selected_step_id)
+        self.query_one(VariablesView).variables = tuple(detail.variables)
+        self.query_one(ResultPanel).show_result(detail)
+        self._show_prompt(detail)
+
+    def _show_prompt(self, detail: RunDetail) -> None:
+        """Dock the prompt while a step waits. Whoever was answering (or asked to, from the list)
+        moves straight on to the next question; when the prompt goes, focus returns to the steps."""
+        prompt = self.query_one(PromptPanel)
+        focused = self.app.focused
+        answering = focused is None or prompt in focused.ancestors_with_self
+        before = prompt.step_id
+        waiting = waiting_step(detail)
+        prompt.show_prompt(waiting)
+        if waiting is not None and (self.focus_prompt_on_open or (answering and waiting.id != before)):
+            self.focus_prompt_on_open = False
+            self.call_after_refresh(prompt.focus_prompt)
+        elif waiting is None and answering:
+            self.call_after_refresh(self.query_one(StepList).focus)
+
+    @staticmethod
+    def _failing_step_id(detail: RunDetail) -> str | None:
+        from runs_tui.troubleshooting import failing_step
+
+        step = failing_step(detail) if detail.status.is_terminal else None
+        return step.id if step else None
+
+    def _show_step(self, step_id: str | None) -> None:
+        if self.detail is None:
+            return
+        step = next((s for s in self.detail.steps if s.id == step_id), None)
+        self.query_one(StepPanel).show_step(step)
+
+    def _update_freshness(self) -> None:
+        header = self.query_one(RunHeader)
+        if self.online or self.fetched_at is None:
+            header.freshness = ""
+            return
+        age = age_words(self.fetched_at, self.service.now())
+        header.freshness = f"Cached detail from {age} — not confirmed by the backend"
+
+    def notice(self, message: str, *, error: bool = False) -> None:
+        """A line under the header that stays until the next notice (unlike a toast)."""
+        widget = self.query_one("#notice", Static)
+        widget.update(Text(inert(message)))
+        widget.set_class(bool(message), "-shown")
+        widget.set_class(error, "-error")
+        widget.set_class(not error, "-info")
+
+    @property
+    def notice_text(self) -> str:
+        return str(self.query_one("#notice", Static).content)
+
+    def _tick(self) -> None:
+        """Durations tick while the run is active; an idle finished run never redraws."""
+        if self.detail is not None and not self.detail.status.is_terminal:
+            self.query_one(RunHeader).refresh()
+            current = current_step_id(self.detail)
+            steps = self.query_one(StepList)
+            steps.show_steps(self.detail.steps, current, steps.selected_step_id)
+        elif self.fetched_at is not None and not self.online:
+            self._update_freshness()
+
+    # --- live ----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="detail-fetch", exit_on_error=False)
+    async def fetch_detail(self) -> None:
+        """Fresh detail from the backend; offline, keep the cached one and say how old it is."""
+        try:
+            cached = await self.service.refresh_detail(self.run_id)
+        except ClientError as error:
+            self.online = False
+            self._update_freshness()
+            if self.detail is None:
+                self.query_one(RunHeader).freshness = f"Could not fetch the run: {inert(error.explain())}"
+            return
+        self.online = self.service.client is not None
+        if cached is None:
+            if self.service.cache.get_run(self.run_id) is None and self.detail is not None:
+                self.notice("This run no longer exists on the backend (deleted).", error=True)
+            return
+        self.fetched_at = cached.fetched_at
+        self.show_detail(cached.detail)
+
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        if message.full or self.run_id in message.run_ids:
+            self.fetch_detail()
+
+    def on_tool_output_arrived(self, message: ToolOutputArrived) -> None:
+        if message.run_id == self.run_id:
+            self.query_one(StepPanel).append_output(message.step_id, message.chunk)
+
+    @on(StepList.Shown)
+    def _step_shown(self, message: StepList.Shown) -> None:
+        current = current_step_id(self.detail) if self.detail else None
+        self._pinned_step = None if message.step_id == current else message.step_id
+        self._show_step(message.step_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed unexpectedly is reported, not fatal."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            words = error.explain() if isinstance(error, ClientError) else f"{type(error).__name__}"
+            self.notify(inert(words), title="Something went wrong", severity="error", markup=False)
+
+    # --- the prompt ----------------------------------------------------------------------------
+
+    @on(PromptPanel.Send)
+    def _send(self, message: PromptPanel.Send) -> None:
+        self.respond(message.step_id, message.value, message.note, message.idempotency_key)
+
+    @work(group="respond", exit_on_error=False)
+    async def respond(self, step_id: str, value: str, note: str, key: str) -> None:
+        prompt = self.query_one(PromptPanel)
+        try:
+            await self.service.respond(self.run_id, step_id, value, note, key)
+        except Conflict as error:
+            words = conflict_words(error, self.service.now())
+            prompt.conflicted(words)
+            self.notice(words, error=True)
+            self.fetch_detail()
+            return
+        except Invalid as error:
+            reason = error.reason or error.explain()
+            prompt.refused(f"The backend refused this answer: {reason} — correct it and press enter.")
+            return
+        except Unreachable as error:
+            prompt.refused(
+                f"Not sent: the backend is unreachable ({error.explain()}). "
+                "Your answer is kept; press enter to try again."
+            )
+            return
+        except ClientError as error:
+            prompt.refused(f"Not sent: {error.explain()} Your answer is kept.")
+            return
+        prompt.sent()
+        self.notice("Answer sent.")
+        self.fetch_detail()
+
+    @on(PromptPanel.Left)
+    def _left_prompt(self) -> None:
+        self.query_one(StepList).focus()
+
+    def action_answer(self) -> None:
+        prompt = self.query_one(PromptPanel)
+        if prompt.step_id is None:
+            self.notify("This run is not waiting for input.", markup=False)
+            return
+        prompt.focus_prompt()
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_timeline(self) -> None:
+        from runs_tui.screens.timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.run_id))
+
+    def action_toggle_output(self) -> None:
+        self.query_one(StepPanel).toggle_expanded()
+
+    def action_current_step(self) -> None:
+        """Back to following the current step (or the failing one)."""
+        self._pinned_step = None
+        if self.detail is not None:
+            self.show_detail(self.detail)
+
+    def action_refresh(self) -> None:
+        self.fetch_detail()
+
+    def _run_words(self) -> Text:
+        run = self.summary
+        text = Text()
+        text.append("“" + (truncate(inert(run.name), 80) if run else self.run_id) + "”", style="bold")
+        if run is not None:
+            text.append(f" ({run.status.label})")
+        return text
+
+    def action_cancel_run(self) -> None:
+        from runs_tui.screens.confirm import ConfirmScreen
+
+        run = self.summary
+        if run is not None and run.status.is_terminal:
+            self.notify(f"Nothing to cancel: this run has already finished ({run.status.label}).", markup=False)
+            return
+        message = Text("Cancel ")
+        message.append_text(self._run_words())
+        message.append("?\nThe running tool is stopped and the run ends Cancelled.")
+        self.app.push_screen(ConfirmScreen("Cancel this run?", message, "Cancel run"), self._cancel_confirmed)
+
+    def _cancel_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.cancel_run()
+
+    @work(group="action", exit_on_error=False)
+    async def cancel_run(self) -> None:
+        try:
+            summary = await self.service.cancel(self.run_id)
+        except ClientError as error:
+            self.notice(f"Not cancelled: {error.explain()}", error=True)
+            self.fetch_detail()
+            return
+        self.notice(f"Cancelled — the run is now {summary.status.label}.")
+        self.fetch_detail()
+
+    def action_rerun(self) -> None:
+        from runs_tui.screens.confirm import ConfirmScreen
+
+        message = Text("Start a new run of ")
+        message.append_text(self._run_words())
+        message.append(" with the same inputs?")
+        self.app.push_screen(ConfirmScreen("Rerun?", message, "Start new run"), self._rerun_confirmed)
+
+    def _rerun_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.rerun()
+
+    @work(group="action", exit_on_error=False)
+    async def rerun(self) -> None:
+        try:
+            summary = await self.service.rerun(self.run_id)
+        except ClientError as error:
+            self.notice(f"Not started: {error.explain()}", error=True)
+            return
+        self.app.notify("New run started.", markup=False)
+        self.app.switch_screen(RunDetailScreen(summary.id))
+
+    def action_delete_run(self) -> None:
+        from runs_tui.screens.confirm import ConfirmScreen
+
+        run = self.summary
+        if run is not None and not run.status.is_terminal:
+            self.notify(
+                f"Only finished runs can be deleted: this one is {run.status.label}. Cancel it first.",
+                markup=False,
+            )
+            return
+        message = Text("Delete ")
+        message.append_text(self._run_words())
+        message.append("?\nDeleted runs cannot be recovered.")
+        self.app.push_screen(ConfirmScreen("Delete this run?", message, "Delete"), self._delete_confirmed)
+
+    def _delete_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.delete_run()
+
+    @work(group="action", exit_on_error=False)
+    async def delete_run(self) -> None:
+        try:
+            deleted, refused = await self.service.delete([self.run_id])
+        except ClientError as error:
+            self.notice(f"Not deleted: {error.explain()}", error=True)
+            return
+        if self.run_id not in deleted:
+            reason = refused[0].message if refused else "the backend refused"
+            self.notice(f"Not deleted: {reason}", error=True)
+            return
+        self.app.notify("Run deleted.", markup=False)
+        self.action_back()
+
+    def action_export_run(self) -> None:
+        from runs_tui.screens.export_dialog import ExportDialog
+
+        self.app.push_screen(ExportDialog(export_stem(self.run_id)), self._export_chosen)
+
+    def _export_chosen(self, choice: tuple[str, Path] | None) -> None:
+        if choice is None:
+            return
+        fmt, path = choice
+        try:
+            written = self.service.export_run(self.run_id, fmt, path)
+        except (OSError, ValueError, KeyError, ClientError) as error:
+            words = error.explain() if isinstance(error, ClientError) else str(error)
+            self.notice(f"Export failed: {words}", error=True)
+            return
+        self.notice(f"Exported {fmt.upper()} to {written}")
+        self.notify(f"Exported to {inert(written)}", markup=False)
+
+
+__all__ = ["RunDetailScreen", "conflict_words", "current_step_id", "waiting_step", "aware"]

@@ -1,0 +1,366 @@
+"""Where did a run's time go? Step bars on one time axis and the total duration broken down.
+
+The seed's Timeline asks for "when each step started and finished", "wait times for user input"
+and the "total duration breakdown". This module turns a `RunDetail` into:
+
+- `bars(detail, now)`: one `StepBar` per step that started, made of `Segment`s that are either
+  executing or waiting for input (a step that asks a question runs, waits, then runs again);
+- `breakdown(detail, now)`: the run's whole life split into queued, executing per phase,
+  waiting for input and "between steps" (deciding, summarizing, hand-overs), so the parts add
+  up to the total exactly;
+- `entries(detail)`: the chronological event list in words;
+- `axis_ticks` / `draw_bar`: the cell-level drawing, kept here so it is tested without a
+  terminal and readable for runs of seconds and of days alike.
+
+Pure logic, no Textual. Active runs are measured up to `now` (the service's clock).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from runs_tui.models.domain import Event, EventType, RunDetail, Step, StepPhase, StepStatus
+
+
+class SegmentKind(StrEnum):
+    EXECUTING = "executing"
+    WAITING = "waiting"
+
+
+# Glyphs differ in shape, not only colour, so a bar reads under NO_COLOR and in a screenshot.
+GLYPHS = {SegmentKind.EXECUTING: "█", SegmentKind.WAITING: "░"}
+EMPTY_GLYPH = " "
+TRACK_GLYPH = "·"
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: datetime
+    end: datetime
+    kind: SegmentKind
+
+    @property
+    def duration(self) -> timedelta:
+        return max(self.end - self.start, timedelta(0))
+
+
+@dataclass(frozen=True)
+class StepBar:
+    step_id: str
+    title: str
+    phase: StepPhase
+    status: StepStatus
+    segments: tuple[Segment, ...]
+
+    @property
+    def start(self) -> datetime:
+        return self.segments[0].start
+
+    @property
+    def end(self) -> datetime:
+        return self.segments[-1].end
+
+    def time_in(self, kind: SegmentKind) -> timedelta:
+        return sum((s.duration for s in self.segments if s.kind is kind), timedelta(0))
+
+
+@dataclass(frozen=True)
+class Share:
+    """One line of the breakdown: a label, its time and its percentage of the total."""
+
+    key: str
+    label: str
+    duration: timedelta
+    percent: float
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    total: timedelta
+    shares: tuple[Share, ...]
+
+    def get(self, key: str) -> Share | None:
+        return next((s for s in self.shares if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the chronological list."""
+
+    at: datetime
+    offset: timedelta
+    text: str
+    step_id: str | None = None
+
+
+# --- bars ------------------------------------------------------------------------------------
+
+
+def run_start(detail: RunDetail) -> datetime:
+    """The origin of the time axis: creation, so queueing time is visible on the axis."""
+    return detail.created_at
+
+
+def run_end(detail: RunDetail, now: datetime) -> datetime:
+    """Finish time, or `now` while the run is active (never before the start)."""
+    end = detail.finished_at or now
+    return max(end, run_start(detail))
+
+
+def _waits(detail: RunDetail, step: Step) -> list[tuple[datetime, datetime | None]]:
+    """(asked, answered) pairs for a step, from its events when present, else from the prompt
+    and response timestamps. `answered` None = still waiting."""
+    asked = [e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_REQUESTED]
+    answered = [e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_RECEIVED]
+    if not asked and step.prompt is not None and step.prompt.requested_at is not None:
+        asked = [step.prompt.requested_at]
+        if step.response is not None and step.response.answered_at is not None:
+            answered = [step.response.answered_at]
+    pairs: list[tuple[datetime, datetime | None]] = []
+    for index, at in enumerate(sorted(asked)):
+        pairs.append((at, sorted(answered)[index] if index < len(answered) else None))
+    return pairs
+
+
+def step_segments(detail: RunDetail, step: Step, now: datetime) -> tuple[Segment, ...]:
+    """A started step's life as executing / waiting segments, clipped to the run's span."""
+    if step.started_at is None:
+        return ()
+    end = step.finished_at or (run_end(detail, now) if not step.status.is_finished else step.started_at)
+    end = max(end, step.started_at)
+    segments: list[Segment] = []
+    cursor = step.started_at
+    for asked, answered in _waits(detail, step):
+        asked = min(max(asked, cursor), end)
+        stop = min(answered or end, end)
+        if asked > cursor:
+            segments.append(Segment(cursor, asked, SegmentKind.EXECUTING))
+        segments.append(Segment(asked, max(stop, asked), SegmentKind.WAITING))
+        cursor = max(stop, asked)
+    if cursor < end or not segments:
+        segments.append(Segment(cursor, end, SegmentKind.EXECUTING))
+    return tuple(segments)
+
+
+def bars(detail: RunDetail, now: datetime) -> list[StepBar]:
+    """One bar per step that started, in start order (ties keep the definition order)."""
+    result = []
+    for step in sorted(detail.steps, key=lambda s: s.position):
+        segments = step_segments(detail, step, now)
+        if segments:
+            result.append(StepBar(step.id, step.title, step.phase, step.status, segments))
+    result.sort(key=lambda bar: bar.start)
+    return result
+
+
+# --- breakdown -------------------------------------------------------------------------------
+
+QUEUED = "queued"
+WAITING = "waiting"
+BETWEEN = "between"
+_PHASE_ORDER = (StepPhase.TRIAGE, StepPhase.REMEDIATION, StepPhase.PROCEDURE)
+
+
+def _executing_key(phase: StepPhase) -> str:
+    return f"executing:{phase.value}"
+
+
+def breakdown(detail: RunDetail, now: datetime) -> Breakdown:
+    """Split creation → finish (or now) into parts that add up to the total exactly.
+
+    Waiting beats executing where intervals overlap, executing beats queued, and any instant no
+    step covers is "queued" before the run started and "between steps" after (deciding the
+    remediation, summarizing)."""
+    origin, end = run_start(detail), run_end(detail, now)
+    started = detail.started_at or min((b.start for b in bars(detail, now)), default=end)
+    intervals: list[tuple[datetime, datetime, int, str]] = []
+    for bar in bars(detail, now):
+        for seg in bar.segments:
+            key = WAITING if seg.kind is SegmentKind.WAITING else _executing_key(bar.phase)
+            intervals.append((seg.start, seg.end, 2 if key == WAITING else 1, key))
+    totals = _sweep(origin, end, min(max(started, origin), end), intervals)
+    return _shares(totals, end - origin, detail)
+
+
+def _sweep(
+    origin: datetime, end: datetime, started: datetime,
+    intervals: list[tuple[datetime, datetime, int, str]],
+) -> dict[str, timedelta]:
+    """Attribute every elementary slice of [origin, end] to its highest-priority interval."""
+    points = sorted({origin, end, started, *(
+        min(max(t, origin), end) for a, b, _, _ in intervals for t in (a, b))})
+    totals: dict[str, timedelta] = {}
+    for left, right in zip(points, points[1:]):
+        covering = [(prio, key) for a, b, prio, key in intervals if a <= left and b >= right and b > a]
+        if covering:
+            key = max(covering)[1]
+        else:
+            key = QUEUED if right <= started else BETWEEN
+        totals[key] = totals.get(key, timedelta(0)) + (right - left)
+    return totals
+
+
+def _shares(totals: dict[str, timedelta], total: timedelta, detail: RunDetail) -> Breakdown:
+    phases_used = {s.phase for s in detail.steps}
+    keys = [QUEUED] + [_executing_key(p) for p in _PHASE_ORDER if p in phases_used]
+    keys += [WAITING, BETWEEN]
+    labels = {QUEUED: "Queued", WAITING: "Waiting for input", BETWEEN: "Between steps"}
+    shares = []
+    seconds = total.total_seconds()
+    for key in keys:
+        duration = totals.get(key, timedelta(0))
+        label = labels.get(key) or f"Executing {key.split(':', 1)[1]}"
+        percent = 100.0 * duration.total_seconds() / seconds if seconds > 0 else 0.0
+        shares.append(Share(key, label, duration, percent))
+    return Breakdown(total, tuple(shares))
+
+
+# --- chronological entries -------------------------------------------------------------------
+
+
+def entries(detail: RunDetail, *, include_output: bool = False) -> list[Entry]:
+    """The run's events in order, in words. Tool output chunks are left out by default: the
+    detail screen shows output; the timeline is about *when*."""
+    titles = {s.id: s.title for s in detail.steps}
+    origin = run_start(detail)
+    result = []
+    for event in sorted(detail.events, key=lambda e: (e.at, e.seq)):
+        if event.type is EventType.TOOL_OUTPUT and not include_output:
+            continue
+        text = describe_event(event, titles.get(event.step_id or "", event.step_id or ""))
+        result.append(Entry(event.at, event.at - origin, text, event.step_id))
+    return result
+
+
+def describe_event(event: Event, step_title: str) -> str:
+    """A short sentence for one event. Data values are untrusted: callers make them inert."""
+    data = event.data
+    step = f"“{step_title}”" if step_title else "step"
+    match event.type:
+        case EventType.RUN_CREATED:
+            return "Run created"
+        case EventType.STATUS_CHANGED:
+            target = data.get("to") or data.get("status") or ""
+            return f"Status → {_status_label(str(target))}"
+        case EventType.STEP_STARTED:
+            return f"Started {step}"
+        case EventType.STEP_FINISHED:
+            status = str(data.get("status", "finished")).replace("_", " ")
+            return f"Finished {step}: {status}"
+        case EventType.INPUT_REQUESTED:
+            return f"Waiting for input on {step}"
+        case EventType.INPUT_RECEIVED:
+            who = data.get("answered_by") or "someone"
+            value = data.get("value")
+            return f"{who} answered {step}" + (f": {value}" if value else "")
+        case EventType.VARIABLE_SET:
+            return f"Variable {data.get('name', '?')} = {data.get('value', '')}"
+        case EventType.TOOL_OUTPUT:
+            return f"Output from {step}"
+    return str(event.type)
+
+
+def _status_label(value: str) -> str:
+    from runs_tui.models.status import RunStatus
+
+    try:
+        return RunStatus(value).label
+    except ValueError:
+        return value
+
+
+# --- drawing helpers -------------------------------------------------------------------------
+
+_TICK_STEPS = tuple(
+    timedelta(seconds=s)
+    for s in (
+        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
+        86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400,
+    )
+)
+
+
+def format_duration(value: timedelta) -> str:
+    """Compact, readable at any scale: 0.4s, 12s, 3m 05s, 2h 14m, 3d 04h."""
+    seconds = value.total_seconds()
+    if seconds < 0:
+        seconds = 0.0
+    if seconds < 10:
+        return f"{seconds:.1f}s".replace(".0s", "s")
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def tick_label(value: timedelta) -> str:
+    """Like `format_duration`, without a zero second unit: ticks are round ("12h", "1d")."""
+    text = format_duration(value)
+    for zero in (" 00h", " 00m", " 00s"):
+        text = text.removesuffix(zero)
+    return text
+
+
+def axis_ticks(span: timedelta, width: int, min_gap: int = 10) -> list[tuple[int, str]]:
+    """(column, label) ticks for an axis `width` cells wide covering `span`, at a round step
+    chosen so labels are at least `min_gap` cells apart."""
+    if width <= 0:
+        return []
+    seconds = max(span.total_seconds(), 1e-9)
+    max_ticks = max(1, (width - 1) // min_gap)
+    step = next((s for s in _TICK_STEPS if seconds / s.total_seconds() <= max_ticks), None)
+    if step is None:
+        step = timedelta(seconds=seconds / max_ticks)
+    ticks = []
+    at = timedelta(0)
+    while at.total_seconds() <= seconds + 1e-9:
+        column = round(at.total_seconds() / seconds * (width - 1))
+        ticks.append((column, "0" if not at else tick_label(at)))
+        at += step
+    return ticks
+
+
+def to_column(at: datetime, origin: datetime, span: timedelta, width: int) -> int:
+    """The cell of an instant on an axis of `width` cells."""
+    seconds = span.total_seconds()
+    if seconds <= 0 or width <= 1:
+        return 0
+    fraction = (at - origin).total_seconds() / seconds
+    return min(width - 1, max(0, int(fraction * width)))
+
+
+def draw_bar(bar: StepBar, origin: datetime, span: timedelta, width: int) -> list[SegmentKind | None]:
+    """The kind drawn in each of `width` cells (None = empty). Every segment gets at least one
+    cell, so a one-second step in a three-day run, or a short wait, is still visible; waiting
+    wins a cell it shares with execution because waits are what the operator looks for."""
+    cells: list[SegmentKind | None] = [None] * width
+    if width <= 0:
+        return cells
+    for kind in (SegmentKind.EXECUTING, SegmentKind.WAITING):
+        for seg in bar.segments:
+            if seg.kind is not kind:
+                continue
+            first = to_column(seg.start, origin, span, width)
+            last = max(first, _last_column(seg.end, origin, span, width))
+            for column in range(first, last + 1):
+                cells[column] = kind
+    return cells
+
+
+def _last_column(end: datetime, origin: datetime, span: timedelta, width: int) -> int:
+    """The last cell an interval ending at `end` covers (a cell is covered once entered)."""
+    seconds = span.total_seconds()
+    if seconds <= 0:
+        return 0
+    fraction = (end - origin).total_seconds() / seconds
+    return min(width - 1, max(0, math.ceil(fraction * width) - 1))

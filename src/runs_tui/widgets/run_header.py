@@ -1,0 +1,124 @@
+"""The top of the run detail screen: what run this is, how it is doing, and how fresh that is.
+
+Name, type, status (glyph + label), trigger, start, duration (ticking while active), outcome and
+root cause once known, and, when the detail shown is not fresh from the backend, its age. Every
+backend value goes through `inert` into a `Text`; nothing is markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from runs_tui.models.domain import RunSummary
+from runs_tui.sanitize import inert, truncate
+from runs_tui.timeline import format_duration
+from runs_tui.widgets.status_badge import status_text
+
+
+NAME_CELLS = 160
+RESULT_CELLS = 300
+
+
+def aware(moment: datetime) -> datetime:
+    """The cache may hand back naive UTC times (SQLite has no time zones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def clock_time(moment: datetime | None, now: datetime) -> str:
+    """A start time in `now`'s zone (a frozen UTC clock reads the same on every machine)."""
+    if moment is None:
+        return "—"
+    local = aware(moment).astimezone(now.tzinfo or UTC)
+    if local.date() == now.date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def run_duration(run: RunSummary, now: datetime) -> str:
+    """Start (or creation) to finish, or to now while the run is active."""
+    start = run.started_at or run.created_at
+    end = run.finished_at or (now if not run.status.is_terminal else None)
+    if end is None:
+        return "—"
+    return format_duration(aware(end) - aware(start))
+
+
+def age_words(moment: datetime, now: datetime) -> str:
+    seconds = max(0.0, (now - aware(moment)).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+class RunHeader(Widget):
+    """Renders a `RunSummary` (a `RunDetail` is one) and the freshness of what is shown."""
+
+    DEFAULT_CSS = """
+    RunHeader {
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+        border-bottom: solid $primary 40%;
+    }
+    """
+
+    run: reactive[RunSummary | None] = reactive(None, layout=True)
+    freshness: reactive[str] = reactive("", layout=True)
+
+    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+
+    def render(self) -> Text:
+        run = self.run
+        if run is None:
+            return Text(self.freshness or "Loading run…", style="italic")
+        now = self._now()
+        lines = [self._title_line(run), self._timing_line(run, now)]
+        result = self._result_line(run)
+        if result is not None:
+            lines.append(result)
+        if self.freshness:
+            lines.append(Text(self.freshness, style="italic yellow"))
+        return Text("\n").join(lines)
+
+    def _title_line(self, run: RunSummary) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(truncate(inert(run.name), NAME_CELLS), style="bold")
+        line.append("  ·  ")
+        line.append(run.kind.value.capitalize())
+        line.append("  ·  ")
+        line.append_text(status_text(run.status))
+        return line
+
+    def _timing_line(self, run: RunSummary, now: datetime) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        actor = truncate(inert(run.trigger.actor), NAME_CELLS) if run.trigger.actor else ""
+        line.append("Trigger ", style="dim")
+        line.append(run.trigger.kind.value + (f": {actor}" if actor else ""))
+        line.append("   Started ", style="dim")
+        line.append(clock_time(run.started_at or run.created_at, now))
+        line.append("   Duration ", style="dim")
+        line.append(run_duration(run, now) + (" ⏱" if not run.status.is_terminal else ""))
+        return line
+
+    def _result_line(self, run: RunSummary) -> Text | None:
+        if not (run.outcome or run.root_cause):
+            return None
+        line = Text()
+        if run.outcome:
+            line.append("Outcome ", style="dim")
+            line.append(truncate(inert(run.outcome), RESULT_CELLS), style="bold")
+        if run.root_cause:
+            line.append("   Root cause " if run.outcome else "Root cause ", style="dim")
+            line.append(truncate(inert(run.root_cause), RESULT_CELLS))
+        return line

@@ -1,0 +1,153 @@
+"""Every step of a run with its state, grouped by phase: the spine of the detail screen.
+
+Each state has its own glyph *and* (where it is not the plain done/pending case) words, so the
+list reads without colour: done ✓, running ▶, waiting ◆, failed ✗, pending ○, skipped ↷,
+cancelled ⊘. The current step (the one running or waiting now) is emphasised; moving the cursor
+selects which step the panel beside shows, so the same list serves the live progress view and the
+results log (with the time each step took).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from runs_tui.models.domain import Step, StepPhase, StepStatus
+from runs_tui.sanitize import inert, truncate
+from runs_tui.timeline import format_duration
+from runs_tui.widgets.run_header import aware
+
+STEP_GLYPHS: dict[StepStatus, str] = {
+    StepStatus.SUCCEEDED: "✓",
+    StepStatus.RUNNING: "▶",
+    StepStatus.WAITING_FOR_INPUT: "◆",
+    StepStatus.FAILED: "✗",
+    StepStatus.PENDING: "○",
+    StepStatus.SKIPPED: "↷",
+    StepStatus.CANCELLED: "⊘",
+}
+
+STEP_STYLES: dict[StepStatus, str] = {
+    StepStatus.SUCCEEDED: "green",
+    StepStatus.RUNNING: "bold cyan",
+    StepStatus.WAITING_FOR_INPUT: "bold yellow",
+    StepStatus.FAILED: "bold red",
+    StepStatus.PENDING: "dim",
+    StepStatus.SKIPPED: "dim",
+    StepStatus.CANCELLED: "dim",
+}
+
+# Words after the title for states a glyph alone might not make obvious.
+STEP_WORDS: dict[StepStatus, str] = {
+    StepStatus.RUNNING: "running",
+    StepStatus.WAITING_FOR_INPUT: "waiting for input",
+    StepStatus.FAILED: "failed",
+    StepStatus.SKIPPED: "skipped",
+    StepStatus.CANCELLED: "cancelled",
+}
+
+PHASE_TITLES = {
+    StepPhase.TRIAGE: "Triage",
+    StepPhase.REMEDIATION: "Remediation",
+    StepPhase.PROCEDURE: "Procedure",
+}
+TITLE_CELLS = 80
+
+
+def step_time(step: Step, now: datetime) -> str:
+    """Time spent on a step: finished ones exactly, a running or waiting one so far."""
+    if step.started_at is None:
+        return ""
+    end = step.finished_at or (now if not step.status.is_finished else None)
+    return format_duration(aware(end) - aware(step.started_at)) if end else ""
+
+
+def step_label(step: Step, now: datetime, *, current: bool) -> Text:
+    """One row: glyph, title, state words, time. Title is untrusted and made inert."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{STEP_GLYPHS[step.status]} ", style=STEP_STYLES[step.status])
+    text.append(truncate(inert(step.title), TITLE_CELLS), style="bold" if current else "")
+    words = STEP_WORDS.get(step.status)
+    if words:
+        text.append(f"  {words}", style=STEP_STYLES[step.status])
+    spent = step_time(step, now)
+    if spent:
+        text.append(f"  {spent}", style="dim")
+    return text
+
+
+class StepList(OptionList):
+    """The run's steps; highlighting one asks the screen to show it (`StepList.Shown`)."""
+
+    DEFAULT_CSS = """
+    StepList, StepList:focus {
+        height: 1fr;
+        border: none;
+        padding: 0;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    StepList > .option-list--option-disabled {
+        color: $text-muted;
+        text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Next step", show=False, id="steps.next"),
+        Binding("k", "cursor_up", "Previous step", show=False, id="steps.previous"),
+    ]
+
+    class Shown(Message):
+        """The operator moved to a step: the panel beside should show it."""
+
+        def __init__(self, step_id: str) -> None:
+            super().__init__()
+            self.step_id = step_id
+
+    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+
+    @property
+    def selected_step_id(self) -> str | None:
+        option = self.highlighted_option
+        return option.id if option is not None and not option.disabled else None
+
+    def show_steps(self, steps: list[Step], current_step_id: str | None, select: str | None) -> None:
+        """Rebuild the rows (cheap: a run has tens of steps), keeping the cursor on `select`
+        or, failing that, on the step it was on."""
+        now = self._now()
+        keep = select or self.selected_step_id
+        options: list[Option | None] = []
+        phase: StepPhase | None = None
+        for step in sorted(steps, key=lambda s: s.position):
+            if step.phase is not phase:
+                phase = step.phase
+                options.append(Option(Text(PHASE_TITLES[phase], style="bold"), disabled=True))
+            label = step_label(step, now, current=step.id == current_step_id)
+            if step.id == current_step_id:
+                label.stylize("reverse", 0, 1)
+            options.append(Option(label, id=step.id))
+        self.set_options(options)
+        target = keep if keep and any(s.id == keep for s in steps) else current_step_id
+        if target is None and steps:
+            target = sorted(steps, key=lambda s: s.position)[0].id
+        if target is not None:
+            self.highlighted = self.get_option_index(target)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Shown(event.option.id))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Shown(event.option.id))

@@ -1,0 +1,138 @@
+"""The detail screen against the real backend (embedded server, real engine, demo definitions).
+
+Wall-clock time: the demo tools take a second or two each, so each test runs for a few seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ui.detail_fixtures import open_run, screen_text, settle
+
+from runs_tui.cache import Cache
+from runs_tui.client import RunsClient, new_idempotency_key
+from runs_tui.models import RunKind, RunStatus
+from runs_tui.models.domain import StartRunRequest, Trigger, TriggerKind
+from runs_tui.screens.confirm import ConfirmScreen
+from runs_tui.screens.detail import RunDetailScreen
+from runs_tui.service import RunsService
+from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture
+async def live_service(live_backend: Any, tmp_path: Path) -> AsyncIterator[RunsService]:
+    cache = Cache.open(tmp_path / "live-cache.sqlite3")
+    client = RunsClient(live_backend.url, live_backend.token)
+    service = RunsService(cache, client, profile_label="live", backend_label=live_backend.url,
+                          actor="tester", refresh_interval=0.5)
+    yield service
+    # The app closes the service when it unmounts; a second close is not idempotent yet
+    # (RuntimeError from the syncer's executor), so only close it if the app did not.
+    with contextlib.suppress(RuntimeError):
+        await service.aclose()
+    cache.close()
+
+
+async def start(runs: RunsService, kind: RunKind, definition: str, **inputs: str) -> str:
+    assert runs.client is not None
+    request = StartRunRequest(inputs=inputs, trigger=Trigger(kind=TriggerKind.MANUAL, actor="tester"))
+    summary = await runs.client.start_run(kind, definition, request, new_idempotency_key())
+    await runs.sync_now()
+    return summary.id
+
+
+async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.1)
+
+
+def _status(app: Any) -> RunStatus | None:
+    screen = app.screen
+    detail = getattr(screen, "detail", None)
+    return detail.status if detail is not None else None
+
+
+async def test_a_waiting_demo_run_is_answered_through_the_prompt_and_completes(app_factory, live_service) -> None:
+    run_id = await start(live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com")
+    app = app_factory(live_service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, run_id, focus_prompt=True)
+        prompt = screen.query_one(PromptPanel)
+        await until(pilot, lambda: prompt.prompt is not None and prompt.prompt.kind.value == "complete",
+                    "the 'complete' prompt")
+        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus")
+        await pilot.press("tab", *"all acked", "enter")  # "done" is the first value
+        await until(pilot, lambda: prompt.prompt is not None and prompt.prompt.kind.value == "confirm",
+                    "the 'confirm' prompt")
+        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the next prompt to take the focus")
+        await pilot.press("enter")  # approve
+        await until(pilot, lambda: _status(app) is RunStatus.COMPLETED_SUCCESS, "completion")
+        assert "✓ Completed Success" in screen_text(app)
+        assert prompt.has_class("-hidden") and prompt.sends == 2
+        answered = [s for s in screen.detail.steps if s.response is not None]
+        assert [(s.response.value, s.response.answered_by) for s in answered] == [
+            ("done", "tester"), ("approve", "tester")]
+        assert answered[0].response.note == "all acked"
+
+
+async def test_a_running_run_is_cancelled_and_shows_cancelled(app_factory, live_service) -> None:
+    run_id = await start(live_service, RunKind.FLOW, "disk-pressure", host="web-prod-01")
+    app = app_factory(live_service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, run_id)
+        await until(pilot, lambda: _status(app) is not None and not _status(app).is_terminal, "an active run")
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: _status(app) is RunStatus.CANCELLED, "Cancelled")
+        assert app.screen is screen and "⊘ Cancelled" in screen_text(app)
+
+
+async def test_a_failed_run_shows_its_failing_step_and_hint(app_factory, live_service) -> None:
+    run_id = await start(live_service, RunKind.GUIDE, "rotate-credentials", service="legacy-billing")
+    app = app_factory(live_service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, run_id, focus_prompt=True)
+        prompt = screen.query_one(PromptPanel)
+        await until(pilot, lambda: prompt.prompt is not None, "the Vault confirmation")
+        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus")
+        await pilot.press("enter")
+        await until(pilot, lambda: _status(app) is not None and _status(app).is_terminal, "the end", 45)
+        assert _status(app) in (RunStatus.COMPLETED_FAILURE, RunStatus.COMPLETED_PARTIAL)
+        text = screen_text(app)
+        assert "Failed ✗ Restart the connection pools" in text
+        assert "rollout timed out" in text
+        assert "Hint likely tool timeout: Check tool availability, increase timeout" in text
+        assert "kubectl rollout restart deployment/legacy-billing" in text  # the raw output
+
+
+async def test_a_rerun_opens_and_appears_in_the_list(app_factory, live_service) -> None:
+    run_id = await start(live_service, RunKind.FLOW, "disk-pressure", host="web-prod-02")
+    app = app_factory(live_service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_run(app, pilot, run_id)
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen.run_id != run_id,
+                    "the new run's detail")
+        new_id = app.screen.run_id
+        await until(pilot, lambda: app.screen.detail is not None, "the new run's detail to load")
+        assert app.screen.detail.inputs == {"host": "web-prod-02", "mount": "/var"} or \
+            app.screen.detail.inputs.get("host") == "web-prod-02"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        ids = [run.id for run in app.screen.run_list.pager.rows(0, 20)]
+        assert new_id in ids and run_id in ids
