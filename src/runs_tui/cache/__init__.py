@@ -1,0 +1,13 @@
+"""The local SQLite cache of runs: what the dashboard and the CLI read, what sync writes."""
+
+from runs_tui.cache.cache import Cache
+from runs_tui.cache.database import CacheTooNew
+from runs_tui.cache.details import CachedDetail
+from runs_tui.cache.paths import CACHE_DIR_ENV, cache_dir, cache_path_for
+from runs_tui.cache.rows import RowKey
+from runs_tui.cache.state import SyncState
+
+__all__ = [
+    "CACHE_DIR_ENV", "Cache", "CacheTooNew", "CachedDetail", "RowKey", "SyncState",
+    "cache_dir", "cache_path_for",
+]

@@ -1,0 +1,53 @@
+"""The sync bookkeeping the header shows: cursor, last success, last error, offline since.
+
+Only positions, times and error text are kept: never a token or any other credential.
+A successful sync ends an offline period but keeps the last error and its time, so
+"last error at 14:02: connection refused" stays explainable after recovery.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from runs_tui.cache.rows import micros, moment
+
+
+@dataclass(frozen=True)
+class SyncState:
+    cursor: int | None
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    offline_since: datetime | None
+    resync_in_progress: bool
+
+
+def _when(value: int | None) -> datetime | None:
+    return None if value is None else moment(value)
+
+
+def read_state(conn: sqlite3.Connection) -> SyncState:
+    row = conn.execute(
+        "SELECT cursor, last_success, last_error, last_error_at, offline_since, "
+        "resync_in_progress FROM sync_state WHERE id = 1"
+    ).fetchone()
+    cursor, success, error, error_at, offline, resync = row
+    return SyncState(cursor, _when(success), error, _when(error_at), _when(offline), bool(resync))
+
+
+def record_success(conn: sqlite3.Connection, at: datetime) -> None:
+    conn.execute(
+        "UPDATE sync_state SET last_success = ?, offline_since = NULL WHERE id = 1",
+        (micros(at),),
+    )
+
+
+def record_error(conn: sqlite3.Connection, message: str, at: datetime) -> None:
+    """Remember the error; the first failure after a success starts the offline period."""
+    conn.execute(
+        "UPDATE sync_state SET last_error = ?, last_error_at = ?, "
+        "offline_since = coalesce(offline_since, ?) WHERE id = 1",
+        (message, micros(at), micros(at)),
+    )
