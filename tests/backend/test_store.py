@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 
 from runs_tui.backend.clock import FakeClock
 from runs_tui.backend.store import (
@@ -218,7 +220,7 @@ def test_output_is_capped_with_a_marker_and_no_feed_entry(store: RunStore, make_
 
 def test_seed_history_takes_one_seq_per_run_across_batches(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
     store.insert_run(make_run(), [])
-    count = store.seed_history(make_run(index=i, events=[_event()]) for i in range(12_000))
+    count = store.seed_history((make_run(index=i, events=[_event()]) for i in range(12_000)), batch=5_000)
     assert count == 12_000 and store.count_runs() == 12_001
     assert store.max_seq() == 12_001
     page = store.changes(11_990, 100)
@@ -264,6 +266,32 @@ def test_idempotency_first_answer_wins(store: RunStore) -> None:
     store.remember_response("k1", StoredResponse("def", 201, '{"b": 2}'))
     assert store.recall_response("k1") == StoredResponse("abc", 200, '{"a": 1}')
     assert store.recall_response("k\x00") is None
+
+
+def test_idempotency_records_expire_after_the_retention_window(store: RunStore, backend_db: str) -> None:
+    """Records are kept 24 h by the store's clock: an expired one is never replayed, and the next
+    record written prunes it, which frees its key."""
+    clock = store.clock
+    assert isinstance(clock, FakeClock)
+    engine = sqlalchemy.create_engine(backend_db)
+
+    def stored_keys() -> list[str]:
+        with engine.connect() as conn:
+            return sorted(conn.exec_driver_sql("SELECT key FROM idempotency_keys").scalars())
+
+    store.remember_response("old", StoredResponse("a", 200, "{}"))
+    asyncio.run(clock.advance(23 * 3600))
+    store.remember_response("new", StoredResponse("b", 200, "{}"))
+    assert store.recall_response("old") == StoredResponse("a", 200, "{}")
+    assert stored_keys() == ["new", "old"]
+    asyncio.run(clock.advance(3600 + 1))
+    assert store.recall_response("old") is None
+    assert stored_keys() == ["new", "old"]
+    store.remember_response("other", StoredResponse("c", 201, "{}"))
+    assert stored_keys() == ["new", "other"]
+    store.remember_response("old", StoredResponse("d", 201, "{}"))
+    assert store.recall_response("old") == StoredResponse("d", 201, "{}")
+    engine.dispose()
 
 
 def test_hostile_text_round_trips_literally(store: RunStore, make_run: Callable[..., RunDetail]) -> None:

@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runs_tui.backend import engine as engine_module
 from runs_tui.backend.auth import Unauthorized, bearer_guard
@@ -165,7 +166,7 @@ class _Handlers:
         self.locks = _KeyedLocks()
 
     def router(self, guard: Callable[..., None]) -> APIRouter:
-        router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard)])
+        router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard), Depends(_valid_unicode_body)])
         json_answer = {"content": {JSON: {}}}
         router.add_api_route("/runs/changes", self.changes, methods=["GET"], tags=["runs"],
                              responses={200: {"model": ChangesPage, **json_answer}, 410: {"model": ApiError}})
@@ -411,6 +412,37 @@ def _refusal_problem(refusal: DeleteRefusal) -> ApiProblem:
                       details={"status": refusal.status.value})
 
 
+async def _valid_unicode_body(request: Request) -> None:
+    """422 for a JSON body holding a lone surrogate (`"\\ud800"`, or its raw bytes, which JSON
+    decoding lets through): Python accepts such a string, but it cannot be encoded as UTF-8, so
+    storing or answering it would fail deep inside as a 500. The body is the one FastAPI already
+    read (cached on the request); the fast path skips bodies without an escape or an 0xED byte."""
+    body = await request.body()
+    if not body or (b"\\u" not in body and b"\xed" not in body):
+        return
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return  # not JSON: FastAPI answers it
+    if _has_lone_surrogate(document):
+        raise ApiProblem(422, ErrorCode.INVALID, "the request holds text that is not valid Unicode (a lone surrogate)",
+                         details={"reason": "invalid_unicode"})
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
+
+
 def _parse_statuses(values: list[str]) -> frozenset[RunStatus]:
     statuses: set[RunStatus] = set()
     for value in values:
@@ -470,8 +502,34 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
         return _error_response(422, ApiErrorBody(code=ErrorCode.INVALID, message=message, details={"errors": problems}))
 
-    @app.exception_handler(Exception)
-    async def on_crash(request: Request, error: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = ApiErrorBody(code=ErrorCode.SERVER_ERROR, message="internal server error")
-        return _error_response(500, body)
+    app.add_middleware(_CrashGuard)
+
+
+class _CrashGuard:
+    """Answers an unexpected exception with the JSON 500 itself, instead of letting it reach
+    Starlette's outermost handler, which re-raises into uvicorn: uvicorn then drops the
+    keep-alive connection, and a client whose next bytes were already on the wire gets a reset
+    instead of the 500. The exception is logged, never echoed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            body = ApiErrorBody(code=ErrorCode.SERVER_ERROR, message="internal server error")
+            await _error_response(500, body)(scope, receive, send)

@@ -1,9 +1,12 @@
 """Demo mode: a history of finished runs, and live traffic that keeps runs moving.
 
 History is bulk data, so it is built cheaply: one template run per (definition, ending) is made
-once from the loaded definitions, then each seeded run is a shallow copy with its own id, times
-and trigger. For very large seeds (benchmarks) the per-run event log is left out, because the
-events table would otherwise dominate the insert time; the runs, steps and outputs stay.
+once from the loaded definitions and pre-serialised (`history.RowTemplate`), then each seeded
+run is spliced from its template's JSON with its own id, times and trigger, and goes to the
+store as a raw row (`RunStore.seed_rows`). Runs are generated in creation order, so seq order
+follows creation time and the time indexes grow at their end. For very large seeds (benchmarks)
+the per-run event log is left out, because the events table would otherwise dominate the insert
+time; the runs, steps and outputs stay.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypeVar
-
-from pydantic import BaseModel
 from datetime import UTC, datetime, timedelta
 
+from runs_tui.backend.bulk import SeedRow
 from runs_tui.backend.clock import Clock
 from runs_tui.backend.definitions import Definition, DefinitionSet, FlowDefinition, SimTool, StepDefinition
 from runs_tui.backend.definitions.schema import ToolSpec
 from runs_tui.backend.engine import Engine, EngineError
+from runs_tui.backend.history import T0 as _T0
+from runs_tui.backend.history import IsoTimes, RowTemplate
 from runs_tui.backend.outposts.templates import render_lenient
 from runs_tui.backend.store import RunStore
 from runs_tui.models.domain import (
@@ -46,7 +49,6 @@ from runs_tui.models.domain import (
 from runs_tui.models.status import RunStatus as S
 
 log = logging.getLogger(__name__)
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 HISTORY_DAYS = 30
 EVENTS_UP_TO = 100_000  # seeds larger than this carry no per-run event log
@@ -60,7 +62,14 @@ SAMPLE_INPUTS: dict[str, tuple[str, ...]] = {
     "domain": ("shop.example.com", "api.example.com"),
     "mount": ("/var", "/data", "/"),
 }
-_T0 = datetime(2000, 1, 1, tzinfo=UTC)
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Who starts a run by hand: half people, a quarter chats, a quarter integrations.
+_HAND_TRIGGERS = [
+    *(Trigger(kind=TriggerKind.MANUAL, actor=actor) for actor in USERS),
+    *(Trigger(kind=TriggerKind.CHAT, actor=actor) for actor in CHATS),
+    *(Trigger(kind=TriggerKind.EXTERNAL, actor=actor) for actor in INTEGRATIONS),
+]
+_HAND_WEIGHTS = [0.5 / len(USERS)] * len(USERS) + [0.25 / len(CHATS)] * len(CHATS) + [0.25 / len(INTEGRATIONS)] * len(INTEGRATIONS)
 _ENDINGS: dict[S, float] = {S.COMPLETED_SUCCESS: 70, S.COMPLETED_FAILURE: 12, S.COMPLETED_PARTIAL: 9,
                             S.CANCELLED: 7, S.NO_STEPS: 2}
 
@@ -80,68 +89,30 @@ def seed_history(store: RunStore, clock: Clock, count: int = 2000, definitions: 
     templates = [t for d in definitions.all() for t in _templates(d, definitions.tools)]
     if not templates or count <= 0:
         return 0
-    return store.seed_history(_history(templates, clock.now(), count, with_events=count <= EVENTS_UP_TO))
+    return store.seed_rows(history_rows(templates, clock.now(), count))
 
 
-def _history(templates: list[_Template], now: datetime, count: int, with_events: bool) -> Iterator[RunDetail]:
+def history_rows(templates: list[_Template], now: datetime, count: int) -> Iterator[SeedRow]:
+    """`count` runs drawn from `templates` by weight, in creation order, each finished by `now`
+    and created within the last `HISTORY_DAYS` days."""
     rng = random.Random(20260101)
-    weights = [t.weight for t in templates]
-    span = HISTORY_DAYS * 86400.0
-    picks = rng.choices(templates, weights=weights, k=count)
-    for index, template in enumerate(picks):
-        base = template.run
-        duration = ((base.finished_at or _T0) - _T0).total_seconds()
-        created = now - timedelta(seconds=rng.random() * (span - duration) + duration)
-        yield _shifted(base, f"h{index:07d}{rng.getrandbits(40):010x}", created - _T0,
-                       _trigger(rng, base.trigger.kind), with_events)
+    rows = [(RowTemplate.of(t.run), t.run.trigger.kind is TriggerKind.SCHEDULE) for t in templates]
+    picks = rng.choices(rows, weights=[t.weight for t in templates], k=count)
+    by_hand = rng.choices([t.model_dump_json() for t in _HAND_TRIGGERS], weights=_HAND_WEIGHTS, k=count)
+    scheduled_json = Trigger(kind=TriggerKind.SCHEDULE, actor="schedule").model_dump_json()
+    start_s = -(-(now - _UNIX_EPOCH) // timedelta(seconds=1)) - HISTORY_DAYS * 86_400  # whole seconds, rounded up
+    room_s = HISTORY_DAYS * 86_400 - max(row.duration_us for row, _ in rows) // 1_000_000 - 1  # all end by now
+    fractions = sorted(rng.random() for _ in range(count))
+    times = IsoTimes()
+    with_events = count <= EVENTS_UP_TO
+    for index, (row, scheduled) in enumerate(picks):
+        created_us = (start_s + int(fractions[index] * room_s)) * 1_000_000
+        trigger = scheduled_json if scheduled else by_hand[index]
+        yield row.row(f"h{index:07d}{rng.getrandbits(40):010x}", created_us, trigger, times, with_events)
 
 
-def _shifted(base: RunDetail, run_id: str, delta: timedelta, trigger: Trigger, with_events: bool) -> RunDetail:
-    def move(moment: datetime | None) -> datetime | None:
-        return moment + delta if moment is not None else None
-
-    steps = [_shifted_step(step, delta) for step in base.steps]
-    events = [_copy(e, {"at": e.at + delta}) for e in base.events] if with_events else []
-    return _copy(base, {
-        "id": run_id, "trigger": trigger, "created_at": base.created_at + delta,
-        "started_at": move(base.started_at), "finished_at": move(base.finished_at),
-        "updated_at": base.updated_at + delta, "steps": steps, "events": events,
-    })
-
-
-def _shifted_step(step: Step, delta: timedelta) -> Step:
-    update: dict[str, object] = {
-        "started_at": step.started_at + delta if step.started_at else None,
-        "finished_at": step.finished_at + delta if step.finished_at else None,
-    }
-    if step.prompt is not None:
-        update["prompt"] = _copy(step.prompt, {"requested_at": update["started_at"]})
-    if step.response is not None and step.response.answered_at is not None:
-        update["response"] = _copy(step.response, {"answered_at": step.response.answered_at + delta})
-    return _copy(step, update)
-
-
-def _copy(model: ModelT, update: dict[str, object]) -> ModelT:
-    """A shallow copy with fields replaced, without pydantic's per-copy overhead (`model_copy`
-    costs ~50 µs, which is most of seeding a million runs). Values come from a validated
-    template and are of the same types, so skipping validation is safe here."""
-    new = model.__class__.__new__(model.__class__)
-    object.__setattr__(new, "__dict__", {**model.__dict__, **update})
-    object.__setattr__(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
-    object.__setattr__(new, "__pydantic_extra__", None)
-    object.__setattr__(new, "__pydantic_private__", None)
-    return new
-
-
-def _trigger(rng: random.Random, template_kind: TriggerKind) -> Trigger:
-    if template_kind is TriggerKind.SCHEDULE:
-        return Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")
-    roll = rng.random()
-    if roll < 0.5:
-        return Trigger(kind=TriggerKind.MANUAL, actor=rng.choice(USERS))
-    if roll < 0.75:
-        return Trigger(kind=TriggerKind.CHAT, actor=rng.choice(CHATS))
-    return Trigger(kind=TriggerKind.EXTERNAL, actor=rng.choice(INTEGRATIONS))
+def _trigger(rng: random.Random) -> Trigger:
+    return rng.choices(_HAND_TRIGGERS, weights=_HAND_WEIGHTS)[0]
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -350,7 +321,7 @@ class DemoTraffic:
         definitions = self._engine.loaded_definitions.all()
         weights = [0.3 if d.id.endswith("-draft") or "certificate" in d.id else 1.0 for d in definitions]
         definition = self._rng.choices(definitions, weights=weights)[0]
-        request = StartRunRequest(inputs=sample_inputs(definition, self._rng), trigger=_trigger(self._rng, TriggerKind.MANUAL))
+        request = StartRunRequest(inputs=sample_inputs(definition, self._rng), trigger=_trigger(self._rng))
         summary = await self._engine.start_run(definition.kind, definition.id, request)
         return summary.id
 

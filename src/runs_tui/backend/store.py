@@ -19,7 +19,6 @@ Design:
 
 from __future__ import annotations
 
-import heapq
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +35,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from runs_tui.backend import tables as t
+from runs_tui.backend.bulk import SeedRow, insert_rows, sqlite_seed_tuning, summary_head
+from runs_tui.backend.changefeed import CursorExpired, page_json  # noqa: F401 - CursorExpired is re-exported
 from runs_tui.backend.clock import Clock, SystemClock
 from runs_tui.models.domain import (
     ChangesPage,
@@ -51,18 +52,14 @@ from runs_tui.models.status import RunStatus
 OUTPUT_CAP_BYTES = 1 << 20
 TRUNCATION_MARKER = "\n[… output truncated at 1 MiB …]\n"
 DEFAULT_TOMBSTONE_RETENTION = 10_000
-SEED_BATCH = 5_000
+DEFAULT_IDEMPOTENCY_RETENTION = timedelta(hours=24)
+SEED_BATCH = 20_000
 _IN_CHUNK = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SUMMARY_WITHOUT_SEQ_VERSION = frozenset(RunSummary.model_fields) - {"seq", "version"}
 _DETAIL_FIELDS = frozenset({"steps", "variables"})
 _UNFINISHED = tuple(s.value for s in RunStatus if not s.is_terminal)
 _FINISHED = frozenset(s for s in RunStatus if s.is_terminal)
 _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
-
-
-class CursorExpired(Exception):
-    """The cursor is older than the tombstones kept: the client must start over (410)."""
 
 
 class RunNotFound(Exception):
@@ -101,19 +98,25 @@ class RunStore:
         *,
         tombstone_retention: int = DEFAULT_TOMBSTONE_RETENTION,
         clock: Clock | None = None,
+        idempotency_retention: timedelta = DEFAULT_IDEMPOTENCY_RETENTION,
     ) -> None:
         """`url`: a SQLAlchemy URL, `sqlite:///path` (WAL) or `postgresql+psycopg://...`.
         `tombstone_retention`: how many of the newest tombstones are kept. `clock` stamps the
-        events the store writes itself (tool output), so they follow the engine's fake time."""
+        events the store writes itself (tool output), so they follow the engine's fake time, and
+        ages idempotency records: one older than `idempotency_retention` is forgotten and pruned."""
         self.url = url
         self.clock: Clock = clock or SystemClock()
         self.tombstone_retention = tombstone_retention
+        self.idempotency_retention = idempotency_retention
         self._engine = _connect(url)
         self._is_sqlite = self._engine.dialect.name == "sqlite"
+        self._placeholder = "?" if self._is_sqlite else "%s"  # for raw DB-API statements
 
     def create_schema(self) -> None:
         t.metadata.create_all(self._engine)
         with self._write() as conn:
+            for index in t.idempotency_keys.indexes:  # create_all skips indexes of existing tables
+                index.create(conn, checkfirst=True)
             for name in (t.CHANGE_SEQ, t.PRUNED_THROUGH):
                 self._insert_ignore(conn, t.counters, [{"name": name, "value": 0}])
 
@@ -187,34 +190,48 @@ class RunStore:
                 self._prune_tombstones(conn)
         return deletable, refused
 
-    def seed_history(self, runs: Iterable[RunDetail]) -> int:
-        """Bulk insert of finished demo runs (executemany, batches), each taking a seq.
-        Each batch is one transaction that reserves a block of the sequence."""
+    def seed_history(self, runs: Iterable[RunDetail], *, batch: int = SEED_BATCH) -> int:
+        """Bulk insert of finished runs, each taking its own seq and keeping its events
+        (renumbered from 1). The convenient path: `seed_rows` is the fast one."""
+        return self.seed_rows((_seed_row(run) for run in runs), batch=batch)
+
+    def seed_rows(self, rows: Iterable[SeedRow], *, batch: int = SEED_BATCH) -> int:
+        """Bulk insert of pre-serialised finished runs (see `bulk.SeedRow`). Each batch is one
+        transaction that reserves a block of the change sequence, so live writers interleave
+        between batches and every run still takes its own seq; returns how many were inserted."""
         count = 0
-        iterator = iter(runs)
-        while batch := list(islice(iterator, SEED_BATCH)):
-            with self._write() as conn:
-                last = self._take_seqs(conn, len(batch))
-                self._insert_batch(conn, batch, first_seq=last - len(batch) + 1)
-            count += len(batch)
+        iterator = iter(rows)
+        with self._seeding() as (conn, dbapi_connection):
+            while chunk := list(islice(iterator, max(batch, 1))):
+                with conn.begin():
+                    last = self._take_seqs(conn, len(chunk))
+                    insert_rows(dbapi_connection, self._engine.dialect.name, chunk, last - len(chunk) + 1)
+                count += len(chunk)
         return count
 
     def remember_response(self, key: str, stored: StoredResponse) -> None:
-        """The first answer recorded under a key wins; a later one is ignored."""
+        """The first answer recorded under a key wins; a later one is ignored. Records past the
+        retention window are pruned here, so the table holds about a day of actions."""
+        now = _micros(self.clock.now())
         row = {
             "key": key,
             "fingerprint": stored.fingerprint,
             "status_code": stored.status_code,
             "body": stored.body,
-            "created_us": _micros(self.clock.now()),
+            "created_us": now,
         }
         with self._write() as conn:
+            conn.execute(sql_delete(t.idempotency_keys).where(t.idempotency_keys.c.created_us < self._idempotency_cutoff()))
             self._insert_ignore(conn, t.idempotency_keys, [row])
 
     def recall_response(self, key: str) -> StoredResponse | None:
+        """The answer recorded under `key` within the retention window, if any."""
         with self._read() as conn:
             row = conn.execute(
-                select(t.idempotency_keys).where(t.idempotency_keys.c.key == _key(key))
+                select(t.idempotency_keys).where(
+                    t.idempotency_keys.c.key == _key(key),
+                    t.idempotency_keys.c.created_us >= self._idempotency_cutoff(),
+                )
             ).first()
         return None if row is None else StoredResponse(row.fingerprint, row.status_code, row.body)
 
@@ -242,13 +259,12 @@ class RunStore:
 
     def changes_json(self, cursor: int | None, limit: int) -> str:
         """`changes()` as the wire JSON, spliced from the stored summaries (the fast path)."""
-        after = max(cursor or 0, 0)
         with self._read() as conn:
-            if after:
-                self._check_cursor(conn, after)
-            items, has_more = _change_items(conn, after, max(limit, 1))
-        next_cursor = items[-1][0] if items else after
-        return _changes_body(items, next_cursor, has_more)
+            raw = conn.connection.dbapi_connection.cursor()
+            try:
+                return page_json(raw, self._placeholder, max(cursor or 0, 0), max(limit, 1))
+            finally:
+                raw.close()
 
     def list_runs(
         self,
@@ -332,12 +348,28 @@ class RunStore:
                 yield conn
 
     @contextmanager
+    def _seeding(self) -> Iterator[tuple[Connection, Any]]:
+        """One connection for a whole seed (SQLite: with seed-only pragmas), and its raw
+        DB-API connection for the driver's bulk calls; the caller begins each batch."""
+        with self._engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            dbapi_connection = conn.connection.dbapi_connection
+            if not self._is_sqlite:
+                yield conn, dbapi_connection
+                return
+            with sqlite_seed_tuning(dbapi_connection):
+                yield conn, dbapi_connection
+
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self._engine.connect() as conn:
             if not self._is_sqlite:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
+
+    def _idempotency_cutoff(self) -> int:
+        return _micros(self.clock.now() - self.idempotency_retention)
 
     def _take_seqs(self, conn: Connection, count: int) -> int:
         """Advance the change sequence by `count` and return its new (last) value."""
@@ -351,13 +383,6 @@ class RunStore:
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         dialect_insert = sqlite_insert if self._is_sqlite else pg_insert
         conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
-
-    def _check_cursor(self, conn: Connection, cursor: int) -> None:
-        pruned_through = _counter(conn, t.PRUNED_THROUGH)
-        if cursor < pruned_through:
-            raise CursorExpired(f"cursor {cursor} is older than the tombstones kept (from {pruned_through + 1})")
-        if cursor > _counter(conn, t.CHANGE_SEQ):
-            raise CursorExpired(f"cursor {cursor} is ahead of this server's change sequence")
 
     def _prune_tombstones(self, conn: Connection) -> None:
         cutoff = conn.execute(
@@ -404,20 +429,6 @@ class RunStore:
             )
         return kept, kept_bytes, truncated
 
-    def _insert_batch(self, conn: Connection, batch: Sequence[RunDetail], first_seq: int) -> None:
-        """No copies of the runs: the seq is spliced into the summary JSON (it is the last
-        field of `RunSummary`), which is what makes a million-run seed fit well under a minute."""
-        run_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
-        for offset, run in enumerate(batch):
-            numbered = _number_events(run.events, first=1)
-            run_rows.append(_run_row(run, last_event_seq=len(numbered), seq=first_seq + offset,
-                                     version=max(run.version, 1)))
-            event_rows.extend(_event_row(run.id, e) for e in numbered)
-        conn.execute(insert(t.runs), run_rows)
-        if event_rows:
-            conn.execute(insert(t.events), event_rows)
-
 
 # helpers --------------------------------------------------------------------------------------
 
@@ -452,7 +463,7 @@ def _connect_sqlite(url: str) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL", "foreign_keys=ON"):
+        for pragma in ("page_size=16384", "journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL", "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -510,7 +521,6 @@ def _run_row(run: RunDetail, last_event_seq: int, seq: int | None = None, versio
     """The row of `run`; `seq` and `version`, when given, replace the run's own."""
     seq = run.seq if seq is None else seq
     version = run.version if version is None else version
-    summary = run.model_dump_json(include=_SUMMARY_WITHOUT_SEQ_VERSION)
     return {
         "id": run.id,
         "seq": seq,
@@ -521,9 +531,25 @@ def _run_row(run: RunDetail, last_event_seq: int, seq: int | None = None, versio
         "created_us": _micros(run.created_at),
         "version": version,
         "last_event_seq": last_event_seq,
-        "summary_json": f'{summary[:-1]},"version":{version},"seq":{seq}}}',
-        "detail_json": _with_capped_outputs(run).model_dump_json(include=_DETAIL_FIELDS),
+        "summary_json": f"{summary_head(run, version)}{seq}}}",
+        "detail_json": detail_json(run),
     }
+
+
+def detail_json(run: RunDetail) -> str:
+    """What the row keeps of the detail beyond the summary: steps (outputs capped) and variables.
+    Fields at their defaults are left out (reading fills them in again): a fifth less to write
+    and read for every run, which counts when a million are seeded."""
+    return _with_capped_outputs(run).model_dump_json(include=_DETAIL_FIELDS, exclude_defaults=True)
+
+
+def _seed_row(run: RunDetail) -> SeedRow:
+    version = max(run.version, 1)
+    events = [e.model_copy(update={"seq": n}).model_dump_json() for n, e in enumerate(run.events, start=1)]
+    return SeedRow(
+        run.id, run.kind.value, _key(run.definition_id), _key(run.name), run.status.value,
+        _micros(run.created_at), version, summary_head(run, version), detail_json(run), events,
+    )
 
 
 def _with_capped_outputs(run: RunDetail) -> RunDetail:
@@ -561,7 +587,7 @@ def _load_detail(conn: Connection, run_id: str) -> RunDetail:
             select(t.events.c.event_json).where(t.events.c.run_id == run_id).order_by(t.events.c.seq)
         ).scalars()
     ]
-    _merge_outputs(conn, run_id, document["steps"])
+    _merge_outputs(conn, run_id, document.setdefault("steps", []))
     return RunDetail.model_validate(document)
 
 
@@ -600,35 +626,6 @@ def _delete_run_rows(conn: Connection, ids: Sequence[str]) -> None:
 
 def _counter(conn: Connection, name: str) -> int:
     return conn.execute(select(t.counters.c.value).where(t.counters.c.name == name)).scalar_one()
-
-
-_ChangeItem = tuple[int, str | None, str | None]  # (seq, summary json, deleted run id)
-
-
-def _change_items(conn: Connection, after: int, limit: int) -> tuple[list[_ChangeItem], bool]:
-    """The first `limit` changes after `after`, merging two index scans in seq order."""
-    run_rows = conn.execute(
-        select(t.runs.c.seq, t.runs.c.summary_json).where(t.runs.c.seq > after).order_by(t.runs.c.seq).limit(limit + 1)
-    ).all()
-    tomb_rows = conn.execute(
-        select(t.tombstones.c.seq, t.tombstones.c.run_id)
-        .where(t.tombstones.c.seq > after)
-        .order_by(t.tombstones.c.seq)
-        .limit(limit + 1)
-    ).all()
-    merged = heapq.merge(
-        ((seq, body, None) for seq, body in run_rows),
-        ((seq, None, run_id) for seq, run_id in tomb_rows),
-    )
-    items: list[_ChangeItem] = list(islice(merged, limit + 1))
-    return items[:limit], len(items) > limit
-
-
-def _changes_body(items: list[_ChangeItem], next_cursor: int, has_more: bool) -> str:
-    changes = ",".join(body for _, body, _ in items if body is not None)
-    deleted = json.dumps([run_id for _, _, run_id in items if run_id is not None])
-    more = "true" if has_more else "false"
-    return f'{{"changes":[{changes}],"deleted":{deleted},"next_cursor":{next_cursor},"has_more":{more}}}'
 
 
 def _list_conditions(

@@ -85,7 +85,11 @@ class CounterRow(BackendTable, table=True):
 
 
 class IdempotencyRow(BackendTable, table=True):
+    """An answer recorded under an `Idempotency-Key`; indexed by age so pruning the expired
+    ones is a range delete, not a scan."""
+
     __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_created", "created_us"),)
 
     key: str = Field(primary_key=True)
     fingerprint: str

@@ -1,0 +1,131 @@
+"""`runs-tui backend` as a user starts it: a real subprocess, `python -m runs_tui backend`.
+
+Covers what only the command line does: reading the token from RUNS_TUI_BACKEND_TOKEN or
+generating one and printing it once, refusing a public address without a token, seeding the
+demo history before it serves, and reporting the port it actually took with `--port 0`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+TOKEN_ENV = "RUNS_TUI_BACKEND_TOKEN"
+SERVING = re.compile(r"serving (http://\S+?)/api/v1")
+TOKEN_LINE = re.compile(r"token (\S+)")
+STARTUP_SECONDS = 60
+
+
+class BackendProcess:
+    """`python -m runs_tui backend ...`, its stderr collected line by line as it comes."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "runs_tui", "backend", *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        self.lines: list[str] = []
+        self._serving = threading.Event()
+        self.origin = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+            if match := SERVING.search(line):
+                self.origin = match.group(1)
+                self._serving.set()
+        self._serving.set()  # the process ended: stop waiting
+
+    def wait_until_healthy(self) -> str:
+        """The API URL, once /health answers."""
+        assert self._serving.wait(STARTUP_SECONDS), "the backend never said where it serves"
+        assert self.origin, f"the backend stopped: {''.join(self.lines)}"
+        api = f"{self.origin}/api/v1"
+        for _ in range(STARTUP_SECONDS * 20):
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    return api
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, f"the backend stopped: {''.join(self.lines)}"
+            threading.Event().wait(0.05)
+        raise AssertionError("the backend never answered /health")
+
+    def stop(self) -> str:
+        """Interrupt it like Ctrl-C; returns everything it wrote on stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=10)
+        return "".join(self.lines)
+
+
+@pytest.fixture
+def start_backend(tmp_path: Path) -> Iterator[object]:
+    started: list[BackendProcess] = []
+
+    def start(*args: str, token: str | None = None) -> BackendProcess:
+        env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+        if token is not None:
+            env[TOKEN_ENV] = token
+        db = f"sqlite:///{tmp_path / f'backend-{len(started)}.sqlite3'}"
+        backend = BackendProcess(["--db", db, *args], env)
+        started.append(backend)
+        return backend
+
+    yield start
+    for backend in started:
+        backend.stop()
+
+
+def test_demo_backend_serves_its_seeded_history_with_the_configured_token(start_backend) -> None:  # type: ignore[no-untyped-def]
+    backend = start_backend("--demo", "--history", "50", "--port", "0", token="cli-test-token")
+    api = backend.wait_until_healthy()
+    assert not backend.origin.endswith(":0")
+    assert httpx.get(f"{api}/runs").status_code == 401
+    answer = httpx.get(f"{api}/runs", params={"limit": 1000}, headers={"Authorization": "Bearer cli-test-token"})
+    assert answer.status_code == 200, answer.text
+    seeded = [run for run in answer.json()["runs"] if run["id"].startswith("h")]  # live demo runs have uuid ids
+    assert len(seeded) == 50
+    assert all(run["finished_at"] for run in seeded)
+    detail = httpx.get(f"{api}/runs/{seeded[0]['id']}", headers={"Authorization": "Bearer cli-test-token"})
+    assert detail.status_code == 200 and detail.json()["steps"] is not None
+    log = backend.stop()
+    assert "cli-test-token" not in log
+    assert not any(TOKEN_LINE.search(line) for line in backend.lines), log  # nothing generated, nothing shown
+
+
+def test_generated_token_is_printed_once_on_stderr(start_backend) -> None:  # type: ignore[no-untyped-def]
+    backend = start_backend("--port", "0")
+    api = backend.wait_until_healthy()
+    printed = [match.group(1) for line in backend.lines if (match := TOKEN_LINE.search(line))]
+    assert len(printed) == 1
+    token = printed[0]
+    assert httpx.get(f"{api}/runs", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert httpx.get(f"{api}/runs", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert backend.stop().count(token) == 1
+
+
+def test_public_address_without_a_token_is_refused(start_backend) -> None:  # type: ignore[no-untyped-def]
+    backend = start_backend("--host", "0.0.0.0", "--port", "0")
+    assert backend.process.wait(timeout=STARTUP_SECONDS) != 0
+    log = backend.stop()
+    assert "refusing to listen on 0.0.0.0 without a token" in log
+    assert TOKEN_ENV in log
+    assert "Traceback" not in log and not backend.origin
