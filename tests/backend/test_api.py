@@ -162,6 +162,8 @@ def test_change_feed_pages_tombstones_and_410(api: Api, make_run: Callable[..., 
     restart = api.http.get("/runs/changes").json()
     assert restart["deleted"] == [run.id for run in seeded[2:5]]
     assert len(restart["changes"]) == 20
+    resync = api.http.get("/runs/changes", params={"cursor": 3, "limit": 5, "resync": "true"})
+    assert resync.status_code == 200 and resync.json()["next_cursor"] > 3
 
 
 def test_run_detail_etag_and_304(api: Api) -> None:

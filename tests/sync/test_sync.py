@@ -66,11 +66,6 @@ async def test_an_expired_cursor_triggers_a_full_resync_that_drops_vanished_runs
     assert not cache.sync_state().resync_in_progress
 
 
-@pytest.mark.xfail(
-    reason="backend: /runs/changes answers 410 to a full resync's own cursors below "
-    "the pruned tombstones; it needs to honour `resync=true`",
-    strict=False,
-)
 async def test_a_paged_full_resync_crosses_the_pruned_range(
     syncers: Callable[..., Syncer],
     backend: Backend,

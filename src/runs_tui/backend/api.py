@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
@@ -199,10 +200,11 @@ class _Handlers:
         self,
         cursor: Annotated[int | None, Query(ge=0)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
+        resync: Annotated[bool, Query(description="The cursor is a full resync's own: never 410.")] = False,
     ) -> Response:
         """The change feed: runs changed and runs deleted after `cursor`, in sequence order."""
         try:
-            body = await run_in_threadpool(self.store.changes_json, cursor, limit)
+            body = await run_in_threadpool(partial(self.store.changes_json, cursor, limit, resync=resync))
         except CursorExpired as expired:
             raise ApiProblem(410, ErrorCode.GONE, str(expired), details={"cursor": cursor}) from None
         return Response(body, media_type=JSON)

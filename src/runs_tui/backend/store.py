@@ -253,16 +253,17 @@ class RunStore:
             raise RunNotFound(run_id)
         return _etag(row.version, row.last_event_seq)
 
-    def changes(self, cursor: int | None, limit: int) -> ChangesPage:
-        """Runs and tombstones with seq > cursor, in seq order, at most `limit` items."""
-        return ChangesPage.model_validate_json(self.changes_json(cursor, limit))
+    def changes(self, cursor: int | None, limit: int, *, resync: bool = False) -> ChangesPage:
+        """Runs and tombstones with seq > cursor, in seq order, at most `limit` items.
+        `resync`: the cursor belongs to a client's full resync, which never expires."""
+        return ChangesPage.model_validate_json(self.changes_json(cursor, limit, resync=resync))
 
-    def changes_json(self, cursor: int | None, limit: int) -> str:
+    def changes_json(self, cursor: int | None, limit: int, *, resync: bool = False) -> str:
         """`changes()` as the wire JSON, spliced from the stored summaries (the fast path)."""
         with self._read() as conn:
             raw = conn.connection.dbapi_connection.cursor()
             try:
-                return page_json(raw, self._placeholder, max(cursor or 0, 0), max(limit, 1))
+                return page_json(raw, self._placeholder, max(cursor or 0, 0), max(limit, 1), resync=resync)
             finally:
                 raw.close()
 
