@@ -1,0 +1,367 @@
+"""The runs screen: header, status groups, filter summary, the list, and every list action.
+
+The screen owns the query (`RunFilter`); the list widget only displays it and reports what the
+operator picked through messages. Backend actions run in async workers on the app's loop (the
+service is async); their refusals become toasts with the service's own explanation, never a
+crash, and the list is redrawn from the cache the service has already brought up to date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+
+from runs_tui.errors import ClientError
+from runs_tui.messages import RunsChanged, SyncStatusChanged
+from runs_tui.models.domain import RunSummary
+from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
+from runs_tui.models.status import StatusGroup
+from runs_tui.sanitize import inert
+from runs_tui.screens.confirm import ConfirmScreen
+from runs_tui.screens.export_dialog import ExportDialog
+from runs_tui.screens.filter import FilterScreen
+from runs_tui.service import SyncMode, SyncStatus
+from runs_tui.widgets.app_header import AppHeader
+from runs_tui.widgets.filter_summary import FilterSummary
+from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
+from runs_tui.widgets.run_list import RunList
+from runs_tui.widgets.status_badge import status_label
+
+if TYPE_CHECKING:
+    from runs_tui.app import RunsApp
+
+SORT_CYCLE: tuple[SortColumn, ...] = (
+    SortColumn.STARTED, SortColumn.NAME, SortColumn.STATUS, SortColumn.KIND,
+    SortColumn.DURATION, SortColumn.TRIGGER,
+)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+class RunsScreen(Screen[None]):
+    """The screen operators live in."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "answer", "Answer", id="runs.answer"),
+        Binding("f", "filter", "Filter", id="runs.filter"),
+        Binding("slash", "search", "Search", id="runs.search"),
+        Binding("d", "delete", "Delete", id="runs.delete"),
+        Binding("c", "cancel_run", "Cancel run", id="runs.cancel"),
+        Binding("s", "sort_next", "Sort", id="runs.sort"),
+        Binding("o", "sort_reverse", "Reverse sort", show=False, id="runs.reverse"),
+        Binding("r", "sync", "Sync", id="runs.sync"),
+        Binding("e", "export", "Export", id="runs.export"),
+        *[
+            Binding(str(number), f"group('{group.value}')", f"Show {group.label.lower()}",
+                    show=False, id=f"runs.group.{group.value}")
+            for number, group in enumerate(GROUP_ORDER, 1)
+        ],
+        Binding("escape", "clear_search", "Clear search", show=False, id="runs.clear_search"),
+    ]
+
+    DEFAULT_CSS = """
+    RunsScreen #search { display: none; height: 1; border: none; padding: 0 1; }
+    RunsScreen #search.-visible { display: block; }
+    """
+
+    def __init__(self, initial_filter: RunFilter | None = None) -> None:
+        super().__init__()
+        self.initial_filter = initial_filter or RunFilter()
+        self.sync_status: SyncStatus | None = None
+        self._search_timer: Timer | None = None
+        self._counts_timer: Timer | None = None
+
+    @property
+    def runs_app(self) -> RunsApp:
+        return cast("RunsApp", self.app)
+
+    @property
+    def run_list(self) -> RunList:
+        return self.query_one(RunList)
+
+    @property
+    def run_filter(self) -> RunFilter:
+        return self.run_list.run_filter
+
+    def compose(self) -> ComposeResult:
+        service = self.runs_app.service
+        yield AppHeader(service.profile_label or "default", service.backend_label or "local cache",
+                        id="header")
+        yield GroupBar(id="groups")
+        yield FilterSummary(id="filter-summary")
+        yield Input(placeholder="Search run names (enter keeps, esc clears)", id="search")
+        yield RunList(service.cache, service.now, run_filter=self.initial_filter, tz=self.runs_app.tz,
+                      tick=self.runs_app.ticking, id="runs")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.run_list.focus()
+        self.sync_status = self.runs_app.service.sync_status()
+        self._refresh_chrome()
+        self._refresh_header()
+        self.set_interval(1.0, self._refresh_header)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # --- refreshing ------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read the cache for the current query (after a change or an action)."""
+        self.run_list.reload()
+        self._refresh_chrome()
+        self._refresh_header()  # the waiting count may have changed with the data
+
+    def apply_filter(self, run_filter: RunFilter, *, remember: bool = True) -> None:
+        self.run_list.set_filter(run_filter)
+        self._refresh_chrome()
+        if remember:
+            self.runs_app.remember_filter(run_filter)
+
+    def _refresh_chrome(self) -> None:
+        run_filter = self.run_filter
+        total = self.run_list.total
+        marked = f" · {len(self.run_list.marks):,} marked" if self.run_list.marks else ""
+        arrow = "↓" if run_filter.descending else "↑"
+        summary = f"{plural(total, 'run')}{marked} · {run_filter.describe()} · sorted by {run_filter.sort.value} {arrow}"
+        self.query_one(FilterSummary).show(summary)
+        self.run_list.empty_message = (
+            "The cache is empty: nothing synced yet (r syncs now)." if not self._cache_has_runs()
+            else f"No runs match: {inert(run_filter.describe())}. Press f to change the filter.")
+        self._schedule_counts()
+
+    def _cache_has_runs(self) -> bool:
+        cache = self.runs_app.service.cache
+        if self.run_list.total > 0:
+            return True
+        return cache.count(RunFilter(time=TimeRange(TimePreset.ALL)), self.runs_app.service.now()) > 0
+
+    def _schedule_counts(self) -> None:
+        """Group counts are several COUNTs: do them right after the list has painted."""
+        if self._counts_timer is None:
+            self._counts_timer = self.set_timer(0.05, self._refresh_counts)
+
+    def _refresh_counts(self) -> None:
+        self._counts_timer = None
+        service = self.runs_app.service
+        try:
+            counts = service.cache.group_counts(self.run_filter, service.now())
+        except Exception as error:  # noqa: BLE001 - a cache hiccup shows as missing counts
+            self.log.warning(f"group counts failed: {error!r}")
+            return
+        self.query_one(GroupBar).update_counts(counts, self.run_filter.group)
+
+    def _refresh_header(self) -> None:
+        service = self.runs_app.service
+        status = self.sync_status or service.sync_status()
+        try:
+            waiting = service.cache.waiting_count()
+        except Exception:  # noqa: BLE001
+            waiting = None
+        self.query_one(AppHeader).update_state(
+            sync_text=status.describe(service.now()),
+            offline=status.state is SyncMode.OFFLINE,
+            waiting=waiting,
+        )
+
+    @on(RunsChanged)
+    def _runs_changed(self, message: RunsChanged) -> None:
+        self.reload()
+
+    @on(SyncStatusChanged)
+    def _sync_changed(self, message: SyncStatusChanged) -> None:
+        self.sync_status = message.status
+        self._refresh_header()
+
+    @on(RunList.MarksChanged)
+    def _marks_changed(self, message: RunList.MarksChanged) -> None:
+        if message.note:
+            self.notify(f"Marked {message.count:,} runs ({message.note}).", markup=False)
+        self._refresh_chrome()
+
+    @on(GroupBar.GroupChosen)
+    def _group_clicked(self, message: GroupBar.GroupChosen) -> None:
+        self.action_group(message.group.value)
+
+    # --- opening runs ----------------------------------------------------------------------
+
+    @on(RunList.RunSelected)
+    def _open(self, message: RunList.RunSelected) -> None:
+        self.runs_app.open_run(message.run_id)
+
+    def action_answer(self) -> None:
+        run = self.run_list.current_run
+        if run is None:
+            return
+        if not run.status.is_waiting:
+            self.notify(f"This run is not waiting for input ({status_label(run.status)}).", markup=False,
+                        severity="warning")
+            return
+        self.runs_app.open_run(run.id, focus_prompt=True)
+
+    # --- filtering -------------------------------------------------------------------------
+
+    def action_group(self, group: str) -> None:
+        self.apply_filter(self.run_filter.with_group(StatusGroup(group)))
+
+    def action_filter(self) -> None:
+        names = [definition.title for definition in self._definitions()]
+        self.app.push_screen(FilterScreen(self.run_filter, names=names, tz=self.runs_app.tz),
+                             self._filter_chosen)
+
+    def _definitions(self) -> list:
+        try:
+            return list(self.runs_app.service.cache.definitions())
+        except Exception:  # noqa: BLE001 - suggestions are a convenience
+            return []
+
+    def _filter_chosen(self, result: RunFilter | None) -> None:
+        if result is not None:
+            self.apply_filter(result)
+            search = self.query_one("#search", Input)
+            with search.prevent(Input.Changed):
+                search.value = result.name
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("-visible")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        """As you type, debounced a little so a fast typist does not queue a query per key."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.08, self._apply_search)
+
+    def _apply_search(self) -> None:
+        self._search_timer = None
+        name = self.query_one("#search", Input).value.strip()
+        if name != self.run_filter.name:
+            self.apply_filter(replace(self.run_filter, name=name), remember=False)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self._apply_search()
+        self.runs_app.remember_filter(self.run_filter)
+        self.run_list.focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if not search.has_class("-visible") and not self.run_filter.name:
+            if self.run_list.marks:
+                self.run_list.clear_marks()
+            return
+        search.remove_class("-visible")
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self.run_list.focus()
+        if self.run_filter.name:
+            self.apply_filter(replace(self.run_filter, name=""))
+
+    def action_sort_next(self) -> None:
+        current = SORT_CYCLE.index(self.run_filter.sort) if self.run_filter.sort in SORT_CYCLE else -1
+        column = SORT_CYCLE[(current + 1) % len(SORT_CYCLE)]
+        descending = column in (SortColumn.STARTED, SortColumn.DURATION)
+        self.apply_filter(replace(self.run_filter, sort=column, descending=descending))
+
+    def action_sort_reverse(self) -> None:
+        self.apply_filter(replace(self.run_filter, descending=not self.run_filter.descending))
+
+    # --- backend actions -------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        self.runs_app.action_sync_now()
+
+    def action_delete(self) -> None:
+        runs = self.run_list.marked_or_current()
+        if not runs:
+            return
+        finished = [run for run in runs if run.status.is_terminal]
+        skipped = len(runs) - len(finished)
+        if not finished:
+            self.notify(_only_finished(runs), severity="warning", markup=False)
+            return
+        message = f"Delete {plural(len(finished), 'run')}? This cannot be undone."
+        if len(finished) == 1:
+            message = f"Delete “{inert(finished[0].name)}” ({status_label(finished[0].status)})? " \
+                      "This cannot be undone."
+        if skipped:
+            message += f"\n{plural(skipped, 'marked run')} still active will be left alone."
+        ids = [run.id for run in finished]
+        self.app.push_screen(
+            ConfirmScreen(f"Delete {plural(len(finished), 'run')}", message, confirm_label="Delete"),
+            lambda yes: self._delete(ids) if yes else None,
+        )
+
+    @work(group="actions", exit_on_error=False)
+    async def _delete(self, ids: list[str]) -> None:
+        try:
+            deleted, refused = await self.runs_app.service.delete(ids)
+        except ClientError as error:
+            self.notify(error.explain(), title="Delete failed", severity="error", markup=False)
+            return
+        self.run_list.marks.difference_update(deleted)
+        self.reload()
+        text = f"Deleted {plural(len(deleted), 'run')}."
+        if refused:
+            reasons = "; ".join(sorted({inert(body.message) for body in refused}))
+            text += f" {plural(len(refused), 'run')} refused: {reasons}"
+        self.notify(text, severity="warning" if refused else "information", markup=False)
+
+    def action_cancel_run(self) -> None:
+        run = self.run_list.current_run
+        if run is None:
+            return
+        if run.status.is_terminal:
+            self.notify(f"Nothing to cancel: the run already finished ({status_label(run.status)}).",
+                        severity="warning", markup=False)
+            return
+        message = f"Cancel “{inert(run.name)}” ({status_label(run.status)})?\n" \
+                  "The running step is stopped and the run ends Cancelled."
+        self.app.push_screen(ConfirmScreen("Cancel run", message, confirm_label="Cancel run"),
+                             lambda yes: self._cancel(run) if yes else None)
+
+    @work(group="actions", exit_on_error=False)
+    async def _cancel(self, run: RunSummary) -> None:
+        try:
+            summary = await self.runs_app.service.cancel(run.id)
+        except ClientError as error:
+            self.notify(error.explain(), title="Cancel refused", severity="error", markup=False)
+            self.reload()
+            return
+        self.reload()
+        self.notify(f"“{inert(summary.name)}” is now {status_label(summary.status)}.", markup=False)
+
+    def action_export(self) -> None:
+        stem = "runs-" + self.runs_app.service.now().astimezone(self.runs_app.tz).strftime("%Y%m%d-%H%M")
+        self.app.push_screen(ExportDialog(stem, directory=self.runs_app.export_dir, title="Export list"),
+                             self._export_chosen)
+
+    def _export_chosen(self, result: tuple[str, object] | None) -> None:
+        if result is None:
+            return
+        fmt, path = result
+        try:
+            written = self.runs_app.service.export_list(self.run_filter, fmt, path)  # type: ignore[arg-type]
+        except (OSError, ValueError) as error:
+            self.notify(f"Export failed: {error}", severity="error", markup=False)
+            return
+        self.notify(f"Exported {plural(self.run_list.total, 'run')} ({fmt.upper()}) to {written}",
+                    title="Export", markup=False, timeout=10)
+
+
+def _only_finished(runs: list[RunSummary]) -> str:
+    if len(runs) == 1:
+        return f"Only finished runs can be deleted; this one is {status_label(runs[0].status)}. " \
+               "Cancel it first (c)."
+    return "Only finished runs can be deleted; none of the marked runs has finished."

@@ -1,0 +1,138 @@
+"""The windowed list: layout, paging through the cache, inert hostile text, and ticking."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from runs_tui.app import RunsApp
+from runs_tui.cache import Cache
+from runs_tui.models import RunStatus, Trigger
+from runs_tui.models.domain import TriggerKind
+from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
+from runs_tui.widgets.run_list import RunList, RunPager, format_duration, layout_columns
+
+from .conftest import frozen_service
+from .ui_data import NOW, fill, hostile_values, make_run
+
+ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (None, 0, 59, 61, 3599, 3661, 90000)] == [
+        "—", "0s", "59s", "1m 01s", "59m 59s", "1h 01m", "1d 01h"]
+
+
+@pytest.mark.parametrize("width", [40, 60, 79, 80, 100, 119, 160, 220])
+def test_layout_fills_the_width_and_keeps_status_and_name(width: int) -> None:
+    layout = layout_columns(width)
+    keys = [c.key for c in layout.columns]
+    assert "status" in keys and "name" in keys
+    last = layout.columns[-1]
+    assert last.x + last.width <= width
+    assert layout.column("name").width >= 1
+
+
+def test_narrow_layout_drops_type_before_trigger() -> None:
+    wide, narrow = layout_columns(160), layout_columns(79)
+    assert {c.key for c in wide.columns} >= {"kind", "trigger", "started", "duration"}
+    assert not wide.short_status
+    assert narrow.column("kind") is None and narrow.column("trigger") is not None
+    assert narrow.short_status and narrow.narrow_time
+
+
+class CountingCache:
+    """Wraps a Cache and records which query fetched each page."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def count(self, f: RunFilter, now: Any) -> int:
+        return self.cache.count(f, now)
+
+    def rows_at(self, f: RunFilter, now: Any, offset: int, limit: int) -> list:
+        self.calls.append(("rows_at", {"offset": offset, "limit": limit}))
+        return self.cache.rows_at(f, now, offset, limit)
+
+    def window(self, f: RunFilter, now: Any, **kwargs: Any) -> list:
+        self.calls.append(("window", kwargs))
+        return self.cache.window(f, now, **kwargs)
+
+    def get_run(self, run_id: str) -> Any:
+        return self.cache.get_run(run_id)
+
+
+def test_pager_fetches_neighbours_by_keyset_and_keeps_a_small_lru(empty_cache: Cache) -> None:
+    runs = [make_run(i, f"run {i}", RunStatus.COMPLETED_SUCCESS, age=timedelta(seconds=i * 10),
+                     ran=timedelta(seconds=3)) for i in range(1, 1001)]
+    fill(empty_cache, runs)
+    source = CountingCache(empty_cache)
+    everything = RunFilter(time=TimeRange(TimePreset.ALL))
+    pager = RunPager(source, everything, NOW)
+    assert pager.total == 1000
+    expected = [run.id for run in runs]  # newest first = smallest age first
+    got = [pager.row(i).id for i in range(0, 3 * RunPager.PAGE)]
+    assert got == expected[: 3 * RunPager.PAGE]
+    kinds = [name for name, _ in source.calls]
+    assert kinds == ["rows_at", "window", "window"]  # pages 1 and 2 by keyset after page 0
+    assert pager.row(999).id == expected[999]  # jump to the end
+    assert pager.row(999 - RunPager.PAGE).id == expected[999 - RunPager.PAGE]  # before, by keyset
+    assert source.calls[-1][0] == "window" and source.calls[-1][1]["before"] is not None
+    for index in range(0, 1000, RunPager.PAGE):
+        pager.row(index)
+    assert len(pager._pages) <= RunPager.MAX_PAGES
+
+
+async def test_hostile_strings_render_inert_in_every_column(empty_cache: Cache,
+                                                            app_factory: Callable[..., RunsApp]) -> None:
+    values = hostile_values()
+    runs = [make_run(i + 1, value, RunStatus.EXECUTING_TRIAGE if i % 2 else RunStatus.COMPLETED_FAILURE,
+                     age=timedelta(minutes=i + 1), ran=timedelta(seconds=30),
+                     trigger=Trigger(kind=TriggerKind.EXTERNAL, actor=value))
+            for i, value in enumerate(values)]
+    fill(empty_cache, runs)
+    app = app_factory(frozen_service(empty_cache))
+    async with app.run_test(size=(220, len(values) + 10)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(RunList)
+        assert lst.total == len(values)
+        texts = []
+        for y in range(1, len(values) + 1):
+            strip = lst.render_line(y)
+            for segment in strip:
+                assert not ESCAPES.search(segment.text), repr(segment.text)
+                assert segment.style is None or not segment.style.link, "a link slipped in"
+                assert segment.style is None or not (segment.style.meta or {}).get("@click")
+            texts.append(strip.text)
+        joined = "\n".join(texts)
+        for literal in ("[bold]not bold[/]", "[@click=app.quit]quit[/]", "[link=http://evil.invalid]x",
+                        "␛[2J␛[H", "⟨U+202E⟩", "数据库健康检查"):
+            assert literal in joined, literal
+        header = str(app.screen.query_one("#header").render())
+        assert not ESCAPES.search(header)
+        assert app.title == "runs-tui"
+
+
+async def test_ticks_redraw_only_duration_cells_of_active_rows(filled_cache: Cache,
+                                                               app_factory: Callable[..., RunsApp]) -> None:
+    app = app_factory(frozen_service(filled_cache), ticking=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(RunList)
+        regions: list[Any] = []
+        original = lst.refresh
+        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        lst.tick()
+        duration = layout_columns(lst.scrollable_content_region.width).column("duration")
+        # 5 visible active runs have started (pending and scheduled have no duration yet)
+        assert len(regions) == 5
+        assert all(r.x == duration.x and r.width == duration.width and r.height == 1 for r in regions)
+        regions.clear()
+        await pilot.press("4")  # completed runs only: nothing ticks
+        lst.tick()
+        assert regions == []

@@ -1,0 +1,104 @@
+"""How the list screens look, at 120×40 and 80×24 (SVGs under snapshots/test_snapshots_list/).
+
+Deterministic: fixed runs, a frozen clock, times in UTC, a steady input cursor, and a fixed
+export folder. Regenerate with `pytest tests/ui/test_snapshots_list.py --snapshot-update` and look
+at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runs_tui.app import RunsApp, make_app
+from runs_tui.cache import Cache
+from runs_tui.service import SyncMode, SyncStateChanged, SyncStatus
+
+from .conftest import frozen_service
+from .ui_data import NOW
+
+SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
+
+
+def build(cache: Cache) -> RunsApp:
+    return make_app(frozen_service(cache), tz=UTC, export_dir=Path("/home/operator/exports"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_default_list(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_filtered_list(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), press=["5", "slash", *"disk", "enter"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_marks(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), press=["j", "j", "j", "j", "j", "j", "space", "space", "j", "space"],
+                        terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_empty_cache(snap_compare: Callable[..., bool], empty_cache: Cache, size: tuple[int, int]) -> None:
+    assert snap_compare(build(empty_cache), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_offline(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+    status = SyncStatus(SyncMode.OFFLINE, offline_since=NOW.replace(hour=14, minute=2),
+                        last_synced=NOW.replace(hour=14, minute=27), last_error="connection refused")
+
+    async def go_offline(pilot: Any) -> None:
+        pilot.app._on_service_event(SyncStateChanged(status))
+        await pilot.pause()
+
+    assert snap_compare(build(filled_cache), terminal_size=size, run_before=go_offline)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_filter_screen(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), press=["f"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_filter_screen_bad_date(snap_compare: Callable[..., bool], filled_cache: Cache,
+                                size: tuple[int, int]) -> None:
+    async def bad_date(pilot: Any) -> None:
+        await pilot.press("f")
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.query_one("#time-custom").value = True
+        screen.query_one("#filter-from").value = "2025-02-30"
+        screen.query_one("#filter-from").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(build(filled_cache), terminal_size=size, run_before=bad_date)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), press=["question_mark"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_export_dialog(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), press=["e"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_delete_confirmation(snap_compare: Callable[..., bool], filled_cache: Cache,
+                             size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), press=["5", "x", "d"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cancel_confirmation(snap_compare: Callable[..., bool], filled_cache: Cache,
+                             size: tuple[int, int]) -> None:
+    assert snap_compare(build(filled_cache), press=["c"], terminal_size=size)
