@@ -3,9 +3,11 @@ of 10 changes into a cache of a million runs.
 
 Printed, in one run (medians):
 - full sync of N runs (default 100,000) by `Syncer.sync_once` into a fresh cache — goal ≥ 30k
-  runs/s — against two baselines measured in the same run: fetching and parsing every page
-  without applying it (`RunsClient.changes`), and applying the same pages to a fresh cache
-  without HTTP (`Cache.apply_changes`). The sync overlaps the two, so it can beat their sum.
+  runs/s — against baselines measured in the same run: fetching and parsing every page without
+  applying it (`RunsClient.changes_parsed` + `feed.parse_page`, and the pydantic
+  `RunsClient.changes` for reference), and applying the same pages to a fresh cache without
+  HTTP (`Cache.apply_rows`, bulk-loaded as a first sync does, and page by page into the
+  indexed table). The sync overlaps fetching and applying, so it can beat their sum.
 - an incremental sync of 10 changes into a 1,000,000-run cache — goal < 20 ms — built through
   the cache's bulk path (`apply_changes` of synthetic pages) with its cursor set to the server's.
 
@@ -33,11 +35,12 @@ from bench_changefeed import seed, start_server  # noqa: E402  (the shared seedi
 
 from runs_tui.backend.store import RunStore  # noqa: E402
 from runs_tui.cache import Cache  # noqa: E402
+from runs_tui.cache.feed import RowPage, parse_page  # noqa: E402
 from runs_tui.client import RunsClient  # noqa: E402
 from runs_tui.models.domain import ChangesPage, RunSummary, Trigger, TriggerKind  # noqa: E402
 from runs_tui.models.lifecycle import RunKind  # noqa: E402
 from runs_tui.models.status import RunStatus  # noqa: E402
-from runs_tui.sync import PAGE_SIZE, Syncer  # noqa: E402
+from runs_tui.sync import BULK_PAGE_SIZE, PAGE_SIZE, Syncer  # noqa: E402
 
 REPEATS = 3
 INCREMENTAL_REPEATS = 15
@@ -46,7 +49,7 @@ FINISHED = [s for s in RunStatus if s.is_terminal]
 
 
 async def full_sync(
-    origin: str, token: str, folder: Path, page_size: int, own_connection: bool = True
+    origin: str, token: str, folder: Path, page_size: int | None, own_connection: bool = True
 ) -> tuple[int, float]:
     path = folder / f"full-{secrets.token_hex(4)}.sqlite3"
     with Cache.open(path) as cache:
@@ -61,25 +64,36 @@ async def full_sync(
     return len(result.changed), elapsed
 
 
-async def fetch_pages(origin: str, token: str, page_size: int) -> tuple[list[ChangesPage], float]:
-    pages = []
+async def fetch_pages(
+    origin: str, token: str, page_size: int, *, models: bool = False
+) -> tuple[list[RowPage], float]:
+    """Every page fetched and parsed to rows (or, `models=True`, to pydantic models)."""
+    pages: list = []
     async with RunsClient(origin, token) as client:
         started = time.perf_counter()
         cursor = None
         while True:
-            page = await client.changes(cursor, page_size)
+            if models:
+                page = await client.changes(cursor, page_size)
+            else:
+                page = await client.changes_parsed(cursor, page_size, parse_page)
             pages.append(page)
             cursor = page.next_cursor
             if not page.has_more:
                 return pages, time.perf_counter() - started
 
 
-def apply_pages(pages: list[ChangesPage], folder: Path) -> float:
+def apply_pages(pages: list[RowPage], folder: Path, *, bulk: bool) -> float:
+    """Apply parsed pages to a fresh cache: bulk-loaded like a first sync, or page by page
+    into the indexed table (every later sync's path)."""
     path = folder / f"apply-{secrets.token_hex(4)}.sqlite3"
     with Cache.open(path) as cache:
         started = time.perf_counter()
+        if bulk:
+            cache.begin_bulk_load()
         for page in pages:
-            cache.apply_changes(page)
+            cache.apply_rows(page)
+        cache.finish_bulk_load()
         elapsed = time.perf_counter() - started
     for leftover in folder.glob(path.name + "*"):
         leftover.unlink()
@@ -90,28 +104,36 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-async def measure_full(origin: str, token: str, folder: Path, runs: int, page_size: int) -> None:
-    fetch_rates, apply_rates, sync_rates, inline_rates = [], [], [], []
+async def measure_full(
+    origin: str, token: str, folder: Path, runs: int, page_size: int | None
+) -> None:
+    size = page_size or BULK_PAGE_SIZE
+    rates: dict[str, list[float]] = {}
+
+    def note(key: str, count: int, seconds: float) -> None:
+        rates.setdefault(key, []).append(count / seconds)
+
     for _ in range(REPEATS):
-        pages, fetch_seconds = await fetch_pages(origin, token, page_size)
-        count = sum(len(p.changes) for p in pages)
-        fetch_rates.append(count / fetch_seconds)
-        apply_rates.append(count / apply_pages(pages, folder))
+        pages, seconds = await fetch_pages(origin, token, size)
+        count = sum(len(p.rows) for p in pages)
+        note("fetch", count, seconds)
+        note("fetch_models", count, (await fetch_pages(origin, token, size, models=True))[1])
+        note("bulk", count, apply_pages(pages, folder, bulk=True))
+        note("indexed", count, apply_pages(pages, folder, bulk=False))
         del pages
-        synced, sync_seconds = await full_sync(origin, token, folder, page_size)
+        synced, seconds = await full_sync(origin, token, folder, page_size)
         assert synced >= runs, f"synced {synced} runs, expected {runs}"
-        sync_rates.append(synced / sync_seconds)
-        synced, sync_seconds = await full_sync(
-            origin, token, folder, page_size, own_connection=False
-        )
-        inline_rates.append(synced / sync_seconds)
-    fetch, apply_, sync = median(fetch_rates), median(apply_rates), median(sync_rates)
-    inline = median(inline_rates)
-    serial = 1 / (1 / fetch + 1 / apply_)
-    print(f"full sync of {runs:,} runs, page size {page_size} (median of {REPEATS}):")
-    print(f"  baseline fetch+parse only (RunsClient.changes):   {fetch:>10,.0f} runs/s")
-    print(f"  baseline apply only (Cache.apply_changes):        {apply_:>10,.0f} runs/s")
-    print(f"  fetch then apply, one after the other (derived):  {serial:>10,.0f} runs/s")
+        note("sync", synced, seconds)
+        note("inline", *await full_sync(origin, token, folder, page_size, own_connection=False))
+    m = {key: median(values) for key, values in rates.items()}
+    fetch, sync, inline = m["fetch"], m["sync"], m["inline"]
+    serial = 1 / (1 / fetch + 1 / m["bulk"])
+    print(f"full sync of {runs:,} runs, page size {size} (median of {REPEATS}):")
+    print(f"  baseline fetch+parse to rows (changes_parsed):    {fetch:>10,.0f} runs/s")
+    print(f"  baseline fetch+parse to models (changes):         {m['fetch_models']:>10,.0f} runs/s")
+    print(f"  baseline apply only, bulk load (apply_rows):      {m['bulk']:>10,.0f} runs/s")
+    print(f"  baseline apply only, page by page, indexed:       {m['indexed']:>10,.0f} runs/s")
+    print(f"  fetch then bulk apply, one after the other:       {serial:>10,.0f} runs/s")
     print(
         f"  Syncer.sync_once, writes on the loop's thread:    {inline:>10,.0f} runs/s "
         f"({inline / fetch:.2f}x fetch-only, {inline / serial:.2f}x serial)"
@@ -155,12 +177,14 @@ def build_big_cache(path: Path, count: int, server_cursor: int) -> float:
     now = datetime.now(UTC)
     chunk = 20_000
     with Cache.open(path) as cache:
+        cache.begin_bulk_load()
         for start in range(0, count, chunk):
             rows = list(synthetic_summaries(start, min(chunk, count - start), now))
             cache.apply_changes(ChangesPage(changes=rows, deleted=[], next_cursor=0, has_more=True))
         cache.apply_changes(
             ChangesPage(changes=[], deleted=[], next_cursor=server_cursor, has_more=False)
         )
+        cache.finish_bulk_load()
     return time.perf_counter() - started
 
 
@@ -179,7 +203,7 @@ async def measure_incremental(
     build_seconds = build_big_cache(path, cache_runs, store.max_seq())
     print(
         f"incremental sync of {CHANGES} changes into a {cache_runs:,}-run cache "
-        f"(built in {build_seconds:.1f} s through Cache.apply_changes):"
+        f"(bulk-built in {build_seconds:.1f} s through Cache.apply_changes):"
     )
     server_ids = [run.id for run in store.changes(None, 200).changes]
     timings, baseline = [], []
@@ -228,7 +252,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--cache-runs", type=int, default=1_000_000)
-    parser.add_argument("--page-size", type=int, default=PAGE_SIZE)
+    parser.add_argument(
+        "--page-size", type=int, default=None,
+        help=f"fixed page size (default: the syncer's, {BULK_PAGE_SIZE} for a first sync)",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

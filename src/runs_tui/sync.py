@@ -10,7 +10,9 @@ Why it is shaped this way:
   tunnel heals by itself.
 - The syncer writes through its own connection to the cache file, from one worker thread: the
   UI's event loop never waits for a sync's writes (SQLite's WAL lets the UI read meanwhile),
-  and the next page is fetched and parsed while the current one is written.
+  and the next page is fetched while the current one is parsed and written there (its cursor
+  is read off the end of its body). A first sync into an empty cache bulk-loads it in large
+  pages (see `cache/bulk.py`).
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from runs_tui.cache import Cache
+from runs_tui.cache.feed import CURRENT_STEP_AT, STATUS_AT, FetchedPage, RowPage, read_fetched
 from runs_tui.client import RunsClient
 from runs_tui.errors import ClientError, Gone, ServerError
-from runs_tui.models.domain import ChangesPage, RunSummary, StreamEventType
+from runs_tui.models.domain import RunSummary, StreamEventType
 from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.status import RunStatus
 
 if TYPE_CHECKING:
     from runs_tui.cache import CachedDetail
@@ -43,6 +47,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 1000
+BULK_PAGE_SIZE = 10_000
+"""Pages of a bulk load (a first sync): the server's maximum. Fewer round trips, and staged
+pages are cheap to commit whatever their size (measured in benchmarks/bench_sync.py)."""
 DEFINITIONS_MAX_AGE = 300.0  # seconds: flows and guides change rarely
 
 
@@ -169,20 +176,29 @@ class _ThreadedCache:
             self._cache = None
 
 
-def _apply_page(cache: Cache, page: ChangesPage, notice_waiting: bool) -> list[RunSummary]:
-    """Apply one page (one transaction); first note the runs it moves into a waiting status
-    (or to a new waiting step) compared with what the cache held."""
-    waiting = []
+_WAITING = frozenset(status.value for status in RunStatus if status.is_waiting)
+
+
+def _apply_page(
+    cache: Cache, fetched: FetchedPage, notice_waiting: bool
+) -> tuple[RowPage, list[RunSummary]]:
+    """Parse and apply one page (one transaction), on the writer's thread; first note the
+    runs it moves into a waiting status (or to a new waiting step) compared with the cache."""
+    try:
+        page = fetched.rows()
+    except ValueError as error:
+        raise ServerError(f"the backend's answer was incomplete or malformed ({error})") from None
+    waiting: set[str] = set()
     if notice_waiting:
-        for run in page.changes:
-            if not run.status.is_waiting:
+        for row in page.rows:
+            if row[STATUS_AT] not in _WAITING:
                 continue
-            before = cache.get_run(run.id)
+            before = cache.get_run(row[0])
             moved = before is None or not before.status.is_waiting
-            if moved or before.current_step_id != run.current_step_id:  # type: ignore[union-attr]
-                waiting.append(run)
-    cache.apply_changes(page)
-    return waiting
+            if moved or before.current_step_id != row[CURRENT_STEP_AT]:  # type: ignore[union-attr]
+                waiting.add(row[0])
+    cache.apply_rows(page)
+    return page, page.summaries(waiting) if waiting else []
 
 
 def _store_fetched(
@@ -203,14 +219,16 @@ class Syncer:
         cache: Cache,
         client: RunsClient,
         *,
-        page_size: int = PAGE_SIZE,
+        page_size: int | None = None,
         poll_interval: float = 5.0,
         reconnect: Backoff | None = None,
         now: Callable[[], datetime] = _utc_now,
         sleep: Sleeper = asyncio.sleep,
         own_connection: bool = True,
     ) -> None:
-        """`own_connection=False` writes through `cache` itself, on the event loop's thread."""
+        """`own_connection=False` writes through `cache` itself, on the event loop's thread.
+        `page_size` fixes the feed's page size; by default it is `PAGE_SIZE`, and
+        `BULK_PAGE_SIZE` while a first sync bulk-loads an empty cache."""
         self.cache = cache
         self._db: _InlineCache | _ThreadedCache = (
             _ThreadedCache(cache.path) if own_connection else _InlineCache(cache)
@@ -261,54 +279,67 @@ class Syncer:
         state = await self._db.run(lambda cache: cache.sync_state())
         if state.resync_in_progress:
             return await self._full_resync(resume_from=state.cursor)
+        bulk = state.bulk_loading
+        if state.cursor is None:
+            bulk = await self._db.run(lambda cache: cache.begin_bulk_load())
         try:
-            return await self._pull(
-                state.cursor, notice_waiting=state.cursor is not None, resync=False
+            result = await self._pull(
+                state.cursor, notice_waiting=state.cursor is not None, resync=False, bulk=bulk
             )
         except Gone:
             log.info("sync cursor %s expired on the backend: full resync", state.cursor)
             return await self._full_resync(resume_from=None)
+        await self._db.run(lambda cache: cache.finish_bulk_load())
+        return result
 
     async def _full_resync(self, resume_from: int | None) -> SyncResult:
         """Re-read everything; the cache then drops runs the server no longer has. Resumable:
         a resync interrupted by a kill continues from the cursor its pages committed."""
         if resume_from is None:
             await self._db.run(lambda cache: cache.begin_full_resync())
+        bulk = (await self._db.run(lambda cache: cache.sync_state())).bulk_loading
         try:
-            result = await self._pull(resume_from, notice_waiting=False, resync=True)
+            result = await self._pull(resume_from, notice_waiting=False, resync=True, bulk=bulk)
         except Gone:
             if resume_from is None:
                 raise
             await self._db.run(lambda cache: cache.begin_full_resync())
-            result = await self._pull(None, notice_waiting=False, resync=True)
+            result = await self._pull(None, notice_waiting=False, resync=True, bulk=bulk)
+        await self._db.run(lambda cache: cache.finish_bulk_load())
         removed = await self._db.run(lambda cache: cache.finish_full_resync())
         if removed:
             log.info("full resync removed %d runs the backend no longer has", removed)
         return SyncResult(result.changed, result.deleted, (), result.pages, True, result.cursor)
 
-    async def _pull(self, cursor: int | None, *, notice_waiting: bool, resync: bool) -> SyncResult:
+    async def _pull(
+        self, cursor: int | None, *, notice_waiting: bool, resync: bool, bulk: bool = False
+    ) -> SyncResult:
         """Page through the feed until `has_more` is false, prefetching the next page."""
         changed: set[str] = set()
         deleted: set[str] = set()
         waiting: list[RunSummary] = []
         pages = 0
-        pending = asyncio.ensure_future(self.client.changes(cursor, self.page_size, resync=resync))
+        size = self.page_size or (BULK_PAGE_SIZE if bulk else PAGE_SIZE)
+
+        def fetch(after: int | None) -> asyncio.Future[FetchedPage]:
+            return asyncio.ensure_future(
+                self.client.changes_parsed(after, size, read_fetched, resync=resync)
+            )
+
+        pending = fetch(cursor)
         try:
             while True:
-                page = await pending
-                _check_progress(cursor, page)
-                if page.has_more:
-                    pending = asyncio.ensure_future(
-                        self.client.changes(page.next_cursor, self.page_size, resync=resync)
-                    )
+                fetched = await pending
+                _check_progress(cursor, fetched)
+                if fetched.has_more:  # on the wire while this page is parsed and applied
+                    pending = fetch(fetched.next_cursor)
                     await _let_run(pending)
-                waiting.extend(
-                    await self._db.run(
-                        partial(_apply_page, page=page, notice_waiting=notice_waiting)
-                    )
+                page, noticed = await self._db.run(
+                    partial(_apply_page, fetched=fetched, notice_waiting=notice_waiting)
                 )
+                waiting.extend(noticed)
                 pages += 1
-                changed.update(run.id for run in page.changes)
+                changed.update(row[0] for row in page.rows)
                 deleted.update(page.deleted)
                 cursor = page.next_cursor
                 if not page.has_more:
@@ -415,7 +446,7 @@ class Syncer:
             log.exception("sync event listener failed on %s", type(event).__name__)
 
 
-def _check_progress(cursor: int | None, page: ChangesPage) -> None:
+def _check_progress(cursor: int | None, page: FetchedPage) -> None:
     """A server that hands back a cursor that does not advance would loop us forever."""
     if page.has_more and cursor is not None and page.next_cursor <= cursor:
         raise ServerError(f"the backend repeated sync cursor {page.next_cursor} (sync stopped)")

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from client.backend_fixtures import Backend
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient
@@ -58,18 +60,30 @@ def _cursor(path: Path) -> int | None:
         return cache.sync_state().cursor
 
 
+def _staged(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT count(*) FROM run_staging").fetchone()[0])
+
+
+@pytest.mark.parametrize("first_sync", [True, False], ids=["bulk-load", "incremental"])
 async def test_a_sync_killed_mid_way_leaves_a_consistent_cache_that_converges(
     syncers: Callable[..., Syncer],
     backend: Backend,
     client: RunsClient,
     cache_path: Path,
     make_run: Callable[..., RunDetail],
+    first_sync: bool,
 ) -> None:
+    """A first sync stages whole pages (queries still show the cache as before it); a later
+    one applies whole pages. Either way the next sync converges."""
+    with Cache.open(cache_path) as cache:
+        if not first_sync:
+            backend.seed(make_run, 10)
+            await syncers(cache, client).sync_once()
     runs = backend.seed(make_run, 1000)
-    Cache.open(cache_path).close()
     worker = _worker(backend, cache_path, page_size=50, delay=0.1)
     deadline = time.monotonic() + 60
-    while (_cursor(cache_path) or 0) < 250:
+    while (_cursor(cache_path) or 0) < 260:
         assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
         assert time.monotonic() < deadline
         time.sleep(0.02)
@@ -79,12 +93,18 @@ async def test_a_sync_killed_mid_way_leaves_a_consistent_cache_that_converges(
 
     assert _integrity(cache_path) == "ok"
     with Cache.open(cache_path) as cache:
-        cursor = cache.sync_state().cursor
-        assert cursor is not None and 250 <= cursor < 1000
-        assert len(cached_versions(cache)) == cursor  # whole pages only: seq i is the i-th run
+        state = cache.sync_state()
+        assert state.cursor is not None and 260 <= state.cursor < 1010
+        assert state.bulk_loading is first_sync
+        if first_sync:  # whole pages staged; nothing published yet
+            assert _staged(cache_path) == state.cursor
+            assert cached_versions(cache) == {}
+        else:  # whole pages only: seq i is the i-th run
+            assert len(cached_versions(cache)) == state.cursor
         await syncers(cache, client, page_size=300).sync_once()
         assert cached_versions(cache) == backend.versions()
-        assert len(cached_versions(cache)) == len(runs)
+        assert len(cached_versions(cache)) == len(backend.versions()) >= len(runs)
+        assert not cache.sync_state().bulk_loading and _staged(cache_path) == 0
     assert _integrity(cache_path) == "ok"
 
 

@@ -16,15 +16,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
-from runs_tui.cache import database, details, state, writes
+from runs_tui.cache import bulk, database, details, state, writes
 from runs_tui.cache.counts import status_counts
 from runs_tui.cache.details import CachedDetail
+from runs_tui.cache.feed import RowPage
 from runs_tui.cache.paging import (
     IndexChooser, Order, Row, choose_index, rows_at_offset, window_rows,
 )
 from runs_tui.cache.queries import Arm, base_arms, filter_arms, filter_ranks, segments
 from runs_tui.cache.rows import (
-    SELECT_SUMMARY, STATUS_RANK, SUMMARY_COLUMNS, RowKey, summary_from_row,
+    SELECT_SUMMARY, STATUS_RANK, SUMMARY_COLUMNS, RowKey, run_values, summary_from_row,
 )
 from runs_tui.cache.state import SyncState
 from runs_tui.models import (
@@ -69,7 +70,32 @@ class Cache:
 
     def apply_changes(self, page: ChangesPage) -> None:
         """Rows, tombstones and `page.next_cursor`, all in one transaction."""
-        self._write(lambda conn: writes.apply_page(conn, self._names, page))
+        self.apply_rows(RowPage(
+            [run_values(run) for run in page.changes], list(page.deleted), page.next_cursor,
+            page.has_more,
+        ))
+
+    def apply_rows(self, page: RowPage) -> None:
+        """`apply_changes` of a page parsed straight to rows (`feed.parse_page`); staged
+        during a bulk load."""
+        def apply(conn: sqlite3.Connection) -> None:
+            if bulk.loading(conn):
+                bulk.stage_page(conn, self._names, page)
+            else:
+                writes.apply_page(conn, self._names, page)
+
+        self._write(apply)
+
+    def begin_bulk_load(self) -> bool:
+        """Stage the coming pages if the cache is empty and has no cursor (a first sync);
+        returns whether pages are staged. Call `finish_bulk_load` after the last page."""
+        return self._write(bulk.begin)
+
+    def finish_bulk_load(self) -> int:
+        """Publish staged pages (if any) into the queried tables; returns the rows published."""
+        if not bulk.loading(self._conn):
+            return 0
+        return self._write(lambda conn: bulk.publish(conn, self._names))
 
     def begin_full_resync(self) -> None:
         """Start over from cursor zero in a new generation (after a 410); survives restarts."""

@@ -165,4 +165,7 @@ def _create_everything(conn: sqlite3.Connection) -> None:
             conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
     for statement in TRIGGERS_AND_SEARCH:
         conn.execute(statement)
-    conn.execute("INSERT INTO sync_state (id, resync_in_progress, generation) VALUES (1, 0, 0)")
+    conn.execute(
+        "INSERT INTO sync_state (id, resync_in_progress, bulk_loading, generation) "
+        "VALUES (1, 0, 0, 0)"
+    )

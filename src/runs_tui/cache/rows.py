@@ -89,8 +89,13 @@ def duration_key(run: RunSummary) -> int:
     if run.started_at is None:
         return NO_DURATION
     if run.finished_at is None:
-        return _ACTIVE_DURATION_BASE - micros(run.started_at)
+        return active_duration_key(micros(run.started_at))
     return max(0, micros(run.finished_at) - micros(run.started_at))
+
+
+def active_duration_key(started: int) -> int:
+    """The duration key of a run still going that started at `started` (microseconds)."""
+    return _ACTIVE_DURATION_BASE - started
 
 
 def trigger_key(run: RunSummary) -> str:

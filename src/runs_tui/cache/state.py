@@ -22,6 +22,7 @@ class SyncState:
     last_error_at: datetime | None
     offline_since: datetime | None
     resync_in_progress: bool
+    bulk_loading: bool = False  # a first sync's pages are staged, not yet queryable
 
 
 def _when(value: int | None) -> datetime | None:
@@ -31,10 +32,13 @@ def _when(value: int | None) -> datetime | None:
 def read_state(conn: sqlite3.Connection) -> SyncState:
     row = conn.execute(
         "SELECT cursor, last_success, last_error, last_error_at, offline_since, "
-        "resync_in_progress FROM sync_state WHERE id = 1"
+        "resync_in_progress, bulk_loading FROM sync_state WHERE id = 1"
     ).fetchone()
-    cursor, success, error, error_at, offline, resync = row
-    return SyncState(cursor, _when(success), error, _when(error_at), _when(offline), bool(resync))
+    cursor, success, error, error_at, offline, resync, loading = row
+    return SyncState(
+        cursor, _when(success), error, _when(error_at), _when(offline), bool(resync),
+        bool(loading),
+    )
 
 
 def record_success(conn: sqlite3.Connection, at: datetime) -> None:

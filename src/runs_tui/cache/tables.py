@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, Column, Index, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bump on every incompatible change: older caches are rebuilt, newer ones refused."""
 
 _COVER = ("status_rank", "kind", "name_id")
@@ -32,7 +32,41 @@ class CacheTable(SQLModel, registry=registry()):
     """Base of the cache's tables: its own metadata, apart from the backend's same-named ones."""
 
 
-class RunRow(CacheTable, table=True):
+class RunColumns(CacheTable):
+    """The columns of a cached run, shared by `runs` and the bulk load's `run_staging`."""
+
+    rid: int | None = Field(default=None, primary_key=True)
+    id: str
+    kind: str
+    definition_id: str
+    name: str
+    status: str
+    trigger_kind: str
+    trigger_actor: str
+    created_at: int = Field(sa_type=BigInteger, nullable=False)
+    scheduled_for: int | None = Field(default=None, sa_type=BigInteger)
+    started_at: int | None = Field(default=None, sa_type=BigInteger)
+    finished_at: int | None = Field(default=None, sa_type=BigInteger)
+    updated_at: int = Field(sa_type=BigInteger, nullable=False)
+    current_step_id: str | None = None
+    current_step: str | None = None
+    root_cause: str | None = None
+    outcome: str | None = None
+    summary: str | None = None
+    error: str | None = None
+    inputs_json: str = Field(sa_type=Text, nullable=False)
+    version: int
+    seq: int = Field(sa_type=BigInteger, nullable=False)
+    # derived: filter and sort keys, and bookkeeping
+    name_id: int
+    name_key: str
+    status_rank: int
+    duration_key: int = Field(sa_type=BigInteger, nullable=False)
+    trigger_key: str
+    seen_generation: int
+
+
+class RunRow(RunColumns, table=True):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_id", "id", unique=True),
@@ -43,35 +77,25 @@ class RunRow(CacheTable, table=True):
         Index("ix_runs_trigger", "trigger_key", "created_at", "id", *_COVER),
     )
 
+
+class StagedRunRow(RunColumns, table=True):
+    """Rows of a bulk load (a first sync into an empty cache) as the feed delivered them, with
+    no index at all, so a page costs a plain append; `bulk.publish` moves them into `runs` in
+    one transaction and builds the indexes there once, by sorting (see `cache/bulk.py`)."""
+
+    __tablename__ = "run_staging"
+
+
+class StagedTombstoneRow(CacheTable, table=True):
+    """A tombstone met during a bulk load: it removes the staged rows of `id` up to
+    `upto_rid` (those staged before it), and any copy of the run already in `runs`."""
+
+    __tablename__ = "run_staging_deleted"
+    __table_args__ = (Index("ix_run_staging_deleted_id", "id", "upto_rid"),)
+
     rid: int | None = Field(default=None, primary_key=True)
     id: str
-    kind: str
-    definition_id: str
-    name: str
-    status: str
-    trigger_kind: str
-    trigger_actor: str
-    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
-    scheduled_for: int | None = Field(default=None, sa_column=Column(BigInteger))
-    started_at: int | None = Field(default=None, sa_column=Column(BigInteger))
-    finished_at: int | None = Field(default=None, sa_column=Column(BigInteger))
-    updated_at: int = Field(sa_column=Column(BigInteger, nullable=False))
-    current_step_id: str | None = None
-    current_step: str | None = None
-    root_cause: str | None = None
-    outcome: str | None = None
-    summary: str | None = None
-    error: str | None = None
-    inputs_json: str = Field(sa_column=Column(Text, nullable=False))
-    version: int
-    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
-    # derived: filter and sort keys, and bookkeeping
-    name_id: int
-    name_key: str
-    status_rank: int
-    duration_key: int = Field(sa_column=Column(BigInteger, nullable=False))
-    trigger_key: str
-    seen_generation: int
+    upto_rid: int = Field(sa_type=BigInteger, nullable=False)
 
 
 class RunNameRow(CacheTable, table=True):
@@ -205,6 +229,7 @@ class SyncStateRow(CacheTable, table=True):
     last_error_at: int | None = Field(default=None, sa_column=Column(BigInteger))
     offline_since: int | None = Field(default=None, sa_column=Column(BigInteger))
     resync_in_progress: bool = False
+    bulk_loading: bool = False  # pages go to run_staging until `bulk.publish`
     generation: int = 0
 
 

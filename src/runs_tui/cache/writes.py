@@ -19,9 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runs_tui.cache.feed import RowPage
 from runs_tui.cache.rows import MICROS_PER_DAY, MICROS_PER_HOUR, RUN_COLUMNS, run_values
 from runs_tui.cache.search import fold, searchable
-from runs_tui.models import ChangesPage, RunSummary
+from runs_tui.models import RunSummary
 
 _UPDATABLE = [c for c in RUN_COLUMNS if c != "id"]
 UPSERT_RUNS = (
@@ -48,11 +49,13 @@ COUNT_TABLES = (
     CountTable("run_totals_hourly", MICROS_PER_HOUR, by_name=False),
 )
 DETAIL_TABLES = ("run_details", "run_steps", "run_variables", "run_events")
+STAGING_TABLES = ("run_staging", "run_staging_deleted")
 _CHUNK = 500
 
 Bucket = tuple[int, int, str, int]  # created_at, status_rank, kind, name_id of one run
-_CREATED, _RANK, _KIND, _NAME_ID = (RUN_COLUMNS.index(c) for c in (
-    "created_at", "status_rank", "kind", "name_id"))
+Row = tuple[Any, ...]
+_CREATED, _RANK, _KIND, _NAME_ID, _NAME, _SEQ = (RUN_COLUMNS.index(c) for c in (
+    "created_at", "status_rank", "kind", "name_id", "name", "seq"))
 
 
 class NameIds:
@@ -85,20 +88,28 @@ def current_generation(conn: sqlite3.Connection) -> int:
 def upsert_runs(
     conn: sqlite3.Connection, names: NameIds, runs: Sequence[RunSummary], generation: int
 ) -> None:
-    """Insert or update rows, skipping any older than the cached copy (unless the copy was
-    not yet seen in the current resync generation), and keep the count tables in step."""
-    if not runs:
+    """`upsert_rows` for models (a fetched detail's summary, tests, the public page type)."""
+    upsert_rows(conn, names, [run_values(run) for run in runs], generation)
+
+
+def upsert_rows(
+    conn: sqlite3.Connection, names: NameIds, rows: Sequence[Row], generation: int
+) -> None:
+    """Insert or update rows (`run_values` shape), skipping any older than the cached copy
+    (unless the copy was not yet seen in the current resync generation), and keep the count
+    tables in step."""
+    if not rows:
         return
-    latest = _latest_per_id(runs)
+    latest = _latest_per_id(rows)
     cached = _cached_rows(conn, list(latest))
-    fresh = [run for run in latest.values() if _wins(run, cached.get(run.id), generation)]
+    fresh = [row for row in latest.values() if _wins(row[_SEQ], cached.get(row[0]), generation)]
     if not fresh:
         return
-    ids = names.ensure(conn, {run.name for run in fresh})
-    rows = [(*run_values(run), ids[run.name], generation) for run in fresh]
-    conn.executemany(UPSERT_RUNS, rows)
+    ids = names.ensure(conn, {row[_NAME] for row in fresh})
+    full = [(*row, ids[row[_NAME]], generation) for row in fresh]
+    conn.executemany(UPSERT_RUNS, full)
     deltas: Counter[Bucket] = Counter()
-    for row in rows:
+    for row in full:
         deltas[(row[_CREATED], row[_RANK], row[_KIND], row[_NAME_ID])] += 1
         old = cached.get(row[0])
         if old is not None:
@@ -106,17 +117,17 @@ def upsert_runs(
     add_counts(conn, deltas)
 
 
-def _latest_per_id(runs: Sequence[RunSummary]) -> dict[str, RunSummary]:
-    latest: dict[str, RunSummary] = {}
-    for run in runs:
-        known = latest.get(run.id)
-        if known is None or run.seq >= known.seq:
-            latest[run.id] = run
+def _latest_per_id(rows: Sequence[Row]) -> dict[str, Row]:
+    latest: dict[str, Row] = {}
+    for row in rows:
+        known = latest.get(row[0])
+        if known is None or row[_SEQ] >= known[_SEQ]:
+            latest[row[0]] = row
     return latest
 
 
-def _wins(run: RunSummary, cached: tuple[Any, ...] | None, generation: int) -> bool:
-    return cached is None or run.seq >= cached[0] or cached[1] != generation
+def _wins(seq: int, cached: tuple[Any, ...] | None, generation: int) -> bool:
+    return cached is None or seq >= cached[0] or cached[1] != generation
 
 
 def _cached_rows(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, tuple[Any, ...]]:
@@ -172,15 +183,18 @@ def _removal_deltas(cached: dict[str, tuple[Any, ...]]) -> Counter[Bucket]:
     return deltas
 
 
-def apply_page(conn: sqlite3.Connection, names: NameIds, page: ChangesPage) -> None:
+def apply_page(conn: sqlite3.Connection, names: NameIds, page: RowPage) -> None:
     """Rows, tombstones and cursor of one page; call inside one write transaction."""
-    upsert_runs(conn, names, page.changes, current_generation(conn))
+    upsert_rows(conn, names, page.rows, current_generation(conn))
     delete_runs(conn, page.deleted)
     conn.execute("UPDATE sync_state SET cursor = ? WHERE id = 1", (page.next_cursor,))
 
 
 def begin_full_resync(conn: sqlite3.Connection) -> None:
-    """A new generation from cursor zero: rows seen from now on are stamped with it."""
+    """A new generation from cursor zero: rows seen from now on are stamped with it. Rows a
+    bulk load staged are dropped: the resync reads them all again."""
+    for table in STAGING_TABLES:
+        conn.execute(f"DELETE FROM {table}")
     conn.execute(
         "UPDATE sync_state SET generation = generation + 1, resync_in_progress = 1, "
         "cursor = NULL WHERE id = 1"
