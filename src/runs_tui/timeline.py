@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from runs_tui.formatting import format_span
 from runs_tui.models.domain import Event, EventType, RunDetail, Step, StepPhase, StepStatus
 
 
@@ -283,29 +284,13 @@ _TICK_STEPS = tuple(
 )
 
 
-def format_duration(value: timedelta) -> str:
-    """Compact, readable at any scale: 0.4s, 12s, 3m 05s, 2h 14m, 3d 04h."""
-    seconds = value.total_seconds()
-    if seconds < 0:
-        seconds = 0.0
-    if seconds < 10:
-        return f"{seconds:.1f}s".replace(".0s", "s")
-    whole = int(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+# The timeline's historical name for `format_span`, still imported by its tests.
+format_duration = format_span
 
 
 def tick_label(value: timedelta) -> str:
-    """Like `format_duration`, without a zero second unit: ticks are round ("12h", "1d")."""
-    text = format_duration(value)
+    """Like `format_span`, without a zero second unit: ticks are round ("12h", "1d")."""
+    text = format_span(value)
     for zero in (" 00h", " 00m", " 00s"):
         text = text.removesuffix(zero)
     return text

@@ -14,19 +14,17 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from runs_tui.formatting import NO_DURATION, age_words, aware, elapsed, format_span
 from runs_tui.models.domain import RunSummary
 from runs_tui.sanitize import inert, truncate
-from runs_tui.timeline import format_duration
 from runs_tui.widgets.status_badge import status_text
 
 
 NAME_CELLS = 160
 RESULT_CELLS = 300
 
-
-def aware(moment: datetime) -> datetime:
-    """The cache may hand back naive UTC times (SQLite has no time zones)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+# `age_words` and `aware` live in `runs_tui.formatting`; the detail screen still imports them here.
+__all__ = ["RunHeader", "age_words", "aware", "clock_time", "run_duration"]
 
 
 def clock_time(moment: datetime | None, now: datetime) -> str:
@@ -42,21 +40,8 @@ def clock_time(moment: datetime | None, now: datetime) -> str:
 def run_duration(run: RunSummary, now: datetime) -> str:
     """Start (or creation) to finish, or to now while the run is active."""
     start = run.started_at or run.created_at
-    end = run.finished_at or (now if not run.status.is_terminal else None)
-    if end is None:
-        return "—"
-    return format_duration(aware(end) - aware(start))
-
-
-def age_words(moment: datetime, now: datetime) -> str:
-    seconds = max(0.0, (now - aware(moment)).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} d ago"
+    spent = elapsed(start, run.finished_at, active=not run.status.is_terminal, now=now)
+    return NO_DURATION if spent is None else format_span(spent)
 
 
 class RunHeader(Widget):

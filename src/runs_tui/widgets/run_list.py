@@ -31,6 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from runs_tui.cache import RowKey
+from runs_tui.formatting import format_duration
 from runs_tui.models.domain import RunSummary, Trigger
 from runs_tui.models.filters import RunFilter, SortColumn
 from runs_tui.sanitize import inert
@@ -51,23 +52,6 @@ class RunSource(Protocol):
 
 
 # --- formatting --------------------------------------------------------------------------------
-
-
-def format_duration(seconds: float | None) -> str:
-    """Compact and fixed-ish width: 12s, 3m 07s, 1h 02m, 2d 03h."""
-    if seconds is None:
-        return "—"
-    total = max(0, int(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
 
 
 def run_duration(run: RunSummary, now: datetime) -> float | None:

@@ -32,25 +32,17 @@ GLYPHS: dict[RunStatus, str] = {
     RunStatus.NO_STEPS: "∅",
 }
 
-# Labels that fit a narrow column (80×24): still unambiguous, still the seed's words.
-SHORT_LABELS: dict[RunStatus, str] = {
-    RunStatus.PENDING: "Pending",
-    RunStatus.IDENTIFYING_TOOLS: "Identifying Tools",
+# Labels that fit a narrow column (80×24): still unambiguous, still the seed's words. Only the
+# long ones are narrowed; every other status keeps its full label, so a new one needs no entry.
+_NARROWED: dict[RunStatus, str] = {
     RunStatus.SCHEDULED_FOR_EXECUTION: "Scheduled",
-    RunStatus.READY_FOR_EXECUTION: "Ready for Execution",
-    RunStatus.EXECUTING_TRIAGE: "Executing Triage",
-    RunStatus.DECIDING_REMEDIATION: "Deciding Remediation",
-    RunStatus.READY_FOR_REMEDIATION: "Ready for Remediation",
-    RunStatus.EXECUTING_REMEDIATION: "Executing Remediation",
-    RunStatus.SUMMARIZING: "Summarizing",
     RunStatus.WAITING_FOR_USER_INPUT_TRIAGE: "Waiting (Triage)",
     RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION: "Waiting (Remediation)",
     RunStatus.COMPLETED_SUCCESS: "Success",
     RunStatus.COMPLETED_FAILURE: "Failure",
     RunStatus.COMPLETED_PARTIAL: "Partial",
-    RunStatus.CANCELLED: "Cancelled",
-    RunStatus.NO_STEPS: "No Steps",
 }
+SHORT_LABELS: dict[RunStatus, str] = {status: _NARROWED.get(status, status.label) for status in RunStatus}
 
 _PHASE_STYLES: dict[StatusPhase, str] = {
     StatusPhase.STARTUP: "dim",

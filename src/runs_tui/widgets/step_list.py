@@ -18,10 +18,9 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from runs_tui.formatting import elapsed, format_span
 from runs_tui.models.domain import Step, StepPhase, StepStatus
 from runs_tui.sanitize import inert, truncate
-from runs_tui.timeline import format_duration
-from runs_tui.widgets.run_header import aware
 
 STEP_GLYPHS: dict[StepStatus, str] = {
     StepStatus.SUCCEEDED: "✓",
@@ -62,10 +61,8 @@ TITLE_CELLS = 80
 
 def step_time(step: Step, now: datetime) -> str:
     """Time spent on a step: finished ones exactly, a running or waiting one so far."""
-    if step.started_at is None:
-        return ""
-    end = step.finished_at or (now if not step.status.is_finished else None)
-    return format_duration(aware(end) - aware(step.started_at)) if end else ""
+    spent = elapsed(step.started_at, step.finished_at, active=not step.status.is_finished, now=now)
+    return "" if spent is None else format_span(spent)
 
 
 def step_label(step: Step, now: datetime, *, current: bool) -> Text:

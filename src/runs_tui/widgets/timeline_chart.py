@@ -16,12 +16,14 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from runs_tui.formatting import format_span
 from runs_tui.models.domain import RunDetail
 from runs_tui.sanitize import inert, truncate
 from runs_tui.timeline import (
-    GLYPHS, TRACK_GLYPH, SegmentKind, axis_ticks, bars, breakdown, draw_bar, entries,
-    format_duration, run_end, run_start,
+    GLYPHS, TRACK_GLYPH, SegmentKind, axis_ticks, bars, breakdown, draw_bar, entries, run_end,
+    run_start,
 )
+from runs_tui.widgets.run_header import clock_time
 from runs_tui.widgets.step_list import STEP_GLYPHS
 
 KIND_STYLES = {SegmentKind.EXECUTING: "cyan", SegmentKind.WAITING: "yellow"}
@@ -29,11 +31,13 @@ SHARE_BAR_CELLS = 20
 MAX_EVENTS = 2000
 
 
-class TimelineChart(Widget):
-    """One row per started step, a shared time axis, and a legend."""
+class DetailView(Widget):
+    """A view of one run's detail measured against the service's clock: the timeline screen
+    sets `detail`, and each view redraws (and re-measures active runs) from it. The layout
+    rule below applies to every subclass (Textual matches CSS type names up the hierarchy)."""
 
     DEFAULT_CSS = """
-    TimelineChart { height: auto; padding: 0 1; }
+    DetailView { height: auto; padding: 0 1; }
     """
 
     detail: reactive[RunDetail | None] = reactive(None, layout=True)
@@ -41,6 +45,10 @@ class TimelineChart(Widget):
     def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
+
+
+class TimelineChart(DetailView):
+    """One row per started step, a shared time axis, and a legend."""
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         if self.detail is None:
@@ -98,18 +106,8 @@ class TimelineChart(Widget):
         return text
 
 
-class BreakdownView(Widget):
+class BreakdownView(DetailView):
     """Total duration split into queued, executing per phase, waiting, between steps."""
-
-    DEFAULT_CSS = """
-    BreakdownView { height: auto; padding: 0 1; }
-    """
-
-    detail: reactive[RunDetail | None] = reactive(None, layout=True)
-
-    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._now = now
 
     def render(self) -> Table | Text:
         if self.detail is None:
@@ -123,26 +121,16 @@ class BreakdownView(Widget):
         for share in result.shares:
             cells = round(share.percent / 100 * SHARE_BAR_CELLS)
             glyph = GLYPHS[SegmentKind.WAITING] if share.key == "waiting" else GLYPHS[SegmentKind.EXECUTING]
-            table.add_row(share.label, format_duration(share.duration), f"{share.percent:5.1f}%",
+            table.add_row(share.label, format_span(share.duration), f"{share.percent:5.1f}%",
                           Text(glyph * cells, style="yellow" if share.key == "waiting" else "cyan"))
         active = "" if self.detail.finished_at else " so far"
         table.add_row(Text("Total" + active, style="bold"),
-                      Text(format_duration(result.total), style="bold"), "100.0%", "")
+                      Text(format_span(result.total), style="bold"), "100.0%", "")
         return table
 
 
-class EventList(Widget):
+class EventList(DetailView):
     """The run's events in order: offset from creation, clock time, what happened."""
-
-    DEFAULT_CSS = """
-    EventList { height: auto; padding: 0 1; }
-    """
-
-    detail: reactive[RunDetail | None] = reactive(None, layout=True)
-
-    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._now = now
 
     def render(self) -> Table | Text:
         if self.detail is None:
@@ -150,15 +138,13 @@ class EventList(Widget):
         rows = entries(self.detail)
         if not rows:
             return Text("No events recorded.", style="dim italic")
-        from runs_tui.widgets.run_header import clock_time
-
         now = self._now()
         table = Table.grid(padding=(0, 2))
         table.add_column(justify="right", no_wrap=True, style="dim")
         table.add_column(no_wrap=True, style="dim")
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         for entry in rows[:MAX_EVENTS]:
-            table.add_row("+" + format_duration(entry.offset), clock_time(entry.at, now),
+            table.add_row("+" + format_span(entry.offset), clock_time(entry.at, now),
                           Text(truncate(inert(entry.text), 300), no_wrap=True, overflow="ellipsis"))
         if len(rows) > MAX_EVENTS:
             table.add_row("", "", Text(f"… {len(rows) - MAX_EVENTS} more (see the export)", style="dim"))

@@ -175,18 +175,8 @@ class FlowDefinition:
         return next((cause for cause in self.root_causes if cause.name == name), None)
 
     def summary(self) -> DefinitionSummary:
-        return DefinitionSummary(
-            id=self.id,
-            kind=RunKind.FLOW,
-            title=self.title,
-            description=self.description,
-            tags=list(self.symptoms),
-            inputs=list(self.inputs),
-            schedule_interval_seconds=(
-                int(self.schedule_interval_seconds) if self.schedule_interval_seconds else None
-            ),
-            step_count=len(self.all_steps()),
-        )
+        """A flow's symptoms are what the dashboard lists as its tags."""
+        return _summary(self, RunKind.FLOW, tags=self.symptoms)
 
 
 @dataclass(frozen=True)
@@ -207,22 +197,29 @@ class GuideDefinition:
         return list(self.steps)
 
     def summary(self) -> DefinitionSummary:
-        return DefinitionSummary(
-            id=self.id,
-            kind=RunKind.GUIDE,
-            title=self.title,
-            description=self.description,
-            category=self.category,
-            tags=list(self.tags),
-            inputs=list(self.inputs),
-            schedule_interval_seconds=(
-                int(self.schedule_interval_seconds) if self.schedule_interval_seconds else None
-            ),
-            step_count=len(self.steps),
-        )
+        return _summary(self, RunKind.GUIDE, tags=self.tags, category=self.category)
 
 
 Definition = FlowDefinition | GuideDefinition
+
+
+def _summary(
+    definition: Definition, kind: RunKind, *, tags: tuple[str, ...], category: str = ""
+) -> DefinitionSummary:
+    """The wire summary of either kind: the kinds differ only in where tags and category come
+    from. A schedule goes out in whole seconds (the wire type is an int)."""
+    interval = definition.schedule_interval_seconds
+    return DefinitionSummary(
+        id=definition.id,
+        kind=kind,
+        title=definition.title,
+        description=definition.description,
+        category=category,
+        tags=list(tags),
+        inputs=list(definition.inputs),
+        schedule_interval_seconds=int(interval) if interval else None,
+        step_count=len(definition.all_steps()),
+    )
 
 
 @dataclass(frozen=True)

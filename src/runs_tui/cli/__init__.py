@@ -1,0 +1,58 @@
+"""The `runs-tui` command line: the dashboard, and `gh run`-style commands for scripts.
+
+stdout carries data only (tables, JSON, CSV, ids); every diagnostic goes to stderr, so
+`runs-tui runs list --format json | jq` never sees a warning. Exit codes are part of the
+interface (see `ExitCode` and the README's exit codes): scripts branch on "not found" vs "unreachable".
+Backend text printed in tables passes through `sanitize.inert`, so a run name cannot drive the
+operator's terminal. The token is never accepted as an argument and never printed.
+
+`main` is the console-script entry (`runs_tui.cli:main`); the commands live in the modules of
+this package, their options in `parser`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from runs_tui import config, exports
+from runs_tui.cli.exit_codes import CliError, ExitCode, exit_code_for
+from runs_tui.cli.parser import parse_args
+from runs_tui.cli.session import Context
+from runs_tui.config import ConfigError, MissingToken
+from runs_tui.errors import ClientError
+from runs_tui.sanitize import inert
+
+__all__ = ["CliError", "ExitCode", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every known failure becomes a one-line message and its exit code."""
+    try:
+        args = parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    env = dict(os.environ)
+    try:
+        loaded = config.load_config(config.config_path(env), env)
+        for warning in loaded.warnings:
+            print(warning, file=sys.stderr)
+        return int(args.handler(Context(args, loaded, env)))
+    except MissingToken as error:
+        return _fail(str(error), ExitCode.UNAUTHORIZED)
+    except ConfigError as error:
+        return _fail(str(error), ExitCode.USAGE)
+    except CliError as error:
+        return _fail(str(error), error.code)
+    except ClientError as error:
+        return _fail(error.explain(), exit_code_for(error))
+    except exports.DetailNotCached as error:
+        return _fail(f"run {error} has no cached detail", ExitCode.NOT_FOUND)
+    except KeyboardInterrupt:
+        return _fail("interrupted", ExitCode.INTERRUPTED)
+
+
+def _fail(message: str, code: ExitCode) -> int:
+    print(f"runs-tui: {inert(message)}", file=sys.stderr)
+    return int(code)

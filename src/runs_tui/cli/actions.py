@@ -1,0 +1,100 @@
+"""The commands that change a run: `runs respond`, `runs cancel`, `runs delete`, `runs rerun`.
+
+Destructive ones ask first, and only at a terminal: a script must say `--yes`, so a pipe can
+never confirm by accident. stdout gets the affected run ids; the rest goes to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from runs_tui.cli.exit_codes import CliError, ExitCode
+from runs_tui.cli.runs import fetch_detail
+from runs_tui.cli.session import Context, run_with_service
+from runs_tui.models.domain import RunDetail, Step, StepStatus
+from runs_tui.models.status import RunStatus
+from runs_tui.sanitize import inert
+
+if TYPE_CHECKING:
+    from runs_tui.service import RunsService
+
+
+def waiting_step(detail: RunDetail) -> Step:
+    """The step to answer: the current one if it waits, else the first waiting step."""
+    waiting = [step for step in detail.steps if step.status is StepStatus.WAITING_FOR_INPUT]
+    if not waiting:
+        raise CliError(
+            f"run {detail.id} is not waiting for input (status: {detail.status.label})", ExitCode.CONFLICT
+        )
+    return next((s for s in waiting if s.id == detail.current_step_id), waiting[0])
+
+
+def print_run_status(ctx: Context, run_id: str, status: RunStatus) -> None:
+    """`<id><TAB><status>` on stdout: what a script reads after an action."""
+    print(f"{inert(run_id)}\t{status.label}", file=ctx.stdout)
+
+
+def cmd_runs_respond(ctx: Context) -> int:
+    async def work(service: RunsService) -> int:
+        step_id = ctx.args.step
+        if step_id is None:
+            step_id = waiting_step(await fetch_detail(ctx, service, ctx.args.run_id)).id
+        detail = await service.respond(ctx.args.run_id, step_id, ctx.args.value, ctx.args.note)
+        print_run_status(ctx, detail.id, detail.status)
+        return ExitCode.OK
+
+    return run_with_service(ctx, work)
+
+
+def confirm(ctx: Context, question: str) -> bool:
+    """--yes, or a 'y' typed at a terminal; never a guess from a pipe."""
+    if ctx.args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise CliError("refusing without --yes: stdin is not a terminal to confirm on", ExitCode.USAGE)
+    print(f"{question} [y/N] ", end="", file=ctx.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def cmd_runs_cancel(ctx: Context) -> int:
+    if not confirm(ctx, f"Cancel run {inert(ctx.args.run_id)}?"):
+        ctx.say("not cancelled")
+        return ExitCode.NOT_SUCCEEDED
+
+    async def work(service: RunsService) -> int:
+        summary = await service.cancel(ctx.args.run_id)
+        print_run_status(ctx, summary.id, summary.status)
+        return ExitCode.OK
+
+    return run_with_service(ctx, work)
+
+
+def cmd_runs_delete(ctx: Context) -> int:
+    ids = list(dict.fromkeys(ctx.args.run_ids))
+    if not confirm(ctx, f"Delete {len(ids)} run(s)? Deleted runs cannot be recovered."):
+        ctx.say("nothing deleted")
+        return ExitCode.NOT_SUCCEEDED
+
+    async def work(service: RunsService) -> int:
+        deleted, refused = await service.delete(ids)
+        for run_id in deleted:
+            print(f"{inert(run_id)}\tdeleted", file=ctx.stdout)
+        for refusal in refused:
+            ctx.say(f"not deleted: {inert(refusal.run_id or '?')}: {inert(refusal.message)}")
+        if not refused:
+            return ExitCode.OK
+        codes = {"not_found": ExitCode.NOT_FOUND, "conflict": ExitCode.CONFLICT}
+        return max(codes.get(r.code.value, ExitCode.BACKEND_ERROR) for r in refused)
+
+    return run_with_service(ctx, work)
+
+
+def cmd_runs_rerun(ctx: Context) -> int:
+    async def work(service: RunsService) -> int:
+        summary = await service.rerun(ctx.args.run_id)
+        print(inert(summary.id), file=ctx.stdout)
+        ctx.say(f"started {inert(summary.name)} ({summary.status.label})")
+        return ExitCode.OK
+
+    return run_with_service(ctx, work)

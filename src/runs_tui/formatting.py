@@ -1,0 +1,80 @@
+"""Durations, ages and time zones in words: the one version the CLI and the widgets share.
+
+Pure functions, no Textual, so the CLI can format without importing a UI and every format is
+tested in one place. Two duration styles exist on purpose: the dashboard's spaced "3m 07s"
+(with days for long runs, and tenths for sub-10-second spans on the timeline) and the CLI
+table's unspaced "3m07s", which scripts already parse and so must not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+NO_DURATION = "—"
+
+_Unit = tuple[str, int]
+_WITH_DAYS: Sequence[_Unit] = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+_UP_TO_HOURS: Sequence[_Unit] = (("h", 3600), ("m", 60), ("s", 1))
+
+
+def aware(moment: datetime) -> datetime:
+    """The cache may hand back naive UTC times (SQLite has no time zones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def elapsed(
+    start: datetime | None, finished: datetime | None, *, active: bool, now: datetime
+) -> timedelta | None:
+    """How long a run or step has taken: to its finish, or to `now` while it is still active.
+    None before it started, or when it ended without a recorded finish (nothing to measure)."""
+    if start is None:
+        return None
+    end = finished or (now if active else None)
+    return aware(end) - aware(start) if end else None
+
+
+def _two_largest_units(seconds: int, units: Sequence[_Unit], separator: str) -> str:
+    """The largest non-zero unit and the next one, zero-padded ("2h 05m"): two units read at
+    a glance and keep a column's width steady."""
+    for (name, size), (small_name, small_size) in zip(units, units[1:]):
+        count, rest = divmod(seconds, size)
+        if count:
+            return f"{count}{name}{separator}{rest // small_size:02d}{small_name}"
+    return f"{seconds}s"
+
+
+def format_duration(seconds: float | None, *, tenths_below_10s: bool = False) -> str:
+    """Compact and fixed-ish width: 12s, 3m 07s, 1h 02m, 2d 03h; "—" when unknown.
+
+    `tenths_below_10s` keeps sub-second detail where short spans matter (timeline steps):
+    0.4s, 4.5s, 2s."""
+    if seconds is None:
+        return NO_DURATION
+    seconds = max(0.0, seconds)
+    if tenths_below_10s and seconds < 10:
+        return f"{seconds:.1f}s".replace(".0s", "s")
+    return _two_largest_units(int(seconds), _WITH_DAYS, " ")
+
+
+def format_span(span: timedelta) -> str:
+    """A measured span (a step, a share of the breakdown, an event offset): 0.4s, 3m 05s."""
+    return format_duration(span.total_seconds(), tenths_below_10s=True)
+
+
+def format_duration_unspaced(seconds: float) -> str:
+    """The CLI table's style, which scripts parse: 12s, 3m07s, 1h02m, 49h00m (no days)."""
+    return _two_largest_units(int(max(0, seconds)), _UP_TO_HOURS, "")
+
+
+def age_words(moment: datetime, now: datetime) -> str:
+    """How long ago, coarsely ("just now", "3 min ago", "2 h ago", "4 d ago"): freshness is
+    judged in whole units, and a naive cache time counts as UTC."""
+    seconds = max(0.0, (now - aware(moment)).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
