@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -178,12 +179,19 @@ class RunsService:
             Syncer(cache, client, poll_interval=refresh_interval) if client else None
         )
         self._last_status: SyncStatus | None = None
+        self._closed = False
 
     def now(self) -> datetime:
         return self._now()
 
     async def aclose(self) -> None:
-        """Close the syncer's cache connection and the HTTP client (not `cache`: the caller's)."""
+        """Close the syncer's cache connection and the HTTP client (not `cache`: the caller's).
+
+        Idempotent: the app closes the service when it unmounts and its owner (the CLI, a test)
+        closes it again; the syncer's worker thread must not be shut down twice."""
+        if self._closed:
+            return
+        self._closed = True
         if self.syncer is not None:
             self.syncer.close()
         if self.client is not None:
@@ -333,20 +341,37 @@ class RunsService:
     # exports ----------------------------------------------------------------------------------
 
     def export_run(self, run_id: str, fmt: str, path: str | Path | None = None) -> Path:
-        """Write one run's export from the cache (fetch its detail first); returns the path."""
+        """Write one run's export from the cache (fetch its detail first); returns the path.
+        Safe on a worker thread: it reads through a connection of its own."""
         from runs_tui import exports
 
-        return exports.export_run(
-            self.cache, run_id, exports.ExportFormat(fmt), _optional_path(path)
-        )
+        with self._export_cache() as cache:
+            return exports.export_run(
+                cache, run_id, exports.ExportFormat(fmt), _optional_path(path)
+            )
 
     def export_list(self, run_filter: RunFilter, fmt: str, path: str | Path | None = None) -> Path:
-        """Write the filtered list as it is in the cache now; returns the path."""
+        """Write the filtered list as it is in the cache now; returns the path.
+        Safe on a worker thread: it reads through a connection of its own."""
         from runs_tui import exports
 
-        return exports.export_list(
-            self.cache, run_filter, self.now(), exports.ExportFormat(fmt), _optional_path(path)
-        )
+        with self._export_cache() as cache:
+            return exports.export_list(
+                cache, run_filter, self.now(), exports.ExportFormat(fmt), _optional_path(path)
+            )
+
+    @contextmanager
+    def _export_cache(self) -> Iterator[Cache]:
+        """A second connection to the cache file, closed after the export. Why: the screens run
+        exports on a worker thread (a million runs would freeze the UI) and a `Cache` is for
+        one thread at a time; SQLite's WAL lets the UI keep reading through `cache` meanwhile."""
+        from runs_tui.cache import Cache
+
+        cache = Cache.open(self.cache.path)
+        try:
+            yield cache
+        finally:
+            cache.close()
 
 
 def _optional_path(path: str | Path | None) -> Path | None:

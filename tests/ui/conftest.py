@@ -80,3 +80,9 @@ def app_factory(tmp_path: Path) -> Callable[..., RunsApp]:
         return make_app(service, **options)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dialogs propose files in the working folder (e.g. the run export): never the repo's."""
+    monkeypatch.chdir(tmp_path)

@@ -3,23 +3,30 @@
 Every time is relative to `NOW` (the same frozen instant as tests/ui/conftest.py), so snapshots
 are identical on every machine. `store(cache, detail)` puts a detail where the screens read it:
 the summary row (as the sync would) and the detail itself.
+
+`scripted(cache)` is the real service stack over `fake_backend.ScriptedBackend` (faults are
+injected at the HTTP transport, not by mocking our classes); `Scripted.seed` puts runs in both.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from runs_tui.cache import Cache
+from runs_tui.client import RetryPolicy, RunsClient
 from runs_tui.models import (
     AutomationType, ChangesPage, Event, EventType, Prompt, PromptKind, PromptResponse, RunDetail,
     RunKind, RunStatus, RunSummary, Step, StepPhase, StepStatus, ToolInvocation, Trigger,
     TriggerKind, Variable, VariableDirection,
 )
 from runs_tui.service import RunsService
+
+from .fake_backend import ScriptedBackend, etag_of, summary_of
 
 NOW = datetime(2025, 11, 25, 14, 30, tzinfo=UTC)
 HOSTILE_PATH = Path(__file__).resolve().parents[1] / "data" / "hostile-strings.json"
@@ -188,21 +195,12 @@ def long_wait_detail(run_id: str = "run-days") -> RunDetail:
                 name="Database failover")
 
 
-def summary_of(detail: RunDetail) -> RunSummary:
-    return RunSummary.model_validate(detail.model_dump())
-
-
 def store(cache: Cache, *details: RunDetail, fetched_at: datetime = NOW) -> None:
     """Put runs in the cache as the sync would: summary rows, then each detail."""
     cache.apply_changes(ChangesPage(changes=[summary_of(d) for d in details], deleted=[],
                                     next_cursor=10_000 + next(_seq), has_more=False))
     for detail in details:
-        cache.store_detail(detail, f'"etag-{detail.id}"', fetched_at)
-
-
-def frozen_service(cache: Cache, now: datetime = NOW) -> RunsService:
-    return RunsService(cache, client=None, now=lambda: now, profile_label="test",
-                       backend_label="cache only")
+        cache.store_detail(detail, etag_of(detail), fetched_at)
 
 
 def hostile_strings(*, generated: bool = False) -> list[str]:
@@ -217,67 +215,40 @@ def hostile_strings(*, generated: bool = False) -> list[str]:
     return values
 
 
-class ScriptedService(RunsService):
-    """The cache-backed service whose actions answer from a script, for screen tests.
+FAST_RETRY = RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0, total_budget=5.0)
+"""One immediate retry: a retry is still exercised (same idempotency key), nothing waits."""
+ACTOR = "operator"
 
-    Each action records its call; `outcomes[action]` holds what the next calls do (an exception
-    to raise, a `RunDetail` to store in the cache as the new state, or None for "fine"). `gate`
-    holds `respond` until set, to test what the screen does while an answer is on its way.
-    """
 
-    def __init__(self, cache: Cache, now: datetime = NOW) -> None:
-        super().__init__(cache, client=None, now=lambda: now, profile_label="test",
-                         backend_label="scripted")
-        self.calls: list[tuple[Any, ...]] = []
-        self.outcomes: dict[str, list[Any]] = {}
-        self.gate: Any = None
+@dataclass
+class Scripted:
+    """The real `RunsService` (client, syncer, cache) talking to a `ScriptedBackend`."""
 
-    def _next(self, action: str) -> Any:
-        queue = self.outcomes.get(action) or []
-        outcome = queue.pop(0) if queue else None
-        if isinstance(outcome, BaseException):
-            raise outcome
-        if isinstance(outcome, RunDetail):
-            store(self.cache, outcome)
-        return outcome
+    service: RunsService
+    backend: ScriptedBackend
 
-    async def refresh_detail(self, run_id: str):  # type: ignore[no-untyped-def]
-        self.calls.append(("refresh", run_id))
-        self._next("refresh")
-        return self.cache.get_detail(run_id)
+    @property
+    def cache(self) -> Cache:
+        return self.service.cache
 
-    async def respond(self, run_id: str, step_id: str, value: str, note: str = "",
-                      idempotency_key: str | None = None) -> RunDetail:
-        self.calls.append(("respond", run_id, step_id, value, note, idempotency_key))
-        if self.gate is not None:
-            await self.gate.wait()
-        self._next("respond")
-        cached = self.cache.get_detail(run_id)
-        assert cached is not None
-        return cached.detail
+    def seed(self, *details: RunDetail, fetched_at: datetime = NOW) -> None:
+        """Runs the cache and the backend agree on: the detail fetch is answered 304."""
+        store(self.cache, *details, fetched_at=fetched_at)
+        for detail in details:
+            self.backend.seed(detail)
 
-    async def cancel(self, run_id: str, idempotency_key: str | None = None) -> RunSummary:
-        self.calls.append(("cancel", run_id))
-        self._next("cancel")
-        summary = self.cache.get_run(run_id)
-        assert summary is not None
-        return summary
+    def close(self) -> None:
+        """Idempotent: the app already closed the service when it unmounted."""
+        asyncio.run(self.service.aclose())
 
-    async def delete(self, ids):  # type: ignore[no-untyped-def]
-        ids = list(ids)
-        self.calls.append(("delete", *ids))
-        outcome = self._next("delete")
-        return (outcome if outcome is not None else (ids, []))
 
-    async def rerun(self, run_id: str) -> RunSummary:
-        self.calls.append(("rerun", run_id))
-        self._next("rerun")
-        fresh = progress_detail(run_id="run-rerun")
-        store(self.cache, fresh)
-        return summary_of(fresh)
-
-    def called(self, action: str) -> list[tuple[Any, ...]]:
-        return [call for call in self.calls if call[0] == action]
+def scripted(cache: Cache, now: datetime = NOW) -> Scripted:
+    """Built the way the CLI builds it (the service makes its own syncer), frozen at `now`."""
+    backend = ScriptedBackend(now)
+    client = RunsClient("http://127.0.0.1:8765", "test-token", retry=FAST_RETRY, transport=backend)
+    service = RunsService(cache, client, now=lambda: now, profile_label="test",
+                          backend_label="scripted", actor=ACTOR)
+    return Scripted(service, backend)
 
 
 async def open_run(app: Any, pilot: Any, run_id: str, *, focus_prompt: bool = False) -> Any:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ui.detail_fixtures import (
-    NOW, ScriptedService, failure_detail, open_run, progress_detail, screen_text, settle, store,
+    ACTOR, NOW, Scripted, failure_detail, open_run, progress_detail, screen_text, scripted, settle,
     success_detail, waiting_detail,
 )
+from ui.fake_backend import created, refusal, reply, summary_of
 
+from runs_tui import exports
 from runs_tui.cache import Cache
-from runs_tui.errors import Conflict, Unreachable
 from runs_tui.messages import RunsChanged, ToolOutputArrived
-from runs_tui.models import RunStatus, StepStatus
+from runs_tui.models import ChangesPage, RunStatus, StepStatus
 from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.screens.export_dialog import ExportDialog
@@ -29,17 +33,23 @@ from runs_tui.widgets.variables import VariablesView
 
 
 @pytest.fixture
-def scripted(empty_cache: Cache) -> ScriptedService:
-    return ScriptedService(empty_cache)
+def world(empty_cache: Cache) -> Iterator[Scripted]:
+    built = scripted(empty_cache)
+    yield built
+    built.close()
 
 
-def _app(app_factory, service):  # type: ignore[no-untyped-def]
-    return app_factory(service, live=False)
+def _app(app_factory, world: Scripted):  # type: ignore[no-untyped-def]
+    return app_factory(world.service, live=False)
 
 
-async def test_progress_view_shows_steps_current_tool_output_and_variables(app_factory, scripted) -> None:
-    store(scripted.cache, progress_detail())
-    app = _app(app_factory, scripted)
+def _sent(world: Scripted, endpoint: str) -> list[tuple[str, str]]:
+    return [(request.method, request.path) for request in world.backend.requests(endpoint)]
+
+
+async def test_progress_view_shows_steps_current_tool_output_and_variables(app_factory, world) -> None:
+    world.seed(progress_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
         assert isinstance(screen, RunDetailScreen) and screen.has_class("-active")
@@ -55,12 +65,13 @@ async def test_progress_view_shows_steps_current_tool_output_and_variables(app_f
         assert "config=/etc/logrotate.conf" in text
         assert "rotating /var/log/auth.log" in text
         assert "disk_usage" in text and "96%" in text
-        assert scripted.called("refresh") == [("refresh", "run-progress")]
+        assert _sent(world, "detail") == [("GET", "/runs/run-progress")]
+        assert world.backend.requests("detail")[0].if_none_match is not None  # a conditional fetch
 
 
-async def test_results_view_walks_steps_with_their_input_output_and_time(app_factory, scripted) -> None:
-    store(scripted.cache, success_detail())
-    app = _app(app_factory, scripted)
+async def test_results_view_walks_steps_with_their_input_output_and_time(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         assert screen.has_class("-finished")
@@ -90,9 +101,9 @@ async def test_results_view_walks_steps_with_their_input_output_and_time(app_fac
         assert not screen.query_one(StepPanel).has_class("-expanded")
 
 
-async def test_troubleshooting_names_the_failing_step_error_and_hint(app_factory, scripted) -> None:
-    store(scripted.cache, failure_detail())
-    app = _app(app_factory, scripted)
+async def test_troubleshooting_names_the_failing_step_error_and_hint(app_factory, world) -> None:
+    world.seed(failure_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-failure")
         text = screen_text(app)
@@ -106,18 +117,18 @@ async def test_troubleshooting_names_the_failing_step_error_and_hint(app_factory
         assert "↷ Verify free space  skipped" in text
 
 
-async def test_success_has_no_troubleshooting(app_factory, scripted) -> None:
-    store(scripted.cache, success_detail())
-    app = _app(app_factory, scripted)
+async def test_success_has_no_troubleshooting(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         assert "Hint" not in screen_text(app)
         assert not screen.query_one(ResultPanel).has_class("-empty")  # the summary shows
 
 
-async def test_output_streams_follows_the_end_and_counts_new_lines_when_scrolled_up(app_factory, scripted) -> None:
-    store(scripted.cache, progress_detail())
-    app = _app(app_factory, scripted)
+async def test_output_streams_follows_the_end_and_counts_new_lines_when_scrolled_up(app_factory, world) -> None:
+    world.seed(progress_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
         output = screen.query_one(ToolOutput)
@@ -141,27 +152,27 @@ async def test_output_streams_follows_the_end_and_counts_new_lines_when_scrolled
         assert output.new_lines == 0 and "late 4" in screen_text(app)
 
 
-async def test_a_change_of_this_run_refetches_and_shows_the_new_state(app_factory, scripted) -> None:
-    store(scripted.cache, progress_detail())
-    app = _app(app_factory, scripted)
+async def test_a_change_of_this_run_refetches_and_shows_the_new_state(app_factory, world) -> None:
+    world.seed(progress_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
         screen.post_message(RunsChanged(frozenset({"someone-else"})))
         await settle(app, pilot)
-        assert len(scripted.called("refresh")) == 1
-        scripted.outcomes["refresh"] = [waiting_detail(run_id="run-progress")]
+        assert len(world.backend.requests("detail")) == 1
+        world.backend.put(waiting_detail(run_id="run-progress"))
         screen.post_message(RunsChanged(frozenset({"run-progress"})))
         await settle(app, pilot)
-        assert len(scripted.called("refresh")) == 2
+        assert _sent(world, "detail") == [("GET", "/runs/run-progress")] * 2
         assert screen.detail.status is RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION
         assert not screen.query_one(PromptPanel).has_class("-hidden")
         assert "Delete 12G of rotated logs under /var/log?" in screen_text(app)
 
 
-async def test_offline_shows_cached_detail_with_its_age(app_factory, scripted) -> None:
-    store(scripted.cache, success_detail(), fetched_at=NOW - timedelta(minutes=7))
-    scripted.outcomes["refresh"] = [Unreachable("connection refused")]
-    app = _app(app_factory, scripted)
+async def test_offline_shows_cached_detail_with_its_age(app_factory, world) -> None:
+    world.seed(success_detail(), fetched_at=NOW - timedelta(minutes=7))
+    world.backend.down("detail")
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         assert screen.query_one(RunHeader).freshness == (
@@ -169,11 +180,18 @@ async def test_offline_shows_cached_detail_with_its_age(app_factory, scripted) -
         assert "✓ Delete rotated logs" in screen_text(app)
 
 
-async def test_unknown_run_says_so_and_does_not_crash(app_factory, scripted) -> None:
-    app = _app(app_factory, scripted)
+async def test_unknown_run_says_so_and_does_not_crash(app_factory, world) -> None:
+    app = _app(app_factory, world)
+    fetch = world.backend.hold("detail")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_run(app, pilot, "run-missing")
-        assert "This run is not in the cache." in screen_text(app)
+        await pilot.pause()
+        app.open_run("run-missing")
+        await pilot.pause()
+        screen = app.screen
+        assert "This run is not in the cache." in screen_text(app)  # while the fetch is out
+        fetch.set()
+        await settle(app, pilot)
+        assert "Could not fetch the run: Not found: no run run-missing" in screen_text(app)
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -185,9 +203,9 @@ async def test_unknown_run_says_so_and_does_not_crash(app_factory, scripted) -> 
 # --- actions -----------------------------------------------------------------------------------
 
 
-async def test_cancel_asks_naming_run_and_status_then_cancels(app_factory, scripted) -> None:
-    store(scripted.cache, progress_detail())
-    app = _app(app_factory, scripted)
+async def test_cancel_asks_naming_run_and_status_then_cancels(app_factory, world) -> None:
+    world.seed(progress_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
         await pilot.press("c")
@@ -196,21 +214,22 @@ async def test_cancel_asks_naming_run_and_status_then_cancels(app_factory, scrip
         assert app.screen.message.plain.startswith("Cancel “Disk space remediation” (Executing Remediation)?")
         await pilot.press("n")
         await settle(app, pilot)
-        assert scripted.called("cancel") == []
+        assert world.backend.requests("cancel") == []
         cancelled = progress_detail().model_copy(update={"status": RunStatus.CANCELLED, "finished_at": NOW})
-        scripted.outcomes["cancel"] = [cancelled]
+        world.backend.script("cancel", reply(200, summary_of(cancelled), then=cancelled))
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("y")
         await settle(app, pilot)
-        assert scripted.called("cancel") == [("cancel", "run-progress")]
+        assert _sent(world, "cancel") == [("POST", "/runs/run-progress/cancel")]
+        assert world.backend.requests("cancel")[0].idempotency_key  # safe to retry
         assert "Cancelled — the run is now Cancelled." in screen.notice_text
         assert "⊘ Cancelled" in screen_text(app)
 
 
-async def test_cancel_of_a_finished_run_is_refused_without_asking(app_factory, scripted) -> None:
-    store(scripted.cache, success_detail())
-    app = _app(app_factory, scripted)
+async def test_cancel_of_a_finished_run_is_refused_without_asking(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         await pilot.press("c")
@@ -219,10 +238,10 @@ async def test_cancel_of_a_finished_run_is_refused_without_asking(app_factory, s
         assert any("already finished (Completed Success)" in n.message for n in app._notifications)
 
 
-async def test_backend_refusals_are_explained_not_raised(app_factory, scripted) -> None:
-    store(scripted.cache, progress_detail())
-    scripted.outcomes["cancel"] = [Conflict("run already finished", current={"status": "completed_success"})]
-    app = _app(app_factory, scripted)
+async def test_backend_refusals_are_explained_not_raised(app_factory, world) -> None:
+    world.seed(progress_detail())
+    world.backend.script("cancel", refusal(409, "conflict", "run already finished", status="completed_success"))
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
         await pilot.press("c")
@@ -233,9 +252,9 @@ async def test_backend_refusals_are_explained_not_raised(app_factory, scripted) 
         assert app.screen is screen
 
 
-async def test_delete_only_finished_runs_after_an_irreversible_confirmation(app_factory, scripted) -> None:
-    store(scripted.cache, progress_detail(), success_detail())
-    app = _app(app_factory, scripted)
+async def test_delete_only_finished_runs_after_an_irreversible_confirmation(app_factory, world) -> None:
+    world.seed(progress_detail(), success_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
         await pilot.press("d")
@@ -252,16 +271,16 @@ async def test_delete_only_finished_runs_after_an_irreversible_confirmation(app_
         assert app.screen.message.plain.endswith("Deleted runs cannot be recovered.")
         await pilot.press("y")
         await settle(app, pilot)
-        assert scripted.called("delete") == [("delete", "run-success")]
+        [delete] = world.backend.requests("delete")
+        assert (delete.method, delete.path, delete.body) == ("POST", "/runs/delete", {"ids": ["run-success"]})
         assert len(app.screen_stack) == depth - 1 and not isinstance(app.screen, RunDetailScreen)
 
 
-async def test_delete_refused_by_the_backend_is_explained(app_factory, scripted) -> None:
-    from runs_tui.models import ApiErrorBody, ErrorCode
-
-    store(scripted.cache, success_detail())
-    scripted.outcomes["delete"] = [([], [ApiErrorBody(code=ErrorCode.CONFLICT, message="run is still active")])]
-    app = _app(app_factory, scripted)
+async def test_delete_refused_by_the_backend_is_explained(app_factory, world) -> None:
+    world.seed(success_detail())
+    world.backend.script("delete", reply(200, {"deleted": [], "refused": [
+        {"code": "conflict", "message": "run is still active", "run_id": "run-success"}]}))
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         await pilot.press("d")
@@ -271,9 +290,9 @@ async def test_delete_refused_by_the_backend_is_explained(app_factory, scripted)
         assert app.screen is screen and screen.notice_text == "Not deleted: run is still active"
 
 
-async def test_rerun_confirms_then_opens_the_new_run(app_factory, scripted) -> None:
-    store(scripted.cache, failure_detail())
-    app = _app(app_factory, scripted)
+async def test_rerun_confirms_then_opens_the_new_run(app_factory, world) -> None:
+    world.seed(failure_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_run(app, pilot, "run-failure")
         depth = len(app.screen_stack)
@@ -282,16 +301,20 @@ async def test_rerun_confirms_then_opens_the_new_run(app_factory, scripted) -> N
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.message.plain == (
             "Start a new run of “Disk space remediation” (Completed Failure) with the same inputs?")
+        world.backend.script("start", created(progress_detail(run_id="run-rerun")))
         await pilot.press("y")
         await settle(app, pilot)
-        assert scripted.called("rerun") == [("rerun", "run-failure")]
+        [start] = world.backend.requests("start")
+        assert (start.method, start.path) == ("POST", "/flows/disk-space-remediation/runs")
+        assert start.body == {"inputs": {"host": "db-prod-01"}, "trigger": {"kind": "manual", "actor": ACTOR}}
+        assert start.idempotency_key
         assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id == "run-rerun"
         assert len(app.screen_stack) == depth  # replaced, so escape goes back to the list
 
 
-async def test_export_writes_the_file_and_reports_the_path(app_factory, scripted, tmp_path: Path) -> None:
-    store(scripted.cache, success_detail())
-    app = _app(app_factory, scripted)
+async def test_export_writes_the_file_and_reports_the_path(app_factory, world, tmp_path: Path) -> None:
+    world.seed(success_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         await pilot.press("e")
@@ -303,11 +326,52 @@ async def test_export_writes_the_file_and_reports_the_path(app_factory, scripted
         assert screen.notice_text.startswith("Exported ")
         written = Path(screen.notice_text.split(" to ", 1)[1])
         assert written.exists() and "run-success" in written.read_text(encoding="utf-8")
+        assert written.parent == tmp_path  # the dialog proposes the working folder: the test's
+        assert "Exporting…" in [n.message for n in app._notifications]
 
 
-async def test_t_opens_the_timeline_and_escape_comes_back(app_factory, scripted) -> None:
-    store(scripted.cache, success_detail())
-    app = _app(app_factory, scripted)
+async def test_export_runs_on_a_thread_through_its_own_connection(app_factory, world, monkeypatch) -> None:
+    """Like the list's: the export must not hold the UI thread nor share its one-thread cache."""
+    seen: list[tuple[threading.Thread, Any]] = []
+    real_export = exports.export_run
+
+    def recording_export(cache: Any, *args: Any, **kwargs: Any) -> Path:
+        seen.append((threading.current_thread(), cache))
+        return real_export(cache, *args, **kwargs)
+
+    monkeypatch.setattr(exports, "export_run", recording_export)
+    world.seed(success_detail())
+    app = _app(app_factory, world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run-success")
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        [(thread, cache)] = seen
+        assert thread is not threading.main_thread()
+        assert cache is not world.cache and cache.path == world.cache.path
+        assert screen.notice_text.startswith("Exported JSON to ")
+
+
+async def test_export_of_a_run_without_cached_detail_is_explained(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = _app(app_factory, world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run-success")
+        world.cache.apply_changes(ChangesPage(changes=[], deleted=["run-success"], next_cursor=10**9,
+                                              has_more=False))  # gone from the cache meanwhile
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert screen.notice_text == "Export failed: the run's detail is not in the cache"
+
+
+async def test_t_opens_the_timeline_and_escape_comes_back(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         await pilot.press("t")
@@ -321,12 +385,12 @@ async def test_t_opens_the_timeline_and_escape_comes_back(app_factory, scripted)
         assert not isinstance(app.screen, RunDetailScreen)
 
 
-async def test_step_list_marks_every_state_by_glyph_and_words(app_factory, scripted) -> None:
+async def test_step_list_marks_every_state_by_glyph_and_words(app_factory, world) -> None:
     detail = failure_detail()
     steps = list(detail.steps)
     steps[1] = steps[1].model_copy(update={"status": StepStatus.CANCELLED})
-    store(scripted.cache, detail.model_copy(update={"steps": steps}))
-    app = _app(app_factory, scripted)
+    world.seed(detail.model_copy(update={"steps": steps}))
+    app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_run(app, pilot, "run-failure")
         text = screen_text(app)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 import pytest
 
 from ui.detail_fixtures import (
-    ScriptedService, at, hostile_strings, open_run, screen_text, settle, step, store, tool,
+    Scripted, at, hostile_strings, open_run, screen_text, scripted, settle, step, tool,
     waiting_detail,
 )
 
@@ -66,6 +67,13 @@ def hostile_run(status: RunStatus):  # type: ignore[no-untyped-def]
     })
 
 
+@pytest.fixture
+def world(empty_cache: Cache) -> Iterator[Scripted]:
+    built = scripted(empty_cache)
+    yield built
+    built.close()
+
+
 def _assert_inert(app, text: str) -> None:  # type: ignore[no-untyped-def]
     assert not FORBIDDEN.search(text), repr(FORBIDDEN.search(text))
     assert app.title == "runs-tui" and app.sub_title == ""
@@ -74,10 +82,9 @@ def _assert_inert(app, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("status", [RunStatus.WAITING_FOR_USER_INPUT_TRIAGE, RunStatus.COMPLETED_FAILURE])
-async def test_hostile_text_renders_literally_everywhere(app_factory, empty_cache: Cache, status) -> None:
-    service = ScriptedService(empty_cache)
-    store(empty_cache, hostile_run(status))
-    app = app_factory(service, live=False)
+async def test_hostile_text_renders_literally_everywhere(app_factory, world: Scripted, status) -> None:
+    world.seed(hostile_run(status))
+    app = app_factory(world.service, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-hostile", focus_prompt=status.is_waiting)
         text = screen_text(app)
@@ -100,14 +107,13 @@ async def test_hostile_text_renders_literally_everywhere(app_factory, empty_cach
 
 
 @pytest.mark.parametrize("which", ["very long line", "many lines"])
-async def test_huge_tool_output_stays_responsive(app_factory, empty_cache: Cache, which: str) -> None:
+async def test_huge_tool_output_stays_responsive(app_factory, world: Scripted, which: str) -> None:
     huge = dict(zip(["very long line", "many lines"], hostile_strings(generated=True)[-2:]))[which]
     detail = waiting_detail(run_id="run-huge")
     steps = list(detail.steps)
     steps[2] = steps[2].model_copy(update={"tool": tool("cat", huge, exit_status=None)})
-    service = ScriptedService(empty_cache)
-    store(empty_cache, detail.model_copy(update={"steps": steps}))
-    app = app_factory(service, live=False)
+    world.seed(detail.model_copy(update={"steps": steps}))
+    app = app_factory(world.service, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_run(app, pilot, "run-huge")
         output = screen.query_one(ToolOutput)

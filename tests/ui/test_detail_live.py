@@ -5,7 +5,6 @@ Wall-clock time: the demo tools take a second or two each, so each test runs for
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -34,10 +33,7 @@ async def live_service(live_backend: Any, tmp_path: Path) -> AsyncIterator[RunsS
     service = RunsService(cache, client, profile_label="live", backend_label=live_backend.url,
                           actor="tester", refresh_interval=0.5)
     yield service
-    # The app closes the service when it unmounts; a second close is not idempotent yet
-    # (RuntimeError from the syncer's executor), so only close it if the app did not.
-    with contextlib.suppress(RuntimeError):
-        await service.aclose()
+    await service.aclose()  # the app closed it when it unmounted: closing is idempotent
     cache.close()
 
 

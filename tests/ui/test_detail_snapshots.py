@@ -2,21 +2,26 @@
 
 Fixed data, frozen clock (`NOW`), times in UTC: the SVGs under snapshots/ are the same on every
 machine. Regenerate with `--snapshot-update` and look at the changed ones.
+
+The views are drawn from the cache with the backend's detail fetch failing (so the header says
+the cached detail is not confirmed): what shows does not depend on a fetch racing the snapshot.
+The 409 message needs a reachable backend, so its header has no such line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from ui.detail_fixtures import (
-    ScriptedService, failure_detail, long_wait_detail, open_run, progress_detail, settle, store,
+    Scripted, failure_detail, long_wait_detail, open_run, progress_detail, scripted, settle,
     success_detail, waiting_detail,
 )
+from ui.fake_backend import refusal
 
-from runs_tui.errors import Conflict
+from runs_tui.cache import Cache
 
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 
@@ -47,23 +52,36 @@ SCENARIOS: dict[str, tuple[Callable[[], list[Any]], Callable[[Any], Awaitable[No
 }
 
 
+@pytest.fixture
+def world(empty_cache: Cache) -> Iterator[Scripted]:
+    built = scripted(empty_cache)
+    yield built
+    built.close()
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_detail_looks(scenario: str, size: tuple[int, int], snap_compare, app_factory, empty_cache) -> None:
+def test_detail_looks(scenario: str, size: tuple[int, int], snap_compare, app_factory, world) -> None:
     details, run_before = SCENARIOS[scenario]
-    service = ScriptedService(empty_cache)
-    store(empty_cache, *details())
-    app = app_factory(service, live=False)
+    world.seed(*details())
+    world.backend.down("detail")
+    app = app_factory(world.service, live=False)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_conflict_message_looks(size: tuple[int, int], snap_compare, app_factory, empty_cache) -> None:
-    service = ScriptedService(empty_cache)
-    store(empty_cache, waiting_detail("confirm"))
-    service.outcomes["respond"] = [Conflict("step is not waiting for input", current={
-        "status": "executing_remediation", "answered_by": "bob", "answered_at": "2025-11-25T14:28:10+00:00"})]
-    service.outcomes["refresh"] = [None, success_detail(run_id="run-waiting")]
-    app = app_factory(service, live=False)
-    assert snap_compare(app, terminal_size=size,
-                        run_before=_open("run-waiting", "enter", focus_prompt=True))
+def test_conflict_message_looks(size: tuple[int, int], snap_compare, app_factory, world) -> None:
+    world.seed(waiting_detail("confirm"))
+    world.backend.script("respond", refusal(
+        409, "conflict", "step is not waiting for input", status="executing_remediation",
+        answered_by="bob", answered_at="2025-11-25T14:28:10+00:00"))
+    opened = _open("run-waiting", focus_prompt=True)
+
+    async def run_before(pilot: Any) -> None:
+        await opened(pilot)
+        world.backend.put(success_detail(run_id="run-waiting"))  # bob answered meanwhile
+        await pilot.press("enter")
+        await settle(pilot.app, pilot)
+
+    app = app_factory(world.service, live=False)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Iterator
 
 import pytest
 from textual.widgets import Input
 
 from ui.detail_fixtures import (
-    ScriptedService, open_run, screen_text, settle, store, success_detail, waiting_detail,
+    ACTOR, FAST_RETRY, Scripted, open_run, screen_text, scripted, settle, success_detail,
+    waiting_detail,
 )
+from ui.fake_backend import Sent, refusal
 
 from runs_tui.cache import Cache
-from runs_tui.errors import Conflict, Invalid, Unreachable
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
 from runs_tui.widgets.step_list import StepList
 
+ANSWER_PATH = "/runs/run-waiting/steps/s3/response"
+
 
 @pytest.fixture
-def scripted(empty_cache: Cache) -> ScriptedService:
-    return ScriptedService(empty_cache)
+def world(empty_cache: Cache) -> Iterator[Scripted]:
+    built = scripted(empty_cache)
+    yield built
+    built.close()
 
 
-async def _opened(app_factory, scripted, kind: str, pilot_size=(120, 40)):  # type: ignore[no-untyped-def]
-    store(scripted.cache, waiting_detail(kind))
-    return app_factory(scripted, live=False)
+async def _opened(app_factory, world: Scripted, kind: str):  # type: ignore[no-untyped-def]
+    world.seed(waiting_detail(kind))
+    return app_factory(world.service, live=False)
 
 
-async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_note(app_factory, scripted) -> None:
-    app = await _opened(app_factory, scripted, "confirm")
+def _answers(world: Scripted) -> list[Sent]:
+    """The answers that reached the backend (every attempt, retries included)."""
+    return world.backend.requests("respond")
+
+
+async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_note(app_factory, world) -> None:
+    app = await _opened(app_factory, world, "confirm")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         assert isinstance(app.focused, ChoicePicker) and app.focused.values == ("approve", "reject")
@@ -39,43 +49,44 @@ async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_no
         await pilot.press(*"disk is fine")
         await pilot.press("enter")
         await settle(app, pilot)
-        [call] = scripted.called("respond")
-        assert call[1:5] == ("run-waiting", "s3", "reject", "disk is fine")
-        assert len(call[5]) == 32  # an idempotency key
+        [sent] = _answers(world)
+        assert (sent.method, sent.path) == ("POST", ANSWER_PATH)
+        assert sent.body == {"value": "reject", "note": "disk is fine", "answered_by": ACTOR}
+        assert len(sent.idempotency_key or "") == 32  # an idempotency key
         assert screen.query_one(PromptPanel).status_text == "Answer sent."
 
 
 @pytest.mark.parametrize(("kind", "values"), [("complete", ("done", "failed")),
                                               ("choice", ("root", "postgres", "docker"))])
-async def test_closed_prompts_offer_exactly_their_values(app_factory, scripted, kind, values) -> None:
-    app = await _opened(app_factory, scripted, kind)
+async def test_closed_prompts_offer_exactly_their_values(app_factory, world, kind, values) -> None:
+    app = await _opened(app_factory, world, kind)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_run(app, pilot, "run-waiting", focus_prompt=True)
         assert app.focused.values == values
         await pilot.press("left")  # wraps to the last value
         await pilot.press("enter")
         await settle(app, pilot)
-        assert scripted.called("respond")[0][3] == values[-1]
+        assert [sent.body["value"] for sent in _answers(world)] == [values[-1]]
 
 
-async def test_free_text_prompt_sends_typed_text_and_refuses_an_empty_answer(app_factory, scripted) -> None:
-    app = await _opened(app_factory, scripted, "text")
+async def test_free_text_prompt_sends_typed_text_and_refuses_an_empty_answer(app_factory, world) -> None:
+    app = await _opened(app_factory, world, "text")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         assert isinstance(app.focused, Input) and app.focused.id == "prompt-answer"
         await pilot.press("enter")
         await pilot.pause()
-        assert scripted.called("respond") == []
+        assert _answers(world) == []
         assert screen.query_one(PromptPanel).status_text == "Type an answer first."
         await pilot.press(*"team storage")
         await pilot.press("enter")
         await settle(app, pilot)
-        assert scripted.called("respond")[0][3] == "team storage"
+        assert [sent.body["value"] for sent in _answers(world)] == ["team storage"]
 
 
-async def test_a_second_enter_while_sending_sends_nothing(app_factory, scripted) -> None:
-    app = await _opened(app_factory, scripted, "confirm")
-    scripted.gate = asyncio.Event()
+async def test_a_second_enter_while_sending_sends_nothing(app_factory, world) -> None:
+    app = await _opened(app_factory, world, "confirm")
+    gate = world.backend.hold("respond")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
@@ -85,14 +96,15 @@ async def test_a_second_enter_while_sending_sends_nothing(app_factory, scripted)
         assert prompt.status_text == "Sending…"
         await pilot.press("enter", "enter")
         assert prompt.submit() is False
-        scripted.gate.set()
+        assert len(_answers(world)) == 1  # the held request is the only one
+        gate.set()
         await settle(app, pilot)
-        assert len(scripted.called("respond")) == 1 and prompt.sends == 1
+        assert len(_answers(world)) == 1 and prompt.sends == 1
 
 
-async def test_unreachable_keeps_the_answer_and_a_retry_reuses_the_key(app_factory, scripted) -> None:
-    app = await _opened(app_factory, scripted, "text")
-    scripted.outcomes["respond"] = [Unreachable("connection refused"), Unreachable("connection refused")]
+async def test_unreachable_keeps_the_answer_and_a_retry_reuses_the_key(app_factory, world) -> None:
+    app = await _opened(app_factory, world, "text")
+    world.backend.down("respond")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
@@ -105,17 +117,23 @@ async def test_unreachable_keeps_the_answer_and_a_retry_reuses_the_key(app_facto
         assert answer.value == "team storage" and not answer.disabled and app.focused is answer
         await pilot.press("enter")
         await settle(app, pilot)
-        first, second = scripted.called("respond")
-        assert first[5] == second[5]  # same answer, same idempotency key
+        sends = _answers(world)
+        assert len(sends) == 2 * FAST_RETRY.attempts  # two presses, each retried by the client
+        assert len({sent.idempotency_key for sent in sends}) == 1  # same answer, same key
+        assert all(sent.body["value"] == "team storage" for sent in sends)
+        world.backend.up("respond")
         await pilot.press("tab", *"urgent", "enter")  # a different answer: a new key
         await settle(app, pilot)
-        assert scripted.called("respond")[2][4] == "urgent"
-        assert scripted.called("respond")[2][5] != first[5]
+        last = _answers(world)[-1]
+        assert len(_answers(world)) == len(sends) + 1
+        assert last.body["note"] == "urgent"
+        assert last.idempotency_key != sends[0].idempotency_key
+        assert prompt.status_text == "Answer sent."
 
 
-async def test_invalid_shows_the_reason_and_keeps_the_text_for_correction(app_factory, scripted) -> None:
-    app = await _opened(app_factory, scripted, "text")
-    scripted.outcomes["respond"] = [Invalid("value must not contain spaces")]
+async def test_invalid_shows_the_reason_and_keeps_the_text_for_correction(app_factory, world) -> None:
+    app = await _opened(app_factory, world, "text")
+    world.backend.script("respond", refusal(422, "invalid", "value must not contain spaces"))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
@@ -127,26 +145,28 @@ async def test_invalid_shows_the_reason_and_keeps_the_text_for_correction(app_fa
         assert "value must not contain spaces" in screen_text(app)
 
 
-async def test_conflict_says_who_answered_and_when_and_refreshes(app_factory, scripted) -> None:
-    app = await _opened(app_factory, scripted, "confirm")
-    answered = success_detail(run_id="run-waiting")
-    scripted.outcomes["respond"] = [Conflict("step is not waiting for input", current={
-        "status": "executing_remediation", "answered_by": "bob", "answered_at": "2025-11-25T14:28:10+00:00"})]
-    scripted.outcomes["refresh"] = [None, answered]
+async def test_conflict_says_who_answered_and_when_and_refreshes(app_factory, world) -> None:
+    app = await _opened(app_factory, world, "confirm")
+    world.backend.script("respond", refusal(
+        409, "conflict", "step is not waiting for input", status="executing_remediation",
+        answered_by="bob", answered_at="2025-11-25T14:28:10+00:00"))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
+        world.backend.put(success_detail(run_id="run-waiting"))  # bob answered meanwhile
         await pilot.press("enter")
         await settle(app, pilot)
         expected = ("Already answered or no longer waiting — answered by bob at 14:28:10. "
                     "The view has been refreshed.")
         assert screen.notice_text == expected
         assert expected in screen_text(app)
-        assert len(scripted.called("refresh")) == 2
+        # fetched on opening, by the service settling after the 409, and by the screen's refresh
+        assert len(world.backend.requests("detail")) == 3
+        assert len(_answers(world)) == 1  # a 409 is not retried
         assert screen.query_one(PromptPanel).has_class("-hidden")  # no longer waiting
 
 
-async def test_escape_leaves_the_prompt_keeping_what_was_typed(app_factory, scripted) -> None:
-    app = await _opened(app_factory, scripted, "text")
+async def test_escape_leaves_the_prompt_keeping_what_was_typed(app_factory, world) -> None:
+    app = await _opened(app_factory, world, "text")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         await pilot.press(*"half an answer", "escape")
@@ -155,13 +175,13 @@ async def test_escape_leaves_the_prompt_keeping_what_was_typed(app_factory, scri
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.focused, Input) and app.focused.value == "half an answer"
-        assert scripted.called("respond") == []
+        assert _answers(world) == []
 
 
-async def test_a_refresh_of_the_same_waiting_step_keeps_the_typed_text(app_factory, scripted) -> None:
+async def test_a_refresh_of_the_same_waiting_step_keeps_the_typed_text(app_factory, world) -> None:
     from runs_tui.messages import RunsChanged
 
-    app = await _opened(app_factory, scripted, "text")
+    app = await _opened(app_factory, world, "text")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         await pilot.press(*"draft")
@@ -170,9 +190,9 @@ async def test_a_refresh_of_the_same_waiting_step_keeps_the_typed_text(app_facto
         assert screen.query_one("#prompt-answer", Input).value == "draft"
 
 
-async def test_answer_key_says_so_when_nothing_waits(app_factory, scripted) -> None:
-    store(scripted.cache, success_detail())
-    app = app_factory(scripted, live=False)
+async def test_answer_key_says_so_when_nothing_waits(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = app_factory(world.service, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success", focus_prompt=True)
         assert screen.query_one(PromptPanel).has_class("-hidden")

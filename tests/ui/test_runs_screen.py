@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.screen import Screen
 
+from runs_tui import exports
 from runs_tui.app import RunsApp
 from runs_tui.errors import Conflict, Unauthorized
 from runs_tui.models import RunSummary
@@ -270,11 +274,64 @@ async def test_export_dialog_writes_the_filtered_list(service: RunsService, app_
         path_input = app.screen.query_one("#export-path")
         assert path_input.value.endswith(".csv")
         await pilot.press("enter")
+        assert "Exporting…" in notifications(app)
+        await app.workers.wait_for_complete()  # the export runs in a thread worker
         await pilot.pause()
         written = sorted(tmp_path.glob("runs-*.csv"))
         assert len(written) == 1
         assert written[0].read_text().count("\n") >= 8  # header + 7 failed runs
         assert any(str(written[0]) in m and "7 runs" in m for m in notifications(app))
+
+
+async def test_list_export_runs_on_a_thread_through_its_own_connection(
+        service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A million-run export must not hold the UI thread, nor share its one-thread cache."""
+    seen: list[tuple[threading.Thread, Any]] = []
+    real_export = exports.export_list
+
+    def recording_export(cache: Any, *args: Any, **kwargs: Any) -> Path:
+        seen.append((threading.current_thread(), cache))
+        return real_export(cache, *args, **kwargs)
+
+    monkeypatch.setattr(exports, "export_list", recording_export)
+    app = app_factory(service, export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [(thread, cache)] = seen
+        assert thread is not threading.main_thread()
+        assert cache is not service.cache and cache.path == service.cache.path
+        with pytest.raises(sqlite3.ProgrammingError):  # closed once the export was written
+            cache.waiting_count()
+        assert any(m.startswith("Exported 31 runs (JSON) to ") for m in notifications(app))
+        assert len(list(tmp_path.glob("runs-*.json"))) == 1
+
+
+async def test_a_failed_list_export_is_reported(service: RunsService, app_factory: Callable[..., RunsApp],
+                                                tmp_path: Path) -> None:
+    app = app_factory(service, export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        # a folder given as the path gets the default name inside (by the dialog, then by the
+        # export); there a non-empty folder takes the name: no file can go there, even as root
+        folder = tmp_path / "exports" / f"{app.screen.default_stem}.json"
+        taken = folder / "runs.json"
+        (taken / "occupied").mkdir(parents=True)
+        folder = folder.parent
+        app.screen.query_one("#export-path").value = str(folder)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        assert "Exporting…" in notifications(app)
+        assert any(m.startswith("Export failed: ") and str(taken) in m for m in notifications(app))
+        assert not any(m.startswith("Exported") for m in notifications(app))
+        assert [path.name for path in taken.parent.iterdir()] == [taken.name]  # no temp file left
 
 
 async def test_help_lists_every_binding_of_the_screen(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:

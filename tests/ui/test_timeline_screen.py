@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from ui.detail_fixtures import (
-    ScriptedService, long_wait_detail, open_run, progress_detail, screen_text, settle, store,
+    Scripted, long_wait_detail, open_run, progress_detail, screen_text, scripted, settle,
     success_detail,
 )
 
@@ -16,8 +18,10 @@ from runs_tui.widgets.timeline_chart import TimelineChart
 
 
 @pytest.fixture
-def scripted(empty_cache: Cache) -> ScriptedService:
-    return ScriptedService(empty_cache)
+def world(empty_cache: Cache) -> Iterator[Scripted]:
+    built = scripted(empty_cache)
+    yield built
+    built.close()
 
 
 async def _timeline(app, pilot, run_id: str) -> TimelineScreen:  # type: ignore[no-untyped-def]
@@ -29,9 +33,9 @@ async def _timeline(app, pilot, run_id: str) -> TimelineScreen:  # type: ignore[
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_breakdown_and_bars_of_a_run_with_a_wait(app_factory, scripted, size) -> None:
-    store(scripted.cache, success_detail())
-    app = app_factory(scripted, live=False)
+async def test_breakdown_and_bars_of_a_run_with_a_wait(app_factory, world, size) -> None:
+    world.seed(success_detail())
+    app = app_factory(world.service, live=False)
     async with app.run_test(size=size) as pilot:
         screen = await _timeline(app, pilot, "run-success")
         text = screen_text(app)
@@ -47,9 +51,9 @@ async def test_breakdown_and_bars_of_a_run_with_a_wait(app_factory, scripted, si
         assert "░ waiting for input" in rows[-1]
 
 
-async def test_events_are_listed_in_order_with_offsets(app_factory, scripted) -> None:
-    store(scripted.cache, success_detail())
-    app = app_factory(scripted, live=False)
+async def test_events_are_listed_in_order_with_offsets(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = app_factory(world.service, live=False)
     async with app.run_test(size=(120, 60)) as pilot:
         await _timeline(app, pilot, "run-success")
         text = screen_text(app)
@@ -60,9 +64,9 @@ async def test_events_are_listed_in_order_with_offsets(app_factory, scripted) ->
         assert "+4m 30s  14:24:30" in text
 
 
-async def test_a_run_of_days_reads_in_days(app_factory, scripted) -> None:
-    store(scripted.cache, long_wait_detail())
-    app = app_factory(scripted, live=False)
+async def test_a_run_of_days_reads_in_days(app_factory, world) -> None:
+    world.seed(long_wait_detail())
+    app = app_factory(world.service, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _timeline(app, pilot, "run-days")
         axis = screen.query_one(TimelineChart).render().plain.splitlines()[0]
@@ -70,13 +74,14 @@ async def test_a_run_of_days_reads_in_days(app_factory, scripted) -> None:
         assert "Waiting for input     2d 00h" in screen_text(app)
 
 
-async def test_active_run_is_measured_to_now_and_follows_changes(app_factory, scripted) -> None:
-    store(scripted.cache, progress_detail())
-    app = app_factory(scripted, live=False)
+async def test_active_run_is_measured_to_now_and_follows_changes(app_factory, world) -> None:
+    world.seed(progress_detail())
+    app = app_factory(world.service, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _timeline(app, pilot, "run-progress")
         assert "Total so far" in screen_text(app)
-        store(scripted.cache, success_detail(run_id="run-progress"))
+        world.backend.put(success_detail(run_id="run-progress"))
         screen.post_message(RunsChanged(frozenset({"run-progress"})))
         await settle(app, pilot)
+        assert [r.path for r in world.backend.requests("detail")][-1] == "/runs/run-progress"
         assert "Total so far" not in screen_text(app) and "✓ Completed Success" in screen_text(app)

@@ -23,6 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
@@ -40,6 +41,14 @@ from runs_tui.widgets.variables import VariablesView
 
 if TYPE_CHECKING:
     from runs_tui.service import RunsService
+
+
+class RunExported(Message):
+    """The run's export ended on its worker thread: where the file went, or why it failed."""
+
+    def __init__(self, fmt: str, written: Path | None, error: str | None) -> None:
+        super().__init__()
+        self.fmt, self.written, self.error = fmt, written, error
 
 
 def waiting_step(detail: RunDetail) -> Step | None:
@@ -460,14 +469,31 @@ class RunDetailScreen(Screen[None]):
         if choice is None:
             return
         fmt, path = choice
+        self.notify("Exporting…", markup=False, timeout=3)
+        self.export_run(self.service, fmt, path)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def export_run(self, service: RunsService, fmt: str, path: Path) -> None:
+        """On a thread, like the list's export: a run with huge outputs takes a while to write.
+        The service reads through its own connection there; this only posts the outcome."""
         try:
-            written = self.service.export_run(self.run_id, fmt, path)
-        except (OSError, ValueError, KeyError, ClientError) as error:
-            words = error.explain() if isinstance(error, ClientError) else str(error)
-            self.notice(f"Export failed: {words}", error=True)
+            written = service.export_run(self.run_id, fmt, path)
+        except LookupError:  # exports.DetailNotCached: its message is only the run id
+            self.post_message(RunExported(fmt, None, "the run's detail is not in the cache"))
             return
-        self.notice(f"Exported {fmt.upper()} to {written}")
-        self.notify(f"Exported to {inert(written)}", markup=False)
+        except Exception as error:  # noqa: BLE001 - a failure on a thread must still be told
+            words = error.explain() if isinstance(error, ClientError) else str(error)
+            self.post_message(RunExported(fmt, None, words or type(error).__name__))
+            return
+        self.post_message(RunExported(fmt, written, None))
+
+    @on(RunExported)
+    def _exported(self, message: RunExported) -> None:
+        if message.written is None:
+            self.notice(f"Export failed: {message.error}", error=True)
+            return
+        self.notice(f"Exported {message.fmt.upper()} to {message.written}")
+        self.notify(f"Exported to {inert(message.written)}", markup=False)
 
 
 __all__ = ["RunDetailScreen", "conflict_words", "current_step_id", "waiting_step", "aware"]

@@ -3,17 +3,20 @@
 The screen owns the query (`RunFilter`); the list widget only displays it and reports what the
 operator picked through messages. Backend actions run in async workers on the app's loop (the
 service is async); their refusals become toasts with the service's own explanation, never a
-crash, and the list is redrawn from the cache the service has already brought up to date.
+crash, and the list is redrawn from the cache the service has already brought up to date. The
+list export runs in a thread worker (a million runs take seconds to write) and reports by message.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
@@ -27,7 +30,7 @@ from runs_tui.sanitize import inert
 from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.screens.filter import FilterScreen
-from runs_tui.service import SyncMode, SyncStatus
+from runs_tui.service import RunsService, SyncMode, SyncStatus
 from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.filter_summary import FilterSummary
 from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
@@ -45,6 +48,14 @@ SORT_CYCLE: tuple[SortColumn, ...] = (
 
 def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+class ExportFinished(Message):
+    """A list export ended on its worker thread: where the file went, or why it failed."""
+
+    def __init__(self, fmt: str, count: int, written: Path | None, error: str | None) -> None:
+        super().__init__()
+        self.fmt, self.count, self.written, self.error = fmt, count, written, error
 
 
 class RunsScreen(Screen[None]):
@@ -347,16 +358,31 @@ class RunsScreen(Screen[None]):
         self.app.push_screen(ExportDialog(stem, directory=self.runs_app.export_dir, title="Export list"),
                              self._export_chosen)
 
-    def _export_chosen(self, result: tuple[str, object] | None) -> None:
+    def _export_chosen(self, result: tuple[str, Path] | None) -> None:
         if result is None:
             return
         fmt, path = result
+        self.notify("Exporting…", title="Export", markup=False, timeout=3)
+        self._export(self.runs_app.service, self.run_filter, fmt, path, self.run_list.total)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, service: RunsService, run_filter: RunFilter, fmt: str, path: Path,
+                count: int) -> None:
+        """On a thread: writing a million runs takes seconds and must not freeze the list. The
+        service reads through its own connection there; this only posts the outcome."""
         try:
-            written = self.runs_app.service.export_list(self.run_filter, fmt, path)  # type: ignore[arg-type]
-        except (OSError, ValueError) as error:
-            self.notify(f"Export failed: {error}", severity="error", markup=False)
+            written = service.export_list(run_filter, fmt, path)
+        except Exception as error:  # noqa: BLE001 - a failure on a thread must still be told
+            self.post_message(ExportFinished(fmt, count, None, str(error) or type(error).__name__))
             return
-        self.notify(f"Exported {plural(self.run_list.total, 'run')} ({fmt.upper()}) to {written}",
+        self.post_message(ExportFinished(fmt, count, written, None))
+
+    @on(ExportFinished)
+    def _export_finished(self, message: ExportFinished) -> None:
+        if message.written is None:
+            self.notify(f"Export failed: {message.error}", severity="error", markup=False)
+            return
+        self.notify(f"Exported {plural(message.count, 'run')} ({message.fmt.upper()}) to {message.written}",
                     title="Export", markup=False, timeout=10)
 
 
