@@ -21,8 +21,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import settings
 
 PG_ENV = "RUNS_TUI_TEST_PG_URL"
+
+# Examples are not stored between runs: the suite must not write into the checkout.
+settings.register_profile("runs-tui", database=None)
+settings.load_profile("runs-tui")
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from runs_tui.client import RunsClient, new_idempotency_key
 from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
+from runs_tui.formatting import age_words, aware
 from runs_tui.models.domain import (
     ApiErrorBody,
     RespondRequest,
@@ -85,7 +86,7 @@ class SyncStatus:
     def describe(self, now: datetime) -> str:
         """Words for the header, e.g. "offline since 14:02 — last synced 3 min ago"."""
         synced = (
-            f"last synced {_ago(self.last_synced, now)}" if self.last_synced else "never synced"
+            f"last synced {age_words(self.last_synced, now)}" if self.last_synced else "never synced"
         )
         if self.state is SyncMode.LIVE:
             return "live"
@@ -99,26 +100,10 @@ class SyncStatus:
         return synced if self.last_synced else "not synced yet"
 
 
-def _aware(moment: datetime) -> datetime:
-    """The cache may hand back naive UTC times (SQLite has no time zones)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _ago(moment: datetime, now: datetime) -> str:
-    seconds = max(0.0, (now - _aware(moment)).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} d ago"
-
-
 def _clock_time(moment: datetime, now: datetime) -> str:
     """In `now`'s time zone, so a frozen UTC clock gives the same words on every machine."""
-    local = _aware(moment).astimezone(now.tzinfo or UTC)
-    if now - _aware(moment) < timedelta(hours=20):
+    local = aware(moment).astimezone(now.tzinfo or UTC)
+    if now - aware(moment) < timedelta(hours=20):
         return local.strftime("%H:%M")
     return local.strftime("%Y-%m-%d %H:%M")
 

@@ -45,6 +45,11 @@ def test_narrow_layout_drops_type_before_trigger() -> None:
     assert narrow.short_status and narrow.narrow_time
 
 
+def test_a_120_column_terminal_shows_the_seed_labels_in_full() -> None:
+    layout = layout_columns(120)
+    assert not layout.short_status and layout.column("kind") and layout.column("trigger")
+
+
 class CountingCache:
     """Wraps a Cache and records which query fetched each page."""
 

@@ -283,6 +283,26 @@ async def test_export_dialog_writes_the_filtered_list(service: RunsService, app_
         assert any(str(written[0]) in m and "7 runs" in m for m in notifications(app))
 
 
+async def test_export_dialog_explains_a_path_it_cannot_use(service: RunsService,
+                                                           app_factory: Callable[..., RunsApp],
+                                                           tmp_path: Path) -> None:
+    app = app_factory(service, export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#export-path").value = str(tmp_path / ("x" * 300))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)  # still open, nothing crashed
+        error = str(app.screen.query_one("#export-error").render())
+        assert "Cannot use that path" in error
+        app.screen.query_one("#export-path").value = str(tmp_path / "[bold]missing" / "x.json")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "No such folder" in str(app.screen.query_one("#export-error").render())
+        assert "[bold]missing" in str(app.screen.query_one("#export-error").render())
+
+
 async def test_list_export_runs_on_a_thread_through_its_own_connection(
         service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -388,8 +408,9 @@ async def test_no_color_keeps_status_readable(service: RunsService, app_factory:
                     red, green, blue = seg.style.color.get_truecolor()
                     assert red == green == blue, seg  # grey levels only: colour says nothing
         assert "▶ Executing Triage" in lines[0]
-        assert "◆ Waiting (Remediation)" in lines[1]
-        assert any("✗ Failure" in line for line in lines) and any("✓ Success" in line for line in lines)
+        assert "◆ Waiting for User Input (Remediation)" in lines[1]  # the seed's label, in full
+        assert any("✗ Completed Failure" in line for line in lines)
+        assert any("✓ Completed Success" in line for line in lines)
 
 
 async def test_run_not_in_status_enum_order_is_stable_after_reload(service: RunsService,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -86,10 +87,15 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
         path = Path(text).expanduser()
         if not path.is_absolute():
             path = self.directory / path
-        if path.is_dir():
-            path = path / f"{self.default_stem}.{self.fmt}"
-        if not path.parent.is_dir():
-            error.update(f"No such folder: {path.parent}")
+        try:
+            if path.is_dir():
+                path = path / f"{self.default_stem}.{self.fmt}"
+            folder_exists = path.parent.is_dir()
+        except OSError as problem:  # e.g. a name longer than the file system allows
+            error.update(Text(f"Cannot use that path: {problem.strerror or problem}"))
+            return
+        if not folder_exists:
+            error.update(Text(f"No such folder: {path.parent}"))
             return
         self.dismiss((self.fmt, path))
 

@@ -115,7 +115,7 @@ def layout_columns(width: int) -> Layout:
     The status and the name are never dropped: they are what an operator scans for.
     """
     plans = [
-        dict(status=FULL_WIDTH, kind=6, started=12, duration=8, trigger=22, name_min=32),
+        dict(status=FULL_WIDTH, kind=6, started=12, duration=8, trigger=20, name_min=24),
         dict(status=SHORT_WIDTH, kind=6, started=12, duration=8, trigger=20, name_min=24),
         dict(status=SHORT_WIDTH, kind=0, started=11, duration=8, trigger=11, name_min=16),
         dict(status=SHORT_WIDTH, kind=0, started=11, duration=8, trigger=0, name_min=MIN_NAME),
