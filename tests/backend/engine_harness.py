@@ -62,7 +62,7 @@ class Harness:
     async def until_finished(self, run_id: str, fake_seconds: float = 900) -> RunDetail:
         return await self.advance_until(run_id, lambda run: run.status.is_terminal, fake_seconds)
 
-    async def wait_real(self, run_id: str, predicate: Callable[[RunDetail], bool], seconds: float = 15) -> RunDetail:
+    async def wait_real(self, run_id: str, predicate: Callable[[RunDetail], bool], seconds: float = 40) -> RunDetail:
         deadline = time.monotonic() + seconds
         while True:
             run = self.run(run_id)

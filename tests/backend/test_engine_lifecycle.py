@@ -253,6 +253,20 @@ async def _first_scheduled(h: Harness):  # noqa: ANN202 - test helper
     raise AssertionError("no scheduled run appeared")
 
 
+async def _answer_until_finished(h: Harness, run_id: str) -> None:
+    """Scheduled runs take whichever route their triage output picks; some routes wait for a
+    person, who here approves or takes the first choice, so the run can finish either way."""
+    for _ in range(10):
+        run = await h.advance_until(run_id, lambda r: r.status.is_terminal or r.status.is_waiting)
+        if run.status.is_terminal:
+            return
+        step = next(s for s in run.steps if s.id == waiting_step(run))
+        assert step.prompt is not None
+        allowed = step.prompt.allowed_values() or ("done",)
+        await h.engine.respond(run_id, step.id, PromptResponse(value=allowed[0]))
+    raise AssertionError("the run kept waiting")
+
+
 async def test_scheduled_runs_wait_until_due_then_the_next_is_scheduled(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     await h.engine.start()
@@ -263,7 +277,7 @@ async def test_scheduled_runs_wait_until_due_then_the_next_is_scheduled(tmp_path
         assert h.run(first.id).status is S.SCHEDULED_FOR_EXECUTION
         run = await h.advance_until(first.id, lambda r: r.status not in (S.SCHEDULED_FOR_EXECUTION,), fake_seconds=400)
         assert run.started_at >= first.scheduled_for
-        await h.until_finished(first.id)
+        await _answer_until_finished(h, first.id)
         upcoming = [r for r in h.store.list_runs(statuses=frozenset({S.SCHEDULED_FOR_EXECUTION})).runs]
         assert len(upcoming) == 1 and upcoming[0].id != first.id
         assert upcoming[0].scheduled_for == first.scheduled_for + (first.scheduled_for - first.created_at)

@@ -23,7 +23,7 @@ from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.service import RunsService
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ async def start(runs: RunsService, kind: RunKind, definition: str, **inputs: str
     return summary.id
 
 
-async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 75) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
