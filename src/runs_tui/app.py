@@ -9,7 +9,6 @@ in the config file. It imports no I/O library: everything goes through the servi
 from __future__ import annotations
 
 import gc
-
 import os
 from collections.abc import Callable
 from datetime import tzinfo
