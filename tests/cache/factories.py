@@ -82,8 +82,12 @@ def matches(run: RunSummary, f: RunFilter, now: datetime, *, statuses: bool = Tr
 
 
 def expected_rows(runs: list[RunSummary], f: RunFilter, now: datetime) -> list[RunSummary]:
+    """`runs` (in the order the cache received them) as `f` lists them: ties on the sort
+    value break on arrival order, as the cache's row ids do."""
+    arrival = {run.id: position for position, run in enumerate(runs)}
     shown = [run for run in runs if matches(run, f, now)]
-    return sorted(shown, key=lambda r: (sort_value(r, f.sort), r.id), reverse=f.descending)
+    return sorted(shown, key=lambda r: (sort_value(r, f.sort), arrival[r.id]),
+                  reverse=f.descending)
 
 
 def expected_groups(runs: list[RunSummary], f: RunFilter, now: datetime) -> dict[StatusGroup, int]:

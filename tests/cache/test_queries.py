@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from runs_tui.cache import Cache, RowKey, paging
 from runs_tui.models import (
-    RunFilter, RunKind, RunStatus, SortColumn, StatusGroup, TimePreset, TimeRange,
+    RunFilter, RunKind, RunStatus, RunSummary, SortColumn, StatusGroup, TimePreset, TimeRange,
 )
 from tests.cache.factories import NOW, PRESETS, expected_groups, expected_rows, make_runs, page
 
@@ -162,3 +162,39 @@ def test_window_refuses_after_and_before_together(filled: Cache) -> None:
     key = RowKey(0, "x")
     with pytest.raises(ValueError):
         filled.window(RunFilter(), NOW, after=key, before=key, limit=5)
+
+
+def _tied_runs() -> list[RunSummary]:
+    """Runs equal on every sort column, arriving in the reverse order of their ids."""
+    template = make_runs(1)[0]
+    return [template.model_copy(update={"id": f"tied-{9 - i}", "seq": i + 1}) for i in range(10)]
+
+
+@pytest.mark.parametrize("sort", list(SortColumn))
+@pytest.mark.parametrize("descending", [False, True])
+def test_ties_keep_arrival_order_page_after_page(
+    tmp_path: Path, sort: SortColumn, descending: bool
+) -> None:
+    tied = _tied_runs()
+    f = RunFilter(time=TimeRange(TimePreset.ALL), sort=sort, descending=descending)
+    with Cache.open(tmp_path / "runs.sqlite3") as cache:
+        cache.apply_changes(page(tied, len(tied)))
+        seen, after = [], None
+        while rows := cache.window(f, NOW, after=after, limit=3):
+            seen.extend(rows)
+            after = RowKey.for_run(rows[-1], sort)
+        backwards = cache.window(f, NOW, before=RowKey.for_run(seen[-1], sort), limit=20)
+    arrival = [run.id for run in tied]
+    assert [r.id for r in seen] == (arrival[::-1] if descending else arrival)
+    assert [r.id for r in backwards] == [r.id for r in seen[:-1]]
+
+
+def test_a_page_after_a_deleted_run_skips_none_of_its_ties(tmp_path: Path) -> None:
+    tied = _tied_runs()
+    f = RunFilter(time=TimeRange(TimePreset.ALL))
+    with Cache.open(tmp_path / "runs.sqlite3") as cache:
+        cache.apply_changes(page(tied, len(tied)))
+        shown = cache.window(f, NOW, limit=4)
+        cache.apply_changes(page([], len(tied) + 1, deleted=[shown[-1].id]))
+        rest = cache.window(f, NOW, after=RowKey.for_run(shown[-1], f.sort), limit=20)
+    assert {r.id for r in rest} == {run.id for run in tied} - {shown[-1].id}

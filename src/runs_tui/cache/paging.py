@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runs_tui.cache.queries import ALL_RANKS, Arm, conditions, where
-from runs_tui.cache.rows import (
-    SELECT_SUMMARY, SORT_INDEX, SORT_KEY_COLUMNS, RowKey, key_from_parts, key_parts,
-)
+from runs_tui.cache.rows import SELECT_SUMMARY, SORT_INDEX, SORT_KEY_COLUMNS, RowKey, key_parts
 from runs_tui.models import SortColumn
 
 WALK_BUDGET = 20_000
@@ -34,11 +32,16 @@ SMALL_ARM_CAP = 5_000
 """An arm this small is read whole when merging a middle jump across two arms."""
 
 NAME_INDEX = SORT_INDEX[SortColumn.NAME]
-Row = tuple[Any, ...]  # summary columns, then the order's key columns
+_MAX_RID = 2**63 - 1
+Row = tuple[Any, ...]  # summary columns, then the order's key columns and the rid
 
 
 @dataclass(frozen=True)
 class Order:
+    """A sort and its direction. Ties on the sort columns break on the row id (`rid`): every
+    index ends with it implicitly, so the tie-break costs no index space (an id column in
+    five sort indexes made them about twice as big, and a first sync's index builds slower)."""
+
     sort: SortColumn
     descending: bool
 
@@ -50,14 +53,29 @@ class Order:
     def columns(self) -> tuple[str, ...]:
         return SORT_KEY_COLUMNS[self.sort]
 
-    def key_of(self, row: Row) -> RowKey:
-        """The key of a row selected with the order's columns appended (see `arm_rows`)."""
-        return RowKey(key_from_parts(row[len(row) - len(self.columns):]), row[0])
+    @property
+    def selected(self) -> str:
+        """What `arm_rows` selects after the summary: the order's columns, then the rid."""
+        return ", ".join((*self.columns, "rid"))
+
+    def key_of(self, row: Row) -> tuple[Any, ...]:
+        """Where a row selected with `selected` appended sorts (the merges' key)."""
+        return row[len(row) - len(self.columns) - 1:]
 
     @property
     def clause(self) -> str:
         direction = "DESC" if self.descending else "ASC"
-        return "ORDER BY " + ", ".join(f"{c} {direction}" for c in (*self.columns, "id"))
+        return "ORDER BY " + ", ".join(f"{c} {direction}" for c in (*self.columns, "rid"))
+
+
+def anchor_rid(conn: sqlite3.Connection, key: RowKey, order: Order) -> int:
+    """The rid that breaks ties at `key`: its run's. A run deleted since it was shown has
+    none; then every run tied with it (same sort value and creation time, to the
+    microsecond) still follows, so none is skipped."""
+    row = conn.execute("SELECT rid FROM runs WHERE id = ?", (key.id,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    return _MAX_RID if order.descending else -1
 
 
 def arm_rows(
@@ -73,16 +91,15 @@ def arm_rows(
     """
     parts, params = conditions(arm, name_by_key=index == NAME_INDEX)
     if after is not None:
-        columns = ", ".join((*order.columns, "id"))
         marks = ", ".join("?" * (len(order.columns) + 1))
-        parts.append(f"({columns}) {'<' if order.descending else '>'} ({marks})")
-        params.extend((*key_parts(after.value), after.id))
+        parts.append(f"({order.selected}) {'<' if order.descending else '>'} ({marks})")
+        params.extend((*key_parts(after.value), anchor_rid(conn, after, order)))
     paging = ""
     if limit is not None:
         paging = " LIMIT ? OFFSET ?"
         params.extend((limit, offset))
     sql = (
-        f"SELECT {SELECT_SUMMARY}, {', '.join(order.columns)} FROM runs WHERE rid IN "
+        f"SELECT {SELECT_SUMMARY}, {order.selected} FROM runs WHERE rid IN "
         f"(SELECT rid FROM runs INDEXED BY {index}{where(parts)} {order.clause}{paging}) "
         f"{order.clause}"
     )
@@ -186,7 +203,7 @@ def _single_query_at(
         clauses.append("(" + (" AND ".join(parts) or "1") + ")")
         params.extend(arm_params)
     sql = (
-        f"SELECT {SELECT_SUMMARY}, {', '.join(order.columns)} FROM runs "
+        f"SELECT {SELECT_SUMMARY}, {order.selected} FROM runs "
         f"INDEXED BY {SORT_INDEX[order.sort]} WHERE {' OR '.join(clauses)} {order.clause} "
         "LIMIT ? OFFSET ?"
     )

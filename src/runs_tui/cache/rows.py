@@ -35,11 +35,11 @@ SORT_KEY_COLUMNS: dict[SortColumn, tuple[str, ...]] = {
     SortColumn.DURATION: ("duration_key", "created_at"),
     SortColumn.TRIGGER: ("trigger_key", "created_at"),
 }
-"""The columns a sort orders by, before the final tie-break on id. Equal names (statuses…)
-follow creation time: the natural order to read them in, and it lets new rows land at the
-end of each name's range in the index (ids are random: ordering by them would scatter every
-insert across the index and made bulk applies several times slower)."""
-SORT_INDEX: dict[SortColumn, str] = {  # each leads with SORT_KEY_COLUMNS, then id
+"""The columns a sort orders by, before the final tie-break on the row id. Equal names
+(statuses…) follow creation time: the natural order to read them in, and it lets new rows
+land at the end of each name's range in the index (run ids are random: ordering by them
+would scatter every insert across the index and made bulk applies several times slower)."""
+SORT_INDEX: dict[SortColumn, str] = {  # each leads with SORT_KEY_COLUMNS; SQLite adds the rid
     SortColumn.STARTED: "ix_runs_started",
     SortColumn.NAME: "ix_runs_name",
     SortColumn.STATUS: "ix_runs_status",
@@ -53,7 +53,8 @@ SortValue = int | str | tuple[int | str, int]
 
 
 class RowKey(NamedTuple):
-    """A row's place in a sorted list: its sort value, then its id as the tie-break.
+    """A row's place in a sorted list: its sort value, and its run's id, which the cache
+    turns into the tie-break (the run's row id) when it pages from the key.
 
     Get one with `RowKey.for_run(run, sort)`; treat `value` as opaque (for every sort but
     "started" it is a (column value, creation time) pair).
@@ -121,10 +122,6 @@ def sort_value(run: RunSummary, sort: SortColumn) -> SortValue:
 
 def key_parts(value: SortValue) -> tuple[int | str, ...]:
     return value if isinstance(value, tuple) else (value,)
-
-
-def key_from_parts(parts: tuple[Any, ...]) -> SortValue:
-    return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
 # Column order of the upsert; `name_id` and `seen_generation` are filled in by the writer.
