@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from runs_tui.cache import bulk, database, details, state, writes
+from runs_tui.cache.checkpoint import Checkpointer
 from runs_tui.cache.counts import status_counts
 from runs_tui.cache.details import CachedDetail
 from runs_tui.cache.feed import RowPage
@@ -43,6 +44,8 @@ class Cache:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self._conn = conn
+        self._checkpointer = Checkpointer(path)
+        Checkpointer.configure_writer(conn)
         self._names = writes.NameIds()
         self._own_writes = 0
         self._memo_version: tuple[int, int] | None = None
@@ -55,6 +58,7 @@ class Cache:
         return cls(path, database.connect(path))
 
     def close(self) -> None:
+        self._checkpointer.close()
         self._conn.close()
 
     def __enter__(self) -> Cache:
@@ -208,10 +212,12 @@ class Cache:
         self._own_writes += 1
         try:
             with database.write_transaction(self._conn) as conn:
-                return action(conn)
+                result = action(conn)
         except BaseException:
             self._names.forget()  # ids handed out in a rolled-back transaction are void
             raise
+        self._checkpointer.nudge()
+        return result
 
     def _status_counts(self, arm: Arm) -> Counter[int]:
         self._refresh_memo()
