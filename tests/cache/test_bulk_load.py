@@ -74,10 +74,13 @@ def test_a_bulk_load_ends_where_page_by_page_ends(tmp_path: Path) -> None:
         assert snapshot(cache, tmp_path / "bulk.sqlite3") == expected
         state = cache.sync_state()
         assert not state.bulk_loading and state.cursor == 200
-        later = make_runs(3, seed=12)[0].model_copy(update={"id": "later", "seq": 5000})
+        later = make_runs(3, seed=12)[0].model_copy(
+            update={"id": "later", "seq": 5000, "name": "Brand new title"})
         cache.apply_changes(ChangesPage(changes=[later], deleted=[], next_cursor=201,
                                         has_more=False))  # back on the ordinary path
         assert cache.get_run("later") == later
+        found = cache.iter_runs(RunFilter(name="NEW TIT", time=EVERYTHING.time), NOW)
+        assert [run.id for run in found] == ["later"]  # the search index is fed again
     assert len(expected[0]) == 200 - 4  # four tombstones, the duplicates counted once
 
 

@@ -5,7 +5,8 @@ places), about eight times the row itself. When the table is empty — a first s
 rebuilt after a schema change — every row is new, so the pages are appended to `run_staging`,
 a table without any index, and at the end of the feed `publish` renames it to `runs` (no copy)
 and builds the indexes and count tables once, by sorting, which SQLite does far faster than
-maintaining them row by row. Names get their ids page by page (they are few).
+maintaining them row by row. Names get their ids page by page (they are few); their search
+index is rebuilt once at the end.
 
 Crash safety is the same as for ordinary pages: each staged page commits with its cursor, so
 a kill leaves exactly the pages that committed, and the next sync continues from the cursor
@@ -63,7 +64,7 @@ def stage_page(conn: sqlite3.Connection, names: NameIds, page: RowPage) -> None:
         ids = names.ensure(conn, {row[_NAME] for row in page.rows})
         generation = current_generation(conn)
         conn.executemany(
-            STAGE_ROWS, [(*row, ids[row[_NAME]], generation) for row in page.rows]
+            STAGE_ROWS, [row + (ids[row[_NAME]], generation) for row in page.rows]
         )
     if page.deleted:
         upto = conn.execute("SELECT coalesce(max(rid), 0) FROM run_staging").fetchone()[0]
@@ -84,6 +85,7 @@ def publish(conn: sqlite3.Connection, names: NameIds) -> int:
         published = _publish_into_empty(conn)
     else:
         published = _publish_by_upsert(conn, names, tombstoned)
+    conn.execute("INSERT INTO run_names_fts (run_names_fts) VALUES ('rebuild')")  # see tables
     for table in STAGING_TABLES:
         conn.execute(f"DELETE FROM {table}")  # run_staging is new (empty) after a rename
     conn.execute("UPDATE sync_state SET bulk_loading = 0 WHERE id = 1")
@@ -131,22 +133,28 @@ def _drop_superseded(conn: sqlite3.Connection) -> None:
 
 
 def _count_from_runs(conn: sqlite3.Connection) -> None:
-    """Fill the (empty) count tables: the finest from `runs` in one scan, the rest from it.
-    Periods floor like Python's `//` (SQLite's `/` truncates towards zero)."""
+    """Fill the (empty) count tables: the finest from `runs` in one scan, each coarser one
+    from the closest table already filled. Dropping the name from a table of the same period
+    groups on a prefix of its primary key, which SQLite streams in key order without
+    sorting: daily totals come from daily counts, hourly totals from hourly counts."""
     finest, *coarser = sorted(COUNT_TABLES, key=lambda t: (t.period, not t.by_name))
     _count_into(conn, finest, "runs", "created_at", "count(*)", finest.period)
+    filled = [finest]
     for table in coarser:
-        _count_into(conn, table, finest.name, "period", "sum(n)", table.period // finest.period)
+        source = max((t for t in filled if t.by_name or not table.by_name), key=lambda t: t.period)
+        _count_into(conn, table, source.name, "period", "sum(n)", table.period // source.period)
+        filled.append(table)
 
 
 def _count_into(
     conn: sqlite3.Connection, table: CountTable, source: str, column: str, total: str, per: int
 ) -> None:
-    period = f"({column} - (({column} % {per}) + {per}) % {per}) / {per}"
+    """Periods floor like Python's `//` (SQLite's `/` truncates towards zero)."""
+    period = column if per == 1 else f"({column} - (({column} % {per}) + {per}) % {per}) / {per}"
     keys = ", ".join(table.key_columns[1:])
     conn.execute(
         f"INSERT INTO {table.name} ({', '.join(table.key_columns)}, n) "
-        f"SELECT {period}, {keys}, {total} FROM {source} GROUP BY 1, {keys}"
+        f"SELECT {period}, {keys}, {total} FROM {source} GROUP BY {period}, {keys}"
     )
 
 

@@ -106,7 +106,7 @@ def upsert_rows(
     if not fresh:
         return
     ids = names.ensure(conn, {row[_NAME] for row in fresh})
-    full = [(*row, ids[row[_NAME]], generation) for row in fresh]
+    full = [row + (ids[row[_NAME]], generation) for row in fresh]
     conn.executemany(UPSERT_RUNS, full)
     deltas: Counter[Bucket] = Counter()
     for row in full:
