@@ -116,7 +116,8 @@ timeout = "2s"
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run_id = await h.start(RunKind.GUIDE, "g")
     await h.wait_real(run_id, lambda r: r.steps[0].status is StepStatus.RUNNING)
-    run = await h.advance_until(run_id, lambda r: r.status.is_terminal, fake_seconds=5, step=0.5)
+    await h.clock.advance(2.5)  # past the timeout; killing and reaping take real time
+    run = await h.wait_real(run_id, lambda r: r.status.is_terminal)
     assert run.status is S.COMPLETED_FAILURE
     assert run.steps[0].error == "timed out after 2s" and run.steps[0].tool.exit_status is None
 
