@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from runs_tui.cache import Cache, RowKey
+from runs_tui.cache import cache as cache_module
+from runs_tui.cache.checkpoint import Checkpointer
 from runs_tui.cache.database import WRITE_CACHE_KIB
 from runs_tui.cache.feed import RowPage
 from runs_tui.cache.rows import RUN_COLUMNS, run_values
@@ -87,6 +89,7 @@ def bench_apply(rows: int, page_size: int, workdir: Path, repeats: int) -> None:
     tuples = [[(*row, 1, 1) for row in page.rows] for page in row_pages]
     paths: dict[str, Callable[[Path], float]] = {
         "Cache.apply_rows, bulk load (first sync)": lambda path: _ours(path, row_pages, True),
+        "  same, checkpoints inline (no checkpointer)": lambda path: _inline(path, row_pages),
         "Cache.apply_rows, page by page (indexed)": lambda path: _ours(path, row_pages, False),
         "Cache.apply_changes (models), page by page": lambda path: _ours(path, batches, False),
         "raw executemany INSERT, same indexed schema": lambda path: _raw_rate(
@@ -125,6 +128,29 @@ def _ours(path: Path, batches: list[Any], bulk: bool) -> float:
                 cache.apply_changes(page)
         cache.finish_bulk_load()
         return time.perf_counter() - started
+
+
+class _NoCheckpointer:
+    """Stands in for `Checkpointer`: SQLite then checkpoints inside the writer's commits."""
+
+    def __init__(self, path: Path) -> None: ...
+
+    @staticmethod
+    def configure_writer(conn: sqlite3.Connection) -> None: ...
+
+    def nudge(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _inline(path: Path, batches: list[RowPage]) -> float:
+    """The bulk load with SQLite's default, inline checkpoints: what the background
+    checkpointer (`cache/checkpoint.py`) saves."""
+    cache_module.Checkpointer = _NoCheckpointer  # type: ignore[assignment,misc]
+    try:
+        return _ours(path, batches, True)
+    finally:
+        cache_module.Checkpointer = Checkpointer  # type: ignore[misc]
 
 
 def _raw_rate(path: Path, batches: list[list[tuple[Any, ...]]], schema_from: Path | None) -> float:
@@ -263,7 +289,7 @@ def main() -> None:
     parser.add_argument("--apply-rows", type=int, default=100_000)
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--page-size", type=int, default=1000, help="rows per applied page")
-    parser.add_argument("--apply-repeats", type=int, default=3)
+    parser.add_argument("--apply-repeats", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="reuse/keep the big cache at this path")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
