@@ -26,6 +26,7 @@ from runs_tui import config as config_module
 from runs_tui.commands import GoToRunProvider, RunsCommands
 from runs_tui.config import Config, ConfigError, Profile
 from runs_tui.errors import ClientError
+from runs_tui.keymap import unknown_ids
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived, WaitingStartedMessage
 from runs_tui.models.filters import RunFilter
 from runs_tui.models.status import StatusGroup
@@ -94,10 +95,26 @@ class RunsApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._apply_keymap()
         self.push_screen(RunsScreen(self.initial_filter))
         self.call_after_refresh(self._freeze_startup_objects)
         if self.live:
             self._live()
+
+    def _apply_keymap(self) -> None:
+        """The config's `[keymap]` over the declared keys; ids that name no binding are
+        reported (a rebinding that silently did nothing would look like a broken key)."""
+        keymap = dict(self.config.keymap) if self.config else {}
+        if not keymap:
+            return
+        unknown = unknown_ids(keymap)
+        if unknown and self.config:
+            self.notify(
+                f"{self.config.path}: [keymap] names no binding {', '.join(unknown)}; "
+                "`runs-tui config keys` lists the ids",
+                title="Keymap", severity="warning", markup=False, timeout=15,
+            )
+        self.set_keymap({key: keys for key, keys in keymap.items() if key not in unknown})
 
     def _freeze_startup_objects(self) -> None:
         """Move everything alive after the first paint (widgets, styles, caches: all kept for

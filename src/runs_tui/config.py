@@ -22,6 +22,10 @@ Layout (every key optional)::
     [embedded]                           # settings of the built-in demo backend
     refresh_interval = 2.0
 
+    [keymap]                             # binding id = keys; `runs-tui config keys` lists ids
+    "runs.filter" = "f5"                 # or nested: [keymap.runs] filter = "f5"
+    "list.down" = "j,down,n"
+
 With no profile at all (and no RUNS_TUI_URL) the app runs against the embedded backend.
 """
 
@@ -50,6 +54,7 @@ from runs_tui.models.status import RunStatus, parse_status_filter
 APP_NAME = "runs-tui"
 CONFIG_FILE_NAME = "config.toml"
 EMBEDDED_PROFILE = "embedded"
+KEYMAP = "keymap"
 
 CONFIG_DIR_ENV = "RUNS_TUI_CONFIG_DIR"
 CACHE_DIR_ENV = "RUNS_TUI_CACHE_DIR"
@@ -154,6 +159,8 @@ class Config:
     embedded: Profile = field(default_factory=lambda: Profile(EMBEDDED_PROFILE))
     document: Mapping[str, Any] = field(default_factory=dict, repr=False)
     warnings: tuple[str, ...] = ()
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    """Binding id → keys (Textual's keymap), overriding the keys the app declares."""
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -194,7 +201,9 @@ def permission_warning(path: Path) -> str | None:
 def parse_document(document: Mapping[str, Any], path: Path) -> Config:
     """Validate a whole document; the first problem raises, naming `path` and the key."""
     check = _Checker(path)
-    check.known_keys(document, "", {"theme", "default_profile", "profiles", EMBEDDED_PROFILE})
+    check.known_keys(
+        document, "", {"theme", "default_profile", "profiles", EMBEDDED_PROFILE, KEYMAP}
+    )
     theme = check.optional_str(document, "theme")
     profiles_table = check.table(document, "profiles")
     profiles = {
@@ -206,7 +215,28 @@ def parse_document(document: Mapping[str, Any], path: Path) -> Config:
     default_profile = check.optional_str(document, "default_profile")
     if default_profile is not None and default_profile not in profiles:
         check.fail("default_profile", f"no profile named {default_profile!r} in [profiles]")
-    return Config(path, theme, default_profile, profiles, embedded, dict(document))
+    keymap = _parse_keymap(check, check.table(document, KEYMAP))
+    return Config(path, theme, default_profile, profiles, embedded, dict(document), keymap=keymap)
+
+
+_KEYS = re.compile(r"[^\s,]+(\s*,\s*[^\s,]+)*")
+
+
+def _parse_keymap(check: _Checker, table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """`[keymap]` as binding id → keys. Ids hold dots, so both spellings TOML allows are
+    read: quoted (`"runs.filter" = "f5"`) and nested (`[keymap.runs]` with `filter = "f5"`,
+    which is also what `config set keymap.runs.filter f5` writes). Whether an id exists is
+    the app's to say: it knows its bindings, this module knows no UI."""
+    keymap: dict[str, str] = {}
+    for key, value in table.items():
+        binding_id = f"{prefix}{key}"
+        if isinstance(value, dict):
+            keymap.update(_parse_keymap(check, value, f"{binding_id}."))
+        elif isinstance(value, str) and _KEYS.fullmatch(value.strip()):
+            keymap[binding_id] = value.strip()
+        else:
+            check.fail(f"{KEYMAP}.{binding_id}", 'must be keys, like "f5" or "j,down"')
+    return keymap
 
 
 _SHARED_PROFILE_KEYS = {"refresh_interval", "notifications", "default_filter", "last_filter"}
@@ -476,6 +506,7 @@ def settable_keys() -> list[str]:
         list(_APP_LEAF_TYPES)
         + [f"profiles.NAME.{key}" for key in {**_REMOTE_LEAF_TYPES, **_LEAF_TYPES}]
         + [f"{EMBEDDED_PROFILE}.{key}" for key in _LEAF_TYPES]
+        + [f"{KEYMAP}.BINDING_ID"]
     )
 
 
@@ -505,6 +536,8 @@ def _leaf_type(parts: list[str], path: Path) -> type | None:
         return _REMOTE_LEAF_TYPES.get(rest) or _LEAF_TYPES.get(rest)
     if parts[0] == EMBEDDED_PROFILE and len(parts) >= 2:
         return _LEAF_TYPES.get(".".join(parts[1:]))
+    if parts[0] == KEYMAP and len(parts) >= 3:
+        return str
     return _APP_LEAF_TYPES.get(".".join(parts))
 
 

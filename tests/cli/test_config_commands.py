@@ -1,7 +1,8 @@
-"""`runs-tui config path|show|set` and `runs-tui login` through the real `main(argv)`."""
+"""`runs-tui config path|show|set|keys` and `runs-tui login` through the real `main(argv)`."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -104,3 +105,29 @@ def test_login_needs_a_url_for_a_new_profile(cli: CliRunner) -> None:
 def test_login_refuses_an_empty_token(cli: CliRunner, config_file: Path) -> None:
     result = cli("login", "--url", "https://x.example", stdin="\n")
     assert result.code == ExitCode.USAGE and not config_file.exists()
+
+
+def test_config_keys_lists_every_binding_with_the_keymap_applied(
+    cli: CliRunner, config_file: Path
+) -> None:
+    assert cli("config", "set", "keymap.runs.filter", "f5").code == 0
+    assert cfg.load_config(config_file).keymap == {"runs.filter": "f5"}
+    table = cli("config", "keys")
+    assert table.code == 0 and table.err == ""
+    lines = table.out.splitlines()
+    assert lines[0].split() == ["ID", "KEYS", "ACTION", "WHERE"]
+    assert lines[1:] == sorted(lines[1:])
+    assert any(line.split()[:3] == ["runs.filter", "f5", "*"] for line in lines)
+    assert any(line.split()[:2] == ["list.down", "down,j"] for line in lines)
+    listed = json.loads(cli("config", "keys", "--format", "json").out)
+    entry = next(e for e in listed if e["id"] == "runs.filter")
+    assert entry == {"id": "runs.filter", "keys": "f5", "default_keys": "f",
+                     "description": "Filter", "where": "RunsScreen"}
+
+
+def test_config_set_refuses_a_binding_id_that_does_not_exist(
+    cli: CliRunner, config_file: Path
+) -> None:
+    result = cli("config", "set", "keymap.runs.filtr", "f5")
+    assert result.code == ExitCode.USAGE and "config keys" in result.err
+    assert not config_file.exists()

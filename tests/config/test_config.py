@@ -93,6 +93,10 @@ default_filter = { statuses = ["failed", "Cancelled"], kind = "flow", time = "7d
         ('[profiles.embedded]\nurl = "https://x"', "profiles.embedded"),
         ('[embedded]\nurl = "https://x"', "embedded.url"),
         ("profiles = 3", "profiles"),
+        ('keymap = "f5"', "keymap"),
+        ('[keymap]\n"runs.filter" = 5', "keymap.runs.filter"),
+        ('[keymap]\n"runs.filter" = "j,,k"', "keymap.runs.filter"),
+        ('[keymap.runs]\nfilter = " "', "keymap.runs.filter"),
     ],
 )
 def test_a_bad_value_names_the_file_and_the_key(env: dict[str, str], text: str, key: str) -> None:
@@ -244,3 +248,8 @@ def test_show_masks_tokens(env: dict[str, str]) -> None:
 
 def test_profile_repr_does_not_show_the_token() -> None:
     assert "s3cret" not in repr(cfg.Profile("p", "https://x", token="s3cret"))
+
+
+def test_a_keymap_is_read_quoted_or_nested(env: dict[str, str]) -> None:
+    write(env, '[keymap]\n"runs.filter" = "f5"\n[keymap.list]\ndown = "j, down, n"\n')
+    assert cfg.load_config(env=env).keymap == {"runs.filter": "f5", "list.down": "j, down, n"}

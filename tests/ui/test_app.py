@@ -13,6 +13,7 @@ from textual.command import CommandPalette
 from runs_tui.app import RunsApp
 from runs_tui.config import Notifications, load_config, resolve_profile
 from runs_tui.models import StatusGroup
+from runs_tui.screens.help import collect_bindings
 from runs_tui.screens.runs import RunsScreen
 from runs_tui.service import CacheChanged, RunsService, SyncMode, SyncStateChanged, SyncStatus, WaitingStarted
 from runs_tui.widgets.run_list import RunList
@@ -138,3 +139,28 @@ async def test_last_filter_is_remembered_per_profile(service: RunsService, tmp_p
     async with app.run_test(size=SIZE) as pilot:
         flt = app.screen.query_one(RunList).run_filter
         assert flt.group is StatusGroup.FAILED and flt.sort.value == "name"
+
+
+async def test_the_config_keymap_rebinds_keys_and_reports_unknown_ids(
+    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\n"runs.filter" = "f5"\n"list.down" = "n"\n"runs.filtr" = "x"\n')
+    path.chmod(0o600)
+    app = app_factory(service, config=load_config(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any("runs.filtr" in m and "config keys" in m for m in messages(app))
+        assert app.screen.active_bindings["f5"].binding.id == "runs.filter"
+        assert "f" not in app.screen.active_bindings  # the old key is free again
+        run_list = app.screen.query_one(RunList)
+        before = run_list.cursor
+        await pilot.press("n")
+        assert run_list.cursor == before + 1
+        await pilot.press("f5")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FilterScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        shown = {entry.description: entry.keys.lower() for entry in collect_bindings(app.screen)}
+        assert shown["Filter"] == "f5" and shown["Down"] == "n"  # help and footer read these

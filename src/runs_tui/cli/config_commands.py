@@ -1,9 +1,13 @@
-"""`config path`, `config show`, `config set`: the configuration file, tokens never shown."""
+"""`config path|show|set|keys`: the configuration file (tokens never shown), and the keys
+its `[keymap]` can rebind."""
 
 from __future__ import annotations
 
+import json
+
 from runs_tui import config
-from runs_tui.cli.exit_codes import ExitCode
+from runs_tui.cli.exit_codes import CliError, ExitCode
+from runs_tui.cli.output import write_table
 from runs_tui.cli.session import Context
 from runs_tui.sanitize import inert
 
@@ -34,7 +38,37 @@ def cmd_config_show(ctx: Context) -> int:
 
 
 def cmd_config_set(ctx: Context) -> int:
-    document = config.set_value(ctx.config.document, ctx.args.key, ctx.args.value, ctx.config.path)
+    key = ctx.args.key
+    if key.startswith(f"{config.KEYMAP}."):
+        from runs_tui.keymap import unknown_ids
+
+        if unknown_ids({key.removeprefix(f"{config.KEYMAP}."): ""}):
+            raise CliError(f"{key}: no such binding; `runs-tui config keys` lists the ids",
+                           ExitCode.USAGE)
+    document = config.set_value(ctx.config.document, key, ctx.args.value, ctx.config.path)
     config.save_document(ctx.config.path, document)
-    ctx.say(f"set {ctx.args.key} in {ctx.config.path}")
+    ctx.say(f"set {key} in {ctx.config.path}")
+    return ExitCode.OK
+
+
+def cmd_config_keys(ctx: Context) -> int:
+    """Every rebindable key: its id, the keys in effect (the config's `[keymap]` applied,
+    marked `*`), what it does and where. Ids the keymap names but no binding has go to
+    stderr, as the dashboard would report them."""
+    from runs_tui.keymap import key_bindings, unknown_ids  # imports the whole UI: only here
+
+    keymap = ctx.config.keymap
+    entries = key_bindings()
+    if ctx.args.format == "json":
+        rows = [{"id": e.id, "keys": keymap.get(e.id, e.keys), "default_keys": e.keys,
+                 "description": e.description, "where": e.where} for e in entries]
+        print(json.dumps(rows, indent=2, ensure_ascii=False), file=ctx.stdout)
+    else:
+        table = [("ID", "KEYS", "ACTION", "WHERE")] + [
+            (e.id, f"{keymap[e.id]} *" if e.id in keymap else e.keys, e.description, e.where)
+            for e in entries
+        ]
+        write_table(table, ctx.stdout)
+    for unknown in unknown_ids(keymap):
+        ctx.say(f"warning: {ctx.config.path}: keymap.{unknown} names no binding")
     return ExitCode.OK

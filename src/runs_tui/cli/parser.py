@@ -13,7 +13,9 @@ from typing import Any
 
 from runs_tui import __version__, config
 from runs_tui.cli.actions import cmd_runs_cancel, cmd_runs_delete, cmd_runs_rerun, cmd_runs_respond
-from runs_tui.cli.config_commands import cmd_config_path, cmd_config_set, cmd_config_show
+from runs_tui.cli.config_commands import (
+    cmd_config_keys, cmd_config_path, cmd_config_set, cmd_config_show,
+)
 from runs_tui.cli.dashboard import cmd_backend, cmd_dashboard
 from runs_tui.cli.filters import filter_options
 from runs_tui.cli.login import cmd_login
@@ -117,6 +119,12 @@ def _add_config_commands(commands: Any, common: argparse.ArgumentParser) -> None
     setter.add_argument("key", metavar="KEY", help="e.g. profiles.prod.url, theme")
     setter.add_argument("value", metavar="VALUE")
     setter.set_defaults(handler=cmd_config_set)
+    keys = sub.add_parser(
+        "keys", parents=[common], help="list the dashboard's keys and the ids [keymap] rebinds",
+        epilog='rebind with: runs-tui config set keymap.runs.filter f5 (keys: "f5", "j,down")',
+    )
+    keys.add_argument("--format", choices=("table", "json"), default="table")
+    keys.set_defaults(handler=cmd_config_keys)
 
 
 def positive_int(text: str) -> int:
