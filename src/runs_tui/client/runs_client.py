@@ -1,51 +1,35 @@
-"""The async HTTP client of the runs API: typed answers, typed errors, safe retries.
+"""`RunsClient`: one backend, one token; every endpoint of the runs API as a typed call.
 
-Why it is shaped this way:
-- Operators run this over flaky SSH tunnels and VPNs, so every call has timeouts and transient
-  failures are retried with jittered exponential backoff — but only when a retry cannot apply
-  an action twice: GET/DELETE, or a POST that carries an `Idempotency-Key` (one key per user
-  action, reused by all its retries, so the server answers a retry with the first answer).
-- The bearer token is a credential for one origin. It is attached by an auth hook that checks
-  the request's origin, redirects are never followed, it is kept out of reprs and exception
-  messages, and a logging filter redacts it should any library ever log it.
+Every call has timeouts; the request loop retries only what `retry` says is safe to send
+again, and maps every failure to a typed error (`failures`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import ipaddress
-import json
 import logging
 import random
-import ssl
-import time
-import unicodedata
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from runs_tui.errors import (
-    ClientError,
-    Conflict,
-    Gone,
-    Invalid,
-    NotFound,
-    Refused,
-    ServerError,
-    Unauthorized,
-    Unreachable,
+from runs_tui.client.credentials import (
+    REDACTOR, BearerAuth, check_backend_url, origin_of, tls_verify,
 )
+from runs_tui.client.failures import error_from_response, transport_failure
+from runs_tui.client.retry import (
+    RETRY_STATUSES, SAFE_METHODS, RetryBudget, RetryPolicy, parse_retry_after,
+)
+from runs_tui.client.sse import parse_sse
+from runs_tui.errors import ClientError, Invalid, ServerError
 from runs_tui.models.domain import (
     API_PREFIX,
-    ApiError,
     BulkDeleteRequest,
     BulkDeleteResult,
     ChangesPage,
@@ -66,268 +50,7 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 STREAM_READ_TIMEOUT = 45.0  # the stream sends heartbeats; silence this long means a dead link
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
-MAX_MESSAGE_CHARS = 300
 _DEFINITIONS = TypeAdapter(list[DefinitionSummary])
-
-
-def new_idempotency_key() -> str:
-    """One key per user action: generate it when the user acts, reuse it for every retry."""
-    return uuid.uuid4().hex
-
-
-# --- retry policy ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded twice: by attempts and by the total time spent waiting between them."""
-
-    attempts: int = 4
-    base_delay: float = 0.2
-    max_delay: float = 3.0
-    total_budget: float = 15.0
-    retry_after_cap: float = 10.0
-
-    def backoff(self, retry_number: int, rng: Callable[[], float]) -> float:
-        """Full jitter: spreads the retries of many clients after a backend restart."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
-        return ceiling * rng()
-
-
-NO_RETRY = RetryPolicy(attempts=1)
-
-
-class _Budget:
-    """The retries left for one call: attempts, and time (wall time or time asked to wait,
-    whichever is larger, so an injected sleep is accounted for like a real one)."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.started = time.monotonic()
-        self.waited = 0.0
-
-    def next_delay(
-        self, attempt: int, retry_after: float | None, rng: Callable[[], float]
-    ) -> float | None:
-        """The wait before the next attempt, or None when the attempts or the time are spent."""
-        if attempt >= self.policy.attempts:
-            return None
-        delay = retry_after if retry_after is not None else self.policy.backoff(attempt, rng)
-        spent = max(time.monotonic() - self.started, self.waited)
-        if spent + delay > self.policy.total_budget:
-            return None
-        self.waited += delay
-        return delay
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-# --- token hygiene ---------------------------------------------------------------------------
-
-
-class _TokenRedactor(logging.Filter):
-    """Replaces any registered secret in a log record; installed on the HTTP stack's loggers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-
-    def register(self, secret: str) -> None:
-        if secret:
-            self._secrets.add(secret)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        return True
-
-
-_REDACTOR = _TokenRedactor()
-_REDACTED_LOGGERS = (
-    "httpx",
-    "httpcore",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-    "runs_tui",
-    __name__,
-    "runs_tui.sync",
-    "runs_tui.service",
-)
-for _name in _REDACTED_LOGGERS:
-    logging.getLogger(_name).addFilter(_REDACTOR)
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default_port = {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host.lower(), url.port or default_port
-
-
-class _BearerAuth(httpx.Auth):
-    """Adds the token only to requests for the configured origin."""
-
-    def __init__(self, token: str, origin: tuple[str, str, int | None]) -> None:
-        self._token = token
-        self._origin = origin
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._token and _origin(request.url) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "<BearerAuth ***>"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_backend_url(url: str, *, allow_insecure_http: bool = False) -> httpx.URL:
-    """Refuse configurations that would leak the token: no userinfo, no plain http off-host."""
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise Refused(
-            f"backend URL must be http(s)://host[:port], got {parsed.scheme or 'no'} scheme"
-        )
-    if parsed.userinfo:
-        raise Refused("backend URL must not carry credentials; configure a token instead")
-    if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
-        raise Refused(
-            f"plain http to the non-loopback host {parsed.host} would expose the token; "
-            "use https, or allow insecure http explicitly in the profile"
-        )
-    return parsed
-
-
-def _tls_verify(verify: bool, ca_path: str | None) -> ssl.SSLContext | bool:
-    """A custom CA replaces the system store for this backend; verification stays on."""
-    if not ca_path:
-        return verify
-    try:
-        return ssl.create_default_context(cafile=ca_path)
-    except (OSError, ssl.SSLError) as exc:
-        raise Refused(f"cannot use the CA file {ca_path}: {exc.strerror or exc}") from None
-
-
-# --- answers to errors -----------------------------------------------------------------------
-
-
-def _one_line(text: str) -> str:
-    """Server text goes into one-line messages: no control characters, bounded length."""
-    cleaned = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
-    cleaned = " ".join(cleaned.split())
-    return cleaned if len(cleaned) <= MAX_MESSAGE_CHARS else cleaned[: MAX_MESSAGE_CHARS - 1] + "…"
-
-
-def _error_parts(response: httpx.Response) -> tuple[str, dict[str, Any]]:
-    """(message, details) from an `ApiError` body, FastAPI's `detail`, or the status line."""
-    try:
-        error = ApiError.model_validate_json(response.content).error
-        return _one_line(error.message), error.details
-    except (ValidationError, ValueError):
-        pass
-    try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    if isinstance(detail, list):
-        detail = "; ".join(
-            str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in detail
-        )
-    if detail:
-        return _one_line(str(detail)), {}
-    return _one_line(response.reason_phrase or f"HTTP {response.status_code}"), {}
-
-
-def error_from_response(response: httpx.Response) -> ClientError:
-    """Map a non-2xx answer to the typed error the UI explains."""
-    status = response.status_code
-    message, details = _error_parts(response)
-    if status in (401, 403):
-        return Unauthorized(message, status=status)
-    if status == 404:
-        return NotFound(message, status=status)
-    if status == 409:
-        return Conflict(message, current=details)
-    if status == 410:
-        return Gone(message, status=status)
-    if status in (400, 422):
-        return Invalid(message, status=status)
-    if status == 429:
-        return ServerError(f"the backend is busy: {message}", status=status)
-    if 300 <= status < 400:
-        return ServerError(f"unexpected redirect (not followed): {message}", status=status)
-    if status >= 500:
-        return ServerError(message, status=status)
-    return ClientError(f"HTTP {status}: {message}", status=status)
-
-
-def _transport_failure(exc: httpx.TransportError) -> Unreachable:
-    """Describe a transport error by its kind; httpx messages can carry URLs, never headers."""
-    if _caused_by(exc, ssl.SSLCertVerificationError):
-        return Unreachable(
-            "the backend's TLS certificate is not trusted (configure its CA in the profile)"
-        )
-    if _caused_by(exc, ssl.SSLError):
-        return Unreachable("the TLS handshake failed")
-    kind = type(exc).__name__
-    reasons = {
-        "ConnectError": "cannot connect",
-        "ConnectTimeout": "connect timed out",
-        "ReadTimeout": "no answer in time",
-        "WriteTimeout": "send timed out",
-        "PoolTimeout": "too many requests in flight",
-        "ReadError": "connection lost",
-        "WriteError": "connection lost",
-        "RemoteProtocolError": "the connection broke mid-answer",
-    }
-    return Unreachable(reasons.get(kind, kind))
-
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-class _Malformed(Exception):
-    """A 2xx answer whose body did not parse: transient (truncated) as far as retries go."""
-
-
-# --- the client ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -366,13 +89,13 @@ class RunsClient:
             write=timeout.write,
             pool=timeout.pool,
         )
-        _REDACTOR.register(token or "")
+        REDACTOR.register(token or "")
         self._http = httpx.AsyncClient(
             base_url=self.base_url + API_PREFIX,
-            auth=_BearerAuth(token or "", _origin(parsed)),
+            auth=BearerAuth(token or "", origin_of(parsed)),
             follow_redirects=False,
             timeout=timeout,
-            verify=_tls_verify(verify, ca_path),
+            verify=tls_verify(verify, ca_path),
             transport=transport,
             trust_env=False,
             headers={"Accept": "application/json", "User-Agent": "runs-tui"},
@@ -411,7 +134,7 @@ class RunsClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         retryable = method in SAFE_METHODS or bool(idempotency_key)
-        budget = _Budget(self.retry)
+        budget = RetryBudget(self.retry)
         attempt = 0
         while True:
             attempt += 1
@@ -450,7 +173,7 @@ class RunsClient:
                 method, path, params=params, content=body, headers=headers
             )
         except httpx.TransportError as exc:
-            return _transport_failure(exc), None
+            return transport_failure(exc), None
         if response.status_code in RETRY_STATUSES:
             return error_from_response(response), self._retry_after(response)
         if response.status_code == 404 and attempt > 1 and absent_after_retry_ok:
@@ -459,7 +182,7 @@ class RunsClient:
             raise error_from_response(response)
         try:
             return parse(response), None
-        except (ValidationError, ValueError, _Malformed):
+        except (ValidationError, ValueError):
             return ServerError(
                 "the backend's answer was incomplete or malformed", status=response.status_code
             ), None
@@ -614,10 +337,7 @@ class RunsClient:
                 async for event in parse_sse(response.aiter_lines()):
                     yield event
         except httpx.TransportError as exc:
-            raise _transport_failure(exc) from exc
-
-
-# --- helpers -----------------------------------------------------------------------------------
+            raise transport_failure(exc) from exc
 
 
 def _model(model: type[T]) -> Callable[[httpx.Response], T]:
@@ -644,42 +364,3 @@ def _segment(value: str) -> str:
     if not value or value in (".", ".."):
         raise Invalid(f"not a usable id: {value!r}")
     return quote(value, safe="")
-
-
-async def parse_sse(
-    lines: AsyncIterator[str],
-) -> AsyncIterator[tuple[StreamEventType, dict[str, Any]]]:
-    """Server-sent events: `event:` and `data:` lines, a blank line ends an event. Unknown event
-    types and undecodable data are skipped: a newer server must not break an older client."""
-    event_type, data_lines = "message", []
-    async for line in lines:
-        if line == "":
-            parsed = _decode_event(event_type, data_lines)
-            if parsed is not None:
-                yield parsed
-            event_type, data_lines = "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field == "event":
-            event_type = value
-        elif field == "data":
-            data_lines.append(value)
-
-
-def _decode_event(
-    event_type: str, data_lines: list[str]
-) -> tuple[StreamEventType, dict[str, Any]] | None:
-    if not data_lines and event_type == "message":
-        return None
-    try:
-        kind = StreamEventType(event_type)
-    except ValueError:
-        return None
-    try:
-        data = json.loads("\n".join(data_lines)) if data_lines else {}
-    except ValueError:
-        return None
-    return (kind, data) if isinstance(data, dict) else None
