@@ -407,3 +407,20 @@ def test_export_file_name_cannot_climb_out_of_the_folder() -> None:
     assert export_stem("../../etc/passwd") == "run-etc_passwd"
     assert export_stem("\x1b]0;x\x07") == "run-0_x"
     assert export_stem("...") == "run-export"
+
+
+async def test_y_copies_the_shown_step_output_and_says_when_there_is_none(app_factory, world) -> None:
+    world.seed(success_detail())
+    app = _app(app_factory, world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run-success")
+        screen.query_one(StepList).focus()
+        await pilot.press("home")
+        await pilot.pause()
+        output = screen.query_one(StepPanel).output
+        await pilot.press("y")
+        assert app.clipboard == output.text and "/dev/sda1        50G   48G  2.0G  96% /" in app.clipboard
+        assert any(f"Copied {output.line_count} lines" in n.message for n in app._notifications)
+        screen.query_one(StepPanel).show_step(None)
+        await pilot.press("y")
+        assert any("no output to copy" in n.message for n in app._notifications)

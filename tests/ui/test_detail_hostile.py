@@ -104,6 +104,8 @@ async def test_hostile_text_renders_literally_everywhere(app_factory, world: Scr
         await settle(app, pilot)
         _assert_inert(app, screen_text(app))
         assert "␛" in screen_text(app)  # the escapes are visible, as pictures
+        await pilot.press("escape", "y")  # an explicit copy takes the inert text, never escapes
+        assert app.clipboard and not FORBIDDEN.search(app.clipboard)
 
 
 @pytest.mark.parametrize("which", ["very long line", "many lines"])

@@ -75,6 +75,17 @@ async def test_cursor_keys_move_and_scroll(service: RunsService, app_factory: Ca
         assert lst.cursor == 0
 
 
+async def test_y_copies_the_current_or_marked_run_ids(service: RunsService,
+                                                      app_factory: Callable[..., RunsApp]) -> None:
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("y")
+        assert app.clipboard == "run-0001"
+        await pilot.press("space", "space", "y")
+        assert app.clipboard == "run-0001\nrun-0002"
+        assert "Copied 2 run ids to the clipboard." in [n.message for n in app._notifications]
+
+
 async def test_marks_and_mark_all(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:

@@ -122,6 +122,7 @@ class RunDetailScreen(Screen[None]):
         Binding("d", "delete_run", "Delete", id="detail.delete"),
         Binding("e", "export_run", "Export", id="detail.export"),
         Binding("o", "toggle_output", "Expand output", id="detail.expand_output"),
+        Binding("y", "copy_output", "Copy output", show=False, id="detail.copy_output"),
         Binding("n", "current_step", "Current step", id="detail.current_step"),
         Binding("u", "refresh", "Refresh", id="detail.refresh"),
     ]
@@ -360,6 +361,17 @@ class RunDetailScreen(Screen[None]):
 
     def action_toggle_output(self) -> None:
         self.query_one(StepPanel).toggle_expanded()
+
+    def action_copy_output(self) -> None:
+        """The shown step's output as displayed (inert: no escape sequence can ride along),
+        through the terminal (OSC 52), so it works over SSH too."""
+        output = self.query_one(StepPanel).output
+        if not output.line_count:
+            self.notify("This step has no output to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(output.text)
+        lines = output.line_count
+        self.notify(f"Copied {lines} line{'s' if lines != 1 else ''} of output to the clipboard.")
 
     def action_current_step(self) -> None:
         """Back to following the current step (or the failing one)."""

@@ -71,6 +71,7 @@ class RunsScreen(Screen[None]):
         Binding("o", "sort_reverse", "Reverse sort", show=False, id="runs.reverse"),
         Binding("r", "sync", "Sync", id="runs.sync"),
         Binding("e", "export", "Export", id="runs.export"),
+        Binding("y", "copy_ids", "Copy run id", show=False, id="runs.copy_id"),
         *[
             Binding(str(number), f"group('{group.value}')", f"Show {group.label.lower()}",
                     show=False, id=f"runs.group.{group.value}")
@@ -218,6 +219,16 @@ class RunsScreen(Screen[None]):
                         severity="warning")
             return
         self.runs_app.open_run(run.id, focus_prompt=True)
+
+    def action_copy_ids(self) -> None:
+        """The marked (or current) runs' ids, one per line, for `runs-tui runs show ID` or a
+        chat. Through the terminal (OSC 52), so it works over SSH; ids are made inert too."""
+        runs = self.run_list.marked_or_current()
+        if not runs:
+            return
+        self.app.copy_to_clipboard("\n".join(inert(run.id) for run in runs))
+        what = f"{len(runs)} run ids" if len(runs) > 1 else f"run id {inert(runs[0].id)}"
+        self.notify(f"Copied {what} to the clipboard.", markup=False)
 
     # --- filtering -------------------------------------------------------------------------
 
