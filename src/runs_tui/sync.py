@@ -11,8 +11,8 @@ Why it is shaped this way:
 - The syncer writes through its own connection to the cache file, from one worker thread: the
   UI's event loop never waits for a sync's writes (SQLite's WAL lets the UI read meanwhile),
   and the next page is fetched while the current one is parsed and written there (its cursor
-  is read off the end of its body). A first sync into an empty cache bulk-loads it in large
-  pages (see `cache/bulk.py`).
+  is read off the end of its body). A first sync into an empty cache, and a full resync
+  after a 410, bulk-load in large pages (see `cache/bulk.py`).
 """
 
 from __future__ import annotations
@@ -305,7 +305,6 @@ class Syncer:
                 raise
             await self._db.run(lambda cache: cache.begin_full_resync())
             result = await self._pull(None, notice_waiting=False, resync=True, bulk=bulk)
-        await self._db.run(lambda cache: cache.finish_bulk_load())
         removed = await self._db.run(lambda cache: cache.finish_full_resync())
         if removed:
             log.info("full resync removed %d runs the backend no longer has", removed)

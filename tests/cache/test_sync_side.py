@@ -84,6 +84,30 @@ def test_full_resync_removes_runs_the_server_no_longer_has(cache: Cache) -> None
     assert sorted(r.id for r in cache.iter_runs(ALL_TIME, NOW)) == sorted(r.id for r in kept)
 
 
+def test_a_resync_shows_the_old_cache_until_it_replaces_it_at_the_end(cache: Cache) -> None:
+    runs = make_runs(10)
+    cache.apply_changes(page(runs, 10))
+    cache.store_detail(_detail(runs[0]), '"kept"', NOW)
+    cache.store_detail(_detail(runs[9]), '"gone"', NOW)
+    cache.begin_full_resync()
+    renamed = runs[1].model_copy(update={"name": "Renamed in the resync", "seq": 99})
+    cache.apply_changes(page([runs[0], renamed, *runs[2:7]], 7, deleted=[runs[2].id]))
+    assert cache.get_run(runs[1].id) == runs[1]  # staged: the list still shows the old state
+    assert cache.count(ALL_TIME, NOW) == 10
+    assert cache.finish_full_resync() == 4  # runs 2 (tombstoned), 7, 8 and 9 (not seen)
+    assert sorted(r.id for r in cache.iter_runs(ALL_TIME, NOW)) == sorted(
+        r.id for r in [runs[0], runs[1], *runs[3:7]])
+    assert cache.get_run(runs[1].id) == renamed
+    assert cache.get_detail(runs[0].id) is not None and cache.get_detail(runs[9].id) is None
+    state = cache.sync_state()
+    assert not state.resync_in_progress and not state.bulk_loading and state.cursor == 7
+    named = RunFilter(time=ALL_TIME.time, name="renamed in")
+    assert [r.id for r in cache.iter_runs(named, NOW)] == [runs[1].id]
+    assert cache.group_counts(ALL_TIME, NOW) == {
+        group: sum(1 for r in [runs[0], renamed, *runs[3:7]] if r.status in group.statuses)
+        for group in StatusGroup}
+
+
 def test_an_interrupted_resync_is_still_in_progress_after_reopening(cache_file: Path) -> None:
     runs = make_runs(8)
     with Cache.open(cache_file) as cache:

@@ -1,27 +1,30 @@
-"""Bulk load: a first sync into an empty cache, staged without indexes and published at once.
+"""Bulk load: the server's whole state, staged without indexes and published at once.
 
 Why: inserting a run into `runs` costs six index insertions (ids and durations land at random
-places), about eight times the row itself. When the table is empty — a first sync, a cache
-rebuilt after a schema change — every row is new, so the pages are appended to `run_staging`,
-a table without any index, and at the end of the feed `publish` renames it to `runs` (no copy)
-and builds the indexes and count tables once, by sorting, which SQLite does far faster than
-maintaining them row by row. Names get their ids page by page (they are few); their search
-index is rebuilt once at the end.
+places), about eight times the row itself. When the feed is read from the start — a first
+sync, a cache rebuilt after a schema change, a full resync after a 410 — the pages are
+appended to `run_staging`, a table without any index, and at the end of the feed `publish`
+renames it to `runs` (no copy; the old table, if any, is dropped) and builds the indexes and
+count tables once, by sorting, which SQLite does far faster than maintaining them row by row.
+Names get their ids page by page (they are few); their search index is rebuilt once at the
+end. A first sync during which `runs` gained rows (a detail fetched meanwhile) is the one
+case published by upserts instead.
 
 Crash safety is the same as for ordinary pages: each staged page commits with its cursor, so
 a kill leaves exactly the pages that committed, and the next sync continues from the cursor
 (`sync_state.bulk_loading` says where new pages go). `publish` is one transaction: killed
 midway it rolls back to the staged state and runs again at the end of the next sync.
 
-Readers never see a missing index: `runs` is only swapped inside `publish`'s transaction, so
-until it commits, queries see the cache as it was before the load (empty), fully indexed.
-The lock is held while indexes build (~0.7 s per 100k runs here): another writer waits up to
-the busy timeout.
+Readers never see a missing index, nor a half-done resync: `runs` is only swapped inside
+`publish`'s transaction, so until it commits, queries see the cache as it was before the load
+(empty, or the pre-resync state), fully indexed. The lock is held while indexes build
+(~0.4 s per 100k runs here): another writer waits up to the busy timeout.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -30,8 +33,8 @@ from runs_tui.cache.feed import RowPage
 from runs_tui.cache.rows import RUN_COLUMNS
 from runs_tui.cache.tables import RunRow, StagedRunRow
 from runs_tui.cache.writes import (
-    COUNT_TABLES, STAGING_TABLES, CountTable, NameIds, current_generation, delete_runs,
-    upsert_rows,
+    COUNT_TABLES, DETAIL_TABLES, STAGING_TABLES, CountTable, NameIds, current_generation,
+    delete_runs, upsert_rows,
 )
 
 _COLUMNS = ", ".join(RUN_COLUMNS)
@@ -75,21 +78,50 @@ def stage_page(conn: sqlite3.Connection, names: NameIds, page: RowPage) -> None:
     conn.execute("UPDATE sync_state SET cursor = ? WHERE id = 1", (page.next_cursor,))
 
 
-def publish(conn: sqlite3.Connection, names: NameIds) -> int:
-    """Move the staged rows into `runs` and leave bulk mode; returns the rows published.
-    Call inside one write transaction; a no-op when not loading."""
+@dataclass(frozen=True)
+class Published:
+    rows: int  # runs moved from staging into `runs`
+    removed: int  # runs of the old `runs` the load replaced and did not bring back
+
+
+def publish(conn: sqlite3.Connection, names: NameIds) -> Published:
+    """Move the staged rows into `runs` and leave bulk mode. Call inside one write
+    transaction; a no-op when not loading.
+
+    The staged rows replace `runs` wholesale when they are the server's whole state: a first
+    sync into an empty cache, or a full resync. Otherwise (a first sync during which `runs`
+    gained rows, say a detail fetched meanwhile) they are upserted."""
     if not loading(conn):
-        return 0
+        return Published(0, 0)
     tombstoned = _apply_staged_tombstones(conn)
-    if conn.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is None:
-        published = _publish_into_empty(conn)
+    if _replaces_runs(conn):
+        removed = _drop_what_staging_lacks(conn)
+        published = Published(_publish_by_swap(conn), removed)
     else:
-        published = _publish_by_upsert(conn, names, tombstoned)
+        published = Published(_publish_by_upsert(conn, names, tombstoned), 0)
     conn.execute("INSERT INTO run_names_fts (run_names_fts) VALUES ('rebuild')")  # see tables
     for table in STAGING_TABLES:
         conn.execute(f"DELETE FROM {table}")  # run_staging is new (empty) after a rename
     conn.execute("UPDATE sync_state SET bulk_loading = 0 WHERE id = 1")
     return published
+
+
+def _replaces_runs(conn: sqlite3.Connection) -> bool:
+    resync = conn.execute("SELECT resync_in_progress FROM sync_state WHERE id = 1").fetchone()
+    return bool(resync[0]) or conn.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is None
+
+
+def _drop_what_staging_lacks(conn: sqlite3.Connection) -> int:
+    """Before a swap: forget the details and counts of the old `runs` (the counts are rebuilt
+    from the new one) and say how many of its runs the server no longer has."""
+    gone = "SELECT id FROM runs WHERE id NOT IN (SELECT id FROM run_staging)"
+    removed = int(conn.execute(f"SELECT count(*) FROM ({gone})").fetchone()[0])
+    if removed:
+        for table in DETAIL_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE run_id IN ({gone})")
+    for table in COUNT_TABLES:
+        conn.execute(f"DELETE FROM {table.name}")
+    return removed
 
 
 def _apply_staged_tombstones(conn: sqlite3.Connection) -> list[str]:
@@ -104,9 +136,9 @@ def _apply_staged_tombstones(conn: sqlite3.Connection) -> list[str]:
     return tombstoned
 
 
-def _publish_into_empty(conn: sqlite3.Connection) -> int:
-    """The staging table becomes `runs` (renamed, not copied); its indexes and the count
-    tables are then built once, by sorting, and a fresh staging table takes its place."""
+def _publish_by_swap(conn: sqlite3.Connection) -> int:
+    """The staging table becomes `runs` (renamed, not copied); its indexes and the (empty)
+    count tables are then built once, by sorting, and a fresh staging table takes its place."""
     conn.execute("DROP TABLE runs")
     conn.execute("ALTER TABLE run_staging RENAME TO runs")
     dialect = sqlite_dialect.dialect()

@@ -99,15 +99,20 @@ class Cache:
         """Publish staged pages (if any) into the queried tables; returns the rows published."""
         if not bulk.loading(self._conn):
             return 0
-        return self._write(lambda conn: bulk.publish(conn, self._names))
+        return self._write(lambda conn: bulk.publish(conn, self._names).rows)
 
     def begin_full_resync(self) -> None:
         """Start over from cursor zero in a new generation (after a 410); survives restarts."""
         self._write(writes.begin_full_resync)
 
     def finish_full_resync(self) -> int:
-        """Delete runs the resync did not see; returns how many were removed."""
-        return self._write(writes.finish_full_resync)
+        """Publish the resync's staged pages in place of `runs`, and delete runs it did not
+        see, in one transaction; returns how many runs the server no longer has."""
+        def finish(conn: sqlite3.Connection) -> int:
+            published = bulk.publish(conn, self._names)
+            return published.removed + writes.finish_full_resync(conn)
+
+        return self._write(finish)
 
     def sync_state(self) -> SyncState:
         return state.read_state(self._conn)

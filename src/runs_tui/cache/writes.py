@@ -191,18 +191,22 @@ def apply_page(conn: sqlite3.Connection, names: NameIds, page: RowPage) -> None:
 
 
 def begin_full_resync(conn: sqlite3.Connection) -> None:
-    """A new generation from cursor zero: rows seen from now on are stamped with it. Rows a
-    bulk load staged are dropped: the resync reads them all again."""
+    """A new generation from cursor zero, read as a bulk load: the resync's pages are staged
+    (anything staged before is dropped: it is read again) and, since they are the server's
+    whole state, replace `runs` at the end (`bulk.publish`). Until then the list shows the
+    cache as it was, not a mix of old and new."""
     for table in STAGING_TABLES:
         conn.execute(f"DELETE FROM {table}")
     conn.execute(
         "UPDATE sync_state SET generation = generation + 1, resync_in_progress = 1, "
-        "cursor = NULL WHERE id = 1"
+        "bulk_loading = 1, cursor = NULL WHERE id = 1"
     )
 
 
 def finish_full_resync(conn: sqlite3.Connection) -> int:
-    """Drop runs the resync did not see (the server no longer has them); return how many."""
+    """Drop runs the resync did not see (the server no longer has them); return how many.
+    Call after publishing its staged pages: then only runs written outside the resync (a
+    detail fetched meanwhile) can be of an older generation."""
     generation = current_generation(conn)
     stale = [
         run_id for (run_id,) in conn.execute(
