@@ -189,12 +189,28 @@ def test_ties_keep_arrival_order_page_after_page(
     assert [r.id for r in backwards] == [r.id for r in seen[:-1]]
 
 
-def test_a_page_after_a_deleted_run_skips_none_of_its_ties(tmp_path: Path) -> None:
+def test_pages_continue_exactly_from_a_run_deleted_since_it_was_shown(tmp_path: Path) -> None:
+    tied = _tied_runs()
+    f = RunFilter(time=TimeRange(TimePreset.ALL))
+    with Cache.open(tmp_path / "runs.sqlite3") as cache:
+        cache.apply_changes(page(tied, len(tied)))
+        first = cache.window(f, NOW, limit=5)
+        second = cache.window(f, NOW, after=RowKey.for_run(first[-1], f.sort), limit=5)
+        cache.apply_changes(page([], 11, deleted=[first[-1].id, second[0].id]))
+        after = cache.window(f, NOW, after=RowKey.for_run(first[-1], f.sort), limit=5)
+        before = cache.window(f, NOW, before=RowKey.for_run(second[0], f.sort), limit=5)
+    listed = [r.id for r in first + second]
+    assert [r.id for r in after] == listed[6:]  # right after the gone run, minus the other one
+    assert [r.id for r in before] == listed[:4]
+
+
+def test_a_key_this_cache_never_returned_lets_its_ties_through(tmp_path: Path) -> None:
     tied = _tied_runs()
     f = RunFilter(time=TimeRange(TimePreset.ALL))
     with Cache.open(tmp_path / "runs.sqlite3") as cache:
         cache.apply_changes(page(tied, len(tied)))
         shown = cache.window(f, NOW, limit=4)
         cache.apply_changes(page([], len(tied) + 1, deleted=[shown[-1].id]))
-        rest = cache.window(f, NOW, after=RowKey.for_run(shown[-1], f.sort), limit=20)
+    with Cache.open(tmp_path / "runs.sqlite3") as fresh:  # knows nothing of what was shown
+        rest = fresh.window(f, NOW, after=RowKey.for_run(shown[-1], f.sort), limit=20)
     assert {r.id for r in rest} == {run.id for run in tied} - {shown[-1].id}

@@ -157,7 +157,9 @@ def _publish_by_swap(conn: sqlite3.Connection) -> int:
 
 def _drop_superseded(conn: sqlite3.Connection) -> None:
     """Keep one row per run, its latest: a run that changed during the load came twice.
-    (SQLite takes the bare `rid` from the row holding the `max(seq)`.)"""
+    (SQLite takes the bare `rid` from the row holding the `max(seq)`.) The kept row's rid is
+    the later one, so among exact ties (same sort value and creation microsecond) such a
+    run may sort apart from where a page-by-page sync would place it; nothing else moves."""
     conn.execute(
         "DELETE FROM runs WHERE rid NOT IN "
         "(SELECT rid FROM (SELECT rid, max(seq) FROM runs GROUP BY id))"

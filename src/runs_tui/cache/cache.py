@@ -9,7 +9,8 @@ every redraw and window fetch.
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
+import weakref
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from runs_tui.cache.counts import status_counts
 from runs_tui.cache.details import CachedDetail
 from runs_tui.cache.feed import RowPage
 from runs_tui.cache.paging import (
-    IndexChooser, Order, Row, choose_index, rows_at_offset, window_rows,
+    IndexChooser, Order, Row, anchor_of, choose_index, rows_at_offset, window_rows,
 )
 from runs_tui.cache.queries import Arm, base_arms, filter_arms, filter_ranks, segments
 from runs_tui.cache.rows import (
@@ -36,6 +37,7 @@ from runs_tui.models import (
 ITER_CHUNK = 1000
 SUMMARY_WIDTH = len(SUMMARY_COLUMNS)
 MEMO_LIMIT = 256  # arms remembered; a moving `now` makes new ones every tick
+EDGE_MEMORY = 512  # window edges remembered (two per window), for pages after a deletion
 T = TypeVar("T")
 _WAITING_RANKS = tuple(STATUS_RANK[s] for s in StatusGroup.WAITING.statuses)
 
@@ -46,10 +48,12 @@ class Cache:
         self._conn = conn
         self._checkpointer = Checkpointer(path)
         Checkpointer.configure_writer(conn)
+        weakref.finalize(self, self._checkpointer.stop)  # a Cache never closed: end its thread
         self._names = writes.NameIds()
         self._own_writes = 0
         self._memo_version: tuple[int, int] | None = None
         self._counts_memo: dict[Arm, Counter[int]] = {}
+        self._edge_rids: OrderedDict[str, int] = OrderedDict()  # see `_remember_edges`
 
     @classmethod
     def open(cls, path: Path | str) -> Cache:
@@ -179,11 +183,24 @@ class Cache:
             arms = [arm for part in segments(filter_arms(f, now), f.sort, f.descending)
                     for arm in part]
             if before is not None:
-                rows = window_rows(conn, arms, order.reversed, self._chooser(), before, limit)
+                reading = order.reversed
+                anchor = anchor_of(conn, before, reading, self._edge_rids)
+                rows = window_rows(conn, arms, reading, self._chooser(), anchor, limit)
                 rows.reverse()
             else:
-                rows = window_rows(conn, arms, order, self._chooser(), after, limit)
+                anchor = None if after is None else anchor_of(conn, after, order, self._edge_rids)
+                rows = window_rows(conn, arms, order, self._chooser(), anchor, limit)
+        self._remember_edges(rows)
         return [summary_from_row(row[:SUMMARY_WIDTH]) for row in rows]
+
+    def _remember_edges(self, rows: list[Row]) -> None:
+        """The rids of a window's first and last rows: the keys the next page is asked from,
+        kept so that a page can still start exactly at a run deleted meanwhile."""
+        for row in rows[:1] + rows[-1:]:
+            self._edge_rids[row[0]] = row[-1]
+            self._edge_rids.move_to_end(row[0])
+        while len(self._edge_rids) > EDGE_MEMORY:
+            self._edge_rids.popitem(last=False)
 
     def rows_at(self, f: RunFilter, now: datetime, offset: int, limit: int) -> list[RunSummary]:
         """Rows [offset, offset + limit) of the list: a jump (to the end, or anywhere)."""
@@ -221,7 +238,7 @@ class Cache:
         except BaseException:
             self._names.forget()  # ids handed out in a rolled-back transaction are void
             raise
-        self._checkpointer.nudge()
+        self._checkpointer.committed(self._conn.total_changes)
         return result
 
     def _status_counts(self, arm: Arm) -> Counter[int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +38,10 @@ Row = tuple[Any, ...]  # summary columns, then the order's key columns and the r
 
 @dataclass(frozen=True)
 class Order:
-    """A sort and its direction. Ties on the sort columns break on the row id (`rid`): every
-    index ends with it implicitly, so the tie-break costs no index space (an id column in
-    five sort indexes made them about twice as big, and a first sync's index builds slower)."""
+    """A sort and its direction. Ties on the sort columns break on the row id (`rid`), which
+    each sort index names right after its sort columns: a varint of a few bytes, where the
+    32-character run id it replaced made five indexes twice as big (and a first sync's index
+    builds slower)."""
 
     sort: SortColumn
     descending: bool
@@ -68,19 +69,31 @@ class Order:
         return "ORDER BY " + ", ".join(f"{c} {direction}" for c in (*self.columns, "rid"))
 
 
-def anchor_rid(conn: sqlite3.Connection, key: RowKey, order: Order) -> int:
-    """The rid that breaks ties at `key`: its run's. A run deleted since it was shown has
-    none; then every run tied with it (same sort value and creation time, to the
-    microsecond) still follows, so none is skipped."""
+@dataclass(frozen=True)
+class Anchor:
+    """Where a keyset page starts: a row's values of the order's columns, and its rid."""
+
+    parts: tuple[Any, ...]
+    rid: int
+
+
+def anchor_of(
+    conn: sqlite3.Connection, key: RowKey, order: Order, remembered: Mapping[str, int]
+) -> Anchor:
+    """The anchor of `key`: its run's rid, looked up, else as `remembered` from a window
+    that returned it (the run was deleted since it was shown; its rid still places the key
+    exactly). Failing both, every run tied with it (same sort value and creation time, to
+    the microsecond) is let through rather than skipped."""
     row = conn.execute("SELECT rid FROM runs WHERE id = ?", (key.id,)).fetchone()
-    if row is not None:
-        return int(row[0])
-    return _MAX_RID if order.descending else -1
+    rid = int(row[0]) if row is not None else remembered.get(key.id)
+    if rid is None:
+        rid = _MAX_RID if order.descending else -1
+    return Anchor(key_parts(key.value), rid)
 
 
 def arm_rows(
     conn: sqlite3.Connection, arm: Arm, order: Order, index: str, *,
-    after: RowKey | None = None, limit: int | None = None, offset: int = 0,
+    after: Anchor | None = None, limit: int | None = None, offset: int = 0,
 ) -> list[Row]:
     """Rows of `arm` in `order` strictly after `after`, read through `index`.
 
@@ -91,9 +104,9 @@ def arm_rows(
     """
     parts, params = conditions(arm, name_by_key=index == NAME_INDEX)
     if after is not None:
-        marks = ", ".join("?" * (len(order.columns) + 1))
-        parts.append(f"({order.selected}) {'<' if order.descending else '>'} ({marks})")
-        params.extend((*key_parts(after.value), anchor_rid(conn, after, order)))
+        condition, values = _after(arm, order, after)
+        parts.append(condition)
+        params.extend(values)
     paging = ""
     if limit is not None:
         paging = " LIMIT ? OFFSET ?"
@@ -104,6 +117,24 @@ def arm_rows(
         f"{order.clause}"
     )
     return conn.execute(sql, params).fetchall()
+
+
+def _after(arm: Arm, order: Order, after: Anchor) -> tuple[str, list[Any]]:
+    """The keyset condition "after `after` in `order`" for the rows of `arm`.
+
+    Sorted by kind, an arm holds a single kind and is read through the time index, which a
+    comparison that starts with `kind` cannot seek into (SQLite would scan it from the
+    start on every page): the kinds are compared here instead, and SQL compares only
+    (created_at, rid)."""
+    columns, values = list(order.columns), list(after.parts)
+    if order.sort is SortColumn.KIND and arm.kind is not None:
+        if arm.kind != values[0]:
+            comes_later = (arm.kind > values[0]) != order.descending
+            return ("1" if comes_later else "0"), []
+        columns, values = columns[1:], values[1:]
+    marks = ", ".join("?" * (len(columns) + 1))
+    operator = "<" if order.descending else ">"
+    return f"({', '.join((*columns, 'rid'))}) {operator} ({marks})", [*values, after.rid]
 
 
 def choose_index(
@@ -151,7 +182,7 @@ IndexChooser = Callable[[Arm, Order, int], str]
 
 def window_rows(
     conn: sqlite3.Connection, arms: list[Arm], order: Order, choose: IndexChooser,
-    after: RowKey | None, limit: int,
+    after: Anchor | None, limit: int,
 ) -> list[Row]:
     """The first `limit` rows after `after` in `order`, merged across arms."""
     per_arm = [

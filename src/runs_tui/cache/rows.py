@@ -39,7 +39,7 @@ SORT_KEY_COLUMNS: dict[SortColumn, tuple[str, ...]] = {
 (statuses…) follow creation time: the natural order to read them in, and it lets new rows
 land at the end of each name's range in the index (run ids are random: ordering by them
 would scatter every insert across the index and made bulk applies several times slower)."""
-SORT_INDEX: dict[SortColumn, str] = {  # each leads with SORT_KEY_COLUMNS; SQLite adds the rid
+SORT_INDEX: dict[SortColumn, str] = {  # each leads with SORT_KEY_COLUMNS, then the rid
     SortColumn.STARTED: "ix_runs_started",
     SortColumn.NAME: "ix_runs_name",
     SortColumn.STATUS: "ix_runs_status",

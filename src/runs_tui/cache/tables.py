@@ -70,11 +70,11 @@ class RunRow(RunColumns, table=True):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_id", "id", unique=True),
-        Index("ix_runs_started", "created_at", *_COVER),
-        Index("ix_runs_name", "name_key", "created_at", *_COVER),
-        Index("ix_runs_status", "status_rank", "created_at", "kind", "name_id"),
-        Index("ix_runs_duration", "duration_key", "created_at", *_COVER),
-        Index("ix_runs_trigger", "trigger_key", "created_at", *_COVER),
+        Index("ix_runs_started", "created_at", "rid", *_COVER),
+        Index("ix_runs_name", "name_key", "created_at", "rid", *_COVER),
+        Index("ix_runs_status", "status_rank", "created_at", "rid", "kind", "name_id"),
+        Index("ix_runs_duration", "duration_key", "created_at", "rid", *_COVER),
+        Index("ix_runs_trigger", "trigger_key", "created_at", "rid", *_COVER),
     )
 
 
@@ -242,5 +242,7 @@ TRIGGERS_AND_SEARCH = (
         INSERT INTO run_names_fts(rowid, searchable) VALUES (new.id, new.searchable); END""",
 )
 """What SQLModel cannot declare: the name search index and the trigger that feeds it. During
-a bulk load the trigger rests and `bulk.publish` rebuilds the index once: fed name by name,
-FTS5 writes a segment per committed page and keeps merging them (~10 % of a first sync)."""
+a bulk load (a first sync, a full resync) the trigger rests and `bulk.publish` rebuilds the
+index once: fed name by name, FTS5 writes a segment per committed page and keeps merging them
+(~10 % of a first sync). A name first seen meanwhile outside the load (a detail fetched) is
+found by search only once the load is published."""
