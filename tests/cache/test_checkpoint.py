@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from runs_tui.cache import Cache
-from runs_tui.cache.checkpoint import FALLBACK_PAGES, Checkpointer
+from runs_tui.cache.checkpoint import CHANGES_PER_CHECKPOINT, FALLBACK_PAGES, Checkpointer
 from tests.cache.factories import make_runs, page
 
 
@@ -59,12 +60,38 @@ def test_a_closed_checkpointer_stops_and_stays_stopped(tmp_path: Path) -> None:
     conn.close()
 
 
-def test_a_cache_writer_leaves_checkpoints_to_its_thread_and_joins_it(tmp_path: Path) -> None:
+def test_a_cache_writer_checkpoints_in_batches_of_rows_and_joins_its_thread(
+    tmp_path: Path,
+) -> None:
     cache = Cache.open(tmp_path / "checkpointed.sqlite3")
     autocheckpoint = cache._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     assert autocheckpoint == FALLBACK_PAGES
-    assert not any(t.name == "checkpoint checkpointed.sqlite3" for t in threading.enumerate())
-    cache.apply_changes(page(make_runs(50), 50))
-    assert any(t.name == "checkpoint checkpointed.sqlite3" for t in threading.enumerate())
+    for number in range(20):  # small commits, like an idle dashboard's polls
+        cache.apply_changes(page(make_runs(2, seed=number), number + 1))
+    assert not _thread_of("checkpointed.sqlite3")
+    cache.apply_changes(page(make_runs(CHANGES_PER_CHECKPOINT), 100))  # a bulk-sized page
+    assert _thread_of("checkpointed.sqlite3")
     cache.close()
-    assert not any(t.name == "checkpoint checkpointed.sqlite3" for t in threading.enumerate())
+    assert not _thread_of("checkpointed.sqlite3")
+
+
+def test_a_cache_never_closed_still_ends_its_thread(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path / "abandoned.sqlite3")
+    cache.apply_changes(page(make_runs(CHANGES_PER_CHECKPOINT), 1))
+    thread = _thread_of("abandoned.sqlite3")
+    assert thread is not None
+    del cache
+    gc.collect()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_the_thread_never_creates_a_missing_database(tmp_path: Path) -> None:
+    checkpointer = Checkpointer(tmp_path / "gone.sqlite3")
+    checkpointer.nudge()
+    checkpointer.close()
+    assert not (tmp_path / "gone.sqlite3").exists()
+
+
+def _thread_of(file_name: str) -> threading.Thread | None:
+    return next((t for t in threading.enumerate() if t.name == f"checkpoint {file_name}"), None)
