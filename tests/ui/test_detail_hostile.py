@@ -135,3 +135,6 @@ async def test_huge_tool_output_stays_responsive(app_factory, world: Scripted, w
         await pilot.pause()
         assert screen.query_one(StepPanel).step_id == "s3"
         _assert_inert(app, screen_text(app))
+        await pilot.press("y")  # copied whole, with a warning that terminals may drop it
+        assert app.clipboard == output.text
+        assert any("drop clipboard writes" in n.message for n in app._notifications)

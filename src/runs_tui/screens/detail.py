@@ -110,6 +110,10 @@ def _status_words(value: str) -> str:
         return truncate(inert(value), 40)
 
 
+LARGE_COPY_BYTES = 64 * 1024
+"""Beyond this, a copy warns: terminals cap OSC 52 writes (some at 64 KiB, some lower)."""
+
+
 class RunDetailScreen(Screen[None]):
     """The detail of one run; `focus_prompt` opens straight into the inline prompt."""
 
@@ -369,9 +373,15 @@ class RunDetailScreen(Screen[None]):
         if not output.line_count:
             self.notify("This step has no output to copy.", severity="warning")
             return
-        self.app.copy_to_clipboard(output.text)
-        lines = output.line_count
-        self.notify(f"Copied {lines} line{'s' if lines != 1 else ''} of output to the clipboard.")
+        text = output.text
+        self.app.copy_to_clipboard(text)
+        lines, size = output.line_count, len(text.encode())
+        message = f"Copied {lines} line{'s' if lines != 1 else ''} of output to the clipboard."
+        if size <= LARGE_COPY_BYTES:
+            self.notify(message)
+            return
+        self.notify(f"{message} It is {size // 1024:,} KiB: some terminals and tmux drop "
+                    "clipboard writes that large.", severity="warning")
 
     def action_current_step(self) -> None:
         """Back to following the current step (or the failing one)."""

@@ -223,11 +223,12 @@ class RunsScreen(Screen[None]):
     def action_copy_ids(self) -> None:
         """The marked (or current) runs' ids, one per line, for `runs-tui runs show ID` or a
         chat. Through the terminal (OSC 52), so it works over SSH; ids are made inert too."""
-        runs = self.run_list.marked_or_current()
-        if not runs:
+        current = self.run_list.current_run
+        ids = sorted(self.run_list.marks) or ([current.id] if current else [])
+        if not ids:
             return
-        self.app.copy_to_clipboard("\n".join(inert(run.id) for run in runs))
-        what = f"{len(runs)} run ids" if len(runs) > 1 else f"run id {inert(runs[0].id)}"
+        self.app.copy_to_clipboard("\n".join(inert(run_id) for run_id in ids))
+        what = f"{len(ids)} run ids" if len(ids) > 1 else f"run id {inert(ids[0])}"
         self.notify(f"Copied {what} to the clipboard.", markup=False)
 
     # --- filtering -------------------------------------------------------------------------
