@@ -206,6 +206,7 @@ class Cache:
         """Rows [offset, offset + limit) of the list: a jump (to the end, or anywhere)."""
         with database.read_snapshot(self._conn):
             rows = self._rows_at(f, now, max(0, offset), limit)
+        self._remember_edges(rows)
         return [summary_from_row(row[:SUMMARY_WIDTH]) for row in rows]
 
     def iter_runs(self, f: RunFilter, now: datetime) -> Iterator[RunSummary]:
