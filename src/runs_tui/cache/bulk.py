@@ -62,7 +62,8 @@ def begin(conn: sqlite3.Connection) -> bool:
 
 def stage_page(conn: sqlite3.Connection, names: NameIds, page: RowPage) -> None:
     """Append a page's rows and tombstones to staging and move the cursor, in the caller's
-    transaction. Names get their ids (and search entries) now: there are few of them."""
+    transaction. Names get their ids now (there are few of them); their search entries come
+    with `publish`."""
     if page.rows:
         ids = names.ensure(conn, {row[_NAME] for row in page.rows})
         generation = current_generation(conn)
