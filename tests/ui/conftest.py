@@ -38,6 +38,20 @@ def _snapshot_dirname(cls: type, *, test_location: Any) -> str:
 pytest_textual_snapshot.SVGImageExtension.dirname = classmethod(_snapshot_dirname)  # type: ignore[method-assign]
 
 
+COLOUR_MODES = [pytest.param(False, id="colour"), pytest.param(True, id="no_color")]
+
+
+@pytest.fixture(params=COLOUR_MODES)
+def no_color(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Runs a test with and without NO_COLOR. Textual reads (and drops) NO_COLOR when an App is
+    constructed, so the variable is set here, before the test builds its app."""
+    if request.param:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    return bool(request.param)
+
+
 @pytest.fixture(autouse=True)
 def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
