@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     INVALID = 7  # the backend rejected a value (e.g. an answer the prompt does not allow)
     BACKEND_ERROR = 8
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # stdout's reader closed it (`| head`); git's code, 128 + SIGPIPE
 
 
 class CliError(Exception):

@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="runs-tui",
         description="Dashboard and command line for incident-runbook runs.",
         epilog="Exit codes: 0 ok, 1 run did not succeed, 2 usage/config, 3 not found, 4 conflict, "
-        "5 unreachable, 6 unauthorized, 7 invalid, 8 backend error.",
+        "5 unreachable, 6 unauthorized, 7 invalid, 8 backend error, 130 interrupted, "
+        "141 stdout closed by its reader (| head).",
     )
     parser.add_argument("--version", action="version", version=f"runs-tui {__version__}")
     parser.add_argument("--profile", default=None, help="profile from the config file")
