@@ -156,3 +156,9 @@ def test_head_reads_the_first_lines_of_a_long_listing_and_nothing_complains(
     assert result.returncode == 0
     assert result.stderr == ""
     assert result.stdout.startswith("run_id,nam")
+
+
+def test_backend_help_names_the_token_variable(dirs: dict[str, Path]) -> None:
+    result = runs_tui("backend", "--help", env=subprocess_env(dirs))
+    assert result.returncode == 0, result.stderr
+    assert "RUNS_TUI_BACKEND_TOKEN" in result.stdout
