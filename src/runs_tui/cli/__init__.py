@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from runs_tui import config, exports
+from runs_tui import config, exports, run_ids
 from runs_tui.cli.exit_codes import CliError, ExitCode, exit_code_for
 from runs_tui.cli.parser import parse_args
 from runs_tui.cli.session import Context
@@ -48,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), error.code)
     except ClientError as error:
         return _fail(error.explain(), exit_code_for(error))
+    except run_ids.AmbiguousRunId as error:
+        return _fail(str(error), ExitCode.AMBIGUOUS)
+    except run_ids.RunIdNotFound as error:
+        return _fail(str(error), ExitCode.NOT_FOUND)
     except exports.DetailNotCached as error:
         return _fail(f"run {error} has no cached detail", ExitCode.NOT_FOUND)
     except KeyboardInterrupt:
