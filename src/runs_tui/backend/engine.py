@@ -209,15 +209,20 @@ class Engine:
         stored = self._create_run(definition, inputs, request.trigger, scheduled_for=None)
         return _summary(stored)
 
-    async def respond(self, run_id: str, step_id: str, response: PromptResponse) -> RunDetail:
-        """Raises RunNotFound, Conflict (step not waiting: current has who/when answered),
-        InvalidRequest (value not allowed by the prompt)."""
+    async def respond(
+        self, run_id: str, step_id: str, response: PromptResponse, prompt_id: str | None = None
+    ) -> RunDetail:
+        """Raises RunNotFound, Conflict (step not waiting, or waiting on another asking than
+        `prompt_id`: current has who/when answered and what waits now), InvalidRequest (value
+        not allowed by the prompt). Nothing is recorded on a refusal."""
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
                 run = self._editable(run_id, fresh=True)  # another replica may have answered
                 step = _find_step(run, step_id)
                 if step.status is not StepStatus.WAITING_FOR_INPUT or not run.status.is_waiting or step.prompt is None:
                     raise Conflict(f"step {step_id} is not waiting for input", _conflict_state(run, step))
+                if prompt_id is not None and prompt_id != step.prompt.prompt_id:
+                    raise Conflict(f"step {step_id} no longer shows that prompt", _conflict_state(run, step))
                 value = allowed_value(step.prompt, response.value)
                 answer = PromptResponse(value=value, note=response.note,
                                         answered_by=response.answered_by or "operator", answered_at=self._now())
@@ -532,7 +537,8 @@ class Engine:
         if spec.choices_from_outcomes and isinstance(definition, FlowDefinition):
             choices += [outcome.name for outcome in definition.outcomes if outcome.name not in choices]
         step.prompt = Prompt(kind=spec.kind, question=render_lenient(spec.question, _variables(run)),
-                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now())
+                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now(),
+                             prompt_id=uuid.uuid4().hex)
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
         events.append(self._event(EventType.INPUT_REQUESTED, step.id, kind=spec.kind.value,
@@ -984,12 +990,17 @@ def _find_step(run: RunDetail, step_id: str) -> Step:
 
 
 def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
+    """Who answered this step, and what the run waits on now (so a client can say both)."""
     response = step.response
+    waiting = run.waiting_step()
     return {
         "status": run.status.value,
         "step_status": step.status.value,
         "answered_by": response.answered_by if response else None,
         "answered_at": response.answered_at.isoformat() if response and response.answered_at else None,
+        "answered_value": response.value if response else None,
+        "waiting_step_id": waiting.id if waiting else None,
+        "prompt_id": waiting.prompt.prompt_id if waiting and waiting.prompt else None,
     }
 
 
