@@ -226,3 +226,24 @@ async def test_suggestions_are_inert_and_the_exact_choice_is_sent(app_factory, w
         await settle(app, pilot)
         [sent] = _answers(world)
         assert sent.body["value"] == choices[target]  # the exact choice, not its visible form
+
+
+async def test_choices_beyond_the_room_scroll_with_a_marker_and_the_cursor_stays_on_screen(
+        app_factory, world) -> None:
+    many = [f"Choice number {index:02d}" for index in range(30)]
+    base = _disk_triage()
+    steps = [s.model_copy(update={"prompt": s.prompt.model_copy(update={"choices": many})})
+             if s.id == "s3" else s for s in base.steps]
+    world.seed(base.model_copy(update={"steps": steps}))
+    app = app_factory(world.service, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run(app, pilot, "run-waiting", focus_prompt=True)
+        text = screen_text(app)
+        assert "▸ Choice number 00" in text and re.search(r"‹ \d+ more ›", text)
+        await pilot.press("left")  # wraps to the last one, far off the first lines
+        await pilot.pause()
+        text = screen_text(app)
+        assert "▸ Choice number 29" in text and re.search(r"‹ \d+ more ›", text)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [sent.body["value"] for sent in _answers(world)] == ["Choice number 29"]

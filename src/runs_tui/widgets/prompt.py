@@ -48,6 +48,7 @@ LABEL_CELLS = 40
 CHOICE_LABELS = {"approve": "Approve", "reject": "Reject", "done": "Done", "failed": "Failed"}
 CHOSEN, UNCHOSEN = "▸ ", "  "
 GAP = 2  # cells between two choices
+MAX_CHOICE_LINES = 5  # beyond this the choices scroll, with a "‹ N more ›" line saying so
 
 
 def new_key() -> str:
@@ -115,12 +116,24 @@ class ChoicePicker(Widget, can_focus=True):
         return sum(cell_len(self._cells(i, LABEL_CELLS + 2)) + GAP for i in range(len(self.values))) or 1
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self.lines(max(1, width)))
+        return min(len(self.lines(max(1, width))), MAX_CHOICE_LINES)
+
+    def shown_lines(self, width: int) -> tuple[list[list[int]], int]:
+        """The lines on screen (always the cursor's among them) and how many choices are not."""
+        lines = self.lines(width)
+        if len(lines) <= MAX_CHOICE_LINES:
+            return lines, 0
+        room = MAX_CHOICE_LINES - 1  # one line says how many more there are
+        at = next(number for number, line in enumerate(lines) if self.cursor in line)
+        start = min(max(0, at - room // 2), len(lines) - room)
+        shown = lines[start:start + room]
+        return shown, len(self.values) - sum(len(line) for line in shown)
 
     def render(self) -> Text:
         width = max(1, self.content_size.width)
         text = Text(no_wrap=True, overflow="ellipsis")
-        for number, line in enumerate(self.lines(width)):
+        shown, hidden = self.shown_lines(width)
+        for number, line in enumerate(shown):
             if number:
                 text.append("\n")
             for position, index in enumerate(line):
@@ -128,6 +141,8 @@ class ChoicePicker(Widget, can_focus=True):
                     text.append(" " * GAP)
                 chosen = index == self.cursor
                 text.append(self._cells(index, width), style="reverse bold" if chosen else "")
+        if hidden:
+            text.append(f"\n‹ {hidden} more › ←/→ to see them", style="italic")
         return text
 
     def action_move(self, delta: int) -> None:
