@@ -226,7 +226,7 @@ class PromptPanel(Vertical):
         self.disarmed_text = ""
         self._key_for: tuple[Answer, str] | None = None
         self._choice_for: dict[str, str] = {}  # shown suggestion -> the exact choice
-        self._answered: tuple[str, str | None] | None = None  # sent from here: never re-armed
+        self._answered: set[tuple[str, str | None]] = set()  # sent from here: never re-armed
         self.status_text = ""
         self.sends = 0  # how many times `Send` was posted (tests and the benchmark read it)
 
@@ -276,7 +276,7 @@ class PromptPanel(Vertical):
 
     def _is_answered(self, step: Step) -> bool:
         """Answered from here already (a refresh may still show it waiting for a moment)."""
-        return self._answered == (step.id, step.prompt.prompt_id if step.prompt else None)
+        return (step.id, step.prompt.prompt_id if step.prompt else None) in self._answered
 
     def arm(self, step: Step | None = None, draft: Draft | None = None) -> bool:
         """Take up `step` (default: what the run waits on now) with a fresh prompt, filled from
@@ -399,7 +399,7 @@ class PromptPanel(Vertical):
         prompt is taken up by the next refresh but not focused: that takes a fresh key."""
         self.sending = False
         if self.step_id is not None:
-            self._answered = (self.step_id, self.prompt_id)
+            self._answered.add((self.step_id, self.prompt_id))
         self.clear()
         self.say("Answer sent.")
 
