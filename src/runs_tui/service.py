@@ -295,9 +295,10 @@ class RunsService:
         return detail
 
     async def cancel(self, run_id: str, idempotency_key: str | None = None) -> RunSummary:
+        """Cancel as this operator: the backend records `self.actor`, as with answers."""
         client = self._require_client()
         try:
-            summary = await client.cancel(run_id, idempotency_key or new_idempotency_key())
+            summary = await client.cancel(run_id, idempotency_key or new_idempotency_key(), self.actor)
         except Conflict:
             await self._settle(run_id)
             raise

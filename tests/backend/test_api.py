@@ -275,3 +275,27 @@ def test_stream_announces_changes_and_heartbeats(api: Api) -> None:
     assert not listener.is_alive()
     assert events[0] == ("heartbeat", {})
     assert events[-1] == ("change", {"seq": run["seq"]})
+
+
+def _cancel_event_actor(run: dict[str, Any]) -> str | None:
+    return next((event["data"].get("actor") for event in run["events"]
+                 if event["type"] == "status_changed" and event["data"].get("to") == "cancelled"), None)
+
+
+def test_cancel_records_the_actor_it_is_given(api: Api) -> None:
+    """Issue 9: every cancel was recorded as "operator", whoever pressed the key."""
+    run = api.waiting(api.start()["id"])
+    answer = api.http.post(f"/runs/{run['id']}/cancel", json={"actor": "cli-oncall"}, headers={"Idempotency-Key": "c-1"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["error"] == "cancelled by cli-oncall"
+    again = api.http.post(f"/runs/{run['id']}/cancel", json={"actor": "cli-oncall"}, headers={"Idempotency-Key": "c-1"})
+    assert again.json() == answer.json()
+    detail = api.http.get(f"/runs/{run['id']}").json()
+    assert _cancel_event_actor(detail) == "cli-oncall"
+
+
+def test_a_cancel_without_a_body_is_still_accepted(api: Api) -> None:
+    run = api.waiting(api.start()["id"])
+    answer = api.http.post(f"/runs/{run['id']}/cancel")
+    assert answer.status_code == 200, answer.text
+    assert _cancel_event_actor(api.http.get(f"/runs/{run['id']}").json()) == "operator"

@@ -92,6 +92,7 @@ async def test_a_cancel_is_applied_once_when_the_reply_is_lost(
         if e.type is EventType.STATUS_CHANGED and e.data.get("to") == RunStatus.CANCELLED.value
     ]
     assert len(changes) == 1
+    assert changes[0].data["actor"] == "ann"  # the service's actor, not "operator"
     cached = service.cache.get_run(run_id)
     assert cached is not None and cached.status is RunStatus.CANCELLED
 

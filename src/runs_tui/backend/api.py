@@ -38,6 +38,7 @@ from runs_tui.models.domain import (
     ApiErrorBody,
     BulkDeleteRequest,
     BulkDeleteResult,
+    CancelRequest,
     ChangesPage,
     DefinitionSummary,
     ErrorCode,
@@ -268,16 +269,19 @@ class _Handlers:
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
     async def cancel(
-        self, run_id: str, request: Request, idempotency_key: Annotated[str | None, Header()] = None
+        self, run_id: str, request: Request, body: CancelRequest | None = None,
+        idempotency_key: Annotated[str | None, Header()] = None,
     ) -> Response:
-        """Cooperative cancel; 409 for a run finished otherwise; a cancelled run answers 200."""
+        """Cooperative cancel by `actor` (recorded); 409 for a run finished otherwise; a
+        cancelled run answers 200."""
+        body = body or CancelRequest()
 
         async def act() -> tuple[int, str]:
             with _engine_errors(run_id):
-                summary = await self.engine.cancel(run_id)
+                summary = await self.engine.cancel(run_id, body.actor)
             return 200, summary.model_dump_json()
 
-        return await self._idempotent(request, idempotency_key, "", act)
+        return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
     async def delete_one(self, run_id: str) -> Response:
         """Delete a finished run; it leaves a tombstone in the change feed."""

@@ -251,6 +251,12 @@ class RespondRequest(_Wire):
     answered_by: str = ""
 
 
+class CancelRequest(_Wire):
+    """Who cancels: recorded on the run (`cancelled by <actor>`) and in its status event."""
+
+    actor: str = ""
+
+
 class BulkDeleteRequest(_Wire):
     ids: list[str]
 
