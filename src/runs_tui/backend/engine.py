@@ -722,8 +722,9 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     parts: list[str] = []
     if run.kind is RunKind.FLOW:
         triage = [s for s in run.steps if s.phase is StepPhase.TRIAGE]
-        parts.append(f"Triage ran {len(triage)} step(s): {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
-                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed.")
+        parts.append(f"Triage ran {steps_word(len(triage))}: {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
+                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed, "
+                     f"{count(StepPhase.TRIAGE, StepStatus.SKIPPED)} skipped.")
         if run.outcome:
             cause = f" Root cause: {run.root_cause}." if run.root_cause else ""
             parts.append(f"Outcome: {run.outcome}.{cause}")
@@ -733,7 +734,7 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     acting = [s for s in run.steps if s.phase is phase]
     if acting:
         label = "Remediation" if run.kind is RunKind.FLOW else "Procedure"
-        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {len(acting)} step(s) succeeded, "
+        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {steps_word(len(acting))} succeeded, "
                      f"{count(phase, StepStatus.FAILED)} failed, {count(phase, StepStatus.SKIPPED)} skipped.")
     parts.append(f"Result: {final.label}.")
     del definition
@@ -843,7 +844,12 @@ def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
 
 def _cancel_summary(run: RunDetail) -> str:
     done = sum(1 for s in run.steps if s.status is StepStatus.SUCCEEDED)
-    return f"Cancelled after {done} of {len(run.steps)} step(s) succeeded."
+    return f"Cancelled after {done} of {steps_word(len(run.steps))} succeeded."
+
+
+def steps_word(count: int) -> str:
+    """Counted words for summaries people read: "1 step", "3 steps", never a parenthesised plural."""
+    return f"{count} step" if count == 1 else f"{count} steps"
 
 
 def _summary(run: RunDetail) -> RunSummary:
