@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from runs_tui import run_ids
 from runs_tui.client import RunsClient, new_idempotency_key
+from runs_tui.drafts import Drafts
 from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
 from runs_tui.formatting import age_words, aware
 from runs_tui.models.domain import (
@@ -160,6 +161,7 @@ class RunsService:
         self.profile_label = profile_label
         self.backend_label = backend_label
         self.actor = actor
+        self.drafts = Drafts()  # the prompt's unsent answers, per run and step, for the session
         self._now = now or _local_now
         self.syncer = syncer or (
             Syncer(cache, client, poll_interval=refresh_interval) if client else None
@@ -279,11 +281,15 @@ class RunsService:
         value: str,
         note: str = "",
         idempotency_key: str | None = None,
+        *,
+        prompt_id: str | None = None,
     ) -> RunDetail:
         """Answer a waiting step. Pass the key generated when the user pressed enter, so a
-        retried send is the same answer. On 409 the cache is refreshed before re-raising."""
+        retried send is the same answer, and the `prompt_id` of the prompt the user saw, so the
+        backend refuses (409) an answer to an asking that was not on screen. On 409 the cache is
+        refreshed before re-raising."""
         client = self._require_client()
-        request = RespondRequest(value=value, note=note, answered_by=self.actor)
+        request = RespondRequest(value=value, note=note, answered_by=self.actor, prompt_id=prompt_id)
         try:
             detail = await client.respond(
                 run_id, step_id, request, idempotency_key or new_idempotency_key()
@@ -291,6 +297,7 @@ class RunsService:
         except Conflict:
             await self._settle(run_id)
             raise
+        self.drafts.drop(run_id, step_id)
         await self._settle(run_id)
         return detail
 

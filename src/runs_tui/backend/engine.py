@@ -226,7 +226,7 @@ class Engine:
                 value = allowed_value(step.prompt, response.value)
                 answer = PromptResponse(value=value, note=response.note,
                                         answered_by=response.answered_by or "operator", answered_at=self._now())
-                events = self._apply_response(run, step, answer)
+                events = self._apply_response(run, step, answer, prompt_id)
                 self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
                 try:
                     stored = self._save_taking_lease(run, events)
@@ -542,14 +542,18 @@ class Engine:
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
         events.append(self._event(EventType.INPUT_REQUESTED, step.id, kind=spec.kind.value,
-                                  question=step.prompt.question, choices=choices))
+                                  question=step.prompt.question, choices=choices,
+                                  prompt_id=step.prompt.prompt_id))
         self._transition(run, _waiting_status(run), events)
 
-    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse) -> list[Event]:
+    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse,
+                        bound_to: str | None = None) -> list[Event]:
+        """`bound_to` is the prompt id the client echoed (None: it named none), kept in the record
+        so an audit shows whether the answer was given to the prompt as shown."""
         assert step.prompt is not None
         step.response = answer
         events = [self._event(EventType.INPUT_RECEIVED, step.id, value=answer.value, note=answer.note,
-                              answered_by=answer.answered_by)]
+                              answered_by=answer.answered_by, prompt_id=bound_to)]
         kind = step.prompt.kind
         if kind is PromptKind.CONFIRM and answer.value == "approve":
             step.status = StepStatus.PENDING  # the driver runs the tool next
