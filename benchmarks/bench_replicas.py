@@ -6,7 +6,8 @@ and exits 0). Each setup gets a fresh schema, dropped at the end.
 
 For each setup (2 replicas, then 1 as the baseline), with `--runs` concurrently active runs (a
 guide of sim-tool steps that prints a line a second) and `--clients` `/stream` clients split
-over the replicas, it prints:
+over the replicas, it prints (each run's step waits 10 s on its tool, then prints a line every
+5 s: an active incident run mostly waits, and writes every few seconds):
 - propagation: from a write through replica A (a run started; its seq is in the answer) to the
   change event at each client of the *other* replica (baseline: of the same one), p50/p95;
 - answer latency: POST of an answer through the replica that does not own the run, p50/p95;
@@ -58,12 +59,12 @@ title = "Benchmark: long work"
 {steps}
 [tools.work]
 type = "sim"
-latency = "1s"
+latency = "10s"
 idempotent = true
 
 [[tools.work.scenarios]]
-lines = ["working on step", "still working", "done"]
-line_delay = "1s"
+lines = ["working on step", "done"]
+line_delay = "5s"
 ''')
     (folder / "bench-ask.toml").write_text('''kind = "guide"
 id = "bench-ask"
@@ -389,7 +390,7 @@ async def ceiling(base: str, folder: Path, levels: Sequence[int], budget: float)
                     break
                 more = await start_runs(http, [node], level - len(ids), "bench-long")
                 ids += [run["id"] for run in more]
-                await asyncio.sleep(12)
+                await asyncio.sleep(25)  # a step takes ~20 s: every run crosses a step boundary
                 lags = await step_lag(http, node, ids[-level // 2:])
                 print(line(f"{level:>6} active runs: step due → started", lags))
                 if pct(lags, 0.95) > 1.0:
@@ -407,7 +408,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--levels", default="500,1000,2000,3000")
-    parser.add_argument("--ceiling-budget", type=float, default=150.0)
+    parser.add_argument("--ceiling-budget", type=float, default=240.0)
     args = parser.parse_args()
     if not args.pg:
         print("bench_replicas: set RUNS_TUI_BENCH_PG_URL (or RUNS_TUI_TEST_PG_URL) to a PostgreSQL URL; skipped")
@@ -418,7 +419,7 @@ def main() -> int:
             folder = Path(tmp) / f"r{count}"
             folder.mkdir()
             asyncio.run(measure(args.pg, folder, count, args.runs, args.clients))
-        print("ceiling of one replica (sim steps of ~3 s, 1 output line a second):")
+        print("ceiling of one replica (the same runs: sim steps of ~20 s, a line every 5 s):")
         folder = Path(tmp) / "ceiling"
         folder.mkdir()
         asyncio.run(ceiling(args.pg, folder, [int(n) for n in args.levels.split(",")], args.ceiling_budget))

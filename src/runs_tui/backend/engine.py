@@ -183,6 +183,7 @@ class Engine:
         driving the run if it is no longer ours (cancelled or taken over there)."""
         self._cache.pop(run_id, None)
         if run_id not in self._drivers:
+            self._leases.pop(run_id, None)  # answered or cancelled there: its driver lives there now
             return
         current = self._store.lease_of(run_id)
         if current is None or current.status.is_terminal or current.lease != self._leases.get(run_id):
@@ -737,6 +738,7 @@ class Engine:
     def _remember(self, run: RunDetail) -> None:
         if run.status.is_terminal:
             self._cache.pop(run.id, None)
+            self._leases.pop(run.id, None)
         else:
             self._cache[run.id] = run.model_copy(update={"events": []})
 
