@@ -210,12 +210,15 @@ class StreamClients:
 
 
 async def start_runs(http: httpx.AsyncClient, replicas: Sequence[Replica], count: int, definition: str,
-                     concurrency: int = 16) -> list[dict[str, Any]]:
+                     concurrency: int = 16, budget: float = 180.0) -> list[dict[str, Any]]:
+    """Start `count` runs spread over the replicas, for at most `budget` seconds (a machine too
+    busy to start them all in time reports how many it started)."""
     started: list[dict[str, Any]] = []
     queue = list(range(count))
+    deadline = time.monotonic() + budget
 
     async def worker() -> None:
-        while queue:
+        while queue and time.monotonic() < deadline:
             n = queue.pop()
             replica = replicas[n % len(replicas)]
             answer = await http.post(f"{replica.url}/api/v1/guides/{definition}/runs", json={"inputs": {}})
