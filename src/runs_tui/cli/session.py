@@ -52,9 +52,15 @@ def backend_origin(profile: Profile, env: dict[str, str]) -> Iterator[Profile]:
     if not profile.is_embedded:
         yield profile
         return
+    from runs_tui.backend.server import BackendRefused
     from runs_tui.embedded import embedded_backend
 
-    with embedded_backend(env) as backend:
+    with contextlib.ExitStack() as stack:
+        try:
+            backend = stack.enter_context(embedded_backend(env))
+        except BackendRefused as refusal:  # another runs-tui serves the embedded database
+            raise CliError(f"{refusal}; close the other runs-tui, or name a backend (RUNS_TUI_URL or a profile)",
+                           ExitCode.UNREACHABLE) from None
         yield replace(profile, url=backend.url, token=backend.token)
 
 
