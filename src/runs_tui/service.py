@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runs_tui import run_ids
 from runs_tui.client import RunsClient, new_idempotency_key
 from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
 from runs_tui.formatting import age_words, aware
@@ -238,6 +239,36 @@ class RunsService:
         if self.syncer is None:
             return self.cache.get_detail(run_id)
         return await self.syncer.refresh_detail(run_id)
+
+    # run ids ----------------------------------------------------------------------------------
+
+    def find_cached_run(self, text: str) -> RunSummary | None:
+        """The cached run `text` names (an id, or a unique prefix of at least four characters);
+        None when the cache knows none. Raises `AmbiguousRunId`. Instant: the palette calls it
+        as the operator types."""
+        text = text.strip()
+        return run_ids.pick(text, self.cache.runs_with_id_prefix(text, run_ids.CANDIDATES_SHOWN + 1))
+
+    async def resolve_run_id(self, text: str, *, ask_backend: bool = True) -> str:
+        """The full id of the run `text` names: every command and screen that takes a run id
+        comes here. The cache first; when it knows no such run (created by someone else since
+        the last sync), a sync pass and the cache again. A backend that cannot be reached leaves
+        the cache's answer, and an exact id is then passed on as typed, so the action itself
+        reports what the backend says. Raises `RunIdNotFound`, `AmbiguousRunId`."""
+        text = text.strip()
+        found = self.find_cached_run(text)
+        if found is not None:
+            return found.id
+        if ask_backend and self.syncer is not None:
+            try:
+                await self.syncer.sync_once(definitions=False)
+            except ClientError as error:
+                log.info("sync to resolve %r failed: %s", text, error.explain())
+                return text
+            found = self.find_cached_run(text)
+            if found is not None:
+                return found.id
+        raise run_ids.RunIdNotFound(text)
 
     # actions ----------------------------------------------------------------------------------
 

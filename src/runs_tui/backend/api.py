@@ -262,7 +262,7 @@ class _Handlers:
         async def act() -> tuple[int, str]:
             response = PromptResponse(value=body.value, note=body.note, answered_by=body.answered_by)
             with _engine_errors(run_id):
-                detail = await self.engine.respond(run_id, step_id, response)
+                detail = await self.engine.respond(run_id, step_id, response, body.prompt_id)
             return 200, detail.model_dump_json()
 
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)

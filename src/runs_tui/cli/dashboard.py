@@ -46,8 +46,13 @@ def _is_tty(stream: IO[Any] | None) -> bool:
 
 def cmd_backend(ctx: Context) -> int:
     """The reference backend, with its own options (passed through by `parse_args`)."""
-    from runs_tui.backend.server import add_backend_arguments, run_backend_command
+    from runs_tui.backend.server import TOKEN_ENV, add_backend_arguments, run_backend_command
 
-    parser = argparse.ArgumentParser(prog="runs-tui backend", description="Run the reference runs backend.")
+    parser = argparse.ArgumentParser(
+        prog="runs-tui backend", description="Run the reference runs backend.",
+        epilog=f"The API token comes from the environment, never the command line: set {TOKEN_ENV}. "
+        "Without it, a loopback backend generates one and prints it on stderr; any other address "
+        "refuses to start.",
+    )
     add_backend_arguments(parser)
     return int(run_backend_command(parser.parse_args(ctx.args.backend_args)) or 0)

@@ -145,6 +145,11 @@ class Prompt(_Wire):
     choices: list[str] = Field(default_factory=list)
     allow_free_text: bool = False
     requested_at: datetime | None = None
+    prompt_id: str | None = Field(
+        None,
+        description="Identity of this asking: new each time a step starts waiting. Echo it in "
+        "RespondRequest.prompt_id so an answer can only land on the prompt that was shown.",
+    )
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """The closed set of values, or None when free text is accepted."""
@@ -198,6 +203,12 @@ class RunDetail(RunSummary):
     variables: list[Variable] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
 
+    def waiting_step(self) -> Step | None:
+        """The step an answer goes to: the backend's current step when it waits, else the first
+        waiting one. One rule, so the dashboard's prompt and `runs respond` never pick apart."""
+        waiting = [s for s in self.steps if s.status is StepStatus.WAITING_FOR_INPUT and s.prompt is not None]
+        return next((s for s in waiting if s.id == self.current_step_id), waiting[0] if waiting else None)
+
 
 class ChangesPage(_Wire):
     """`GET /runs/changes`: what changed after `cursor`, in sequence order."""
@@ -249,6 +260,11 @@ class RespondRequest(_Wire):
     value: str
     note: str = ""
     answered_by: str = ""
+    prompt_id: str | None = Field(
+        None,
+        description="The Prompt.prompt_id the answer was given to; 409 when the step now waits on "
+        "another asking (or not at all). Omitted: the step id alone decides (older clients).",
+    )
 
 
 class BulkDeleteRequest(_Wire):

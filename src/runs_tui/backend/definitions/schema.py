@@ -28,6 +28,7 @@ class ShellTool:
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
     timeout_seconds: float = DEFAULT_TOOL_TIMEOUT
+    idempotent: bool = False  # safe to run twice: re-run after its backend died mid-step
     type: str = "shell"
 
 
@@ -40,6 +41,7 @@ class HttpTool:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     timeout_seconds: float = DEFAULT_TOOL_TIMEOUT
+    idempotent: bool = False
     type: str = "http"
 
 
@@ -62,6 +64,7 @@ class SimTool:
     scenarios: tuple[SimScenario, ...]
     latency_seconds: float = 0.0
     timeout_seconds: float = DEFAULT_TOOL_TIMEOUT
+    idempotent: bool = False
     type: str = "sim"
 
 
