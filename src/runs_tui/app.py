@@ -105,7 +105,9 @@ class RunsApp(App[None]):
         self._apply_keymap()
         self.push_screen(RunsScreen(self.initial_filter))
         self.call_after_refresh(self._freeze_startup_objects)
-        if self.live:
+        if self.live and self.service.connects_later:  # the live sync makes the client
+            self.call_after_refresh(self._live)  # (imports httpx): after the first frame
+        elif self.live:
             self._live()
 
     def _apply_keymap(self) -> None:
