@@ -80,3 +80,18 @@ def test_respond_cancel_and_rerun_take_a_prefix_of_a_live_run(cli: CliRunner, re
     cancelled = cli("runs", "cancel", run_id[:6], "--yes")
     assert cancelled.code == 0, cancelled.err
     assert cancelled.out == f"{run_id}\tCancelled\n"
+
+
+def test_cancel_and_rerun_record_the_operator_not_operator(
+    cli: CliRunner, remote: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9: a cancel from the CLI was recorded as "operator"; it is RUNS_TUI_ACTOR's name."""
+    monkeypatch.setenv("RUNS_TUI_ACTOR", "cli-oncall")
+    run_id = start_guide(remote)
+    rerun = cli("runs", "rerun", run_id)
+    assert rerun.code == 0, rerun.err
+    assert api(remote, "GET", f"/runs/{rerun.out.strip()}").json()["trigger"]["actor"] == "cli-oncall"
+    assert cli("runs", "cancel", run_id[:8], "--yes").code == 0
+    record = api(remote, "GET", f"/runs/{run_id}").json()
+    assert record["error"] == "cancelled by cli-oncall"
+    assert [e["data"].get("actor") for e in record["events"] if e["data"].get("to") == "cancelled"] == ["cli-oncall"]

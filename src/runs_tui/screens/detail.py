@@ -25,7 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
@@ -33,6 +33,7 @@ from runs_tui.errors import ClientError, Conflict, Invalid, Unreachable
 from runs_tui.messages import RunsChanged, ToolOutputArrived
 from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
+from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.result_panel import ResultPanel
 from runs_tui.widgets.run_header import RunHeader, age_words, aware, clock_time
@@ -172,7 +173,7 @@ class RunDetailScreen(Screen[None]):
                 yield ResultPanel(id="result")
                 yield StepPanel(now, id="step")
         yield PromptPanel(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load_cached()
