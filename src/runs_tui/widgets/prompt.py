@@ -238,8 +238,9 @@ class PromptPanel(Vertical):
         yield Static("", id="prompt-allows")
         with Horizontal(id="prompt-row"):
             yield ChoicePicker((), id="prompt-choice")
-            yield Input(placeholder="Your answer", id="prompt-answer")
-            yield Input(placeholder="Note (optional)", id="prompt-note")
+            # compact: one row, no border to eat it (NO_COLOR marks a compact focus in reverse)
+            yield Input(placeholder="Your answer", id="prompt-answer", compact=True)
+            yield Input(placeholder="Note (optional)", id="prompt-note", compact=True)
         yield Static("", id="prompt-status")
 
     @property
