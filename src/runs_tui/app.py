@@ -27,6 +27,7 @@ from textual.theme import Theme
 from runs_tui import config as config_module
 from runs_tui.commands import GoToRunProvider, RunsCommands
 from runs_tui.config import Config, ConfigError, Profile
+from runs_tui.export_folder import default_export_dir
 from runs_tui.errors import ClientError
 from runs_tui.keymap import unknown_ids
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived, WaitingStartedMessage
@@ -91,7 +92,7 @@ class RunsApp(App[None]):
         self.tz = tz
         self.ticking = ticking
         self.live = live
-        self.export_dir = export_dir or Path.cwd()
+        self.export_dir = export_dir or default_export_dir()
         self.initial_filter = initial_filter or (profile.initial_filter if profile else RunFilter())
         self._saved_theme = config.theme if config else None
         self._config_warned = False
@@ -226,6 +227,10 @@ class RunsApp(App[None]):
         if (screen := self._runs_screen()) is not None:
             self._pop_to(screen)
             screen.action_export()
+
+    def remember_export(self, path: Path) -> None:
+        """The next export proposes the folder of this one (for the rest of the session)."""
+        self.export_dir = path.parent
 
     def action_go_to_run(self) -> None:
         self.push_screen(CommandPalette(providers=[GoToRunProvider], placeholder="Run name or id…"))
