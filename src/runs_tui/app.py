@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.dom import DOMNode
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -51,6 +51,11 @@ __all__ = [
     "RunsApp", "RunsChanged", "SyncStatusChanged", "ToolOutputArrived", "WaitingStartedMessage",
     "make_app", "run_dashboard",
 ]
+
+
+HELP_TITLES: dict[str, str] = {"RunsScreen": "Runs list", "RunDetailScreen": "Run detail",
+                               "TimelineScreen": "Timeline"}
+OWN_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
 
 
 class RunsApp(App[None]):
@@ -170,6 +175,12 @@ class RunsApp(App[None]):
         if notifications.bell:
             self.bell()
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, less the ones `RunsCommands` names in our words (Quit,
+        Theme and Keys were listed twice)."""
+        return (command for command in super().get_system_commands(screen)
+                if command.title not in OWN_COMMANDS)
+
     # --- keys typed ahead ----------------------------------------------------------------------
 
     async def run_action(self, action: Any, default_namespace: DOMNode | None = None,
@@ -239,7 +250,7 @@ class RunsApp(App[None]):
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        title = getattr(screen, "help_title", None) or type(screen).__name__.removesuffix("Screen") or "Runs"
+        title = getattr(screen, "help_title", None) or HELP_TITLES.get(type(screen).__name__, "this screen")
         self.push_screen(HelpScreen(str(title), collect_bindings(screen)))
 
     @work(group="sync", exclusive=True, exit_on_error=False)

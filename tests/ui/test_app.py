@@ -164,3 +164,42 @@ async def test_the_config_keymap_rebinds_keys_and_reports_unknown_ids(
         await pilot.pause()
         shown = {entry.description: entry.keys.lower() for entry in collect_bindings(app.screen)}
         assert shown["Filter"] == "f5" and shown["Down"] == "n"  # help and footer read these
+
+
+async def test_help_names_the_apps_own_actions_not_widget_internals(
+        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    from runs_tui.screens.help import HelpScreen
+
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_run("run-0001")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.help_title == "Run detail"
+        entries = app.screen.entries
+        descriptions = {entry.description for entry in entries}
+        assert {"Next step", "Previous step", "Back", "Rerun"} <= descriptions
+        assert not descriptions & {"Scroll Left", "Scroll Right", "Page Left", "Page Right", "Select"}
+        assert not {entry.where for entry in entries} & {"StepList", "OptionList"}
+
+
+async def test_the_palette_lists_each_command_once(service: RunsService,
+                                                   app_factory: Callable[..., RunsApp]) -> None:
+    from textual.command import CommandPalette
+
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await pilot.pause(0.3)
+        names = [str(option.prompt).split("\n")[0] for option in palette.query_one("CommandList").options]
+        assert names, "the palette listed nothing"
+        quits = [name for name in names if name.strip().lower() == "quit"]
+        themes = [name for name in names if name.strip().lower().startswith("theme")]
+        assert len(quits) == 1 and len(themes) == 1, names
