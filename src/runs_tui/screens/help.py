@@ -50,15 +50,16 @@ def collect_bindings(screen: Screen) -> list[HelpEntry]:
     where_of: dict[tuple[int, str], str] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if binding.system and binding.action not in PLAIN_NAMES:
+        plain = PLAIN_NAMES.get(binding.action.removeprefix("app."))
+        if binding.system and plain is None:
             continue
         group = (id(active.node), binding.action)
         keys.setdefault(group, []).append(app.get_key_display(binding))
         where_of[group] = _where(active.node)
         if binding.id and binding.description:
             described[group] = binding.description
-        elif binding.action in PLAIN_NAMES:
-            described.setdefault(group, PLAIN_NAMES[binding.action])
+        elif plain is not None:
+            described.setdefault(group, plain)
     return [HelpEntry(" ".join(dict.fromkeys(keys[group])), described[group], where_of[group])
             for group in keys if group in described]
 
