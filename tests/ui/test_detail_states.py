@@ -77,3 +77,23 @@ async def test_the_detail_export_proposes_the_last_folder_used(
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
         assert app.screen.query_one("#export-path", Input).value.startswith(str(chosen) + "/")
+
+
+async def test_variable_values_show_in_the_80_column_side_pane() -> None:
+    from textual.app import App, ComposeResult
+
+    from runs_tui.models.domain import Variable, VariableDirection
+    from runs_tui.widgets.variables import VariablesView
+
+    class Pane(App[None]):
+        def compose(self) -> ComposeResult:
+            yield VariablesView()
+
+    app = Pane()
+    async with app.run_test(size=(32, 6)) as pilot:  # the detail's left pane at 80 columns
+        view = app.query_one(VariablesView)
+        view.variables = (Variable(name="notification_channel_override", value="#db-oncall",
+                                   direction=VariableDirection.INPUT),)
+        await pilot.pause()
+        text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "#db-onc" in text and "in" in text
