@@ -10,27 +10,30 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.dom import DOMNode
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
+from textual.timer import Timer
 
 from runs_tui import config as config_module
 from runs_tui.commands import GoToRunProvider, RunsCommands
 from runs_tui.config import Config, ConfigError, Profile
+from runs_tui.export_folder import default_export_dir
 from runs_tui.errors import ClientError
 from runs_tui.keymap import unknown_ids
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived, WaitingStartedMessage
-from runs_tui.models.filters import RunFilter
+from runs_tui.models.domain import RunSummary
+from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
 from runs_tui.models.status import StatusGroup
 from runs_tui.sanitize import inert
@@ -52,6 +55,11 @@ __all__ = [
 ]
 
 
+HELP_TITLES: dict[str, str] = {"RunsScreen": "Runs list", "RunDetailScreen": "Run detail",
+                               "TimelineScreen": "Timeline"}
+OWN_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
+
+
 class RunsApp(App[None]):
     """The dashboard."""
 
@@ -69,6 +77,7 @@ class RunsApp(App[None]):
                 id="app.commands"),
         Binding("colon", "command_palette", "Commands", show=False, id="app.commands_plain"),
         Binding("t", "change_theme", "Theme", show=False, id="app.theme"),
+        Binding("w", "oldest_waiting", "Oldest waiting run", show=False, id="app.oldest_waiting"),
     ]
 
     def __init__(
@@ -91,10 +100,12 @@ class RunsApp(App[None]):
         self.tz = tz
         self.ticking = ticking
         self.live = live
-        self.export_dir = export_dir or Path.cwd()
+        self.export_dir = export_dir or default_export_dir()
         self.initial_filter = initial_filter or (profile.initial_filter if profile else RunFilter())
         self._saved_theme = config.theme if config else None
         self._config_warned = False
+        self._waiting_run: RunSummary | None = None
+        self._waiting_timer: Timer | None = None
         if config and config.theme and config.theme in self.available_themes:
             self.theme = config.theme
 
@@ -162,14 +173,71 @@ class RunsApp(App[None]):
         for screen in self.screen_stack:
             screen.post_message(make())
 
+    NEEDS_YOU: ClassVar[str] = "Needs you"
+
     def announce_waiting(self, event: WaitingStarted) -> None:
+        """One "Needs you" notice that is replaced, not stacked, as runs start waiting; none
+        for the run on screen, nor over a dialog or an open prompt (the header's waiting count
+        still says it). `w` opens the oldest waiting run."""
         notifications = self.profile.notifications if self.profile else config_module.Notifications()
-        run = event.run
-        if notifications.toast:
-            self.notify(f"“{inert(run.name)}” is waiting for input ({status_label(run.status)}).",
-                        title="Needs you", severity="warning", markup=False, timeout=10)
-        if notifications.bell:
+        if notifications.bell and not self._viewing(event.run.id):
             self.bell()
+        if not notifications.toast or not self.may_toast_waiting(event.run.id):
+            return
+        # A burst of runs starting to wait (a sync catching up) gives one notice: the latest.
+        self._waiting_run = event.run
+        if self._waiting_timer is not None:
+            self._waiting_timer.stop()
+        self._waiting_timer = self.set_timer(0.2, self._show_waiting_notice)
+
+    def _show_waiting_notice(self) -> None:
+        self._waiting_timer = None
+        run = self._waiting_run
+        if run is None or not self.may_toast_waiting(run.id):
+            return
+        self._drop_waiting_notice()
+        try:
+            count = self.service.cache.waiting_count()
+        except Exception:  # noqa: BLE001 - the count is a nicety
+            count = 1
+        others = f" ({count} runs wait for input)" if count > 1 else ""
+        self.notify(f"“{inert(run.name)}” is waiting for input{others}. w opens the oldest.",
+                    title=self.NEEDS_YOU, severity="warning", markup=False, timeout=10)
+
+    def _viewing(self, run_id: str) -> bool:
+        return getattr(self.screen, "run_id", None) == run_id
+
+    def may_toast_waiting(self, run_id: str) -> bool:
+        """Not over a dialog (filter, help, confirm, export), an open prompt, or the run itself."""
+        screen = self.screen
+        if isinstance(screen, ModalScreen) or self._viewing(run_id):
+            return False
+        return not _shows_prompt(screen)
+
+    def _drop_waiting_notice(self) -> None:
+        for notification in list(self._notifications):
+            if notification.title == self.NEEDS_YOU:
+                self._unnotify(notification, refresh=False)
+
+    def action_oldest_waiting(self) -> None:
+        """Open the run that has waited longest for an answer."""
+        waiting = RunFilter(statuses=StatusGroup.WAITING.statuses, time=TimeRange(TimePreset.ALL),
+                            sort=SortColumn.STARTED, descending=False)
+        oldest = self.service.cache.window(waiting, self.service.now(), limit=1)
+        if not oldest:
+            self.notify("No run is waiting for input.", markup=False)
+            return
+        self._drop_waiting_notice()
+        self._refresh_notifications()
+        if self._viewing(oldest[0].id):
+            return
+        self.open_run(oldest[0].id, focus_prompt=True)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, less the ones `RunsCommands` names in our words (Quit,
+        Theme and Keys were listed twice)."""
+        return (command for command in super().get_system_commands(screen)
+                if command.title not in OWN_COMMANDS)
 
     # --- keys typed ahead ----------------------------------------------------------------------
 
@@ -229,6 +297,10 @@ class RunsApp(App[None]):
             self._pop_to(screen)
             screen.action_export()
 
+    def remember_export(self, path: Path) -> None:
+        """The next export proposes the folder of this one (for the rest of the session)."""
+        self.export_dir = path.parent
+
     def action_go_to_run(self) -> None:
         self.push_screen(CommandPalette(providers=[GoToRunProvider], placeholder="Run name or id…"))
 
@@ -236,7 +308,7 @@ class RunsApp(App[None]):
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        title = getattr(screen, "help_title", None) or type(screen).__name__.removesuffix("Screen") or "Runs"
+        title = getattr(screen, "help_title", None) or HELP_TITLES.get(type(screen).__name__, "this screen")
         self.push_screen(HelpScreen(str(title), collect_bindings(screen)))
 
     @work(group="sync", exclusive=True, exit_on_error=False)
@@ -286,6 +358,14 @@ class RunsApp(App[None]):
         if not self._config_warned:
             self._config_warned = True
             self.notify(f"Could not save settings: {error}", severity="warning", markup=False)
+
+
+def _shows_prompt(screen: Screen) -> bool:
+    """Whether the screen has an inline prompt docked (a step waits for this operator)."""
+    from runs_tui.widgets.prompt import PromptPanel
+
+    return any(panel.display and getattr(panel, "step_id", None) is not None
+               for panel in screen.query(PromptPanel))
 
 
 def make_app(service: RunsService, *, config: Config | None = None, profile: Profile | None = None,

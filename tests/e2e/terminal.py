@@ -68,6 +68,11 @@ class Terminal:
         for key in keys:
             self._tmux("send-keys", "-t", "main", key)
 
+    def send_at_once(self, *keys: str) -> None:
+        """Several tmux key names in one `send-keys`, as a fast typist (or `tmux send-keys q e`)
+        delivers them: the program reads them in one burst, before it reacts to the first."""
+        self._tmux("send-keys", "-t", "main", *keys)
+
     def type(self, text: str) -> None:
         """Literal text, as typed (no key-name lookup)."""
         self._tmux("send-keys", "-t", "main", "-l", text)

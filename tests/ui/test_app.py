@@ -39,7 +39,7 @@ async def test_waiting_started_toasts_and_rings_when_asked(service: RunsService,
         assert run is not None
         hostile = run.model_copy(update={"name": "[bold]x[/] \x1b]0;PWNED\x07"})
         app._on_service_event(WaitingStarted(hostile))
-        await pilot.pause()
+        await until(pilot, lambda: any("waiting for input" in m for m in messages(app)))
         toast = [m for m in messages(app) if "waiting for input" in m]
         assert toast and "[bold]x[/]" in toast[0] and "\x1b" not in toast[0]
         assert rings == [1]
@@ -51,7 +51,7 @@ async def test_no_bell_unless_configured(service: RunsService, app_factory: Call
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         app._on_service_event(WaitingStarted(service.cache.get_run("run-0003")))  # type: ignore[arg-type]
-        await pilot.pause()
+        await until(pilot, lambda: any("Certificate rotation" in m for m in messages(app)))
         assert rings == [] and any("Certificate rotation" in m for m in messages(app))
 
 
@@ -164,3 +164,98 @@ async def test_the_config_keymap_rebinds_keys_and_reports_unknown_ids(
         await pilot.pause()
         shown = {entry.description: entry.keys.lower() for entry in collect_bindings(app.screen)}
         assert shown["Filter"] == "f5" and shown["Down"] == "n"  # help and footer read these
+
+
+async def test_help_names_the_apps_own_actions_not_widget_internals(
+        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    from runs_tui.screens.help import HelpScreen
+
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_run("run-0001")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.help_title == "Run detail"
+        entries = app.screen.entries
+        descriptions = {entry.description for entry in entries}
+        assert {"Next step", "Previous step", "Back", "Rerun"} <= descriptions
+        assert not descriptions & {"Scroll Left", "Scroll Right", "Page Left", "Page Right", "Select"}
+        assert not {entry.where for entry in entries} & {"StepList", "OptionList"}
+
+
+async def test_the_palette_lists_each_command_once(service: RunsService,
+                                                   app_factory: Callable[..., RunsApp]) -> None:
+    from textual.command import CommandPalette
+
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await pilot.pause(0.3)
+        names = [str(option.prompt).split("\n")[0] for option in palette.query_one("CommandList").options]
+        assert names, "the palette listed nothing"
+        quits = [name for name in names if name.strip().lower() == "quit"]
+        themes = [name for name in names if name.strip().lower().startswith("theme")]
+        assert len(quits) == 1 and len(themes) == 1, names
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+def needs_you(app: RunsApp) -> list[str]:
+    return [n.message for n in app._notifications if n.title == "Needs you"]
+
+
+async def test_waiting_notices_collapse_into_one_and_spare_the_run_on_screen_and_dialogs(
+        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first, second = service.cache.get_run("run-0002"), service.cache.get_run("run-0003")
+        assert first is not None and second is not None
+        app._on_service_event(WaitingStarted(first))
+        await until(pilot, lambda: len(needs_you(app)) == 1)
+        app._on_service_event(WaitingStarted(second))
+        await until(pilot, lambda: second.name in " ".join(needs_you(app)))
+        assert len(needs_you(app)) == 1 and "w opens the oldest" in needs_you(app)[0]
+        app.clear_notifications()
+        app.open_run(second.id)
+        await pilot.pause()
+        app._on_service_event(WaitingStarted(second))  # the run being viewed
+        assert app._waiting_timer is None  # no notice is even scheduled
+        await pilot.pause()
+        assert needs_you(app) == []
+        await pilot.press("escape", "f")  # back to the list, then the filter dialog
+        await pilot.pause()
+        app._on_service_event(WaitingStarted(first))
+        assert app._waiting_timer is None
+        await pilot.pause()
+        assert needs_you(app) == []
+
+
+async def test_w_opens_the_oldest_waiting_run(service: RunsService,
+                                              app_factory: Callable[..., RunsApp]) -> None:
+    from runs_tui.models import RunFilter, SortColumn, TimePreset, TimeRange
+    from runs_tui.screens.detail import RunDetailScreen
+
+    waiting = RunFilter(statuses=StatusGroup.WAITING.statuses, time=TimeRange(TimePreset.ALL),
+                        sort=SortColumn.STARTED, descending=False)
+    oldest = service.cache.window(waiting, service.now(), limit=1)[0]
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id == oldest.id

@@ -171,3 +171,24 @@ async def test_an_answer_given_elsewhere_between_the_render_and_the_key_records_
         detail = screen.detail
         received = [e for e in detail.events if e.type.value == "input_received"]
         assert [(e.step_id, e.data["answered_by"]) for e in received] == [(shown_step, "cli-oncall")]
+
+
+async def test_a_run_deleted_elsewhere_says_deleted_and_its_actions_say_why(
+        app_factory, live_service, live_backend) -> None:
+    run_id = await start(live_service, RunKind.GUIDE, "rotate-credentials", service="legacy-billing")
+    app = app_factory(live_service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run(app, pilot, run_id)
+        await until(pilot, lambda: _status(app) is not None, "the run's detail")
+        other = RunsClient(live_backend.url, live_backend.token)  # a second operator
+        try:
+            await other.cancel(run_id, new_idempotency_key())
+            await other.delete_run(run_id)
+        finally:
+            await other.aclose()
+        await until(pilot, lambda: screen.deleted, "the detail to notice the deletion")
+        assert "Deleted" in screen_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is screen  # no confirmation for something that cannot happen
+        assert "Cannot rerun it: Deleted" in screen.notice_text

@@ -26,11 +26,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
-from runs_tui.errors import ClientError, Conflict, Invalid, Unreachable
-from runs_tui.messages import RunsChanged, ToolOutputArrived
+from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
+from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
+from runs_tui.service import SyncMode
 from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
 from runs_tui.widgets.key_footer import KeyFooter
@@ -137,7 +139,7 @@ class RunDetailScreen(Screen[None]):
     RunDetailScreen #notice.-error { background: $error 25%; text-style: bold; }
     RunDetailScreen #notice.-info { background: $primary 20%; }
     RunDetailScreen #body { height: 1fr; }
-    RunDetailScreen #left { width: 36%; min-width: 26; max-width: 56; border-right: solid $primary 30%; }
+    RunDetailScreen #left { width: 42%; min-width: 30; max-width: 56; border-right: solid $primary 30%; }
     RunDetailScreen #side { width: 1fr; }
     """
 
@@ -152,6 +154,8 @@ class RunDetailScreen(Screen[None]):
         self.summary: RunSummary | None = None
         self.fetched_at: datetime | None = None
         self.online = False  # True once the backend answered for this run
+        self.deleted = False  # the backend answered that this run no longer exists
+        self._notice_timer: Timer | None = None
         self._pinned_step: str | None = None  # a step the operator moved to, not the current one
         self.fetch_error: str | None = None  # why the last fetch failed (offline), in words
 
@@ -258,13 +262,22 @@ class RunDetailScreen(Screen[None]):
         age = age_words(self.fetched_at, self.service.now())
         header.freshness = f"Cached detail from {age} — not confirmed by the backend"
 
+    NOTICE_SECONDS: ClassVar[float] = 6.0
+
     def notice(self, message: str, *, error: bool = False) -> None:
-        """A line under the header that stays until the next notice (unlike a toast)."""
+        """A line under the header. An error stays until the next notice; an outcome ("Answer
+        sent.", "Cancelled — …") clears after a few seconds, or at the next notice, so it never
+        describes a state the run has left."""
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+            self._notice_timer = None
         widget = self.query_one("#notice", Static)
         widget.update(Text(inert(message)))
         widget.set_class(bool(message), "-shown")
         widget.set_class(error, "-error")
         widget.set_class(not error, "-info")
+        if message and not error:
+            self._notice_timer = self.set_timer(self.NOTICE_SECONDS, lambda: self.notice(""))
 
     @property
     def notice_text(self) -> str:
@@ -287,6 +300,12 @@ class RunDetailScreen(Screen[None]):
         """Fresh detail from the backend; offline, keep the cached one and say how old it is."""
         try:
             cached = await self.service.refresh_detail(self.run_id)
+        except NotFound as error:
+            if self.detail is not None or self.summary is not None:
+                self.mark_deleted()
+                return
+            self.query_one(RunHeader).freshness = f"Could not fetch the run: {inert(error.explain())}"
+            return
         except ClientError as error:
             self.online = False
             self.fetch_error = inert(error.explain())
@@ -301,15 +320,35 @@ class RunDetailScreen(Screen[None]):
         self.fetch_error = None
         if cached is None:
             if self.service.cache.get_run(self.run_id) is None and self.detail is not None:
-                self.notice("This run no longer exists on the backend (deleted).", error=True)
+                self.mark_deleted()
             return
         self.fetched_at = cached.fetched_at
         self.show_detail(cached.detail)
         # A step that starts waiting later takes the focus only if `a` asked for the prompt.
         self.focus_prompt_on_open = self.focus_prompt_on_open and self.asked_to_answer
 
+    DELETED_WORDS: ClassVar[str] = "Deleted — this run no longer exists on the backend."
+
+    def mark_deleted(self) -> None:
+        """The backend has no such run any more (deleted elsewhere): say so where the freshness
+        goes and in the notice; what is shown is kept, as the last thing known about it."""
+        self.deleted, self.online = True, True
+        self.query_one(RunHeader).freshness = self.DELETED_WORDS
+        self.notice(f"{self.DELETED_WORDS} What is shown is the last copy fetched.", error=True)
+
+    def refuse_if_deleted(self, action: str) -> bool:
+        """True (and the reason said) when `action` cannot run because the run is gone."""
+        if self.deleted:
+            self.notice(f"Cannot {action}: {self.DELETED_WORDS}", error=True)
+        return self.deleted
+
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.full or self.run_id in message.run_ids:
+            self.fetch_detail()
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        """Back online: fetch at once rather than keep showing the cached copy's age."""
+        if message.status.state is SyncMode.LIVE and not self.online and not self.deleted:
             self.fetch_detail()
 
     def on_tool_output_arrived(self, message: ToolOutputArrived) -> None:
@@ -466,6 +505,8 @@ class RunDetailScreen(Screen[None]):
     def action_cancel_run(self) -> None:
         from runs_tui.screens.confirm import ConfirmScreen
 
+        if self.refuse_if_deleted("cancel it"):
+            return
         run = self.summary
         if run is not None and run.status.is_terminal:
             self.notify(f"Nothing to cancel: this run has already finished ({run.status.label}).", markup=False)
@@ -493,6 +534,8 @@ class RunDetailScreen(Screen[None]):
     def action_rerun(self) -> None:
         from runs_tui.screens.confirm import ConfirmScreen
 
+        if self.refuse_if_deleted("rerun it"):
+            return
         message = Text("Start a new run of ")
         message.append_text(self._run_words())
         message.append(" with the same inputs?")
@@ -515,6 +558,8 @@ class RunDetailScreen(Screen[None]):
     def action_delete_run(self) -> None:
         from runs_tui.screens.confirm import ConfirmScreen
 
+        if self.refuse_if_deleted("delete it"):
+            return
         run = self.summary
         if run is not None and not run.status.is_terminal:
             self.notify(
@@ -548,12 +593,18 @@ class RunDetailScreen(Screen[None]):
     def action_export_run(self) -> None:
         from runs_tui.screens.export_dialog import ExportDialog
 
-        self.app.push_screen(ExportDialog(export_stem(self.run_id)), self._export_chosen)
+        if self.refuse_if_deleted("export it"):
+            return
+        folder = getattr(self.app, "export_dir", None)
+        self.app.push_screen(ExportDialog(export_stem(self.run_id), directory=folder), self._export_chosen)
 
     def _export_chosen(self, choice: tuple[str, Path] | None) -> None:
         if choice is None:
             return
         fmt, path = choice
+        remember = getattr(self.app, "remember_export", None)
+        if remember is not None:
+            remember(path)
         self.notify("Exporting…", markup=False, timeout=3)
         self.export_run(self.service, fmt, path)
 

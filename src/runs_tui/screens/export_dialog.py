@@ -17,6 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
+from runs_tui.export_folder import default_export_dir
+
 FORMATS: tuple[str, ...] = ("json", "csv")
 
 
@@ -44,7 +46,7 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
                  title: str = "Export") -> None:
         super().__init__()
         self.default_stem = default_stem
-        self.directory = directory or Path.cwd()
+        self.directory = directory or default_export_dir()
         self.dialog_title = title
         self.fmt = FORMATS[0]
 

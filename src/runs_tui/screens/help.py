@@ -25,21 +25,43 @@ class HelpEntry:
     where: str
 
 
+# Textual's own bindings worth listing, by the words an operator would use. Every binding of
+# ours has an id and a description; the ones inherited from Textual's widgets (an option list's
+# "Scroll Left", "Page Right", "Select") are left out unless named here.
+PLAIN_NAMES: dict[str, str] = {
+    "focus_next": "Next field",
+    "focus_previous": "Previous field",
+    "quit": "Quit",
+    "cursor_up": "Up",
+    "cursor_down": "Down",
+    "first": "First",
+    "last": "Last",
+    "page_up": "Page up",
+    "page_down": "Page down",
+}
+
+
 def collect_bindings(screen: Screen) -> list[HelpEntry]:
     """The screen's active bindings (focused widget, screen, app), one entry per action with
-    all its keys, in binding order."""
+    all its keys, in binding order, under the description of our own binding for it."""
     app = screen.app
-    grouped: dict[tuple[int, str, str], list[str]] = {}
-    where_of: dict[tuple[int, str, str], str] = {}
-    for key, active in screen.active_bindings.items():
+    keys: dict[tuple[int, str], list[str]] = {}
+    described: dict[tuple[int, str], str] = {}
+    where_of: dict[tuple[int, str], str] = {}
+    for active in screen.active_bindings.values():
         binding = active.binding
-        if binding.system:
+        plain = PLAIN_NAMES.get(binding.action.removeprefix("app."))
+        if binding.system and plain is None:
             continue
-        group = (id(active.node), binding.action, binding.description or binding.action)
-        grouped.setdefault(group, []).append(app.get_key_display(binding))
+        group = (id(active.node), binding.action)
+        keys.setdefault(group, []).append(app.get_key_display(binding))
         where_of[group] = _where(active.node)
-    return [HelpEntry(" ".join(dict.fromkeys(keys)), group[2], where_of[group])
-            for group, keys in grouped.items()]
+        if binding.id and binding.description:
+            described[group] = binding.description
+        elif plain is not None:
+            described.setdefault(group, plain)
+    return [HelpEntry(" ".join(dict.fromkeys(keys[group])), described[group], where_of[group])
+            for group in keys if group in described]
 
 
 def _where(node: object) -> str:
@@ -49,7 +71,7 @@ def _where(node: object) -> str:
         return "everywhere"
     if isinstance(node, Screen):
         return "this screen"
-    return getattr(node, "HELP_AREA", type(node).__name__)
+    return str(getattr(node, "HELP_AREA", None) or "focused field")
 
 
 class HelpScreen(ModalScreen[None]):

@@ -375,6 +375,7 @@ class RunsScreen(Screen[None]):
         if result is None:
             return
         fmt, path = result
+        self.runs_app.remember_export(path)
         self.notify("Exporting…", title="Export", markup=False, timeout=3)
         self._export(self.runs_app.service, self.run_filter, fmt, path, self.run_list.total)
 

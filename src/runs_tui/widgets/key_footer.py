@@ -14,6 +14,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup
+from textual.geometry import Size
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -57,18 +58,21 @@ class KeyFooter(Footer):
         return list(self.query_children(FooterKey))
 
     def fit_keys(self) -> None:
-        """Show the leading keys that fit whole in the room the pinned keys leave."""
-        if not self.is_attached:
+        """Show the leading keys that fit whole in the room the pinned keys leave. Widths come
+        from each key's content, not from layout, so a footer on a screen in the background
+        (never laid out) needs no second pass."""
+        if not self.is_attached or not self.size.width:
             return
         row = self._row()
-        for key in row:
-            if key not in self._widths and key.display and key.outer_size.width:
-                self._widths[key] = key.outer_size.width + self.GAP
-        if len(self._widths) < len(row):  # not laid out yet: measure after the next layout
-            self.call_after_refresh(self.fit_keys)
-            return
-        room = self.size.width - self.query_one("#pinned-keys").outer_size.width
+        pinned = self.query_one("#pinned-keys")
+        room = self.size.width - sum(self._width(key) for key in pinned.query_children(FooterKey))
         used = 0
         for key in row:
-            used += self._widths.get(key, 0)
+            used += self._width(key)
             key.display = used <= room
+
+    def _width(self, key: FooterKey) -> int:
+        if key not in self._widths:
+            zero = Size(0, 0)
+            self._widths[key] = key.get_content_width(zero, zero) + key.styles.gutter.width + self.GAP
+        return self._widths[key]

@@ -96,6 +96,8 @@ class StepList(OptionList):
     }
     """
 
+    HELP_AREA = "steps"
+
     BINDINGS = [
         Binding("j", "cursor_down", "Next step", show=False, id="steps.next"),
         Binding("k", "cursor_up", "Previous step", show=False, id="steps.previous"),

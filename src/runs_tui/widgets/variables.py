@@ -36,7 +36,10 @@ class VariablesView(Widget):
         if not self.variables:
             return Text("No variables", style="dim italic")
         table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(no_wrap=True, max_width=24, overflow="ellipsis")
+        # Names get at most a third of the row: in the 80-column layout a 24-cell name column
+        # left the values, which are what the operator checks, no room at all.
+        name_cells = max(6, min(24, self.content_size.width // 3))
+        table.add_column(no_wrap=True, max_width=name_cells, overflow="ellipsis")
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         table.add_column(no_wrap=True, width=3)
         for variable in sorted(self.variables, key=lambda v: (v.direction.value, v.name)):
