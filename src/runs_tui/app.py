@@ -31,7 +31,7 @@ from runs_tui.errors import ClientError
 from runs_tui.keymap import unknown_ids
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived, WaitingStartedMessage
 from runs_tui.models.filters import RunFilter
-from runs_tui.models.status import StatusGroup
+from runs_tui.models.status import RunStatus, StatusGroup
 from runs_tui.sanitize import inert
 from runs_tui.screens.help import HelpScreen, collect_bindings
 from runs_tui.screens.runs import RunsScreen
@@ -43,7 +43,6 @@ from runs_tui.service import (
     ToolOutput,
     WaitingStarted,
 )
-from runs_tui.widgets.status_badge import status_label
 
 __all__ = [
     "RunsApp", "RunsChanged", "SyncStatusChanged", "ToolOutputArrived", "WaitingStartedMessage",
@@ -161,7 +160,7 @@ class RunsApp(App[None]):
         notifications = self.profile.notifications if self.profile else config_module.Notifications()
         run = event.run
         if notifications.toast:
-            self.notify(f"“{inert(run.name)}” is waiting for input ({status_label(run.status)}).",
+            self.notify(f"“{inert(run.name)}” is waiting for input{_WAITING_WHERE.get(run.status, '')}.",
                         title="Needs you", severity="warning", markup=False, timeout=10)
         if notifications.bell:
             self.bell()
@@ -281,6 +280,14 @@ class RunsApp(App[None]):
         if not self._config_warned:
             self._config_warned = True
             self.notify(f"Could not save settings: {error}", severity="warning", markup=False)
+
+
+# Where a run waits, in words: the status label itself ends in a parenthesis, which inside the
+# notice's own parentheses read "(Waiting for User Input (Remediation))".
+_WAITING_WHERE = {
+    RunStatus.WAITING_FOR_USER_INPUT_TRIAGE: " in triage",
+    RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION: " in remediation",
+}
 
 
 def make_app(service: RunsService, *, config: Config | None = None, profile: Profile | None = None,
