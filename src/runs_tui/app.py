@@ -31,6 +31,7 @@ from runs_tui.errors import ClientError
 from runs_tui.keymap import unknown_ids
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived, WaitingStartedMessage
 from runs_tui.models.filters import RunFilter
+from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
 from runs_tui.models.status import RunStatus, StatusGroup
 from runs_tui.sanitize import inert
 from runs_tui.screens.help import HelpScreen, collect_bindings
@@ -54,6 +55,7 @@ class RunsApp(App[None]):
     """The dashboard."""
 
     TITLE = "runs-tui"
+    CSS = NO_COLOR_CSS
     COMMANDS = App.COMMANDS | {RunsCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
@@ -81,6 +83,7 @@ class RunsApp(App[None]):
         initial_filter: RunFilter | None = None,
     ) -> None:
         super().__init__()
+        use_plain_terminal(self)
         self.service = service
         self.config = config
         self.profile = profile
@@ -101,7 +104,9 @@ class RunsApp(App[None]):
         self._apply_keymap()
         self.push_screen(RunsScreen(self.initial_filter))
         self.call_after_refresh(self._freeze_startup_objects)
-        if self.live:
+        if self.live and self.service.connects_later:  # the live sync makes the client
+            self.call_after_refresh(self._live)  # (imports httpx): after the first frame
+        elif self.live:
             self._live()
 
     def _apply_keymap(self) -> None:

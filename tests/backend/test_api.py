@@ -114,9 +114,14 @@ def test_unexpected_failures_answer_500_without_a_trace(api: Api, backend_db: st
     assert "run_events" not in api.http.get(f"/runs/{run['id']}").text
 
 
-def test_openapi_is_served(api: Api) -> None:
-    document = httpx.get(f"{api.backend.url}{API_PREFIX}/openapi.json").json()
+def test_openapi_is_served_with_the_token_only(api: Api) -> None:
+    """The README says only /health answers without a token: the document and /docs did too."""
+    document = api.http.get("/openapi.json").json()
     assert {"/api/v1/runs/changes", "/api/v1/runs/{run_id}", "/api/v1/stream"} <= set(document["paths"])
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    _error(httpx.get(f"{api.backend.url}{API_PREFIX}/openapi.json"), 401, "unauthorized")
+    assert httpx.get(f"{api.backend.url}{API_PREFIX}/docs").status_code in (401, 404)
+    assert httpx.get(f"{api.backend.url}/openapi.json").status_code in (401, 404)
 
 
 def test_start_run_answers_201_and_422_for_missing_inputs(api: Api) -> None:

@@ -42,3 +42,21 @@ def test_a_second_backend_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> 
         assert "another runs-tui backend is already serving" in cli.stderr
     with EmbeddedBackend(db_url=f"sqlite:///{path}"):  # the lock goes with the backend
         pass
+
+
+def test_the_cli_explains_that_the_embedded_backend_is_in_use(tmp_path: Path) -> None:
+    """A second runs-tui on the embedded default gets one line and exit 5, not a traceback."""
+    import os
+
+    from runs_tui.embedded import embedded_database_path
+
+    env = {**os.environ, "RUNS_TUI_DATA_DIR": str(tmp_path / "data"), "RUNS_TUI_CONFIG_DIR": str(tmp_path / "config"),
+           "RUNS_TUI_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("RUNS_TUI_URL", None)
+    database = embedded_database_path(env)
+    database.parent.mkdir(parents=True)
+    with EmbeddedBackend(db_url=f"sqlite:///{database}"):
+        cli = subprocess.run([sys.executable, "-m", "runs_tui", "runs", "list"], capture_output=True, text=True,
+                             timeout=60, env=env)
+    assert cli.returncode == 5, cli.stderr
+    assert "already serving" in cli.stderr and "Traceback" not in cli.stderr

@@ -23,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
+import time
 import uuid
 import weakref
 from collections import deque
@@ -137,7 +139,9 @@ class Engine:
         self.replica_id = replica_id or uuid.uuid4().hex[:12]
         self.lease_timeout = lease_timeout
         self._leases: dict[str, Lease] = {}
+        self._leased_at: dict[str, float] = {}  # monotonic time each lease was taken
         self._lease_task: asyncio.Task[None] | None = None
+        self._heartbeat: _Heartbeat | None = None
         self._drivers: dict[str, asyncio.Task[None]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._cache: dict[str, RunDetail] = {}
@@ -158,6 +162,7 @@ class Engine:
         self._claim(live_too=not self._store.shared)
         if self._store.shared and self._lease_task is None:
             self._lease_task = asyncio.create_task(self._lease_loop(), name="engine-leases")
+            self._heartbeat = _Heartbeat(self, asyncio.get_running_loop())
         if self._definitions.scheduled() and self._schedule_task is None:
             self._schedule_task = asyncio.create_task(self._schedule_loop(), name="engine-schedule")
 
@@ -166,6 +171,9 @@ class Engine:
         leases back, so a peer replica takes the runs over at once."""
         tasks = [task for task in [self._schedule_task, self._lease_task, *self._drivers.values()] if task is not None]
         self._schedule_task = self._lease_task = None
+        if self._heartbeat is not None:
+            await asyncio.to_thread(self._heartbeat.stop)
+            self._heartbeat = None
         self._drivers.clear()
         for task in tasks:
             task.cancel()
@@ -173,6 +181,7 @@ class Engine:
         self._cache.clear()
         if self._leases:
             self._leases.clear()
+            self._leased_at.clear()
             try:
                 self._store.release_leases(self.replica_id)
             except Exception:  # noqa: BLE001 - the leases then expire on their own
@@ -183,6 +192,7 @@ class Engine:
         driving the run if it is no longer ours (cancelled or taken over there)."""
         self._cache.pop(run_id, None)
         if run_id not in self._drivers:
+            self._drop_lease(run_id)  # answered or cancelled there: its driver lives there now
             return
         current = self._store.lease_of(run_id)
         if current is None or current.status.is_terminal or current.lease != self._leases.get(run_id):
@@ -226,7 +236,7 @@ class Engine:
                 value = allowed_value(step.prompt, response.value)
                 answer = PromptResponse(value=value, note=response.note,
                                         answered_by=response.answered_by or "operator", answered_at=self._now())
-                events = self._apply_response(run, step, answer)
+                events = self._apply_response(run, step, answer, prompt_id)
                 self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
                 try:
                     stored = self._save_taking_lease(run, events)
@@ -261,7 +271,7 @@ class Engine:
                     stored = self._save(run, events, fenced=False)  # the owner, wherever, stops on the notice
                 except StaleWrite:
                     continue
-                self._leases.pop(run_id, None)
+                self._drop_lease(run_id)
                 return _summary(stored)
             raise Conflict(f"run {run_id} kept changing; try again", {"status": self._current(run_id).status.value})
 
@@ -276,7 +286,7 @@ class Engine:
 
     def _launch(self, stored: RunDetail) -> None:
         """A run this replica just inserted (epoch 1): announce it and drive it."""
-        self._leases[stored.id] = Lease(self.replica_id, 1)
+        self._hold(stored.id, Lease(self.replica_id, 1))
         self._remember(stored)
         self._bus.publish_change(stored.seq)
         self._spawn(stored.id)
@@ -334,37 +344,48 @@ class Engine:
                                          exclude=frozenset(self.driving()))
         for run, lease in claimed:
             self._abandon(run.id)  # our own lease lapsed (a long pause): the old driver is fenced anyway
-            self._leases[run.id] = lease
+            self._hold(run.id, lease)
             self._resume(run)
         if claimed and self._store.shared:
             log.info("replica %s took over %d run(s)", self.replica_id, len(claimed))
         return len(claimed)
 
     async def _lease_loop(self) -> None:
-        """Renew, check and sweep every fifth of the lease timeout: a lease lasts two thirds of
-        it, so a dead replica's run is taken over within 2/3 + 1/5 of the timeout."""
+        """Sweep every fifth of the lease timeout: a lease lasts two thirds of it, so a dead
+        replica's run is taken over within 2/3 + 1/5 of the timeout. (Renewal runs in a thread,
+        `_Heartbeat`, so a loop kept busy or waiting on a lock does not lose its leases.)"""
         while True:
             await self._clock.sleep(self.lease_timeout / 5)
             try:
-                self._renew()
                 self._claim()
             except Exception:  # noqa: BLE001 - the database may be away for a moment; try again
-                log.exception("replica %s: lease upkeep failed", self.replica_id)
+                log.exception("replica %s: taking over expired leases failed", self.replica_id)
 
-    def _renew(self) -> None:
-        renewed = self._store.renew_leases(self.replica_id, self._lease_until())
+    def _check_renewed(self, renewed: dict[str, int], asked_at: float) -> None:
+        """On the loop, after a renewal: stop driving the runs it did not renew at our epoch
+        (cancelled or taken over elsewhere), unless the lease was taken after the renewal began."""
         for run_id in self.driving():
             lease = self._leases.get(run_id)
+            if lease is not None and self._leased_at.get(run_id, 0.0) >= asked_at:
+                continue
             if lease is None or renewed.get(run_id) != lease.epoch:
                 self._abandon(run_id)
+
+    def _hold(self, run_id: str, lease: Lease) -> None:
+        self._leases[run_id] = lease
+        self._leased_at[run_id] = time.monotonic()
 
     def _abandon(self, run_id: str) -> None:
         """Stop driving a run that is no longer ours, writing nothing (a running tool stops)."""
         task = self._drivers.pop(run_id, None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-        self._leases.pop(run_id, None)
+        self._drop_lease(run_id)
         self._cache.pop(run_id, None)
+
+    def _drop_lease(self, run_id: str) -> None:
+        self._leases.pop(run_id, None)
+        self._leased_at.pop(run_id, None)
 
     def _lease_until(self) -> datetime:
         return self._now() + timedelta(seconds=self.lease_timeout * 2 / 3)
@@ -542,14 +563,18 @@ class Engine:
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
         events.append(self._event(EventType.INPUT_REQUESTED, step.id, kind=spec.kind.value,
-                                  question=step.prompt.question, choices=choices))
+                                  question=step.prompt.question, choices=choices,
+                                  prompt_id=step.prompt.prompt_id))
         self._transition(run, _waiting_status(run), events)
 
-    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse) -> list[Event]:
+    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse,
+                        bound_to: str | None = None) -> list[Event]:
+        """`bound_to` is the prompt id the client echoed (None: it named none), kept in the record
+        so an audit shows whether the answer was given to the prompt as shown."""
         assert step.prompt is not None
         step.response = answer
         events = [self._event(EventType.INPUT_RECEIVED, step.id, value=answer.value, note=answer.note,
-                              answered_by=answer.answered_by)]
+                              answered_by=answer.answered_by, prompt_id=bound_to)]
         kind = step.prompt.kind
         if kind is PromptKind.CONFIRM and answer.value == "approve":
             step.status = StepStatus.PENDING  # the driver runs the tool next
@@ -743,6 +768,7 @@ class Engine:
     def _remember(self, run: RunDetail) -> None:
         if run.status.is_terminal:
             self._cache.pop(run.id, None)
+            self._drop_lease(run.id)
         else:
             self._cache[run.id] = run.model_copy(update={"events": []})
 
@@ -771,7 +797,7 @@ class Engine:
         except Exception:
             self._cache.pop(run.id, None)
             raise
-        self._leases[run.id] = lease
+        self._hold(run.id, lease)
         self._remember(stored)
         self._bus.publish_change(stored.seq)
         return stored
@@ -798,6 +824,37 @@ class Engine:
 
     def _step_definition(self, run: RunDetail, step: Step) -> StepDefinition:
         return step_definition(self._definition_of(run), run, step)
+
+
+class _Heartbeat:
+    """Renews a replica's leases every fifth of its lease timeout from a thread of its own, and
+    hands each result to the engine's loop. A thread, because the loop's store calls are
+    synchronous: while one waits on a row lock held by another replica, the loop does nothing,
+    and a renewal on the loop would wait too until the leases lapsed."""
+
+    def __init__(self, engine: Engine, loop: asyncio.AbstractEventLoop) -> None:
+        self._engine = engine
+        self._loop = loop
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"leases-{engine.replica_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        engine = self._engine
+        while not self._stopping.wait(engine.lease_timeout / 5):
+            asked_at = time.monotonic()
+            try:
+                renewed = engine._store.renew_leases(engine.replica_id, engine._lease_until())  # noqa: SLF001
+            except Exception:  # noqa: BLE001 - the database may be away for a moment; try again
+                log.exception("replica %s: renewing leases failed", engine.replica_id)
+                continue
+            if self._loop.is_closed():
+                return
+            self._loop.call_soon_threadsafe(engine._check_renewed, renewed, asked_at)  # noqa: SLF001
 
 
 # --- pure helpers (no engine state) ------------------------------------------------------------

@@ -229,9 +229,11 @@ class RunStore:
 
     def _save(self, conn: Connection, run: RunDetail, new_events: list[Event], expected_version: int | None,
               fence: Lease | None, take: tuple[str, datetime] | None) -> tuple[RunDetail, Lease]:
-        seq = self._take_seqs(conn, 1)
+        """The run's row lock first, the change sequence last: the sequence's lock, which every
+        writer of every replica waits for, is held only for the final update and the commit,
+        not for the checks, the events and the read-back."""
         previous = conn.execute(
-            select(t.runs.c.version, t.runs.c.last_event_seq, t.runs.c.owner, t.runs.c.epoch)
+            select(t.runs.c.version, t.runs.c.last_event_seq, t.runs.c.owner, t.runs.c.epoch, t.runs.c.seq)
             .where(t.runs.c.id == _key(run.id))
             .with_for_update()
         ).first()
@@ -242,7 +244,7 @@ class RunStore:
         if fence is not None and (previous.owner, previous.epoch) != (fence.owner, fence.epoch):
             raise StaleWrite(f"run {run.id} is driven by {previous.owner or 'nobody'} at epoch {previous.epoch}")
         numbered = _number_events(new_events, first=previous.last_event_seq + 1)
-        stored = run.model_copy(update={"seq": seq, "version": previous.version + 1})
+        stored = run.model_copy(update={"seq": previous.seq, "version": previous.version + 1})
         row = _run_row(stored, last_event_seq=previous.last_event_seq + len(numbered))
         lease = Lease(previous.owner, previous.epoch)
         if take is not None:
@@ -250,8 +252,14 @@ class RunStore:
             row |= {"owner": lease.owner, "epoch": lease.epoch, "lease_until_us": _micros(take[1])}
         conn.execute(update(t.runs).where(t.runs.c.id == run.id).values(row))
         _insert_events(conn, run.id, numbered)
+        detail = _load_detail(conn, run.id)
+        seq = self._take_seqs(conn, 1)
+        conn.execute(
+            update(t.runs).where(t.runs.c.id == run.id)
+            .values(seq=seq, summary_json=f"{summary_head(stored, stored.version)}{seq}}}")
+        )
         self._notify(conn, {"k": "c", "s": seq, "r": run.id})
-        return _load_detail(conn, run.id), lease
+        return detail.model_copy(update={"seq": seq}), lease
 
     def append_output(self, run_id: str, step_id: str, chunk: str, *, fence: Lease | None = None) -> None:
         """Cheap path for streamed tool output: appends to the step's output (capped at 1 MiB
@@ -375,7 +383,14 @@ class RunStore:
                 .values(owner=owner, epoch=t.runs.c.epoch + 1, lease_until_us=_micros(until))
             )
             epochs = dict(conn.execute(select(t.runs.c.id, t.runs.c.epoch).where(t.runs.c.id.in_(ids))).all())
-            return [(_load_detail(conn, run_id), Lease(owner, epochs[run_id])) for run_id in ids]
+        claimed: list[tuple[RunDetail, Lease]] = []
+        with self._read() as conn:  # read once the locks are gone: they block the runs' other writers
+            for run_id in ids:
+                try:
+                    claimed.append((_load_detail(conn, run_id), Lease(owner, epochs[run_id])))
+                except RunNotFound:
+                    continue  # cancelled and deleted in between
+        return claimed
 
     def renew_leases(self, owner: str, until: datetime) -> dict[str, int]:
         """Extend the leases `owner` holds on runs that need a driver; returns run id → epoch of

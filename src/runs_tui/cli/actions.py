@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from runs_tui.cli.exit_codes import CliError, ExitCode
 from runs_tui.cli.runs import fetch_detail, resolve
 from runs_tui.cli.session import Context, run_with_service
-from runs_tui.models.domain import RunDetail, Step, StepStatus
+from runs_tui.models.domain import RunDetail, StepStatus
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert
 
@@ -20,14 +20,20 @@ if TYPE_CHECKING:
     from runs_tui.service import RunsService
 
 
-def waiting_step(detail: RunDetail) -> Step:
-    """The step to answer: the current one if it waits, else the first waiting step."""
-    waiting = [step for step in detail.steps if step.status is StepStatus.WAITING_FOR_INPUT]
-    if not waiting:
+def answer_target(detail: RunDetail, step_id: str | None) -> tuple[str, str | None]:
+    """(step id, prompt id) to answer, from the detail just fetched: the named step, else the
+    one the run waits on (`RunDetail.waiting_step`, the dashboard's rule). The prompt id binds
+    the answer to what was fetched, so a step answered meanwhile is a 409, never a blind hit."""
+    if step_id is not None:
+        named = next((s for s in detail.steps if s.id == step_id), None)
+        prompt = named.prompt if named and named.status is StepStatus.WAITING_FOR_INPUT else None
+        return step_id, prompt.prompt_id if prompt else None
+    step = detail.waiting_step()
+    if step is None or step.prompt is None:
         raise CliError(
             f"run {detail.id} is not waiting for input (status: {detail.status.label})", ExitCode.CONFLICT
         )
-    return next((s for s in waiting if s.id == detail.current_step_id), waiting[0])
+    return step.id, step.prompt.prompt_id
 
 
 def print_run_status(ctx: Context, run_id: str, status: RunStatus) -> None:
@@ -38,10 +44,9 @@ def print_run_status(ctx: Context, run_id: str, status: RunStatus) -> None:
 def cmd_runs_respond(ctx: Context) -> int:
     async def work(service: RunsService) -> int:
         run_id = await resolve(ctx, service, ctx.args.run_id)
-        step_id = ctx.args.step
-        if step_id is None:
-            step_id = waiting_step(await fetch_detail(ctx, service, run_id)).id
-        detail = await service.respond(run_id, step_id, ctx.args.value, ctx.args.note)
+        fetched = await fetch_detail(ctx, service, run_id)
+        step_id, prompt_id = answer_target(fetched, ctx.args.step)
+        detail = await service.respond(run_id, step_id, ctx.args.value, ctx.args.note, prompt_id=prompt_id)
         print_run_status(ctx, detail.id, detail.status)
         return ExitCode.OK
 

@@ -24,7 +24,7 @@ def cmd_dashboard(ctx: Context) -> int:
 
     profile = ctx.profile()
     with backend_origin(profile, ctx.env) as reachable:
-        service = build_service(reachable, ctx.env, actor_name(ctx.env))
+        service = build_service(reachable, ctx.env, actor_name(ctx.env), defer_client=True)
         try:
             return run_app(make_app(service, config=ctx.config, profile=reachable))
         finally:

@@ -25,7 +25,7 @@ import pytest
 
 SERVING = re.compile(r"serving (http://127\.0\.0\.1:\d+)/api/v1")
 START_TIMEOUT = 60.0
-LEASE_TIMEOUT = 3.0
+LEASE_TIMEOUT = 4.0
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05, what: str = "") -> Any:

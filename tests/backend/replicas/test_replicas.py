@@ -3,7 +3,7 @@ them, every state change applies once wherever it arrives, a dead replica's runs
 over, and every replica's /stream announces what any replica did (docs/deployment.md).
 
 Each replica is a real `runs-tui backend` subprocess (kill -9 is real); the lease timeout is
-3 s so takeovers stay quick. Skipped without RUNS_TUI_TEST_PG_URL; CI sets it.
+4 s so takeovers stay quick. Skipped without RUNS_TUI_TEST_PG_URL; CI sets it.
 """
 
 from __future__ import annotations
