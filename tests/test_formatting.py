@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from runs_tui.formatting import (
-    NO_DURATION, age_words, aware, elapsed, format_duration, format_duration_unspaced, format_span,
+    NO_DURATION, age_words, aware, countdown_words, due_words, elapsed, format_duration,
+    format_duration_unspaced, format_span,
 )
 
 
@@ -78,3 +79,22 @@ def test_elapsed_measures_to_the_finish_or_to_now_while_active() -> None:
 def test_elapsed_is_unknown_before_the_start_or_without_a_finish() -> None:
     assert elapsed(None, None, active=True, now=NOW) is None
     assert elapsed(NOW, None, active=False, now=NOW) is None
+
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("later", "words"), [
+    (timedelta(seconds=-5), "due now"), (timedelta(seconds=30), "in <1 min"), (timedelta(minutes=4, seconds=20), "in 4 min"),
+    (timedelta(hours=2, minutes=59), "in 2 h"), (timedelta(days=3, hours=1), "in 3 d"),
+])
+def test_countdown_words(later: timedelta, words: str) -> None:
+    assert countdown_words(NOON + later, NOON) == words
+
+
+def test_due_words_say_when_and_how_long() -> None:
+    assert due_words(NOON + timedelta(minutes=6), NOON) == "Scheduled for 12:06 · in 6 min"
+    assert due_words(NOON + timedelta(minutes=6), NOON, short=True) == "Due 12:06 · in 6 min"
+    assert due_words(NOON + timedelta(days=1), NOON) == "Scheduled for 2026-03-02 12:00 · in 1 d"
+    plus_two = timezone(timedelta(hours=2))
+    assert due_words(NOON + timedelta(minutes=6), NOON, plus_two).startswith("Scheduled for 14:06")

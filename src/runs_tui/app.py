@@ -35,7 +35,7 @@ from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived,
 from runs_tui.models.domain import RunSummary
 from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
-from runs_tui.models.status import StatusGroup
+from runs_tui.models.status import RunStatus, StatusGroup
 from runs_tui.sanitize import inert
 from runs_tui.screens.help import HelpScreen, collect_bindings
 from runs_tui.screens.runs import RunsScreen
@@ -47,7 +47,6 @@ from runs_tui.service import (
     ToolOutput,
     WaitingStarted,
 )
-from runs_tui.widgets.status_badge import status_label
 
 __all__ = [
     "RunsApp", "RunsChanged", "SyncStatusChanged", "ToolOutputArrived", "WaitingStartedMessage",
@@ -201,7 +200,8 @@ class RunsApp(App[None]):
         except Exception:  # noqa: BLE001 - the count is a nicety
             count = 1
         others = f" ({count} runs wait for input)" if count > 1 else ""
-        self.notify(f"“{inert(run.name)}” is waiting for input{others}. w opens the oldest.",
+        where = _WAITING_WHERE.get(run.status, "")
+        self.notify(f"“{inert(run.name)}” is waiting for input{where}{others}. w opens the oldest.",
                     title=self.NEEDS_YOU, severity="warning", markup=False, timeout=10)
 
     def _viewing(self, run_id: str) -> bool:
@@ -366,6 +366,14 @@ def _shows_prompt(screen: Screen) -> bool:
 
     return any(panel.display and getattr(panel, "step_id", None) is not None
                for panel in screen.query(PromptPanel))
+
+
+# Where a run waits, in words: the status label itself ends in a parenthesis, which inside the
+# notice's own parentheses read "(Waiting for User Input (Remediation))".
+_WAITING_WHERE = {
+    RunStatus.WAITING_FOR_USER_INPUT_TRIAGE: " in triage",
+    RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION: " in remediation",
+}
 
 
 def make_app(service: RunsService, *, config: Config | None = None, profile: Profile | None = None,

@@ -9,7 +9,7 @@ table's unspaced "3m07s", which scripts already parse and so must not change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 NO_DURATION = "—"
 
@@ -78,3 +78,31 @@ def age_words(moment: datetime, now: datetime) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
     return f"{int(seconds // 86400)} d ago"
+
+
+def clock_words(moment: datetime, now: datetime, tz: tzinfo | None = None) -> str:
+    """A wall-clock time in `tz` (default: `now`'s zone): "18:06" today, "2026-03-02 18:06"
+    another day."""
+    zone = tz or now.tzinfo or UTC
+    local = aware(moment).astimezone(zone)
+    return local.strftime("%H:%M") if local.date() == aware(now).astimezone(zone).date() else local.strftime("%Y-%m-%d %H:%M")
+
+
+def countdown_words(moment: datetime, now: datetime) -> str:
+    """How long until `moment`, coarsely: "in 4 min", "in 2 h", "in 3 d"; "due now" once it
+    has come (a scheduled run waits for the engine's next tick)."""
+    seconds = (aware(moment) - aware(now)).total_seconds()
+    if seconds < 60:
+        return "due now" if seconds <= 0 else "in <1 min"
+    if seconds < 3600:
+        return f"in {int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"in {int(seconds // 3600)} h"
+    return f"in {int(seconds // 86400)} d"
+
+
+def due_words(moment: datetime, now: datetime, tz: tzinfo | None = None, *, short: bool = False) -> str:
+    """When a scheduled run is due: "Scheduled for 18:06 · in 4 min" ("Due 18:06 · in 4 min"
+    in a narrow column)."""
+    lead = "Due" if short else "Scheduled for"
+    return f"{lead} {clock_words(moment, now, tz)} · {countdown_words(moment, now)}"

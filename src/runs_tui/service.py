@@ -29,6 +29,7 @@ from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
 from runs_tui.formatting import age_words, aware
 from runs_tui.models.domain import (
     ApiErrorBody,
+    EventType,
     RespondRequest,
     RunDetail,
     RunSummary,
@@ -353,6 +354,27 @@ class RunsService:
             raise
         await self._settle(run_id)
         return summary
+
+    def cancel_words(self, run_id: str, summary: RunSummary) -> str:
+        """What to tell the operator after a cancel: done, or that someone else had already
+        cancelled the run (the backend answers a repeated cancel with success, so without this
+        the operator would believe their own key press stopped it)."""
+        cancel = self.cancel_record(run_id)
+        if cancel is not None and cancel[0] and cancel[0] != self.actor:
+            who, when = cancel
+            at = _clock_time(when, self.now())
+            return f"Already cancelled by {who} at {at} — nothing more was done."
+        return f"Cancelled — the run is now {summary.status.label}."
+
+    def cancel_record(self, run_id: str) -> tuple[str, datetime] | None:
+        """(who, when) of the run's cancel, from its cached detail's status events."""
+        cached = self.cache.get_detail(run_id)
+        if cached is None:
+            return None
+        for event in cached.detail.events:
+            if event.type is EventType.STATUS_CHANGED and event.data.get("to") == "cancelled":
+                return str(event.data.get("actor") or ""), event.at
+        return None
 
     async def delete(self, ids: Iterable[str]) -> tuple[list[str], list[ApiErrorBody]]:
         """Delete finished runs: (deleted ids, refusals with their reasons)."""

@@ -528,7 +528,7 @@ class RunDetailScreen(Screen[None]):
             self.notice(f"Not cancelled: {error.explain()}", error=True)
             self.fetch_detail()
             return
-        self.notice(f"Cancelled — the run is now {summary.status.label}.")
+        self.notice(inert(self.service.cancel_words(self.run_id, summary)))
         self.fetch_detail()
 
     def action_rerun(self) -> None:

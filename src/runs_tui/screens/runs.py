@@ -364,7 +364,8 @@ class RunsScreen(Screen[None]):
             self.reload()
             return
         self.reload()
-        self.notify(f"“{inert(summary.name)}” is now {status_label(summary.status)}.", markup=False)
+        words = inert(self.runs_app.service.cancel_words(run.id, summary))
+        self.notify(f"“{inert(summary.name)}”: {words}", markup=False)
 
     def action_export(self) -> None:
         stem = "runs-" + self.runs_app.service.now().astimezone(self.runs_app.tz).strftime("%Y%m%d-%H%M")

@@ -14,13 +14,15 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from runs_tui.formatting import NO_DURATION, age_words, aware, elapsed, format_span
+from runs_tui.formatting import NO_DURATION, age_words, aware, due_words, elapsed, format_span
 from runs_tui.models.domain import RunSummary
+from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert, truncate
 from runs_tui.widgets.status_badge import status_text
 
 
 NAME_CELLS = 160
+SHORT_ID = 12
 RESULT_CELLS = 300
 
 # `age_words` and `aware` live in `runs_tui.formatting`; the detail screen still imports them here.
@@ -35,6 +37,12 @@ def clock_time(moment: datetime | None, now: datetime) -> str:
     if local.date() == now.date():
         return local.strftime("%H:%M:%S")
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+def short_id(run_id: str) -> str:
+    """The run id as the header shows it: ids up to 12 characters whole, longer ones (32 hex
+    digits) as their first 8, a prefix every id-taking command and Go to run accept."""
+    return inert(run_id if len(run_id) <= SHORT_ID else run_id[:8])
 
 
 def run_duration(run: RunSummary, now: datetime) -> str:
@@ -77,12 +85,20 @@ class RunHeader(Widget):
         return Text("\n").join(lines)
 
     def _title_line(self, run: RunSummary) -> Text:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(truncate(inert(run.name), NAME_CELLS), style="bold")
-        line.append("  ·  ")
-        line.append(run.kind.value.capitalize())
-        line.append("  ·  ")
-        line.append_text(status_text(run.status))
+        """Id, name, kind, status on one row: the status narrows ("Waiting (Remediation)")
+        before the row would wrap, and a name too long for the row is cut with an ellipsis."""
+        width = self.content_size.width or NAME_CELLS
+        for short in (False, True):
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(short_id(run.id) + "  ", style="dim")
+            line.append(truncate(inert(run.name), NAME_CELLS), style="bold")
+            line.append("  ·  ")
+            line.append(run.kind.value.capitalize())
+            line.append("  ·  ")
+            line.append_text(status_text(run.status, short=short))
+            if line.cell_len <= width:
+                return line
+        line.truncate(width, overflow="ellipsis")
         return line
 
     def _timing_line(self, run: RunSummary, now: datetime) -> Text:
@@ -90,6 +106,9 @@ class RunHeader(Widget):
         actor = truncate(inert(run.trigger.actor), NAME_CELLS) if run.trigger.actor else ""
         line.append("Trigger ", style="dim")
         line.append(run.trigger.kind.value + (f": {actor}" if actor else ""))
+        if run.status is RunStatus.SCHEDULED_FOR_EXECUTION and run.scheduled_for is not None:
+            line.append("   " + due_words(run.scheduled_for, now))
+            return line
         line.append("   Started ", style="dim")
         line.append(clock_time(run.started_at or run.created_at, now))
         line.append("   Duration ", style="dim")

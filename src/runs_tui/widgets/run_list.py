@@ -31,9 +31,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from runs_tui.cache import RowKey
-from runs_tui.formatting import format_duration
+from runs_tui.formatting import due_words, format_duration
 from runs_tui.models.domain import RunSummary, Trigger
 from runs_tui.models.filters import RunFilter, SortColumn
+from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert
 from runs_tui.widgets.status_badge import FULL_WIDTH, GLYPHS, SHORT_WIDTH, status_label, status_style
 
@@ -186,8 +187,10 @@ def cell_value(run: RunSummary, column: Column, layout: Layout, now: datetime,
     """One cell of a row as (inert text, Rich style string): run data never becomes markup."""
     key = column.key
     if key == "status":
-        return f"{GLYPHS[run.status]} {status_label(run.status, short=layout.short_status)}", \
-            status_style(run.status)
+        label = status_label(run.status, short=layout.short_status)
+        if run.status is RunStatus.SCHEDULED_FOR_EXECUTION and run.scheduled_for is not None:
+            label = due_words(run.scheduled_for, now, tz, short=layout.short_status)
+        return f"{GLYPHS[run.status]} {label}", status_style(run.status)
     if key == "name":
         return inert(run.name), "bold" if run.status.is_waiting else ""
     if key == "kind":
