@@ -30,6 +30,7 @@ import uvicorn
 
 from runs_tui.backend.api import DEFAULT_HEARTBEAT_SECONDS, create_app
 from runs_tui.backend.auth import token_problem
+from runs_tui.backend.http_protocol import HEADER_TIMEOUT, with_header_timeout
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock, SystemClock
@@ -74,13 +75,15 @@ def _build(
     heartbeat_seconds: float,
     log_level: str,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> _Parts:
     bus = Bus()
     engine = Engine(store, bus, clock, definitions_dir)
     app = create_app(engine, store, bus, token, heartbeat_seconds=heartbeat_seconds, manage_engine=False,
                      body_timeout=body_timeout)
     config = uvicorn.Config(
-        app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2,
+        http=with_header_timeout(header_timeout),
     )
     parts = _Parts(store, bus, clock, engine, uvicorn.Server(config), demo, history)
     parts.stopping = app.state.shutting_down
@@ -162,6 +165,7 @@ class EmbeddedBackend:
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
         tombstone_retention: int = DEFAULT_TOMBSTONE_RETENTION,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         self.token = token or secrets.token_urlsafe(32)
         self.url = ""
@@ -173,6 +177,7 @@ class EmbeddedBackend:
         self._heartbeat = heartbeat_seconds
         self._retention = tombstone_retention
         self._body_timeout = body_timeout
+        self._header_timeout = header_timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -262,7 +267,7 @@ class EmbeddedBackend:
         self._loop = asyncio.get_running_loop()
         self._parts = _build(
             store, self._clock, self.token, self._definitions_dir, self._demo, self._history,
-            self._heartbeat, "warning", self._body_timeout,
+            self._heartbeat, "warning", self._body_timeout, self._header_timeout,
         )
         built.set_result(None)
         await _serve_backend(self._parts, sock)
