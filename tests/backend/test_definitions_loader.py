@@ -87,3 +87,14 @@ def test_step_tool_config_may_only_use_known_variables(tmp_path: Path) -> None:
     (tmp_path / "g.toml").write_text(GOOD_GUIDE.replace('tool = "t"', 'tool = { name = "t", config = { x = "{ghost}" } }'))
     with pytest.raises(DefinitionError, match="ghost"):
         load_definitions(tmp_path)
+
+
+def test_a_tool_may_declare_itself_idempotent(tmp_path: Path) -> None:
+    """Whether a step is re-run after its backend died (docs/deployment.md) rests on this key."""
+    (tmp_path / "g.toml").write_text(GOOD_GUIDE.replace('type = "sim"', 'type = "sim"\nidempotent = true'))
+    assert load_definitions(tmp_path).guides["g"].tools["t"].idempotent is True
+    (tmp_path / "g.toml").write_text(GOOD_GUIDE)
+    assert load_definitions(tmp_path).guides["g"].tools["t"].idempotent is False
+    (tmp_path / "g.toml").write_text(GOOD_GUIDE.replace('type = "sim"', 'type = "sim"\nidempotent = "yes"'))
+    with pytest.raises(DefinitionError, match="idempotent"):
+        load_definitions(tmp_path)

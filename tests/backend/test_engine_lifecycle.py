@@ -305,3 +305,30 @@ async def test_restart_resumes_waiting_runs_and_fails_interrupted_tools(tmp_path
         assert run.outcome == "Logs not rotated"
     finally:
         await engine.stop()
+
+
+async def test_restart_re_runs_a_step_whose_tool_is_idempotent(tmp_path: Path) -> None:
+    """The rule of docs/deployment.md: an interrupted idempotent tool runs again, and says so."""
+    folder = tmp_path / "defs"
+    folder.mkdir()
+    (folder / "look.toml").write_text(
+        'kind = "guide"\nid = "look"\ntitle = "Look"\n'
+        '[tools.peek]\ntype = "sim"\nlatency = "30s"\nidempotent = true\n'
+        '[[tools.peek.scenarios]]\nlines = ["seen"]\n'
+        '[[steps]]\ntitle = "Peek"\nautomation = "automated"\ntool = "peek"\n'
+    )
+    h = Harness(tmp_path, folder)
+    run_id = await h.start(GUIDE, "look")
+    await h.advance_until(run_id, lambda r: r.steps[0].status is StepStatus.RUNNING, step=0.05)
+    await h.engine.stop()
+    engine = h.restart_engine(folder)
+    await engine.start()
+    try:
+        run = await h.until_finished(run_id)
+        assert run.status is S.COMPLETED_SUCCESS and run.steps[0].status is StepStatus.SUCCEEDED
+        reruns = [e for e in run.events if e.type is EventType.STEP_STARTED and e.data.get("rerun")]
+        assert len(reruns) == 1 and "idempotent" in reruns[0].data["reason"]
+        assert "re-running" in run.steps[0].tool.output and "seen" in run.steps[0].tool.output
+        assert_legal(run)
+    finally:
+        await engine.stop()

@@ -3,7 +3,11 @@ a transition the lifecycle forbids, and no answer is ever a 5xx.
 
 The machine follows the change feed after every step and checks each changed run's whole
 STATUS_CHANGED chain: it starts at Pending, each `from` is the previous `to`, each pair is legal
-for the run's kind, and the run's status is the chain's last `to`.
+for the run's kind, and the run's status is the chain's last `to`; and no step runs twice.
+
+In its replicas mode (PostgreSQL) two backends share one database and the machine sends its
+calls to one and the other in turn: a run started through one is answered, cancelled, deleted
+and read through either.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from runs_tui.backend.clock import FakeClock
-from runs_tui.backend.server import EmbeddedBackend
+from runs_tui.backend.server import EmbeddedBackend, ReplicaOptions
 from runs_tui.models.domain import Prompt
 from runs_tui.models.lifecycle import RunKind, is_legal
 from runs_tui.models.status import RunStatus
@@ -37,6 +41,23 @@ def demo_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emb
         yield backend, clock
 
 
+@pytest.fixture
+def two_replicas(pg_url: str) -> Iterator[list[tuple[EmbeddedBackend, FakeClock]]]:
+    """Two backends on one PostgreSQL schema, each with its own fake clock (advanced together).
+    Leases outlast the test's fake hours, so no run changes hands by expiry here."""
+    start = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+    pairs: list[tuple[EmbeddedBackend, FakeClock]] = []
+    try:
+        for name in ("a", "b"):
+            clock = FakeClock(start)
+            backend = EmbeddedBackend(db_url=pg_url, clock=clock, replica=ReplicaOptions(name, lease_timeout=36_000))
+            pairs.append((backend.start(), clock))
+        yield pairs
+    finally:
+        for backend, _ in pairs:
+            backend.stop()
+
+
 def _input_value(pattern: str | None) -> str:
     return next((v for v in INPUT_CANDIDATES if pattern is None or re.fullmatch(pattern, v)), "x")
 
@@ -44,20 +65,26 @@ def _input_value(pattern: str | None) -> str:
 class LifecycleMachine(RuleBasedStateMachine):
     runs = Bundle("runs")
 
-    def __init__(self, backend: EmbeddedBackend, clock: FakeClock) -> None:
+    def __init__(self, backends: list[tuple[EmbeddedBackend, FakeClock]]) -> None:
         super().__init__()
-        self.backend = backend
-        self.clock = clock
-        self.http = httpx.Client(base_url=backend.api_url, headers={"Authorization": f"Bearer {backend.token}"}, timeout=30)
+        self.backends = backends
+        self.clients = [
+            httpx.Client(base_url=backend.api_url, headers={"Authorization": f"Bearer {backend.token}"}, timeout=30)
+            for backend, _ in backends
+        ]
+        self.turn = 0
         self.definitions = [(kind, d) for kind in ("flows", "guides") for d in self._get(f"/{kind}").json()]
         self.cursor: int | None = self._get("/runs/changes", params={"limit": 1}).json()["next_cursor"]
         self.deleted: set[str] = set()
 
     def teardown(self) -> None:
-        self.http.close()
+        for client in self.clients:
+            client.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        answer = self.http.request(method, path, **kwargs)
+        """Each call goes to the next replica in turn (one replica: always the same)."""
+        self.turn += 1
+        answer = self.clients[self.turn % len(self.clients)].request(method, path, **kwargs)
         assert answer.status_code < 500, f"{method} {path} → {answer.status_code}: {answer.text}"
         if answer.status_code >= 400:
             assert set(answer.json()) == {"error"}
@@ -82,7 +109,8 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 60]))
     def advance_time(self, seconds: float) -> None:
-        self.backend.run(self.clock.advance(seconds))
+        for backend, clock in self.backends:
+            backend.run(clock.advance(seconds))
 
     @rule(run_id=runs, valid=st.booleans())
     def respond(self, run_id: str, valid: bool) -> None:
@@ -141,6 +169,7 @@ def _check_chain(answer: httpx.Response) -> None:
     run = answer.json()
     kind = RunKind(run["kind"])
     current = RunStatus.PENDING
+    _check_no_step_twice(run)
     for evt in run["events"]:
         if evt["type"] != "status_changed":
             continue
@@ -151,10 +180,27 @@ def _check_chain(answer: httpx.Response) -> None:
     assert RunStatus(run["status"]) is current
 
 
+def _check_no_step_twice(run: dict[str, Any]) -> None:
+    """Each step starts once (a re-run after a takeover says so) and finishes once."""
+    for kind in ("step_started", "step_finished"):
+        steps = [e["step_id"] for e in run["events"] if e["type"] == kind and not e["data"].get("rerun")]
+        assert len(steps) == len(set(steps)), f"{run['id']}: a step has two {kind} events: {steps}"
+
+
 def test_random_api_actions_only_take_legal_transitions(demo_backend: tuple[EmbeddedBackend, FakeClock]) -> None:
-    backend, clock = demo_backend
+    _run_machine([demo_backend])
+
+
+@pytest.mark.postgres
+def test_random_api_actions_spread_over_two_replicas_only_take_legal_transitions(
+    two_replicas: list[tuple[EmbeddedBackend, FakeClock]],
+) -> None:
+    _run_machine(two_replicas)
+
+
+def _run_machine(backends: list[tuple[EmbeddedBackend, FakeClock]]) -> None:
     run_state_machine_as_test(
-        lambda: LifecycleMachine(backend, clock),
+        lambda: LifecycleMachine(backends),
         settings=settings(
             max_examples=6,
             stateful_step_count=15,

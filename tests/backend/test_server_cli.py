@@ -9,71 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from e2e.backend_process import STARTUP_SECONDS, BackendProcess
 
 TOKEN_ENV = "RUNS_TUI_BACKEND_TOKEN"
-SERVING = re.compile(r"serving (http://\S+?)/api/v1")
 TOKEN_LINE = re.compile(r"token (\S+)")
-STARTUP_SECONDS = 60
-
-
-class BackendProcess:
-    """`python -m runs_tui backend ...`, its stderr collected line by line as it comes."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "runs_tui", "backend", *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-        )
-        self.lines: list[str] = []
-        self._serving = threading.Event()
-        self.origin = ""
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line)
-            if match := SERVING.search(line):
-                self.origin = match.group(1)
-                self._serving.set()
-        self._serving.set()  # the process ended: stop waiting
-
-    def wait_until_healthy(self) -> str:
-        """The API URL, once /health answers."""
-        assert self._serving.wait(STARTUP_SECONDS), "the backend never said where it serves"
-        assert self.origin, f"the backend stopped: {''.join(self.lines)}"
-        api = f"{self.origin}/api/v1"
-        for _ in range(STARTUP_SECONDS * 20):
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    return api
-            except httpx.TransportError:
-                pass
-            assert self.process.poll() is None, f"the backend stopped: {''.join(self.lines)}"
-            threading.Event().wait(0.05)
-        raise AssertionError("the backend never answered /health")
-
-    def stop(self) -> str:
-        """Interrupt it like Ctrl-C; returns everything it wrote on stderr."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._reader.join(timeout=10)
-        return "".join(self.lines)
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ from runs_tui.models.domain import (
     ApiErrorBody,
     BulkDeleteRequest,
     BulkDeleteResult,
+    CancelRequest,
     ChangesPage,
     DefinitionSummary,
     ErrorCode,
@@ -213,7 +214,7 @@ class _Handlers:
                              tags=["actions"], responses={200: {"model": RunDetail, **json_answer},
                                                           **problems(*body, 404, 409)})
         router.add_api_route("/runs/{run_id}/cancel", self.cancel, methods=["POST"], tags=["actions"],
-                             responses={200: {"model": RunSummary, **json_answer}, **problems(400, 401, 404, 409, 422)})
+                             responses={200: {"model": RunSummary, **json_answer}, **problems(*body, 404, 409)})
         router.add_api_route("/stream", self.stream, methods=["GET"], tags=["live"],
                              responses={200: {"content": {"text/event-stream": {}}}, **problems(400, 401)})
         for kind, plural in ((RunKind.FLOW, "flows"), (RunKind.GUIDE, "guides")):
@@ -298,22 +299,25 @@ class _Handlers:
         async def act() -> tuple[int, str]:
             response = PromptResponse(value=body.value, note=body.note, answered_by=body.answered_by)
             with _engine_errors(run_id):
-                detail = await self.engine.respond(run_id, step_id, response)
+                detail = await self.engine.respond(run_id, step_id, response, body.prompt_id)
             return 200, detail.model_dump_json()
 
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
     async def cancel(
-        self, run_id: str, request: Request, idempotency_key: _IdempotencyKey = None
+        self, run_id: str, request: Request, body: CancelRequest | None = None,
+        idempotency_key: _IdempotencyKey = None,
     ) -> Response:
-        """Cooperative cancel; 409 for a run finished otherwise; a cancelled run answers 200."""
+        """Cooperative cancel by `actor` (recorded); 409 for a run finished otherwise; a
+        cancelled run answers 200."""
+        body = body or CancelRequest()
 
         async def act() -> tuple[int, str]:
             with _engine_errors(run_id):
-                summary = await self.engine.cancel(run_id)
+                summary = await self.engine.cancel(run_id, body.actor)
             return 200, summary.model_dump_json()
 
-        return await self._idempotent(request, idempotency_key, "", act)
+        return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
     async def delete_one(self, run_id: str) -> Response:
         """Delete a finished run; it leaves a tombstone in the change feed."""

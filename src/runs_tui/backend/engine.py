@@ -8,6 +8,14 @@ resuming after a restart is the same code as normal progress. `respond` and `can
 run's lock, so they never interleave with a driver's save; the driver does its slow work (tools,
 sleeps) outside the lock. All store calls are synchronous on the loop: each is one short
 transaction, and it keeps runs deterministic under `FakeClock`.
+
+Replicas (docs/deployment.md): a driver runs only while this replica holds the run's lease
+(`store.Lease`: replica id + epoch), and every driver save is fenced on it. `respond` and
+`cancel` read the run fresh and save with a compare-and-set on its version, so two replicas
+acting at once cannot both apply; an answer hands the run to the replica that took it. On a
+shared database (PostgreSQL) a lease loop renews this replica's leases, stops drivers of runs
+that are no longer its own, and takes over runs whose lease expired (a replica died). A step
+found running on takeover is re-run when its tool is declared `idempotent`, failed otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
+import time
 import uuid
 import weakref
 from collections import deque
@@ -37,7 +47,7 @@ from runs_tui.backend.definitions import (
 )
 from runs_tui.backend.outposts import LocalOutpost, MissingVariable, OutputSink, ToolResult, render_argv
 from runs_tui.backend.outposts.templates import render_lenient
-from runs_tui.backend.store import RunNotFound, RunStore
+from runs_tui.backend.store import Lease, RunNotFound, RunStore, StaleWrite
 from runs_tui.models.domain import (
     AutomationType,
     DefinitionSummary,
@@ -70,6 +80,9 @@ EXECUTING_FROM_WAITING = {
 }
 BEFORE_EXECUTION = frozenset({S.PENDING, S.IDENTIFYING_TOOLS, S.SCHEDULED_FOR_EXECUTION})
 INTERRUPTED = "interrupted: the backend stopped while this step ran"
+RERUN_MARKER = "\n[… the backend driving this step stopped; re-running the idempotent tool …]\n"
+DEFAULT_LEASE_TIMEOUT = 15.0
+CAS_ATTEMPTS = 5
 
 
 class EngineError(Exception):
@@ -108,9 +121,13 @@ class Engine:
         decider: Decider | None = None,
         pace_seconds: float = 0.5,
         schedule_tick_seconds: float = 1.0,
+        replica_id: str | None = None,
+        lease_timeout: float = DEFAULT_LEASE_TIMEOUT,
     ) -> None:
         """`definitions_dir=None` loads the demo set shipped as package data. `pace_seconds`
-        is how long a run lingers in each bookkeeping status (so people can see it move)."""
+        is how long a run lingers in each bookkeeping status (so people can see it move).
+        `lease_timeout`: the longest a run stays without a driver after its replica dies; a
+        lease lasts two thirds of it and is renewed every fifth of it."""
         self._store = store
         self._bus = bus
         self._clock = clock
@@ -119,10 +136,15 @@ class Engine:
         self._decider: Decider = decider or RulesDecider()
         self._pace = pace_seconds
         self._schedule_tick = schedule_tick_seconds
+        self.replica_id = replica_id or uuid.uuid4().hex[:12]
+        self.lease_timeout = lease_timeout
+        self._leases: dict[str, Lease] = {}
+        self._leased_at: dict[str, float] = {}  # monotonic time each lease was taken
+        self._lease_task: asyncio.Task[None] | None = None
+        self._heartbeat: _Heartbeat | None = None
         self._drivers: dict[str, asyncio.Task[None]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._cache: dict[str, RunDetail] = {}
-        self._upcoming: dict[str, RunSummary] = {}
         self._schedule_task: asyncio.Task[None] | None = None
 
     # --- public API ---------------------------------------------------------------------------
@@ -133,21 +155,52 @@ class Engine:
         return self._definitions
 
     async def start(self) -> None:
-        """Resume unfinished runs and start the schedule loop."""
-        for run in self._store.unfinished_runs():
-            self._resume(run)
+        """Take over the runs that need a driver and start the schedule loop. Alone on SQLite
+        (the server refuses a second backend on the file) that is every unfinished run; on a
+        shared database only those whose lease expired, never a live replica's."""
+        self._store.origin = self.replica_id
+        self._claim(live_too=not self._store.shared)
+        if self._store.shared and self._lease_task is None:
+            self._lease_task = asyncio.create_task(self._lease_loop(), name="engine-leases")
+            self._heartbeat = _Heartbeat(self, asyncio.get_running_loop())
         if self._definitions.scheduled() and self._schedule_task is None:
             self._schedule_task = asyncio.create_task(self._schedule_loop(), name="engine-schedule")
 
     async def stop(self) -> None:
-        """Stop background tasks (not runs' state: they resume on the next start)."""
-        tasks = [task for task in [self._schedule_task, *self._drivers.values()] if task is not None]
-        self._schedule_task = None
+        """Stop background tasks (not runs' state: they resume on the next start) and give the
+        leases back, so a peer replica takes the runs over at once."""
+        tasks = [task for task in [self._schedule_task, self._lease_task, *self._drivers.values()] if task is not None]
+        self._schedule_task = self._lease_task = None
+        if self._heartbeat is not None:
+            await asyncio.to_thread(self._heartbeat.stop)
+            self._heartbeat = None
         self._drivers.clear()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._cache.clear()
+        if self._leases:
+            self._leases.clear()
+            self._leased_at.clear()
+            try:
+                self._store.release_leases(self.replica_id)
+            except Exception:  # noqa: BLE001 - the leases then expire on their own
+                log.exception("could not release the leases of replica %s", self.replica_id)
+
+    def remote_change(self, run_id: str) -> None:
+        """Another replica changed this run (a notification): forget the cached copy, and stop
+        driving the run if it is no longer ours (cancelled or taken over there)."""
+        self._cache.pop(run_id, None)
+        if run_id not in self._drivers:
+            self._drop_lease(run_id)  # answered or cancelled there: its driver lives there now
+            return
+        current = self._store.lease_of(run_id)
+        if current is None or current.status.is_terminal or current.lease != self._leases.get(run_id):
+            self._abandon(run_id)
+
+    def driving(self) -> set[str]:
+        """The runs this replica drives right now."""
+        return {run_id for run_id, task in self._drivers.items() if not task.done()}
 
     def active_run_count(self) -> int:
         """Runs not finished yet (the demo traffic keeps this bounded)."""
@@ -166,49 +219,80 @@ class Engine:
         stored = self._create_run(definition, inputs, request.trigger, scheduled_for=None)
         return _summary(stored)
 
-    async def respond(self, run_id: str, step_id: str, response: PromptResponse) -> RunDetail:
-        """Raises RunNotFound, Conflict (step not waiting: current has who/when answered),
-        InvalidRequest (value not allowed by the prompt)."""
+    async def respond(
+        self, run_id: str, step_id: str, response: PromptResponse, prompt_id: str | None = None
+    ) -> RunDetail:
+        """Raises RunNotFound, Conflict (step not waiting, or waiting on another asking than
+        `prompt_id`: current has who/when answered and what waits now), InvalidRequest (value
+        not allowed by the prompt). Nothing is recorded on a refusal."""
         async with self._locked(run_id):
-            run = self._editable(run_id)
-            step = _find_step(run, step_id)
-            if step.status is not StepStatus.WAITING_FOR_INPUT or not run.status.is_waiting or step.prompt is None:
-                raise Conflict(f"step {step_id} is not waiting for input", _conflict_state(run, step))
-            value = allowed_value(step.prompt, response.value)
-            answer = PromptResponse(value=value, note=response.note,
-                                    answered_by=response.answered_by or "operator", answered_at=self._now())
-            events = self._apply_response(run, step, answer)
-            self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
-            stored = self._save(run, events)
-            self._spawn(run_id)
-            return stored
+            for _ in range(CAS_ATTEMPTS):
+                run = self._editable(run_id, fresh=True)  # another replica may have answered
+                step = _find_step(run, step_id)
+                if step.status is not StepStatus.WAITING_FOR_INPUT or not run.status.is_waiting or step.prompt is None:
+                    raise Conflict(f"step {step_id} is not waiting for input", _conflict_state(run, step))
+                if prompt_id is not None and prompt_id != step.prompt.prompt_id:
+                    raise Conflict(f"step {step_id} no longer shows that prompt", _conflict_state(run, step))
+                value = allowed_value(step.prompt, response.value)
+                answer = PromptResponse(value=value, note=response.note,
+                                        answered_by=response.answered_by or "operator", answered_at=self._now())
+                events = self._apply_response(run, step, answer, prompt_id)
+                self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
+                try:
+                    stored = self._save_taking_lease(run, events)
+                except StaleWrite:
+                    continue  # changed between the read and the write: look again
+                self._spawn(run_id)
+                return stored
+            raise Conflict(f"run {run_id} kept changing; try again", {"status": self._current(run_id).status.value})
 
     async def cancel(self, run_id: str, actor: str = "") -> RunSummary:
         """Cooperative cancel: stops the running tool; Conflict for a run finished otherwise;
         a no-op success for a run already cancelled."""
         async with self._locked(run_id):
-            run = self._current(run_id)
-            if run.status is S.CANCELLED:
-                return _summary(run)
-            if run.status.is_terminal:
-                raise Conflict(f"run already finished: {run.status.label}", {"status": run.status.value})
-            driver = self._drivers.pop(run_id, None)
-            if driver is not None and driver is not asyncio.current_task():
-                driver.cancel()
-                await asyncio.gather(driver, return_exceptions=True)
-            run = self._editable(run_id, fresh=True)
-            events: list[Event] = []
-            for step in run.steps:
-                self._cancel_step(step, events)
-            self._transition(run, S.CANCELLED, events, actor=actor or "operator")
-            run.error = f"cancelled by {actor or 'operator'}"
-            run.summary = _cancel_summary(run)
-            return _summary(self._save(run, events))
+            for _ in range(CAS_ATTEMPTS):
+                run = self._editable(run_id, fresh=True)  # another replica may have moved it
+                if run.status is S.CANCELLED:
+                    return _summary(run)
+                if run.status.is_terminal:
+                    raise Conflict(f"run already finished: {run.status.label}", {"status": run.status.value})
+                driver = self._drivers.pop(run_id, None)
+                if driver is not None and driver is not asyncio.current_task():
+                    driver.cancel()
+                    await asyncio.gather(driver, return_exceptions=True)
+                    run = self._editable(run_id, fresh=True)
+                events: list[Event] = []
+                for step in run.steps:
+                    self._cancel_step(step, events)
+                self._transition(run, S.CANCELLED, events, actor=actor or "operator")
+                run.error = f"cancelled by {actor or 'operator'}"
+                run.summary = _cancel_summary(run)
+                try:
+                    stored = self._save(run, events, fenced=False)  # the owner, wherever, stops on the notice
+                except StaleWrite:
+                    continue
+                self._drop_lease(run_id)
+                return _summary(stored)
+            raise Conflict(f"run {run_id} kept changing; try again", {"status": self._current(run_id).status.value})
 
     # --- run creation -------------------------------------------------------------------------
 
     def _create_run(self, definition: Definition, inputs: dict[str, str], trigger: Trigger,
                     scheduled_for: datetime | None) -> RunDetail:
+        run, events = self._new_run(definition, inputs, trigger, scheduled_for)
+        stored = self._store.insert_run(run, events, owner=self.replica_id, lease_until=self._lease_until())
+        self._launch(stored)
+        return stored
+
+    def _launch(self, stored: RunDetail) -> None:
+        """A run this replica just inserted (epoch 1): announce it and drive it."""
+        self._hold(stored.id, Lease(self.replica_id, 1))
+        self._remember(stored)
+        self._bus.publish_change(stored.seq)
+        self._spawn(stored.id)
+
+    def _new_run(self, definition: Definition, inputs: dict[str, str], trigger: Trigger,
+                 scheduled_for: datetime | None) -> tuple[RunDetail, list[Event]]:
         now = self._now()
         run = RunDetail(
             id=uuid.uuid4().hex,
@@ -230,11 +314,7 @@ class Engine:
         events = [self._event(EventType.RUN_CREATED, trigger=trigger.kind.value, actor=trigger.actor)]
         events += [self._event(EventType.VARIABLE_SET, name=name, value=value, direction="input")
                    for name, value in inputs.items()]
-        stored = self._store.insert_run(run, events)
-        self._remember(stored)
-        self._bus.publish_change(stored.seq)
-        self._spawn(stored.id)
-        return stored
+        return run, events
 
     # --- drivers ------------------------------------------------------------------------------
 
@@ -252,10 +332,63 @@ class Engine:
 
     def _resume(self, run: RunDetail) -> None:
         self._remember(run)
-        if run.trigger.kind is TriggerKind.SCHEDULE and run.status in BEFORE_EXECUTION:
-            self._upcoming[run.definition_id] = _summary(run)
         if not run.status.is_waiting:
             self._spawn(run.id)
+
+    # --- leases -------------------------------------------------------------------------------
+
+    def _claim(self, live_too: bool = False) -> int:
+        """Take over runs without a live driver (see `RunStore.claim_runs`) and drive them."""
+        claimed = self._store.claim_runs(self.replica_id, self._lease_until(), now=self._now(),
+                                         live_too=live_too, limit=None if live_too else 200,
+                                         exclude=frozenset(self.driving()))
+        for run, lease in claimed:
+            self._abandon(run.id)  # our own lease lapsed (a long pause): the old driver is fenced anyway
+            self._hold(run.id, lease)
+            self._resume(run)
+        if claimed and self._store.shared:
+            log.info("replica %s took over %d run(s)", self.replica_id, len(claimed))
+        return len(claimed)
+
+    async def _lease_loop(self) -> None:
+        """Sweep every fifth of the lease timeout: a lease lasts two thirds of it, so a dead
+        replica's run is taken over within 2/3 + 1/5 of the timeout. (Renewal runs in a thread,
+        `_Heartbeat`, so a loop kept busy or waiting on a lock does not lose its leases.)"""
+        while True:
+            await self._clock.sleep(self.lease_timeout / 5)
+            try:
+                self._claim()
+            except Exception:  # noqa: BLE001 - the database may be away for a moment; try again
+                log.exception("replica %s: taking over expired leases failed", self.replica_id)
+
+    def _check_renewed(self, renewed: dict[str, int], asked_at: float) -> None:
+        """On the loop, after a renewal: stop driving the runs it did not renew at our epoch
+        (cancelled or taken over elsewhere), unless the lease was taken after the renewal began."""
+        for run_id in self.driving():
+            lease = self._leases.get(run_id)
+            if lease is not None and self._leased_at.get(run_id, 0.0) >= asked_at:
+                continue
+            if lease is None or renewed.get(run_id) != lease.epoch:
+                self._abandon(run_id)
+
+    def _hold(self, run_id: str, lease: Lease) -> None:
+        self._leases[run_id] = lease
+        self._leased_at[run_id] = time.monotonic()
+
+    def _abandon(self, run_id: str) -> None:
+        """Stop driving a run that is no longer ours, writing nothing (a running tool stops)."""
+        task = self._drivers.pop(run_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        self._drop_lease(run_id)
+        self._cache.pop(run_id, None)
+
+    def _drop_lease(self, run_id: str) -> None:
+        self._leases.pop(run_id, None)
+        self._leased_at.pop(run_id, None)
+
+    def _lease_until(self) -> datetime:
+        return self._now() + timedelta(seconds=self.lease_timeout * 2 / 3)
 
     async def _drive(self, run_id: str) -> None:
         """Advance the run until it waits or finishes; a bug fails the run instead of hanging it."""
@@ -264,6 +397,9 @@ class Engine:
                 pass
         except asyncio.CancelledError:
             raise
+        except StaleWrite as lost:  # cancelled or taken over elsewhere: that side records it
+            log.info("run %s: replica %s stops driving it: %s", run_id, self.replica_id, lost)
+            self._cache.pop(run_id, None)
         except Exception as error:  # noqa: BLE001 - the run must end visibly, whatever broke
             log.exception("run %s: engine error", run_id)
             await self._fail_run(run_id, f"engine error: {type(error).__name__}: {error}")
@@ -346,7 +482,7 @@ class Engine:
                 return True
             step_def = self._step_definition(run, step)
             if step.status is StepStatus.RUNNING:  # found on resume: its tool was lost
-                self._finish_step(run, step, StepStatus.FAILED, events, error=INTERRUPTED)
+                self._recover_interrupted(run, step, step_def, events)
                 self._save(run, events)
                 return True
             if step.status is StepStatus.WAITING_FOR_INPUT:
@@ -373,6 +509,20 @@ class Engine:
             self._record_tool_result(run, _find_step(run, step.id), step_def, result, events)
             self._save(run, events)
         return True
+
+    def _recover_interrupted(self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]) -> None:
+        """A step whose tool was running when its backend stopped: re-run it when the tool is
+        declared idempotent (running it twice is harmless), otherwise fail it as interrupted:
+        a tool that changes things may have done so, and only a person can tell."""
+        tool = self._outpost.resolve(step_def.tool or "", self._definition_of(run).tools)
+        if tool is not None and getattr(tool, "idempotent", False):
+            step.status = StepStatus.PENDING
+            events.append(self._event(EventType.STEP_STARTED, step.id, title=step.title, phase=step.phase.value,
+                                      rerun=True, reason="the backend driving this step stopped; the tool is idempotent"))
+            self._store.append_output(run.id, step.id, RERUN_MARKER, fence=self._leases.get(run.id))
+            return
+        self._finish_step(run, step, StepStatus.FAILED, events, error=INTERRUPTED)
+        events[-1].data["reason"] = "the tool is not declared idempotent, so it is not re-run"
 
     def _finish_phase(self, run: RunDetail, events: list[Event]) -> None:
         for step in _phase_steps(run):
@@ -408,18 +558,23 @@ class Engine:
         if spec.choices_from_outcomes and isinstance(definition, FlowDefinition):
             choices += [outcome.name for outcome in definition.outcomes if outcome.name not in choices]
         step.prompt = Prompt(kind=spec.kind, question=render_lenient(spec.question, _variables(run)),
-                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now())
+                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now(),
+                             prompt_id=uuid.uuid4().hex)
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
         events.append(self._event(EventType.INPUT_REQUESTED, step.id, kind=spec.kind.value,
-                                  question=step.prompt.question, choices=choices))
+                                  question=step.prompt.question, choices=choices,
+                                  prompt_id=step.prompt.prompt_id))
         self._transition(run, _waiting_status(run), events)
 
-    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse) -> list[Event]:
+    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse,
+                        bound_to: str | None = None) -> list[Event]:
+        """`bound_to` is the prompt id the client echoed (None: it named none), kept in the record
+        so an audit shows whether the answer was given to the prompt as shown."""
         assert step.prompt is not None
         step.response = answer
         events = [self._event(EventType.INPUT_RECEIVED, step.id, value=answer.value, note=answer.note,
-                              answered_by=answer.answered_by)]
+                              answered_by=answer.answered_by, prompt_id=bound_to)]
         kind = step.prompt.kind
         if kind is PromptKind.CONFIRM and answer.value == "approve":
             step.status = StepStatus.PENDING  # the driver runs the tool next
@@ -461,8 +616,13 @@ class Engine:
         tool = self._outpost.resolve(step_def.tool or "", self._definition_of(run).tools)
         assert tool is not None
 
+        lease = self._leases.get(run_id)
+
         def deliver(chunk: str) -> None:
-            self._store.append_output(run_id, step_id, chunk)
+            try:
+                self._store.append_output(run_id, step_id, chunk, fence=lease)
+            except StaleWrite:
+                return  # no longer ours: the lease check stops this driver
             self._bus.publish_output(run_id, step_id, chunk)
 
         sink = OutputSink(self._clock, deliver)
@@ -564,19 +724,23 @@ class Engine:
             await self._clock.sleep(self._schedule_tick)
 
     def _ensure_upcoming(self, definition: Definition) -> None:
-        upcoming = self._upcoming.get(definition.id)
-        if upcoming is not None:
-            current = self._store.summaries([upcoming.id])
-            if current and current[0].status in BEFORE_EXECUTION:
-                return
+        """The store locks the schedule's row around the check and the insert, so replicas
+        ticking at once create each due run exactly once."""
         interval = timedelta(seconds=definition.schedule_interval_seconds or 0)
-        now = self._now()
-        due = upcoming.scheduled_for + interval if upcoming and upcoming.scheduled_for else now + interval
-        if due <= now:
-            due = now + interval
-        inputs = {spec.name: spec.default or "" for spec in definition.inputs if spec.default is not None}
-        trigger = Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")
-        self._upcoming[definition.id] = _summary(self._create_run(definition, inputs, trigger, scheduled_for=due))
+
+        def make(previous_due: datetime | None) -> tuple[RunDetail, list[Event]]:
+            now = self._now()
+            due = previous_due + interval if previous_due else now + interval
+            if due <= now:
+                due = now + interval
+            inputs = {spec.name: spec.default or "" for spec in definition.inputs if spec.default is not None}
+            trigger = Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")
+            return self._new_run(definition, inputs, trigger, scheduled_for=due)
+
+        stored = self._store.insert_scheduled_run(definition.id, make, upcoming=BEFORE_EXECUTION,
+                                                  owner=self.replica_id, lease_until=self._lease_until())
+        if stored is not None:
+            self._launch(stored)
 
     # --- state plumbing ---------------------------------------------------------------------
 
@@ -604,16 +768,36 @@ class Engine:
     def _remember(self, run: RunDetail) -> None:
         if run.status.is_terminal:
             self._cache.pop(run.id, None)
+            self._drop_lease(run.id)
         else:
             self._cache[run.id] = run.model_copy(update={"events": []})
 
-    def _save(self, run: RunDetail, events: list[Event]) -> RunDetail:
+    def _save(self, run: RunDetail, events: list[Event], *, fenced: bool = True) -> RunDetail:
+        """A compare-and-set on the version `run` was read at; `fenced` (a driver's save) also
+        on this replica's lease. Raises `StaleWrite` when either moved on."""
         run.updated_at = self._now()
+        fence = self._leases.get(run.id) if fenced else None
         try:
-            stored = self._store.save_run(run, events)
+            if fenced and fence is None:
+                raise StaleWrite(f"replica {self.replica_id} holds no lease on run {run.id}")
+            stored = self._store.save_run(run, events, expected_version=run.version, fence=fence)
         except Exception:
             self._cache.pop(run.id, None)
             raise
+        self._remember(stored)
+        self._bus.publish_change(stored.seq)
+        return stored
+
+    def _save_taking_lease(self, run: RunDetail, events: list[Event]) -> RunDetail:
+        """`_save` for an answer: the run becomes this replica's to drive, at the next epoch."""
+        run.updated_at = self._now()
+        try:
+            stored, lease = self._store.save_run_taking_lease(
+                run, events, expected_version=run.version, owner=self.replica_id, lease_until=self._lease_until())
+        except Exception:
+            self._cache.pop(run.id, None)
+            raise
+        self._hold(run.id, lease)
         self._remember(stored)
         self._bus.publish_change(stored.seq)
         return stored
@@ -640,6 +824,37 @@ class Engine:
 
     def _step_definition(self, run: RunDetail, step: Step) -> StepDefinition:
         return step_definition(self._definition_of(run), run, step)
+
+
+class _Heartbeat:
+    """Renews a replica's leases every fifth of its lease timeout from a thread of its own, and
+    hands each result to the engine's loop. A thread, because the loop's store calls are
+    synchronous: while one waits on a row lock held by another replica, the loop does nothing,
+    and a renewal on the loop would wait too until the leases lapsed."""
+
+    def __init__(self, engine: Engine, loop: asyncio.AbstractEventLoop) -> None:
+        self._engine = engine
+        self._loop = loop
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"leases-{engine.replica_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        engine = self._engine
+        while not self._stopping.wait(engine.lease_timeout / 5):
+            asked_at = time.monotonic()
+            try:
+                renewed = engine._store.renew_leases(engine.replica_id, engine._lease_until())  # noqa: SLF001
+            except Exception:  # noqa: BLE001 - the database may be away for a moment; try again
+                log.exception("replica %s: renewing leases failed", engine.replica_id)
+                continue
+            if self._loop.is_closed():
+                return
+            self._loop.call_soon_threadsafe(engine._check_renewed, renewed, asked_at)  # noqa: SLF001
 
 
 # --- pure helpers (no engine state) ------------------------------------------------------------
@@ -722,8 +937,9 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     parts: list[str] = []
     if run.kind is RunKind.FLOW:
         triage = [s for s in run.steps if s.phase is StepPhase.TRIAGE]
-        parts.append(f"Triage ran {len(triage)} step(s): {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
-                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed.")
+        parts.append(f"Triage ran {steps_word(len(triage))}: {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
+                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed, "
+                     f"{count(StepPhase.TRIAGE, StepStatus.SKIPPED)} skipped.")
         if run.outcome:
             cause = f" Root cause: {run.root_cause}." if run.root_cause else ""
             parts.append(f"Outcome: {run.outcome}.{cause}")
@@ -733,7 +949,7 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     acting = [s for s in run.steps if s.phase is phase]
     if acting:
         label = "Remediation" if run.kind is RunKind.FLOW else "Procedure"
-        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {len(acting)} step(s) succeeded, "
+        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {steps_word(len(acting))} succeeded, "
                      f"{count(phase, StepStatus.FAILED)} failed, {count(phase, StepStatus.SKIPPED)} skipped.")
     parts.append(f"Result: {final.label}.")
     del definition
@@ -832,18 +1048,28 @@ def _find_step(run: RunDetail, step_id: str) -> Step:
 
 
 def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
+    """Who answered this step, and what the run waits on now (so a client can say both)."""
     response = step.response
+    waiting = run.waiting_step()
     return {
         "status": run.status.value,
         "step_status": step.status.value,
         "answered_by": response.answered_by if response else None,
         "answered_at": response.answered_at.isoformat() if response and response.answered_at else None,
+        "answered_value": response.value if response else None,
+        "waiting_step_id": waiting.id if waiting else None,
+        "prompt_id": waiting.prompt.prompt_id if waiting and waiting.prompt else None,
     }
 
 
 def _cancel_summary(run: RunDetail) -> str:
     done = sum(1 for s in run.steps if s.status is StepStatus.SUCCEEDED)
-    return f"Cancelled after {done} of {len(run.steps)} step(s) succeeded."
+    return f"Cancelled after {done} of {steps_word(len(run.steps))} succeeded."
+
+
+def steps_word(count: int) -> str:
+    """Counted words for summaries people read: "1 step", "3 steps", never a parenthesised plural."""
+    return f"{count} step" if count == 1 else f"{count} steps"
 
 
 def _summary(run: RunDetail) -> RunSummary:

@@ -1,7 +1,8 @@
 """Serving the backend: the `runs-tui backend` command, and the embedded in-thread server.
 
-Both run the same coroutine (`_serve_backend`): engine start, optional demo seeding and
-traffic, uvicorn on an already-bound socket, engine stop. Binding the socket ourselves is what
+Both run the same coroutine (`_serve_backend`): relay start (PostgreSQL: other replicas'
+notices), engine start, optional demo seeding and traffic, uvicorn on an already-bound socket,
+engine stop. A backend on SQLite holds the file's lock (`exclusive.py`) while it runs. Binding the socket ourselves is what
 lets the embedded server take a free port without a race and report its URL before it serves.
 """
 
@@ -34,13 +35,16 @@ from runs_tui.backend.http_protocol import HEADER_TIMEOUT, with_header_timeout
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock, SystemClock
-from runs_tui.backend.engine import Engine
+from runs_tui.backend.engine import DEFAULT_LEASE_TIMEOUT, Engine
+from runs_tui.backend.exclusive import DatabaseInUse, SqliteLock
+from runs_tui.backend.relay import Relay
 from runs_tui.backend.store import DEFAULT_TOMBSTONE_RETENTION, RunStore
 from runs_tui.models.domain import API_PREFIX
 
 TOKEN_ENV = "RUNS_TUI_BACKEND_TOKEN"
 DEFAULT_PORT = 8765
 DEFAULT_HISTORY = 2000
+DEMO_SEED_MARK = "demo_history_seeded"
 STARTUP_TIMEOUT = 60.0
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -61,6 +65,7 @@ class _Parts:
     server: uvicorn.Server
     demo: bool
     history: int
+    relay: Relay | None = None
     stopping: asyncio.Event | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -74,11 +79,14 @@ def _build(
     history: int,
     heartbeat_seconds: float,
     log_level: str,
+    replica: ReplicaOptions | None = None,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     header_timeout: float = HEADER_TIMEOUT,
 ) -> _Parts:
+    replica = replica or ReplicaOptions()
     bus = Bus()
-    engine = Engine(store, bus, clock, definitions_dir)
+    engine = Engine(store, bus, clock, definitions_dir, replica_id=replica.replica_id,
+                    lease_timeout=replica.lease_timeout)
     app = create_app(engine, store, bus, token, heartbeat_seconds=heartbeat_seconds, manage_engine=False,
                      body_timeout=body_timeout)
     config = uvicorn.Config(
@@ -86,11 +94,24 @@ def _build(
         http=with_header_timeout(header_timeout),
     )
     parts = _Parts(store, bus, clock, engine, uvicorn.Server(config), demo, history)
+    if store.shared:
+        parts.relay = Relay(store, bus, engine.remote_change)
     parts.stopping = app.state.shutting_down
     return parts
 
 
+@dataclass(frozen=True)
+class ReplicaOptions:
+    """How this backend takes part among replicas (docs/deployment.md); `replica_id=None`
+    draws a fresh one per start."""
+
+    replica_id: str | None = None
+    lease_timeout: float = DEFAULT_LEASE_TIMEOUT
+
+
 async def _serve_backend(parts: _Parts, sock: socket.socket) -> None:
+    if parts.relay is not None:
+        await parts.relay.start()
     await parts.engine.start()
     try:
         if parts.demo:
@@ -101,13 +122,16 @@ async def _serve_backend(parts: _Parts, sock: socket.socket) -> None:
             task.cancel()
         await asyncio.gather(*parts.tasks, return_exceptions=True)
         await parts.engine.stop()
+        if parts.relay is not None:
+            await parts.relay.stop()
 
 
 async def _start_demo(parts: _Parts) -> None:
-    """Seed finished history (off the loop: it is bulk SQL), then keep live runs coming."""
+    """Seed finished history once per database (off the loop: it is bulk SQL), then keep live
+    runs coming. A restart, or a second replica, finds the seed's mark and seeds nothing."""
     from runs_tui.backend import demo
 
-    if parts.history > 0:
+    if parts.history > 0 and await asyncio.to_thread(parts.store.claim_seed, DEMO_SEED_MARK):
         await asyncio.to_thread(demo.seed_history, parts.store, parts.clock, parts.history, _definitions(parts.engine))
     parts.tasks.append(asyncio.create_task(demo.DemoTraffic(parts.engine, parts.clock).run()))
 
@@ -164,6 +188,7 @@ class EmbeddedBackend:
         *,
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
         tombstone_retention: int = DEFAULT_TOMBSTONE_RETENTION,
+        replica: ReplicaOptions | None = None,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
@@ -176,6 +201,8 @@ class EmbeddedBackend:
         self._history = history
         self._heartbeat = heartbeat_seconds
         self._retention = tombstone_retention
+        self._replica = replica
+        self._lock: SqliteLock | None = None
         self._body_timeout = body_timeout
         self._header_timeout = header_timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -201,10 +228,16 @@ class EmbeddedBackend:
         return self.url + API_PREFIX
 
     def start(self) -> EmbeddedBackend:
-        """Returns once /health answers; raises what stopped the server from starting."""
+        """Returns once /health answers; raises what stopped the server from starting
+        (`BackendRefused` when another backend serves the same SQLite file)."""
         if self._thread is not None:
             return self
-        store = RunStore(self._resolve_db_url(), tombstone_retention=self._retention, clock=self._clock)
+        db_url = self._resolve_db_url()
+        try:
+            self._lock = SqliteLock(db_url).acquire()
+        except DatabaseInUse as refusal:
+            raise BackendRefused(str(refusal)) from None
+        store = RunStore(db_url, tombstone_retention=self._retention, clock=self._clock)
         store.create_schema()
         sock = _bind("127.0.0.1", 0)
         self.url = _origin("127.0.0.1", sock.getsockname()[1])
@@ -227,6 +260,9 @@ class EmbeddedBackend:
         self._thread = None
         if parts is not None:
             parts.store.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -267,7 +303,7 @@ class EmbeddedBackend:
         self._loop = asyncio.get_running_loop()
         self._parts = _build(
             store, self._clock, self.token, self._definitions_dir, self._demo, self._history,
-            self._heartbeat, "warning", self._body_timeout, self._header_timeout,
+            self._heartbeat, "warning", self._replica, self._body_timeout, self._header_timeout,
         )
         built.set_result(None)
         await _serve_backend(self._parts, sock)
@@ -335,10 +371,25 @@ def serve(
     demo: bool = False,
     history: int = DEFAULT_HISTORY,
     token: str | None = None,
+    replica: ReplicaOptions | None = None,
 ) -> None:
     """Serve in the foreground until interrupted. Raises `BackendRefused`."""
     token, generated = resolve_token(host, token)
-    store = RunStore(db_url or default_db_url())
+    db_url = db_url or default_db_url()
+    lock = SqliteLock(db_url)
+    try:
+        lock.acquire()
+    except DatabaseInUse as refusal:
+        raise BackendRefused(str(refusal)) from None
+    try:
+        _serve_locked(host, port, db_url, definitions_dir, demo, history, token, generated, replica)
+    finally:
+        lock.release()
+
+
+def _serve_locked(host: str, port: int, db_url: str, definitions_dir: str | None, demo: bool, history: int,
+                  token: str, generated: bool, replica: ReplicaOptions | None) -> None:
+    store = RunStore(db_url)
     store.create_schema()
     sock = _bind(host, port)
     origin = _origin(host, sock.getsockname()[1])
@@ -347,7 +398,9 @@ def serve(
     if generated:
         print(f"runs-tui backend: token {token}  (set {TOKEN_ENV} to choose one)", file=sys.stderr)
     parts = _build(store, SystemClock(), token, definitions_dir, demo, history if demo else 0,
-                   DEFAULT_HEARTBEAT_SECONDS, "info")
+                   DEFAULT_HEARTBEAT_SECONDS, "info", replica)
+    print(f"runs-tui backend: replica {parts.engine.replica_id}, lease timeout {parts.engine.lease_timeout:g}s",
+          file=sys.stderr)
     try:
         asyncio.run(_serve_backend(parts, sock))
     finally:
@@ -366,12 +419,28 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true", help="seed history and keep starting live demo runs")
     parser.add_argument("--history", type=int, metavar="N", default=DEFAULT_HISTORY,
                         help=f"with --demo: finished runs to seed over the last 30 days (default: {DEFAULT_HISTORY})")
+    parser.add_argument("--replica-id", metavar="ID", default=None,
+                        help="this replica's name in run leases (default: a fresh random id per start)")
+    parser.add_argument("--lease-timeout", type=_positive_seconds, metavar="SECONDS", default=DEFAULT_LEASE_TIMEOUT,
+                        help=f"PostgreSQL replicas: how soon a run of a dead replica is taken over (default: {DEFAULT_LEASE_TIMEOUT:g})")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.5 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0.5 and 3600 seconds")
+    return value
 
 
 def run_backend_command(args: argparse.Namespace) -> int:
     """Runs `runs-tui backend`; returns the exit status."""
     try:
-        serve(args.host, args.port, args.db, args.definitions, args.demo, args.history)
+        replica = ReplicaOptions(getattr(args, "replica_id", None),
+                                 getattr(args, "lease_timeout", DEFAULT_LEASE_TIMEOUT))
+        serve(args.host, args.port, args.db, args.definitions, args.demo, args.history, replica=replica)
     except BackendRefused as refusal:
         print(f"runs-tui backend: {refusal}", file=sys.stderr)
         return 2

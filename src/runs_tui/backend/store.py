@@ -15,13 +15,18 @@ Design:
   cursor from the future (the database was replaced under the client).
 - Reads that need a consistent view run in one snapshot (SQLite deferred transaction in WAL,
   PostgreSQL REPEATABLE READ), so a page of the change feed is a true prefix of the sequence.
+- Several replicas may share one PostgreSQL database. Every save is a compare-and-set on the
+  version the writer read (`expected_version`) and, for a run's driver, on its lease (`fence`):
+  the check runs under the row lock of the same transaction, so a stale writer fails with
+  `StaleWrite` instead of overwriting. Each writing transaction also sends a `NOTIFY` (delivered
+  on commit) so the other replicas' `/stream`s announce the change (`backend/relay.py`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,12 +63,37 @@ _IN_CHUNK = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DETAIL_FIELDS = frozenset({"steps", "variables"})
 _UNFINISHED = tuple(s.value for s in RunStatus if not s.is_terminal)
+_DRIVEN = tuple(s.value for s in RunStatus if not s.is_terminal and not s.is_waiting)
+_TERMINAL = tuple(s.value for s in RunStatus if s.is_terminal)
+NOTIFY_INLINE_CHARS = 6000  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
 _FINISHED = frozenset(s for s in RunStatus if s.is_terminal)
 _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 
 
 class RunNotFound(Exception):
     pass
+
+
+class StaleWrite(Exception):
+    """The run changed since the writer read it, or the writer no longer holds its lease."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who drives a run: a replica id and the epoch it took the run at (it grows on every
+    takeover, so a replica that lost the run cannot pass for its new owner)."""
+
+    owner: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class RunLease:
+    """A run's lease as stored, with its status: what a replica checks before trusting its own."""
+
+    lease: Lease
+    until: datetime
+    status: RunStatus
 
 
 @dataclass(frozen=True)
@@ -111,9 +141,31 @@ class RunStore:
         self._engine = _connect(url)
         self._is_sqlite = self._engine.dialect.name == "sqlite"
         self._placeholder = "?" if self._is_sqlite else "%s"  # for raw DB-API statements
+        self.origin = ""  # the replica id stamped on notifications, set by the engine
+        self._channel: str | None = None
+
+    @property
+    def shared(self) -> bool:
+        """True on PostgreSQL, where several replicas may use the database at once."""
+        return not self._is_sqlite
+
+    @property
+    def sqlalchemy_engine(self) -> Engine:
+        """For the notification listener, which needs a connection of its own."""
+        return self._engine
+
+    def channel(self) -> str:
+        """The NOTIFY channel of this database's schema (channels are database-wide; two schemas
+        of one database, as in the test suite, must not hear each other)."""
+        if self._channel is None:
+            with self._read() as conn:
+                schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+            self._channel = _channel_name(str(schema))
+        return self._channel
 
     def create_schema(self) -> None:
         t.metadata.create_all(self._engine)
+        self._add_lease_columns()
         with self._write() as conn:
             for index in t.idempotency_keys.indexes:  # create_all skips indexes of existing tables
                 index.create(conn, checkfirst=True)
@@ -123,50 +175,107 @@ class RunStore:
     def close(self) -> None:
         self._engine.dispose()
 
+    def _add_lease_columns(self) -> None:
+        """Databases made before replicas lack the lease columns; their runs get an expired
+        lease (epoch 0, no owner), so the first replica to start takes them over."""
+        from sqlalchemy import inspect
+
+        present = {column["name"] for column in inspect(self._engine).get_columns("runs")}
+        with self._write() as conn:
+            for name in t.LEASE_COLUMNS:
+                if name not in present:
+                    kind = "TEXT NOT NULL DEFAULT ''" if name == "owner" else "BIGINT NOT NULL DEFAULT 0"
+                    conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+
     # writes ---------------------------------------------------------------------------------
 
-    def insert_run(self, run: RunDetail, events: list[Event]) -> RunDetail:
-        """Persist a new run (version 1) with its first events; returns it with `seq` set."""
+    def insert_run(self, run: RunDetail, events: list[Event], *, owner: str = "",
+                   lease_until: datetime | None = None) -> RunDetail:
+        """Persist a new run (version 1) with its first events; returns it with `seq` set.
+        `owner` is the replica that will drive it (epoch 1, lease until `lease_until`)."""
         with self._write() as conn:
-            seq = self._take_seqs(conn, 1)
-            numbered = _number_events(events, first=1)
-            stored = run.model_copy(update={"seq": seq, "version": 1, "events": numbered})
-            conn.execute(insert(t.runs), [_run_row(stored, last_event_seq=len(numbered))])
-            _insert_events(conn, stored.id, numbered)
+            return self._insert_run(conn, run, events, owner, lease_until)
+
+    def _insert_run(self, conn: Connection, run: RunDetail, events: list[Event], owner: str,
+                    lease_until: datetime | None) -> RunDetail:
+        seq = self._take_seqs(conn, 1)
+        numbered = _number_events(events, first=1)
+        stored = run.model_copy(update={"seq": seq, "version": 1, "events": numbered})
+        row = _run_row(stored, last_event_seq=len(numbered))
+        row |= {"owner": owner, "epoch": 1 if owner else 0, "lease_until_us": _micros(lease_until) if lease_until else 0}
+        conn.execute(insert(t.runs), [row])
+        _insert_events(conn, stored.id, numbered)
+        self._notify(conn, {"k": "c", "s": seq, "r": stored.id})
         return stored
 
-    def save_run(self, run: RunDetail, new_events: list[Event]) -> RunDetail:
+    def save_run(self, run: RunDetail, new_events: list[Event], *, expected_version: int | None = None,
+                 fence: Lease | None = None) -> RunDetail:
         """Persist the run's new state: version + 1, next seq, events appended (their `seq`
         numbered after the run's last event). Returns the stored copy, read back in the same
         transaction: all its events, and each step's output as `append_output` recorded it
         (the stored output wins over the caller's copy of `tool.output`). The `events` field of
-        `run` itself is ignored: events are only ever appended through `new_events`."""
+        `run` itself is ignored: events are only ever appended through `new_events`.
+        Raises `StaleWrite` when the stored version is not `expected_version` or the stored
+        lease is not `fence` (when given): nothing is written then."""
         with self._write() as conn:
-            seq = self._take_seqs(conn, 1)
-            previous = conn.execute(
-                select(t.runs.c.version, t.runs.c.last_event_seq)
-                .where(t.runs.c.id == _key(run.id))
-                .with_for_update()
-            ).first()
-            if previous is None:
-                raise RunNotFound(run.id)
-            numbered = _number_events(new_events, first=previous.last_event_seq + 1)
-            stored = run.model_copy(update={"seq": seq, "version": previous.version + 1})
-            row = _run_row(stored, last_event_seq=previous.last_event_seq + len(numbered))
-            conn.execute(update(t.runs).where(t.runs.c.id == run.id).values(row))
-            _insert_events(conn, run.id, numbered)
-            return _load_detail(conn, run.id)
+            return self._save(conn, run, new_events, expected_version, fence, None)[0]
 
-    def append_output(self, run_id: str, step_id: str, chunk: str) -> None:
+    def save_run_taking_lease(self, run: RunDetail, new_events: list[Event], *, expected_version: int,
+                              owner: str, lease_until: datetime) -> tuple[RunDetail, Lease]:
+        """`save_run` that also makes `owner` the run's driver at the next epoch: how an answer
+        through any replica hands the run to that replica. Raises `StaleWrite` like `save_run`."""
+        with self._write() as conn:
+            return self._save(conn, run, new_events, expected_version, None, (owner, lease_until))
+
+    def _save(self, conn: Connection, run: RunDetail, new_events: list[Event], expected_version: int | None,
+              fence: Lease | None, take: tuple[str, datetime] | None) -> tuple[RunDetail, Lease]:
+        """The run's row lock first, the change sequence last: the sequence's lock, which every
+        writer of every replica waits for, is held only for the final update and the commit,
+        not for the checks, the events and the read-back."""
+        previous = conn.execute(
+            select(t.runs.c.version, t.runs.c.last_event_seq, t.runs.c.owner, t.runs.c.epoch, t.runs.c.seq)
+            .where(t.runs.c.id == _key(run.id))
+            .with_for_update()
+        ).first()
+        if previous is None:
+            raise RunNotFound(run.id)
+        if expected_version is not None and previous.version != expected_version:
+            raise StaleWrite(f"run {run.id} is at version {previous.version}, not {expected_version}")
+        if fence is not None and (previous.owner, previous.epoch) != (fence.owner, fence.epoch):
+            raise StaleWrite(f"run {run.id} is driven by {previous.owner or 'nobody'} at epoch {previous.epoch}")
+        numbered = _number_events(new_events, first=previous.last_event_seq + 1)
+        stored = run.model_copy(update={"seq": previous.seq, "version": previous.version + 1})
+        row = _run_row(stored, last_event_seq=previous.last_event_seq + len(numbered))
+        lease = Lease(previous.owner, previous.epoch)
+        if take is not None:
+            lease = Lease(take[0], previous.epoch + 1)
+            row |= {"owner": lease.owner, "epoch": lease.epoch, "lease_until_us": _micros(take[1])}
+        conn.execute(update(t.runs).where(t.runs.c.id == run.id).values(row))
+        _insert_events(conn, run.id, numbered)
+        detail = _load_detail(conn, run.id)
+        seq = self._take_seqs(conn, 1)
+        conn.execute(
+            update(t.runs).where(t.runs.c.id == run.id)
+            .values(seq=seq, summary_json=f"{summary_head(stored, stored.version)}{seq}}}")
+        )
+        self._notify(conn, {"k": "c", "s": seq, "r": run.id})
+        return detail.model_copy(update={"seq": seq}), lease
+
+    def append_output(self, run_id: str, step_id: str, chunk: str, *, fence: Lease | None = None) -> None:
         """Cheap path for streamed tool output: appends to the step's output (capped at 1 MiB
         with a truncation marker) and a TOOL_OUTPUT event, without a change-feed entry.
-        Output past the cap is dropped, so the marker is always the last thing kept."""
+        Output past the cap is dropped, so the marker is always the last thing kept.
+        Raises `StaleWrite` when `fence` is given and is no longer the run's lease."""
         with self._write() as conn:
-            last_event_seq = conn.execute(
-                select(t.runs.c.last_event_seq).where(t.runs.c.id == _key(run_id)).with_for_update()
-            ).scalar_one_or_none()
-            if last_event_seq is None:
+            current = conn.execute(
+                select(t.runs.c.last_event_seq, t.runs.c.owner, t.runs.c.epoch)
+                .where(t.runs.c.id == _key(run_id)).with_for_update()
+            ).first()
+            if current is None:
                 raise RunNotFound(run_id)
+            if fence is not None and (current.owner, current.epoch) != (fence.owner, fence.epoch):
+                raise StaleWrite(f"run {run_id} is driven by {current.owner or 'nobody'} at epoch {current.epoch}")
+            last_event_seq = current.last_event_seq
             kept, kept_bytes, truncated = self._append_step_output(conn, run_id, step_id, chunk)
             if not kept:
                 return
@@ -174,6 +283,19 @@ class RunStore:
             output_event = Event(seq=0, at=self.clock.now(), type=EventType.TOOL_OUTPUT, step_id=step_id, data=data)
             _insert_events(conn, run_id, _number_events([output_event], first=last_event_seq + 1))
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(last_event_seq=last_event_seq + 1))
+            self._notify_output(conn, run_id, step_id, last_event_seq + 1, kept)
+
+    def output_chunk(self, run_id: str, event_seq: int) -> tuple[str, str] | None:
+        """(step_id, chunk) of one TOOL_OUTPUT event: what a notification too big to carry its
+        chunk points at."""
+        with self._read() as conn:
+            text = conn.execute(
+                select(t.events.c.event_json).where(t.events.c.run_id == _key(run_id), t.events.c.seq == event_seq)
+            ).scalar_one_or_none()
+        if text is None:
+            return None
+        output = Event.model_validate_json(text)
+        return output.step_id or "", str(output.data.get("chunk", ""))
 
     def delete_runs(self, ids: Iterable[str]) -> tuple[list[str], list[DeleteRefusal]]:
         """Delete finished runs (each leaves a tombstone); refuse unfinished or unknown ones."""
@@ -188,6 +310,7 @@ class RunStore:
                 _delete_run_rows(conn, deletable)
                 conn.execute(insert(t.tombstones), [{"seq": first + i, "run_id": r} for i, r in enumerate(deletable)])
                 self._prune_tombstones(conn)
+                self._notify(conn, {"k": "c", "s": last})
         return deletable, refused
 
     def seed_history(self, runs: Iterable[RunDetail], *, batch: int = SEED_BATCH) -> int:
@@ -206,6 +329,7 @@ class RunStore:
                 with conn.begin():
                     last = self._take_seqs(conn, len(chunk))
                     insert_rows(dbapi_connection, self._engine.dialect.name, chunk, last - len(chunk) + 1)
+                    self._notify(conn, {"k": "c", "s": last})
                 count += len(chunk)
         return count
 
@@ -234,6 +358,111 @@ class RunStore:
                 )
             ).first()
         return None if row is None else StoredResponse(row.fingerprint, row.status_code, row.body)
+
+    # leases, schedules, seeding -----------------------------------------------------------
+
+    def claim_runs(self, owner: str, until: datetime, *, now: datetime, live_too: bool = False,
+                   limit: int | None = 200, exclude: frozenset[str] = frozenset()) -> list[tuple[RunDetail, Lease]]:
+        """Take over unfinished runs that need a driver (not waiting for a person) whose lease
+        has expired; `live_too` takes every one (a replica that knows it is alone: SQLite).
+        `exclude`: runs the caller drives already. Rows another transaction holds are skipped,
+        not waited for (`SKIP LOCKED`), so replicas sweeping at once split the work. Returns
+        each run with the lease now held on it."""
+        with self._write() as conn:
+            query = select(t.runs.c.id).where(t.runs.c.status.in_(_DRIVEN))
+            if not live_too:
+                query = query.where(t.runs.c.lease_until_us < _micros(now))
+            found = conn.execute(
+                query.order_by(t.runs.c.seq).limit(limit).with_for_update(skip_locked=True)
+            ).scalars().all()
+            ids = [run_id for run_id in found if run_id not in exclude]
+            if not ids:
+                return []
+            conn.execute(
+                update(t.runs).where(t.runs.c.id.in_(ids))
+                .values(owner=owner, epoch=t.runs.c.epoch + 1, lease_until_us=_micros(until))
+            )
+            epochs = dict(conn.execute(select(t.runs.c.id, t.runs.c.epoch).where(t.runs.c.id.in_(ids))).all())
+        claimed: list[tuple[RunDetail, Lease]] = []
+        with self._read() as conn:  # read once the locks are gone: they block the runs' other writers
+            for run_id in ids:
+                try:
+                    claimed.append((_load_detail(conn, run_id), Lease(owner, epochs[run_id])))
+                except RunNotFound:
+                    continue  # cancelled and deleted in between
+        return claimed
+
+    def renew_leases(self, owner: str, until: datetime) -> dict[str, int]:
+        """Extend the leases `owner` holds on runs that need a driver; returns run id → epoch of
+        those renewed. A run this replica drives that is missing, or has another epoch, is no
+        longer its own (cancelled, answered elsewhere, taken over)."""
+        with self._write() as conn:
+            rows = conn.execute(
+                update(t.runs).where(t.runs.c.owner == owner, t.runs.c.status.in_(_DRIVEN))
+                .values(lease_until_us=_micros(until))
+                .returning(t.runs.c.id, t.runs.c.epoch)
+            ).all()
+        return dict(rows)
+
+    def release_leases(self, owner: str) -> int:
+        """On a clean stop: expire this replica's leases now, so a peer takes its runs over at
+        its next sweep instead of after the lease timeout."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(t.runs).where(t.runs.c.owner == owner, t.runs.c.lease_until_us > 0).values(lease_until_us=0)
+            )
+        return int(result.rowcount or 0)
+
+    def lease_of(self, run_id: str) -> RunLease | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(t.runs.c.owner, t.runs.c.epoch, t.runs.c.lease_until_us, t.runs.c.status)
+                .where(t.runs.c.id == _key(run_id))
+            ).first()
+        if row is None:
+            return None
+        return RunLease(Lease(row.owner, row.epoch), _from_micros(row.lease_until_us), RunStatus(row.status))
+
+    def insert_scheduled_run(
+        self,
+        definition_id: str,
+        make: Callable[[datetime | None], tuple[RunDetail, list[Event]]],
+        *,
+        upcoming: frozenset[RunStatus],
+        owner: str,
+        lease_until: datetime,
+    ) -> RunDetail | None:
+        """Create the definition's next scheduled run, unless its last one is still in one of
+        the `upcoming` statuses. The schedule's row is locked for the check and the insert, so
+        replicas ticking at once create each due run exactly once. `make(previous_due)` builds
+        the run and its first events."""
+        with self._write() as conn:
+            self._insert_ignore(conn, t.schedules, [{"definition_id": definition_id, "run_id": "", "due_us": 0}])
+            row = conn.execute(
+                select(t.schedules).where(t.schedules.c.definition_id == definition_id).with_for_update()
+            ).one()
+            if row.run_id:
+                status = conn.execute(select(t.runs.c.status).where(t.runs.c.id == row.run_id)).scalar_one_or_none()
+                if status is not None and RunStatus(status) in upcoming:
+                    return None
+            run, events = make(_from_micros(row.due_us) if row.due_us else None)
+            stored = self._insert_run(conn, run, events, owner, lease_until)
+            due = _micros(run.scheduled_for) if run.scheduled_for else 0
+            conn.execute(
+                update(t.schedules).where(t.schedules.c.definition_id == definition_id).values(run_id=stored.id, due_us=due)
+            )
+            return stored
+
+    def claim_seed(self, name: str) -> bool:
+        """True for the first caller per database, and only while it holds no finished run: demo
+        history goes into an empty database once, however many replicas start, in any order."""
+        with self._write() as conn:
+            self._take_seqs(conn, 0)  # the counter's lock orders this with every other writer
+            if conn.execute(select(t.counters.c.value).where(t.counters.c.name == name)).first() is not None:
+                return False
+            conn.execute(insert(t.counters), [{"name": name, "value": 1}])
+            finished = conn.execute(select(t.runs.c.id).where(t.runs.c.status.in_(_TERMINAL)).limit(1)).first()
+            return finished is None
 
     # reads ----------------------------------------------------------------------------------
 
@@ -369,6 +598,26 @@ class RunStore:
             with conn.begin():
                 yield conn
 
+    def _notify(self, conn: Connection, payload: dict[str, Any]) -> None:
+        """Tell the other replicas, on commit (`NOTIFY` is transactional): the payload names the
+        change's seq and run, so it stays far below PostgreSQL's 8000-byte limit."""
+        if self._is_sqlite:
+            return
+        if self._channel is None:
+            self._channel = _channel_name(str(conn.exec_driver_sql("SELECT current_schema()").scalar_one()))
+        text = json.dumps({"o": self.origin, **payload}, separators=(",", ":"))
+        conn.execute(select(func.pg_notify(self._channel, text)))
+
+    def _notify_output(self, conn: Connection, run_id: str, step_id: str, event_seq: int, chunk: str) -> None:
+        """A chunk rides in its notification when it fits; otherwise the notification points at
+        its TOOL_OUTPUT event and each listener reads the chunk from there."""
+        payload: dict[str, Any] = {"k": "o", "r": run_id, "p": step_id, "e": event_seq}
+        if len(chunk) <= NOTIFY_INLINE_CHARS:
+            inline = payload | {"c": chunk}
+            if len(json.dumps(inline)) <= NOTIFY_INLINE_CHARS:
+                payload = inline
+        self._notify(conn, payload)
+
     def _idempotency_cutoff(self) -> int:
         return _micros(self.clock.now() - self.idempotency_retention)
 
@@ -493,6 +742,15 @@ def _unescape_nul(text: str) -> str:
     if "\\" not in text:
         return text
     return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else m.group(1), text)
+
+
+def _channel_name(schema: str) -> str:
+    """A channel per schema, spelled so that it needs no quoting worries (LISTEN takes it quoted)."""
+    return "runs_tui_" + re.sub(r"[^a-z0-9_]", "_", schema.lower())[:40]
+
+
+def _from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def _micros(moment: datetime) -> int:

@@ -8,6 +8,10 @@ stored strings instead of building and re-encoding thousands of objects per requ
 Times are stored as integer microseconds since the epoch (UTC), which sort and compare the same
 way on SQLite and PostgreSQL. JSON is stored as text, not JSONB: PostgreSQL's JSONB refuses the
 NUL escape that hostile run text may legitimately contain.
+
+Replicas: a run row also carries its lease (`owner`, `epoch`, `lease_until_us`, see
+docs/deployment.md). They are plain columns of the row every write already locks, so taking,
+renewing and checking a lease is part of the same transaction as the change it guards.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ class RunRow(BackendTable, table=True):
     created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     version: int
     last_event_seq: int = 0
+    owner: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    lease_until_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     summary_json: str = Field(sa_column=Column(Text, nullable=False))
     detail_json: str = Field(sa_column=Column(Text, nullable=False))
 
@@ -84,6 +91,16 @@ class CounterRow(BackendTable, table=True):
     value: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class ScheduleRow(BackendTable, table=True):
+    """The upcoming run of each scheduled definition: the row replicas lock to create it once."""
+
+    __tablename__ = "schedules"
+
+    definition_id: str = Field(primary_key=True)
+    run_id: str = ""
+    due_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
 class IdempotencyRow(BackendTable, table=True):
     """An answer recorded under an `Idempotency-Key`; indexed by age so pruning the expired
     ones is a range delete, not a scan."""
@@ -104,4 +121,6 @@ step_outputs = StepOutputRow.__table__  # type: ignore[attr-defined]
 tombstones = TombstoneRow.__table__  # type: ignore[attr-defined]
 counters = CounterRow.__table__  # type: ignore[attr-defined]
 idempotency_keys = IdempotencyRow.__table__  # type: ignore[attr-defined]
+schedules = ScheduleRow.__table__  # type: ignore[attr-defined]
+LEASE_COLUMNS = ("owner", "epoch", "lease_until_us")
 metadata = BackendTable.metadata

@@ -145,6 +145,11 @@ class Prompt(_Wire):
     choices: list[str] = Field(default_factory=list)
     allow_free_text: bool = False
     requested_at: datetime | None = None
+    prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
+        None,
+        description="Identity of this asking: new each time a step starts waiting. Echo it in "
+        "RespondRequest.prompt_id so an answer can only land on the prompt that was shown.",
+    )
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """The closed set of values, or None when free text is accepted."""
@@ -197,6 +202,12 @@ class RunDetail(RunSummary):
     steps: list[Step] = Field(default_factory=list)
     variables: list[Variable] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+
+    def waiting_step(self) -> Step | None:
+        """The step an answer goes to: the backend's current step when it waits, else the first
+        waiting one. One rule, so the dashboard's prompt and `runs respond` never pick apart."""
+        waiting = [s for s in self.steps if s.status is StepStatus.WAITING_FOR_INPUT and s.prompt is not None]
+        return next((s for s in waiting if s.id == self.current_step_id), waiting[0] if waiting else None)
 
 
 class ChangesPage(_Wire):
@@ -303,6 +314,17 @@ class RespondRequest(_Wire):
     value: Text
     note: Text = ""
     answered_by: Actor = ""
+    prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
+        None,
+        description="The Prompt.prompt_id the answer was given to; 409 when the step now waits on "
+        "another asking (or not at all). Omitted: the step id alone decides (older clients).",
+    )
+
+
+class CancelRequest(_Wire):
+    """Who cancels: recorded on the run (`cancelled by <actor>`) and in its status event."""
+
+    actor: Actor = ""
 
 
 class BulkDeleteRequest(_Wire):

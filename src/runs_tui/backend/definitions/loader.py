@@ -7,6 +7,8 @@ half-valid definition at run time.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 import tomllib
 from importlib import resources
@@ -372,6 +374,8 @@ def _tool(name: str, item: TableReader) -> ToolSpec:
         tool = _sim_tool(name, item, timeout)
     else:
         raise item.error("type", f"{tool_type!r} is not one of: shell, http, sim")
+    if item.flag("idempotent"):
+        tool = dataclasses.replace(tool, idempotent=True)
     item.finish()
     return tool
 

@@ -31,6 +31,7 @@ class ShellTool:
     cwd: str | None = None
     timeout_seconds: float = DEFAULT_TOOL_TIMEOUT
     option_values: frozenset[str] = frozenset()
+    idempotent: bool = False  # safe to run twice: re-run after its backend died mid-step
     type: str = "shell"
 
 
@@ -43,6 +44,7 @@ class HttpTool:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     timeout_seconds: float = DEFAULT_TOOL_TIMEOUT
+    idempotent: bool = False
     type: str = "http"
 
 
@@ -65,6 +67,7 @@ class SimTool:
     scenarios: tuple[SimScenario, ...]
     latency_seconds: float = 0.0
     timeout_seconds: float = DEFAULT_TOOL_TIMEOUT
+    idempotent: bool = False
     type: str = "sim"
 
 
