@@ -19,6 +19,7 @@ from runs_tui.models.domain import API_PREFIX, MAX_ACTOR_LENGTH, ApiError
 
 DEFINITIONS = str(Path(__file__).parent / "api_definitions")
 BODY_TIMEOUT = 0.5
+HEADER_TIMEOUT = 0.5
 SOCKET_TIMEOUT = 30.0  # a generous bound: the assertion is "it closes", never how fast
 
 
@@ -36,14 +37,15 @@ class Api:
         parts = urlsplit(self.backend.url)
         with socket.create_connection((parts.hostname, parts.port), timeout=SOCKET_TIMEOUT) as conn:
             received = bytearray()
-            reader = threading.Thread(target=_read_until_closed, args=(conn, received))
+            timed_out: list[bool] = []
+            reader = threading.Thread(target=_read_until_closed, args=(conn, received, timed_out))
             reader.start()
             try:
                 conn.sendall(request)
             except OSError:
                 pass  # the server answered and closed before taking it all
             reader.join(SOCKET_TIMEOUT)
-            assert not reader.is_alive(), "the server never closed the connection"
+            assert not reader.is_alive() and not timed_out, "the server never closed the connection"
             return bytes(received)
 
     def head(self, method: str, path: str, *extra: str) -> bytes:
@@ -52,18 +54,20 @@ class Api:
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def _read_until_closed(conn: socket.socket, into: bytearray) -> None:
+def _read_until_closed(conn: socket.socket, into: bytearray, timed_out: list[bool]) -> None:
     try:
         while chunk := conn.recv(65536):
             into.extend(chunk)
+    except TimeoutError:
+        timed_out.append(True)
     except OSError:
-        pass
+        pass  # reset: the server closed with our bytes unread
 
 
 @pytest.fixture
 def api(backend_db: str, backend_token: str) -> Iterator[Api]:
     with EmbeddedBackend(db_url=backend_db, token=backend_token, definitions_dir=DEFINITIONS,
-                         body_timeout=BODY_TIMEOUT) as backend:
+                         body_timeout=BODY_TIMEOUT, header_timeout=HEADER_TIMEOUT) as backend:
         client = Api(backend)
         yield client
         client.http.close()
@@ -183,6 +187,18 @@ def test_an_unfinished_body_is_answered_408_and_closed(api: Api, framing: str) -
     answer = api.raw(request)  # returns only once the server closed the connection
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert b"connection: close" in answer.lower()
+
+
+@pytest.mark.parametrize("sent", [b"", b"GET /api/v1/health HTTP/1.1\r\nHost: te"])
+def test_unfinished_headers_are_closed(api: Api, sent: bytes) -> None:
+    """Headers never finished (or never started) held the connection forever."""
+    assert api.raw(sent) == b""  # returns only once the server closed the connection
+
+
+def test_a_keep_alive_connection_still_serves_several_requests(api: Api) -> None:
+    request = b"GET /api/v1/health HTTP/1.1\r\nHost: test\r\n\r\n"
+    answer = api.raw(request + request + b"GET /api/v1/health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 200 OK") == 3
 
 
 # headers --------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ def test_demo_set_covers_the_required_shapes() -> None:
     (GOOD_GUIDE.replace('type = "sim"', 'type = "shell"\nargv = ["ping", "-c1", "host={host}"]'),
      "tools.t.argv[2]", "whole argv item"),
     (GOOD_GUIDE.replace('type = "sim"', 'type = "shell"\nargv = ["{prog}"]'), "tools.t.argv[0]", "literal"),
+    (GOOD_GUIDE.replace('type = "sim"', 'type = "shell"\nargv = ["ls", "{dir}"]\noption_values = ["other"]'),
+     "tools.t.option_values[0]", "not a {placeholder}"),
     (GOOD_GUIDE.replace('type = "sim"', 'type = "ftp"'), "tools.t.type", "not one of"),
     (GOOD_GUIDE + '[[inputs]]\nname = "n"\npattern = "("\n', "inputs[0].pattern", "regular expression"),
     (GOOD_GUIDE + '[[inputs]]\nname = "n"\npattern = "[a-z]+"\ndefault = "X1"\n', "inputs[0].default", "does not match"),

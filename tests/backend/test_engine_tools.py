@@ -77,6 +77,52 @@ env = {{ PAYLOAD = "{{value}}" }}
     assert run.steps[0].tool.input["argv"][-1] == value
 
 
+_ECHO_ARGV = f'"{PY}", "-c", "import sys; print(sys.argv[1:])"'
+
+
+async def _run_value(tmp_path: Path, argv: str, value: str, extra: str = "") -> tuple[S, str, str | None]:
+    tool = f'''
+[[inputs]]
+name = "value"
+required = true
+[tools.t]
+type = "shell"
+argv = [{argv}]
+{extra}
+'''
+    h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
+    run_id = await h.start(RunKind.GUIDE, "g", value=value)
+    run = await h.wait_real(run_id, lambda r: r.status.is_terminal)
+    step = run.steps[0]
+    return run.status, step.tool.output if step.tool else "", step.error
+
+
+@pytest.mark.parametrize("value", ["--help", "-n", "-rf", "--output=/etc/passwd"])
+async def test_a_value_that_would_be_an_option_is_refused(tmp_path: Path, value: str) -> None:
+    """One argv item stops shell injection, not option injection: `--help` reached the program
+    as an option. The program must not even start."""
+    marker = tmp_path / "started"
+    argv = f'"{PY}", "-c", "open({str(marker)!r}, \'w\')", "{{value}}"'
+    status, output, error = await _run_value(tmp_path, argv, value)
+    assert status is S.COMPLETED_FAILURE
+    assert error and "refused" in error and "option" in error and "{value}" in error
+    assert not marker.exists() and output == ""
+
+
+@pytest.mark.parametrize("value", ["--help", "-n"])
+async def test_a_value_after_a_literal_double_dash_is_passed_as_it_is(tmp_path: Path, value: str) -> None:
+    argv = f'"{PY}", "-c", "import sys; print(sys.argv[1:])", "--", "{{value}}"'
+    status, output, error = await _run_value(tmp_path, argv, value)
+    assert status is S.COMPLETED_SUCCESS, error
+    assert output.strip() == repr(["--", value])
+
+
+async def test_option_values_lets_a_tool_take_dash_values_on_purpose(tmp_path: Path) -> None:
+    status, output, error = await _run_value(tmp_path, _ECHO_ARGV + ', "{value}"', "-5", 'option_values = ["value"]')
+    assert status is S.COMPLETED_SUCCESS, error
+    assert output.strip() == repr(["-5"])
+
+
 async def test_cancel_kills_a_running_shell_tool_and_its_children(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     script = 'sleep 60 & echo $! > "$1"; echo $$ >> "$1"; echo started; wait'

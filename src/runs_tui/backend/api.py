@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,7 +56,7 @@ from runs_tui.models.domain import (
     StreamEventType,
 )
 from runs_tui.models.lifecycle import RunKind
-from runs_tui.models.status import RunStatus, parse_status_filter
+from runs_tui.models.status import RunStatus, StatusGroup, parse_status_filter
 
 log = logging.getLogger(__name__)
 _ISO_START = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -214,7 +214,7 @@ class _Handlers:
                              tags=["actions"], responses={200: {"model": RunDetail, **json_answer},
                                                           **problems(*body, 404, 409)})
         router.add_api_route("/runs/{run_id}/cancel", self.cancel, methods=["POST"], tags=["actions"],
-                             responses={200: {"model": RunSummary, **json_answer}, **problems(400, 401, 404, 409, 422)})
+                             responses={200: {"model": RunSummary, **json_answer}, **problems(*body, 404, 409)})
         router.add_api_route("/stream", self.stream, methods=["GET"], tags=["live"],
                              responses={200: {"content": {"text/event-stream": {}}}, **problems(400, 401)})
         for kind, plural in ((RunKind.FLOW, "flows"), (RunKind.GUIDE, "guides")):
@@ -245,7 +245,9 @@ class _Handlers:
 
     async def list_runs(
         self,
-        status: Annotated[list[str], Query(description="A group (active, failed...) or a status; repeatable.")] = [],  # noqa: B006
+        status: Annotated[list[_StatusList], Query(
+            description="Groups (active, failed...) or status values (completed_partial...), comma-separated; repeatable.",
+        )] = [],  # noqa: B006
         kind: RunKind | None = None,
         since: Annotated[datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)] = None,
         until: Annotated[datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)] = None,
@@ -253,7 +255,7 @@ class _Handlers:
         limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 100,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         cursor: Annotated[str | None, Query(
-            pattern=r"^[0-9]{0,10}$", description="`next_cursor` of the previous page; empty: the first page.")] = None,
+            pattern=r"^[0-9]{0,9}$", description="`next_cursor` of the previous page; empty: the first page.")] = None,
     ) -> Response:
         """Runs newest first, for scripts; filters combine with AND, statuses with OR."""
         page = await run_in_threadpool(
@@ -401,6 +403,18 @@ _IdempotencyKey = Annotated[str | None, Header(
     description="Same key and same request: the first answer again, nothing done twice; "
                 "same key and another request: 422 `idempotency_key_reused`.",
 )]
+def _status_token() -> str:
+    """Every spelling the filter takes: group and status values and their labels, as written."""
+    spellings = {*(g.value for g in StatusGroup), *(g.label for g in StatusGroup),
+                 *(s.value for s in RunStatus), *(s.label for s in RunStatus)}
+    escaped = (spelling.replace("(", "\\(").replace(")", "\\)") for spelling in spellings)
+    return "(?:" + "|".join(sorted(escaped, key=len, reverse=True)) + ")"
+
+
+_STATUS_TOKEN = _status_token()
+# The document states the exact spellings taken, so a fuzzer (or a client) can tell a valid
+# filter from a refused one; empty items are skipped ("active," is "active").
+_StatusList = Annotated[str, StringConstraints(pattern=f"^{_STATUS_TOKEN}?(?:,{_STATUS_TOKEN}?)*$", max_length=1000)]
 _TIME_HELP = "ISO 8601 (`2026-03-01T09:00:00Z`); without a zone, UTC. Numbers are refused."
 
 
@@ -571,14 +585,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method the OpenAPI document lists for this path. Starlette's own 405 names only
-    the first route that matched the path, so `/runs/{id}` (GET and DELETE) advertised GET."""
+    """The methods the OpenAPI document lists for this path. Starlette's own 405 names only the
+    first route that matched, so `/runs/{id}` (GET and DELETE) advertised GET. Of the templates
+    a path matches, the most literal one is its own (`/runs/changes`, not `/runs/{run_id}`)."""
     path = request.scope.get("path", "")
-    methods: set[str] = set()
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        if _template_pattern(template).fullmatch(path):
-            methods |= {method.upper() for method in operations if method.upper() in _HTTP_METHODS}
-    return sorted(methods)
+    matching = [(template.count("{"), operations)
+                for template, operations in request.app.openapi().get("paths", {}).items()
+                if _template_pattern(template).fullmatch(path)]
+    if not matching:
+        return []
+    _, operations = min(matching, key=lambda match: match[0])
+    return sorted(method.upper() for method in operations if method.upper() in _HTTP_METHODS)
 
 
 _HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})

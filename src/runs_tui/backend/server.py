@@ -31,6 +31,7 @@ import uvicorn
 
 from runs_tui.backend.api import DEFAULT_HEARTBEAT_SECONDS, create_app
 from runs_tui.backend.auth import token_problem
+from runs_tui.backend.http_protocol import HEADER_TIMEOUT, with_header_timeout
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock, SystemClock
@@ -80,6 +81,7 @@ def _build(
     log_level: str,
     replica: ReplicaOptions | None = None,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> _Parts:
     replica = replica or ReplicaOptions()
     bus = Bus()
@@ -88,7 +90,8 @@ def _build(
     app = create_app(engine, store, bus, token, heartbeat_seconds=heartbeat_seconds, manage_engine=False,
                      body_timeout=body_timeout)
     config = uvicorn.Config(
-        app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2,
+        http=with_header_timeout(header_timeout),
     )
     parts = _Parts(store, bus, clock, engine, uvicorn.Server(config), demo, history)
     if store.shared:
@@ -187,6 +190,7 @@ class EmbeddedBackend:
         tombstone_retention: int = DEFAULT_TOMBSTONE_RETENTION,
         replica: ReplicaOptions | None = None,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         self.token = token or secrets.token_urlsafe(32)
         self.url = ""
@@ -200,6 +204,7 @@ class EmbeddedBackend:
         self._replica = replica
         self._lock: SqliteLock | None = None
         self._body_timeout = body_timeout
+        self._header_timeout = header_timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -298,7 +303,7 @@ class EmbeddedBackend:
         self._loop = asyncio.get_running_loop()
         self._parts = _build(
             store, self._clock, self.token, self._definitions_dir, self._demo, self._history,
-            self._heartbeat, "warning", self._replica, self._body_timeout,
+            self._heartbeat, "warning", self._replica, self._body_timeout, self._header_timeout,
         )
         built.set_result(None)
         await _serve_backend(self._parts, sock)

@@ -394,7 +394,13 @@ def _shell_tool(name: str, item: TableReader, timeout: float) -> ShellTool:
     for key in env:
         if not IDENTIFIER.match(key):
             raise item.error(f"env.{key}", "must be an environment variable name")
-    return ShellTool(name=name, argv=argv, env=env, cwd=item.optional_text("cwd"), timeout_seconds=timeout)
+    placeholders = {match.group(1) for arg in argv if (match := WHOLE_PLACEHOLDER.match(arg))}
+    option_values = item.texts("option_values")
+    for index, variable in enumerate(option_values):
+        if variable not in placeholders:
+            raise item.error(f"option_values[{index}]", f"{variable!r} is not a {{placeholder}} of argv")
+    return ShellTool(name=name, argv=argv, env=env, cwd=item.optional_text("cwd"), timeout_seconds=timeout,
+                     option_values=frozenset(option_values))
 
 
 def _http_tool(name: str, item: TableReader, timeout: float) -> HttpTool:

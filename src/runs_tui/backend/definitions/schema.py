@@ -21,13 +21,16 @@ DEFAULT_TOOL_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class ShellTool:
-    """`argv` items are literals or a whole `{var}` placeholder: a value is always one argv item."""
+    """`argv` items are literals or a whole `{var}` placeholder: a value is always one argv item.
+    `option_values` names the variables whose values may start with `-` where the program would
+    read them as options (before any literal `--` item)."""
 
     name: str
     argv: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
     timeout_seconds: float = DEFAULT_TOOL_TIMEOUT
+    option_values: frozenset[str] = frozenset()
     idempotent: bool = False  # safe to run twice: re-run after its backend died mid-step
     type: str = "shell"
 

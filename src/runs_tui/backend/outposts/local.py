@@ -15,7 +15,7 @@ from runs_tui.backend.outposts.http import run_http
 from runs_tui.backend.outposts.result import ToolResult
 from runs_tui.backend.outposts.shell import run_shell
 from runs_tui.backend.outposts.sim import run_sim
-from runs_tui.backend.outposts.templates import MissingVariable
+from runs_tui.backend.outposts.templates import MissingVariable, OptionValueRefused
 
 
 class LocalOutpost:
@@ -67,7 +67,7 @@ def _result_of(work: asyncio.Future[ToolResult]) -> ToolResult:
     error = work.exception()
     if error is None:
         return work.result()
-    if isinstance(error, MissingVariable):
+    if isinstance(error, MissingVariable | OptionValueRefused):
         return ToolResult(exit_status=None, error=str(error))
     if isinstance(error, OSError):
         return ToolResult(exit_status=None, error=f"could not start: {error.strerror or error}")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from runs_tui.backend.definitions.schema import ShellTool
 from runs_tui.backend.outposts.result import ToolResult
-from runs_tui.backend.outposts.templates import render_argv, render_text
+from runs_tui.backend.outposts.templates import refuse_option_values, render_argv, render_text
 
 READ_SIZE = 64 * 1024
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -28,6 +28,7 @@ def shell_environment(tool: ShellTool, variables: Mapping[str, str]) -> dict[str
 
 
 async def run_shell(tool: ShellTool, variables: Mapping[str, str], write: Callable[[str], None]) -> ToolResult:
+    refuse_option_values(tool.argv, variables, tool.option_values)
     argv = render_argv(tool.argv, variables)
     process = await _spawn(tool, argv, shell_environment(tool, variables))
     try:
