@@ -235,7 +235,11 @@ async def propagation(http: httpx.AsyncClient, clients: StreamClients, writer: R
     watching = [client for reader in readers for client in clients.of(reader)]
     for _ in range(probes):
         t0 = time.perf_counter()
-        answer = await http.post(f"{writer.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}})
+        try:
+            answer = await http.post(f"{writer.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}})
+        except httpx.TimeoutException:
+            print(f"  (a write through {writer.name} got no answer within the client timeout: saturated)")
+            return samples
         seq = int(answer.json()["seq"])
         futures = clients.expect(seq, watching)
         done, pending = await asyncio.wait(futures, timeout=10)
@@ -248,6 +252,14 @@ async def propagation(http: httpx.AsyncClient, clients: StreamClients, writer: R
 
 
 async def answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int = 30) -> list[float]:
+    try:
+        return await _answer_latency(http, owner, other, probes)
+    except httpx.TimeoutException:
+        print("  (a request got no answer within the client timeout: saturated)")
+        return []
+
+
+async def _answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int) -> list[float]:
     runs = [await http.post(f"{owner.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}}) for _ in range(probes)]
     ids = [r.json()["id"] for r in runs]
     samples: list[float] = []
