@@ -2,6 +2,9 @@
 of 10 changes into a cache of a million runs.
 
 Printed, in one run (medians):
+- the whole process: `runs-tui sync` of a fresh cache (start, imports, sync, exit), as an
+  operator runs it — goal ≥ 50k runs/s — against the raw fetch of the same pages measured in
+  the same run (bytes only, the server's and the transport's share), with the ratio.
 - full sync of N runs (default 100,000) by `Syncer.sync_once` into a fresh cache — goal ≥ 30k
   runs/s — against baselines measured in the same run: fetching and parsing every page without
   applying it (`RunsClient.changes_parsed` + `feed.parse_page`, and the pydantic
@@ -14,14 +17,18 @@ Printed, in one run (medians):
 The backend runs in a subprocess (`runs_tui.backend.server.serve`) on a seeded SQLite file.
 
     .venv/bin/python benchmarks/bench_sync.py [--runs 100000] [--cache-runs 1000000]
+        [--whole-process-only] [--process-repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,11 +38,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import httpx  # noqa: E402
 from bench_changefeed import seed, start_server  # noqa: E402  (the shared seeding and server start)
 
 from runs_tui.backend.store import RunStore  # noqa: E402
 from runs_tui.cache import Cache  # noqa: E402
-from runs_tui.cache.feed import RowPage, parse_page  # noqa: E402
+from runs_tui.cache.feed import RowPage, parse_page, read_fetched  # noqa: E402
 from runs_tui.client import RunsClient  # noqa: E402
 from runs_tui.models.domain import ChangesPage, RunSummary, Trigger, TriggerKind  # noqa: E402
 from runs_tui.models.lifecycle import RunKind  # noqa: E402
@@ -144,6 +152,64 @@ async def measure_full(
     )
 
 
+SYNCED_LINE = re.compile(r"synced \S+: (\d+) changed")
+
+
+def whole_process_sync(origin: str, token: str, folder: Path) -> tuple[int, float]:
+    """`runs-tui sync` in a subprocess with a fresh cache: (runs synced, seconds)."""
+    home = folder / f"process-{secrets.token_hex(4)}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RUNS_TUI_")}
+    env.update(RUNS_TUI_URL=origin, RUNS_TUI_TOKEN=token, RUNS_TUI_CACHE_DIR=str(home / "cache"),
+               RUNS_TUI_CONFIG_DIR=str(home / "config"), RUNS_TUI_DATA_DIR=str(home / "data"))
+    # Bytecode as an installed runs-tui has it (not recompiled on every start when the
+    # environment says PYTHONDONTWRITEBYTECODE), kept out of the source tree:
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    command = Path(sys.executable).with_name("runs-tui")
+    started = time.perf_counter()
+    done = subprocess.run([str(command), "sync"], env=env, capture_output=True, text=True,
+                          check=True)
+    elapsed = time.perf_counter() - started
+    for leftover in sorted(home.rglob("*"), reverse=True):
+        leftover.unlink() if leftover.is_file() else leftover.rmdir()
+    match = SYNCED_LINE.search(done.stdout)
+    assert match, f"unexpected output: {done.stdout!r} {done.stderr!r}"
+    return int(match[1]), elapsed
+
+
+def raw_fetch(origin: str, token: str, page_size: int) -> tuple[int, float]:
+    """Every page of the feed as bytes, nothing parsed but the cursor off its end."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"{origin}/api/v1", headers=headers, timeout=60) as http:
+        started = time.perf_counter()
+        cursor, more, runs = None, True, 0
+        while more:
+            params = {"limit": page_size} | ({"cursor": cursor} if cursor is not None else {})
+            answer = http.get("/runs/changes", params=params)
+            answer.raise_for_status()
+            fetched = read_fetched(answer.content)
+            runs += answer.content.count(b'"seq":')
+            cursor, more = fetched.next_cursor, fetched.has_more
+        return runs, time.perf_counter() - started
+
+
+def measure_whole_process(origin: str, token: str, folder: Path, runs: int, repeats: int) -> None:
+    fetch_rates, sync_rates = [], []
+    whole_process_sync(origin, token, folder)  # warm-up, not counted: bytecode written
+    for _ in range(repeats):
+        fetched, seconds = raw_fetch(origin, token, BULK_PAGE_SIZE)
+        fetch_rates.append(fetched / seconds)
+        synced, seconds = whole_process_sync(origin, token, folder)
+        assert synced >= runs, f"synced {synced} runs, expected {runs}"
+        sync_rates.append(synced / seconds)
+    fetch, sync = median(fetch_rates), median(sync_rates)
+    print(f"whole process: `runs-tui sync` of a fresh cache, {runs:,} runs (median of {repeats}):")
+    print(f"  baseline raw fetch of the same pages (bytes):     {fetch:>10,.0f} runs/s")
+    print(f"  runs-tui sync, start to exit:                     {sync:>10,.0f} runs/s "
+          f"({sync / fetch:.2f}x the raw fetch; goal >= 50,000)")
+    print("  each run (runs/s): " + ", ".join(f"{rate:,.0f}" for rate in sync_rates))
+
+
 def synthetic_summaries(start: int, count: int, now: datetime) -> Iterator[RunSummary]:
     """Finished list rows, built without validation: the cache's bulk path is what is timed."""
     for index in range(start, start + count):
@@ -241,6 +307,9 @@ async def run(args: argparse.Namespace) -> None:
         token = secrets.token_urlsafe(16)
         server, origin = start_server(db_url, token)
         try:
+            measure_whole_process(origin, token, folder, args.runs, args.process_repeats)
+            if args.whole_process_only:
+                return
             await measure_full(origin, token, folder, args.runs, args.page_size)
             await measure_incremental(origin, token, db_url, folder, args.cache_runs)
         finally:
@@ -256,6 +325,10 @@ def main() -> None:
         "--page-size", type=int, default=None,
         help=f"fixed page size (default: the syncer's, {BULK_PAGE_SIZE} for a first sync)",
     )
+    parser.add_argument("--process-repeats", type=int, default=5,
+                        help="whole-process syncs to take the median of")
+    parser.add_argument("--whole-process-only", action="store_true",
+                        help="print the whole-process figure and stop")
     asyncio.run(run(parser.parse_args()))
 
 

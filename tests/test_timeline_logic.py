@@ -77,7 +77,17 @@ def test_breakdown_parts_add_up_to_the_total() -> None:
     assert seconds == {QUEUED: 5, "executing:triage": 25, "executing:remediation": 30,
                        WAITING: 60, BETWEEN: 20}
     assert abs(sum(s.percent for s in result.shares) - 100) < 1e-6
-    assert round(result.get(WAITING).percent, 1) == round(60 / 140 * 100, 1)
+    assert result.ran == timedelta(seconds=135)  # the run's duration: queued time left out
+    assert result.get(QUEUED).percent == 0
+    assert round(result.get(WAITING).percent, 1) == round(60 / 135 * 100, 1)
+
+
+def test_the_header_duration_and_the_timeline_duration_agree() -> None:
+    from runs_tui.widgets.run_header import run_duration
+
+    for finished in (True, False):
+        run = waited_run() if finished else waited_run(finished=None)
+        assert run_duration(run, at(120)) == format_duration(breakdown(run, now=at(120)).ran)
 
 
 def test_active_run_is_measured_up_to_now() -> None:
@@ -108,11 +118,20 @@ def test_entries_are_chronological_words_without_output_chunks() -> None:
     texts = [e.text for e in entries(waited_run())]
     assert texts[0] == "Run created"
     assert "Finished “Step s1”: succeeded" in texts
-    assert "ana answered “Step s2”: approve" in texts
+    assert "ana answered “Step s2”: “approve”" in texts
     assert "Status → Executing Remediation" in texts
     assert not any(t.startswith("Output") for t in texts)
     offsets = [e.offset for e in entries(waited_run())]
     assert offsets == sorted(offsets)
+
+
+def test_entries_say_who_created_and_who_cancelled() -> None:
+    run = waited_run()
+    created = Event(seq=90, at=run.created_at, type=EventType.RUN_CREATED, data={"trigger": "manual", "actor": "bo"})
+    cancelled = Event(seq=91, at=run.created_at + timedelta(hours=1), type=EventType.STATUS_CHANGED,
+                      data={"from": "executing_remediation", "to": "cancelled", "actor": "cli-oncall"})
+    texts = [e.text for e in entries(run.model_copy(update={"events": [created, cancelled]}))]
+    assert texts == ["Run created by bo", "Status → Cancelled by cli-oncall"]
 
 
 def test_format_duration_reads_at_every_scale() -> None:

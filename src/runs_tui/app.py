@@ -17,9 +17,11 @@ from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
+from textual.dom import DOMNode
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.message import Message
+from textual.screen import Screen
 from textual.theme import Theme
 
 from runs_tui import config as config_module
@@ -29,6 +31,7 @@ from runs_tui.errors import ClientError
 from runs_tui.keymap import unknown_ids
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived, WaitingStartedMessage
 from runs_tui.models.filters import RunFilter
+from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
 from runs_tui.models.status import StatusGroup
 from runs_tui.sanitize import inert
 from runs_tui.screens.help import HelpScreen, collect_bindings
@@ -53,11 +56,14 @@ class RunsApp(App[None]):
     """The dashboard."""
 
     TITLE = "runs-tui"
+    CSS = NO_COLOR_CSS
     COMMANDS = App.COMMANDS | {RunsCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        # Like k9s and lazygit: ctrl+c leaves (Textual's default only says "press ctrl+q").
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
                 id="app.commands"),
@@ -78,6 +84,7 @@ class RunsApp(App[None]):
         initial_filter: RunFilter | None = None,
     ) -> None:
         super().__init__()
+        use_plain_terminal(self)
         self.service = service
         self.config = config
         self.profile = profile
@@ -98,7 +105,9 @@ class RunsApp(App[None]):
         self._apply_keymap()
         self.push_screen(RunsScreen(self.initial_filter))
         self.call_after_refresh(self._freeze_startup_objects)
-        if self.live:
+        if self.live and self.service.connects_later:  # the live sync makes the client
+            self.call_after_refresh(self._live)  # (imports httpx): after the first frame
+        elif self.live:
             self._live()
 
     def _apply_keymap(self) -> None:
@@ -161,6 +170,29 @@ class RunsApp(App[None]):
                         title="Needs you", severity="warning", markup=False, timeout=10)
         if notifications.bell:
             self.bell()
+
+    # --- keys typed ahead ----------------------------------------------------------------------
+
+    async def run_action(self, action: Any, default_namespace: DOMNode | None = None,
+                         namespaces: Any = None) -> bool:
+        """Every key binding runs through here. Keys typed ahead (`tmux send-keys q e`) are
+        still queued when the app starts exiting or a screen leaves the stack; acting on them
+        then pushes dialogs into a dying app or queries removed widgets. So they are dropped."""
+        if not self.accepts_actions(default_namespace):
+            return False
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def accepts_actions(self, node: DOMNode | None) -> bool:
+        """False once the app is exiting, or when `node` belongs to a screen no longer shown."""
+        if self._exit:
+            return False
+        if node is None or node is self:
+            return True
+        try:
+            screen = node if isinstance(node, Screen) else node.screen
+        except Exception:  # noqa: BLE001 - a widget already detached from its screen
+            return False
+        return screen in self.screen_stack and screen.is_attached
 
     # --- navigation ----------------------------------------------------------------------------
 

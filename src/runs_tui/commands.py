@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from runs_tui import run_ids
+from runs_tui.errors import ClientError
+from runs_tui.models.domain import RunSummary
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.models.status import StatusGroup
 from runs_tui.sanitize import inert
@@ -71,25 +74,27 @@ class RunsCommands(Provider):
 
 
 class GoToRunProvider(Provider):
-    """Runs whose name contains the query (or whose id is the query), newest first."""
+    """Runs whose id starts with the query (a prefix of 4+ characters, like git) or whose name
+    contains it, newest first. When the cache knows no such run, one hit asks the backend (a
+    run someone else started since the last sync), through the same resolution as the CLI."""
 
     LIMIT = 20
 
-    def _find(self, query: str) -> list:
+    def _find(self, query: str) -> list[RunSummary]:
         app = cast("RunsApp", self.app)
         cache, now = app.service.cache, app.service.now()
-        found = []
         query = query.strip()
+        found: list[RunSummary] = []
         if query:
-            exact = cache.get_run(query)
-            if exact is not None:
-                found.append(exact)
+            found = cache.runs_with_id_prefix(query, run_ids.CANDIDATES_SHOWN + 1)
+            if len(query) < run_ids.MIN_PREFIX:
+                found = [run for run in found if run.id == query]
         everything = RunFilter(time=TimeRange(TimePreset.ALL), name=query)
-        found += [run for run in cache.window(everything, now, limit=self.LIMIT)
-                  if not found or run.id != found[0].id]
+        by_id = {run.id for run in found}
+        found += [run for run in cache.window(everything, now, limit=self.LIMIT) if run.id not in by_id]
         return found
 
-    def _hit_text(self, run) -> Text:
+    def _hit_text(self, run: RunSummary) -> Text:
         return Text.assemble(status_text(run.status, short=True), "  ", Text(inert(run.name)),
                              Text(f"  {inert(run.id)}", style="dim"))
 
@@ -100,6 +105,34 @@ class GoToRunProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         app = cast("RunsApp", self.app)
-        for rank, run in enumerate(self._find(query)):
+        found = self._find(query)
+        for rank, run in enumerate(found):
             yield Hit(1.0 - rank / 100, self._hit_text(run), partial(app.open_run, run.id),
                       text=inert(run.name))
+        text = query.strip()
+        if not found and len(text) >= run_ids.MIN_PREFIX and app.service.client is not None:
+            label = f"Look up run id {inert(text)!r} on the backend"
+            yield Hit(0.5, Text(label), partial(look_up_run, app, text), text=label,
+                      help="Not in the local cache: sync, then open the run whose id starts with it")
+
+
+def look_up_run(app: RunsApp, text: str) -> None:
+    """Resolve `text` as the CLI does (cache, then a sync) on a worker, then open the run or
+    say why not: not found, or ambiguous with its candidates."""
+
+    async def look_up() -> None:
+        try:
+            run_id = await app.service.resolve_run_id(text)
+        except run_ids.RunIdError as error:
+            app.notify(inert(str(error)), title="Go to run", severity="warning", markup=False)
+            return
+        except ClientError as error:
+            app.notify(inert(error.explain()), title="Go to run", severity="error", markup=False)
+            return
+        if app.service.cache.get_run(run_id) is None:  # the backend could not be asked
+            app.notify(f"Run {inert(text)!r} is not in the local cache and the backend is unreachable.",
+                       title="Go to run", severity="error", markup=False)
+            return
+        app.open_run(run_id)
+
+    app.run_worker(look_up(), group="go-to-run", exclusive=True, exit_on_error=False)

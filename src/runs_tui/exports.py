@@ -21,6 +21,7 @@ from typing import Any, Protocol, TextIO
 from runs_tui.atomic_write import write_stream_atomically
 from runs_tui.models.domain import RunDetail, RunSummary, Step
 from runs_tui.models.filters import RunFilter
+from runs_tui.sanitize import escape_json_text, inert_cell
 
 FORMAT_VERSION = 1
 CSV_LINE_TERMINATOR = "\r\n"
@@ -128,11 +129,11 @@ def write_list_json(runs: Iterable[RunSummary], run_filter: RunFilter, stream: T
     """`{"format_version", "filter", "runs": [...]}` written run by run, so a million-run list
     never has to sit in memory as one document."""
     stream.write('{\n  "filter": ')
-    stream.write(_indented(json.dumps(run_filter.to_dict(), sort_keys=True, indent=2, ensure_ascii=False)))
+    stream.write(_indented(_json_text(run_filter.to_dict())))
     stream.write(f',\n  "format_version": {FORMAT_VERSION},\n  "runs": [')
     separator = "\n"
     for run in runs:
-        text = json.dumps(_summary_object(run), sort_keys=True, indent=2, ensure_ascii=False)
+        text = _json_text(_summary_object(run))
         stream.write(separator + "    " + _indented(text, "    "))
         separator = ",\n"
     stream.write("\n  ]\n}\n" if separator == ",\n" else "]\n}\n")
@@ -143,8 +144,14 @@ def _indented(text: str, prefix: str = "  ") -> str:
 
 
 def _dump_json(document: dict[str, Any], stream: TextIO) -> None:
-    stream.write(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False))
+    stream.write(_json_text(document))
     stream.write("\n")
+
+
+def _json_text(value: object, indent: int | None = 2) -> str:
+    """Sorted, readable UTF-8 JSON in which every control, C1, bidi and zero-width character is
+    a `\\uXXXX` escape: lossless for programs, and `cat run.json` cannot drive a terminal."""
+    return escape_json_text(json.dumps(value, sort_keys=True, indent=indent, ensure_ascii=False))
 
 
 _SUMMARY_FIELDS = set(RunSummary.model_fields)
@@ -184,7 +191,9 @@ def neutralise_cell(text: str) -> str:
 
 
 def _cell(value: object) -> str:
-    """Numbers and booleans are ours and stay as they are; any text is neutralised."""
+    """Numbers and booleans are ours and stay as they are; any text is neutralised, its
+    control, bidi and zero-width characters shown as the sanitiser's pictures (`␛`, `⟨U+202E⟩`),
+    so `cat runs.csv` is as safe as the dashboard. Nested values are escaped JSON."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -194,8 +203,8 @@ def _cell(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return neutralise_cell(json.dumps(value, sort_keys=True, ensure_ascii=False))
-    return neutralise_cell(str(value))
+        return neutralise_cell(_json_text(value, indent=None))
+    return neutralise_cell(inert_cell(str(value)))
 
 
 def _writer(stream: TextIO) -> Any:

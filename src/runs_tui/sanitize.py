@@ -50,6 +50,26 @@ def inert(value: object, *, keep_newlines: bool = False) -> str:
     return text
 
 
+# What a JSON document must escape beyond what `json.dumps` does: DEL, C1, bidi and zero-width
+# characters, and the line/paragraph separators some viewers break lines on.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def escape_json_text(document: str) -> str:
+    """A `json.dumps(..., ensure_ascii=False)` text with every remaining control, C1, bidi and
+    zero-width character written as a `\\uXXXX` escape. Lossless (a JSON reader gets the same
+    value back), and safe to `cat`: such characters can only sit inside JSON strings, where an
+    escape means the same character."""
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", document)
+
+
+def inert_cell(value: str) -> str:
+    """A text cell of a file meant to be read by people and spreadsheets (CSV): like `inert`,
+    but newlines and tabs stay, since they are data a cell may legitimately hold and a terminal
+    shows harmlessly."""
+    return "\n".join("\t".join(inert(part) for part in line.split("\t")) for line in value.split("\n"))
+
+
 def inert_text(value: object, style: str = "", *, keep_newlines: bool = False) -> Text:
     """A `rich.text.Text` holding the inert string: never parsed as markup."""
     return Text(inert(value, keep_newlines=keep_newlines), style=style, no_wrap=not keep_newlines)

@@ -11,17 +11,20 @@ screen shows next is the result of the action, not the state before it.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runs_tui.client import RunsClient, new_idempotency_key
+from runs_tui import run_ids
+from runs_tui.drafts import Drafts
 from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
 from runs_tui.formatting import age_words, aware
 from runs_tui.models.domain import (
@@ -46,6 +49,7 @@ from runs_tui.sync import (
 
 if TYPE_CHECKING:
     from runs_tui.cache import Cache, CachedDetail
+    from runs_tui.client import RunsClient  # imported on first use: see `connect`
 
 log = logging.getLogger(__name__)
 
@@ -153,18 +157,52 @@ class RunsService:
         now: Callable[[], datetime] | None = None,
         actor: str = "",
         syncer: Syncer | None = None,
+        connect: Callable[[], RunsClient] | None = None,
     ) -> None:
+        """`connect` makes the client later, on first need (see `connect`), instead of
+        `client` now: the dashboard paints from the cache before it imports httpx."""
         self.cache = cache
         self.client = client
         self.profile_label = profile_label
         self.backend_label = backend_label
         self.actor = actor
+        self.drafts = Drafts()  # the prompt's unsent answers, per run and step, for the session
         self._now = now or _local_now
-        self.syncer = syncer or (
-            Syncer(cache, client, poll_interval=refresh_interval) if client else None
-        )
+        self._refresh_interval = refresh_interval
+        self._connect = None if client else connect
+        self._refused: ClientError | None = None
+        self._connecting = threading.Lock()
+        self.syncer = syncer or (self._syncer_for(client) if client else None)
         self._last_status: SyncStatus | None = None
         self._closed = False
+
+    def _syncer_for(self, client: RunsClient) -> Syncer:
+        return Syncer(self.cache, client, poll_interval=self._refresh_interval)
+
+    @property
+    def connects_later(self) -> bool:
+        """A deferred client is still to be made (by `connect`, or the live sync)."""
+        return self._connect is not None
+
+    def connect(self) -> None:
+        """Make the deferred client and its syncer now (a no-op when there is none to make).
+
+        Why deferred: the client's imports (httpx, its TLS and retry machinery) are a fifth of
+        the dashboard's start, and its first frame comes from the cache alone. Safe to call
+        from a worker thread before the live sync starts (`run_live` does so)."""
+        with self._connecting:
+            if self._refused is not None:
+                raise self._refused
+            if self._connect is None or self._closed:
+                return
+            make, self._connect = self._connect, None
+            try:
+                client = make()
+            except ClientError as error:  # a configuration the client refuses (`Refused`)
+                self._refused = error
+                raise
+            self.syncer = self._syncer_for(client)
+            self.client = client
 
     def now(self) -> datetime:
         return self._now()
@@ -189,10 +227,12 @@ class RunsService:
         offline_since = state.offline_since
         last_synced = state.last_success
         last_error = state.last_error if offline_since else None
-        if self.syncer is None:
+        if self.syncer is None and self._connect is None:
             return SyncStatus(SyncMode.LOCAL_ONLY, None, last_synced, None)
         if offline_since is not None:
             mode = SyncMode.OFFLINE
+        elif self.syncer is None:  # the client is made once the first frame is up
+            mode = SyncMode.IDLE
         elif self.syncer.syncing:
             mode = SyncMode.SYNCING
         elif self.syncer.live:
@@ -206,7 +246,10 @@ class RunsService:
         return await self._require_syncer().sync_once(definitions=True)
 
     async def run_live(self, on_event: ServiceSink) -> None:
-        """Until cancelled: keep the cache live and report what changed as service events."""
+        """Until cancelled: keep the cache live and report what changed as service events.
+        A deferred client is made first, on a thread (its imports would freeze the UI)."""
+        if self._connect is not None:
+            await asyncio.to_thread(self.connect)
         if self.syncer is None:
             await _deliver(on_event, SyncStateChanged(self.sync_status()))
             return
@@ -235,9 +278,41 @@ class RunsService:
 
     async def refresh_detail(self, run_id: str) -> CachedDetail | None:
         """Fresh detail when the backend answers; the cached copy (with its age) otherwise."""
+        with suppress(ClientError):  # refused: the cached copy, as with no backend at all
+            self.connect()
         if self.syncer is None:
             return self.cache.get_detail(run_id)
         return await self.syncer.refresh_detail(run_id)
+
+    # run ids ----------------------------------------------------------------------------------
+
+    def find_cached_run(self, text: str) -> RunSummary | None:
+        """The cached run `text` names (an id, or a unique prefix of at least four characters);
+        None when the cache knows none. Raises `AmbiguousRunId`. Instant: the palette calls it
+        as the operator types."""
+        text = text.strip()
+        return run_ids.pick(text, self.cache.runs_with_id_prefix(text, run_ids.CANDIDATES_SHOWN + 1))
+
+    async def resolve_run_id(self, text: str, *, ask_backend: bool = True) -> str:
+        """The full id of the run `text` names: every command and screen that takes a run id
+        comes here. The cache first; when it knows no such run (created by someone else since
+        the last sync), a sync pass and the cache again. A backend that cannot be reached leaves
+        the cache's answer, and an exact id is then passed on as typed, so the action itself
+        reports what the backend says. Raises `RunIdNotFound`, `AmbiguousRunId`."""
+        text = text.strip()
+        found = self.find_cached_run(text)
+        if found is not None:
+            return found.id
+        if ask_backend and self.syncer is not None:
+            try:
+                await self.syncer.sync_once(definitions=False)
+            except ClientError as error:
+                log.info("sync to resolve %r failed: %s", text, error.explain())
+                return text
+            found = self.find_cached_run(text)
+            if found is not None:
+                return found.id
+        raise run_ids.RunIdNotFound(text)
 
     # actions ----------------------------------------------------------------------------------
 
@@ -248,11 +323,15 @@ class RunsService:
         value: str,
         note: str = "",
         idempotency_key: str | None = None,
+        *,
+        prompt_id: str | None = None,
     ) -> RunDetail:
         """Answer a waiting step. Pass the key generated when the user pressed enter, so a
-        retried send is the same answer. On 409 the cache is refreshed before re-raising."""
+        retried send is the same answer, and the `prompt_id` of the prompt the user saw, so the
+        backend refuses (409) an answer to an asking that was not on screen. On 409 the cache is
+        refreshed before re-raising."""
         client = self._require_client()
-        request = RespondRequest(value=value, note=note, answered_by=self.actor)
+        request = RespondRequest(value=value, note=note, answered_by=self.actor, prompt_id=prompt_id)
         try:
             detail = await client.respond(
                 run_id, step_id, request, idempotency_key or new_idempotency_key()
@@ -260,13 +339,15 @@ class RunsService:
         except Conflict:
             await self._settle(run_id)
             raise
+        self.drafts.drop(run_id, step_id)
         await self._settle(run_id)
         return detail
 
     async def cancel(self, run_id: str, idempotency_key: str | None = None) -> RunSummary:
+        """Cancel as this operator: the backend records `self.actor`, as with answers."""
         client = self._require_client()
         try:
-            summary = await client.cancel(run_id, idempotency_key or new_idempotency_key())
+            summary = await client.cancel(run_id, idempotency_key or new_idempotency_key(), self.actor)
         except Conflict:
             await self._settle(run_id)
             raise
@@ -314,11 +395,13 @@ class RunsService:
             log.info("refresh after action failed: %s", error.explain())
 
     def _require_client(self) -> RunsClient:
+        self.connect()
         if self.client is None:
             raise Unreachable(NO_BACKEND)
         return self.client
 
     def _require_syncer(self) -> Syncer:
+        self.connect()
         if self.syncer is None:
             raise Unreachable(NO_BACKEND)
         return self.syncer
@@ -357,6 +440,13 @@ class RunsService:
             yield cache
         finally:
             cache.close()
+
+
+def new_idempotency_key() -> str:
+    """The client's, imported on use (the client package imports httpx)."""
+    from runs_tui.client import new_idempotency_key as make_key
+
+    return make_key()
 
 
 def _optional_path(path: str | Path | None) -> Path | None:

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from runs_tui.cache import Cache
 from runs_tui.cache.feed import CURRENT_STEP_AT, STATUS_AT, FetchedPage, RowPage, read_fetched
-from runs_tui.client import RunsClient
 from runs_tui.errors import ClientError, Gone, ServerError
 from runs_tui.models.domain import RunSummary, StreamEventType
 from runs_tui.models.lifecycle import RunKind
@@ -41,6 +40,7 @@ from runs_tui.models.status import RunStatus
 
 if TYPE_CHECKING:
     from runs_tui.cache import CachedDetail
+    from runs_tui.client import RunsClient  # httpx: the dashboard imports it after its first paint
 
 log = logging.getLogger(__name__)
 

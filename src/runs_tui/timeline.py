@@ -80,8 +80,17 @@ class Share:
 
 @dataclass(frozen=True)
 class Breakdown:
+    """`total` is the run's whole life (creation to finish or now); `ran` leaves out the time
+    queued before the start, and is the run's duration everywhere else (the header, the list,
+    the CLI): one duration rule. Percentages are of `ran`; queued time has none."""
+
     total: timedelta
     shares: tuple[Share, ...]
+
+    @property
+    def ran(self) -> timedelta:
+        queued = self.get(QUEUED)
+        return self.total - (queued.duration if queued else timedelta(0))
 
     def get(self, key: str) -> Share | None:
         return next((s for s in self.shares if s.key == key), None)
@@ -210,11 +219,11 @@ def _shares(totals: dict[str, timedelta], total: timedelta, detail: RunDetail) -
     keys += [WAITING, BETWEEN]
     labels = {QUEUED: "Queued", WAITING: "Waiting for input", BETWEEN: "Between steps"}
     shares = []
-    seconds = total.total_seconds()
+    seconds = (total - totals.get(QUEUED, timedelta(0))).total_seconds()
     for key in keys:
         duration = totals.get(key, timedelta(0))
         label = labels.get(key) or f"Executing {key.split(':', 1)[1]}"
-        percent = 100.0 * duration.total_seconds() / seconds if seconds > 0 else 0.0
+        percent = 100.0 * duration.total_seconds() / seconds if seconds > 0 and key != QUEUED else 0.0
         shares.append(Share(key, label, duration, percent))
     return Breakdown(total, tuple(shares))
 
@@ -242,10 +251,10 @@ def describe_event(event: Event, step_title: str) -> str:
     step = f"“{step_title}”" if step_title else "step"
     match event.type:
         case EventType.RUN_CREATED:
-            return "Run created"
+            return "Run created" + _by(data.get("actor"))
         case EventType.STATUS_CHANGED:
             target = data.get("to") or data.get("status") or ""
-            return f"Status → {_status_label(str(target))}"
+            return f"Status → {_status_label(str(target))}" + _by(data.get("actor"))
         case EventType.STEP_STARTED:
             return f"Started {step}"
         case EventType.STEP_FINISHED:
@@ -256,12 +265,23 @@ def describe_event(event: Event, step_title: str) -> str:
         case EventType.INPUT_RECEIVED:
             who = data.get("answered_by") or "someone"
             value = data.get("value")
-            return f"{who} answered {step}" + (f": {value}" if value else "")
+            return f"{who} answered {step}" + (f": {quoted(str(value))}" if value else "")
         case EventType.VARIABLE_SET:
             return f"Variable {data.get('name', '?')} = {data.get('value', '')}"
         case EventType.TOOL_OUTPUT:
             return f"Output from {step}"
     return str(event.type)
+
+
+def quoted(value: str) -> str:
+    """An operator's answer as typed, in curly quotes, so a one-word answer ("done") reads as
+    what was said and not as part of the sentence."""
+    return f"“{value}”"
+
+
+def _by(actor: object) -> str:
+    """The " by <actor>" suffix when the event names who acted (a cancel, a rerun, a start)."""
+    return f" by {actor}" if actor else ""
 
 
 def _status_label(value: str) -> str:

@@ -114,9 +114,14 @@ def test_unexpected_failures_answer_500_without_a_trace(api: Api, backend_db: st
     assert "run_events" not in api.http.get(f"/runs/{run['id']}").text
 
 
-def test_openapi_is_served(api: Api) -> None:
-    document = httpx.get(f"{api.backend.url}{API_PREFIX}/openapi.json").json()
+def test_openapi_is_served_with_the_token_only(api: Api) -> None:
+    """The README says only /health answers without a token: the document and /docs did too."""
+    document = api.http.get("/openapi.json").json()
     assert {"/api/v1/runs/changes", "/api/v1/runs/{run_id}", "/api/v1/stream"} <= set(document["paths"])
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    _error(httpx.get(f"{api.backend.url}{API_PREFIX}/openapi.json"), 401, "unauthorized")
+    assert httpx.get(f"{api.backend.url}{API_PREFIX}/docs").status_code in (401, 404)
+    assert httpx.get(f"{api.backend.url}/openapi.json").status_code in (401, 404)
 
 
 def test_start_run_answers_201_and_422_for_missing_inputs(api: Api) -> None:
@@ -199,6 +204,36 @@ def test_respond_validates_conflicts_and_replays(api: Api) -> None:
     _error(api.http.post("/runs/ghost/steps/x/response", json={"value": "red"}), 404, "not_found")
 
 
+def test_respond_to_a_stale_prompt_id_is_409_and_records_nothing(api: Api) -> None:
+    """The answer names the asking it was given to; another one (or one answered meanwhile) is
+    refused with what waits now, and the run's record does not move."""
+    run = api.waiting(api.start()["id"])
+    first = next(s for s in run["steps"] if s["status"] == "waiting_for_input")
+    prompt_id = first["prompt"]["prompt_id"]
+    assert prompt_id
+    path = f"/runs/{run['id']}/steps/{first['id']}/response"
+    stale = _error(api.http.post(path, json={"value": "red", "prompt_id": "seen-elsewhere"}), 409, "conflict")
+    assert stale.error.details["waiting_step_id"] == first["id"]
+    assert stale.error.details["prompt_id"] == prompt_id
+    after = api.http.get(f"/runs/{run['id']}").json()
+    assert after["version"] == run["version"] and after["events"] == run["events"]
+    answered = api.http.post(path, json={"value": "red", "answered_by": "ann", "prompt_id": prompt_id})
+    assert answered.status_code == 200, answered.text
+    second_run = api.waiting(run["id"])
+    second = next(s for s in second_run["steps"] if s["status"] == "waiting_for_input")
+    assert second["id"] != first["id"] and second["prompt"]["prompt_id"] not in (None, prompt_id)
+    # The operator who saw the first prompt answers its id at the next step's URL: refused.
+    late_path = f"/runs/{run['id']}/steps/{second['id']}/response"
+    late = _error(api.http.post(late_path, json={"value": "done", "prompt_id": prompt_id}), 409, "conflict")
+    assert late.error.details["prompt_id"] == second["prompt"]["prompt_id"]
+    # ...and at the first step's URL: who answered what.
+    again = _error(api.http.post(path, json={"value": "blue", "prompt_id": prompt_id}), 409, "conflict")
+    assert again.error.details["answered_by"] == "ann" and again.error.details["answered_value"] == "red"
+    assert again.error.details["waiting_step_id"] == second["id"]
+    final = api.http.get(f"/runs/{run['id']}").json()
+    assert final["version"] == second_run["version"] and final["events"] == second_run["events"]
+
+
 def test_cancel_semantics(api: Api, make_run: Callable[..., RunDetail]) -> None:
     run = api.waiting(api.start()["id"])
     cancelled = api.http.post(f"/runs/{run['id']}/cancel")
@@ -275,3 +310,27 @@ def test_stream_announces_changes_and_heartbeats(api: Api) -> None:
     assert not listener.is_alive()
     assert events[0] == ("heartbeat", {})
     assert events[-1] == ("change", {"seq": run["seq"]})
+
+
+def _cancel_event_actor(run: dict[str, Any]) -> str | None:
+    return next((event["data"].get("actor") for event in run["events"]
+                 if event["type"] == "status_changed" and event["data"].get("to") == "cancelled"), None)
+
+
+def test_cancel_records_the_actor_it_is_given(api: Api) -> None:
+    """Issue 9: every cancel was recorded as "operator", whoever pressed the key."""
+    run = api.waiting(api.start()["id"])
+    answer = api.http.post(f"/runs/{run['id']}/cancel", json={"actor": "cli-oncall"}, headers={"Idempotency-Key": "c-1"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["error"] == "cancelled by cli-oncall"
+    again = api.http.post(f"/runs/{run['id']}/cancel", json={"actor": "cli-oncall"}, headers={"Idempotency-Key": "c-1"})
+    assert again.json() == answer.json()
+    detail = api.http.get(f"/runs/{run['id']}").json()
+    assert _cancel_event_actor(detail) == "cli-oncall"
+
+
+def test_a_cancel_without_a_body_is_still_accepted(api: Api) -> None:
+    run = api.waiting(api.start()["id"])
+    answer = api.http.post(f"/runs/{run['id']}/cancel")
+    assert answer.status_code == 200, answer.text
+    assert _cancel_event_actor(api.http.get(f"/runs/{run['id']}").json()) == "operator"

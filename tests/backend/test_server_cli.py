@@ -39,19 +39,19 @@ def start_backend(tmp_path: Path) -> Iterator[object]:
 
 
 def test_demo_backend_serves_its_seeded_history_with_the_configured_token(start_backend) -> None:  # type: ignore[no-untyped-def]
-    backend = start_backend("--demo", "--history", "50", "--port", "0", token="cli-test-token")
+    backend = start_backend("--demo", "--history", "50", "--port", "0", token="cli-test-token-0123")
     api = backend.wait_until_healthy()
     assert not backend.origin.endswith(":0")
     assert httpx.get(f"{api}/runs").status_code == 401
-    answer = httpx.get(f"{api}/runs", params={"limit": 1000}, headers={"Authorization": "Bearer cli-test-token"})
+    answer = httpx.get(f"{api}/runs", params={"limit": 1000}, headers={"Authorization": "Bearer cli-test-token-0123"})
     assert answer.status_code == 200, answer.text
     seeded = [run for run in answer.json()["runs"] if run["id"].startswith("h")]  # live demo runs have uuid ids
     assert len(seeded) == 50
     assert all(run["finished_at"] for run in seeded)
-    detail = httpx.get(f"{api}/runs/{seeded[0]['id']}", headers={"Authorization": "Bearer cli-test-token"})
+    detail = httpx.get(f"{api}/runs/{seeded[0]['id']}", headers={"Authorization": "Bearer cli-test-token-0123"})
     assert detail.status_code == 200 and detail.json()["steps"] is not None
     log = backend.stop()
-    assert "cli-test-token" not in log
+    assert "cli-test-token-0123" not in log
     assert not any(TOKEN_LINE.search(line) for line in backend.lines), log  # nothing generated, nothing shown
 
 
@@ -72,4 +72,14 @@ def test_public_address_without_a_token_is_refused(start_backend) -> None:  # ty
     log = backend.stop()
     assert "refusing to listen on 0.0.0.0 without a token" in log
     assert TOKEN_ENV in log
+    assert "Traceback" not in log and not backend.origin
+
+
+@pytest.mark.parametrize("token", [" ", "short-token", "sixteen chars ok", "tab\tinside-a-long-token", ""])
+def test_weak_tokens_are_refused_before_listening(start_backend, token: str) -> None:  # type: ignore[no-untyped-def]
+    """`RUNS_TUI_BACKEND_TOKEN=" "` used to pass as a token and serve on 0.0.0.0."""
+    backend = start_backend("--host", "0.0.0.0", "--port", "0", token=token)
+    assert backend.process.wait(timeout=STARTUP_SECONDS) == 2
+    log = backend.stop()
+    assert "backend token must" in log and TOKEN_ENV in log
     assert "Traceback" not in log and not backend.origin

@@ -214,3 +214,14 @@ def test_a_key_this_cache_never_returned_lets_its_ties_through(tmp_path: Path) -
     with Cache.open(tmp_path / "runs.sqlite3") as fresh:  # knows nothing of what was shown
         rest = fresh.window(f, NOW, after=RowKey.for_run(shown[-1], f.sort), limit=20)
     assert {r.id for r in rest} == {run.id for run in tied} - {shown[-1].id}
+
+
+def test_runs_with_id_prefix_is_an_exact_case_sensitive_range(filled: Cache) -> None:
+    ids = sorted(run.id for run in RUNS)
+    prefix = ids[0][:4]
+    expected = [i for i in ids if i.startswith(prefix)]
+    assert [run.id for run in filled.runs_with_id_prefix(prefix, limit=1000)] == expected
+    assert [run.id for run in filled.runs_with_id_prefix(ids[5], limit=1000)] == [i for i in ids if i.startswith(ids[5])]
+    assert len(filled.runs_with_id_prefix(ids[0][:1], limit=2)) <= 2
+    assert filled.runs_with_id_prefix(prefix.swapcase() + "\x00", limit=5) == []
+    assert filled.runs_with_id_prefix("", limit=5) == []

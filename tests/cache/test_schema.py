@@ -96,3 +96,11 @@ def test_a_file_that_is_not_a_database_is_moved_aside(cache_file: Path) -> None:
 def test_the_big_write_cache_is_released_after_each_write(cache: Cache) -> None:
     cache.apply_changes(page(make_runs(3), 3))
     assert cache._conn.execute("PRAGMA cache_size").fetchone()[0] == -2000
+
+
+def test_the_generated_ddl_is_that_of_the_declared_tables() -> None:
+    """`schema_sql.py` is what `python -m runs_tui.cache.ddl` writes from `tables.py` today."""
+    from runs_tui.cache import ddl
+
+    assert ddl.GENERATED.read_text(encoding="utf-8") == ddl.render(ddl.compile_schema()), (
+        "tables.py changed: regenerate with `.venv/bin/python -m runs_tui.cache.ddl`")

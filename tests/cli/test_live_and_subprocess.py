@@ -113,3 +113,52 @@ def test_the_embedded_default_serves_demo_history_from_its_own_files(cli: CliRun
     again = cli("runs", "list", "--since", "all", "--status", "completed", "--format", "json", "--limit", "5000")
     assert again.code == 0
     assert len(json.loads(again.out)["runs"]) < 2 * len(seeded)  # history is seeded once
+
+
+def closed_pipe_run(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The real CLI writing into a pipe whose reader is already gone (`| head` after its lines):
+    the very first write fails, so the test does not depend on timing."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "runs_tui", *argv], env=env, stdin=subprocess.DEVNULL,
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_pipe_ends_the_command_quietly(cli: CliRunner, remote: Any, dirs: dict[str, Path]) -> None:
+    run_id = start_guide(remote)
+    env = subprocess_env(dirs)
+    for argv in (
+        ("runs", "list", "--since", "all"),
+        ("runs", "list", "--since", "all", "--format", "csv"),
+        ("runs", "export", run_id, "--format", "csv"),
+        ("runs", "export", run_id, "--format", "json"),
+        ("runs", "export-list", "--since", "all", "--format", "json"),
+        ("runs", "show", run_id),
+    ):
+        result = closed_pipe_run(*argv, env=env)
+        assert result.stderr == "", (argv, result.stderr)
+        assert result.returncode == ExitCode.BROKEN_PIPE, argv
+
+
+def test_head_reads_the_first_lines_of_a_long_listing_and_nothing_complains(
+    cli: CliRunner, remote: Any, dirs: dict[str, Path]
+) -> None:
+    run_id = start_guide(remote)
+    script = f"{sys.executable} -m runs_tui runs export {run_id} --format csv | head -c 10; echo; " \
+             f"{sys.executable} -m runs_tui runs list --since all | head -n 1"
+    result = subprocess.run(["bash", "-c", script], env=subprocess_env(dirs), stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("run_id,nam")
+
+
+def test_backend_help_names_the_token_variable(dirs: dict[str, Path]) -> None:
+    result = runs_tui("backend", "--help", env=subprocess_env(dirs))
+    assert result.returncode == 0, result.stderr
+    assert "RUNS_TUI_BACKEND_TOKEN" in result.stdout

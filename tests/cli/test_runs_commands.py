@@ -201,6 +201,20 @@ def test_respond_answers_the_waiting_step_and_explains_refusals(cli: CliRunner, 
     assert cli("runs", "respond", "no-such-run", "--step", "x", "--value", "done").code == ExitCode.NOT_FOUND
 
 
+def test_respond_binds_the_answer_to_the_prompt_it_fetched(cli: CliRunner, remote: Any) -> None:
+    """The CLI echoes the prompt id of the step it fetched; the record shows it, so the answer
+    went to the asking the operator was told about (and a stale one would have been a 409)."""
+    run_id = start_guide(remote)
+    before = wait_for(remote, run_id, waiting)
+    asked = [e for e in before["events"] if e["type"] == "input_requested"][-1]
+    assert asked["data"]["prompt_id"]
+    assert cli("runs", "respond", run_id, "--value", "done").code == 0
+    detail = wait_for(remote, run_id, lambda d: any(e["type"] == "input_received" for e in d["events"]))
+    received = next(e for e in detail["events"] if e["type"] == "input_received")
+    assert received["step_id"] == asked["step_id"]
+    assert received["data"]["prompt_id"] == asked["data"]["prompt_id"]
+
+
 def test_respond_to_a_run_that_is_not_waiting_is_a_conflict(cli: CliRunner, history: dict[str, RunDetail]) -> None:
     result = cli("runs", "respond", "run-ok", "--value", "done")
     assert result.code == ExitCode.CONFLICT and "not waiting for input" in result.err

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cli.conftest import SENTINEL_TOKEN, CliRunner, start_guide, wait_for, waiting
-from exports.hostile import hostile_strings
+from exports.hostile import hostile_strings, unsafe_characters
 from runs_tui import config as cfg
 from runs_tui.models.domain import RunDetail, Variable, VariableDirection
 from runs_tui.models.status import RunStatus
@@ -97,3 +97,31 @@ def test_hostile_text_survives_the_json_output_literally(cli: CliRunner, hostile
     listed = json.loads(cli("runs", "list", "--since", "all", "--limit", "500", "--format", "json").out)
     names = {run["id"]: run["name"] for run in listed["runs"] if run["id"].startswith("hostile-")}
     assert names == values
+
+
+def test_hostile_text_is_inert_in_every_csv_and_json_output_and_file(
+    cli: CliRunner, hostile_runs: list[str], tmp_path: Path
+) -> None:
+    """Issue 9: CSV on stdout passed ESC sequences through, JSON left C1, DEL and bidi raw."""
+    listing = ("--since", "all", "--limit", "500")
+    outputs = {
+        "list csv": cli("runs", "list", *listing, "--format", "csv"),
+        "list json": cli("runs", "list", *listing, "--format", "json"),
+        "export-list csv": cli("runs", "export-list", "--since", "all", "--format", "csv"),
+        "export-list json": cli("runs", "export-list", "--since", "all", "--format", "json"),
+    }
+    for run_id in hostile_runs:
+        for fmt in ("csv", "json"):
+            outputs[f"{run_id} {fmt}"] = cli("runs", "export", run_id, "--format", fmt)
+        outputs[f"{run_id} show json"] = cli("runs", "show", run_id, "--format", "json")
+    files = tmp_path / "files"
+    files.mkdir()
+    for fmt in ("csv", "json"):
+        assert cli("runs", "export-list", "--since", "all", "--format", fmt, "-o", str(files)).code == 0
+        for run_id in hostile_runs:
+            assert cli("runs", "export", run_id, "--format", fmt, "-o", str(files)).code == 0
+    for label, result in outputs.items():
+        assert result.code == 0, (label, result.err)
+        assert not unsafe_characters(result.out + result.err), f"{label}: raw control/bidi characters"
+    for path in files.iterdir():
+        assert not unsafe_characters(path.read_text(encoding="utf-8")), f"{path.name}: raw control/bidi"

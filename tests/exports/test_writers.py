@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from exports.hostile import hostile_strings
+from exports.hostile import hostile_strings, unsafe_characters
 from runs_tui import exports
 from runs_tui.exports import ExportFormat
 from runs_tui.models.domain import (
@@ -33,6 +33,7 @@ from runs_tui.models.domain import (
 from runs_tui.models.filters import RunFilter
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus
+from runs_tui.sanitize import inert_cell
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 csv.field_size_limit(1 << 30)
@@ -137,25 +138,45 @@ def test_the_list_exports_have_one_entry_per_run() -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), hostile_strings(), ids=[n for n, _ in hostile_strings()])
-def test_hostile_text_survives_csv_and_never_starts_a_formula(name: str, value: str) -> None:
+def test_hostile_text_in_csv_is_shown_as_pictures_and_never_starts_a_formula(name: str, value: str) -> None:
     for text in (
         render(exports.write_run_csv, run_with(value, steps=1)),
         render(exports.write_list_csv, [run_with(value, steps=0)]),
     ):
+        assert not unsafe_characters(text), "a control, bidi or zero-width character is raw in the CSV"
         rows = list(csv.reader(io.StringIO(text, newline="")))
         for cell in (cell for row in rows[1:] for cell in row):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell == "-9"
-        expected = "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) else value
+        expected = exports.neutralise_cell(inert_cell(value))
         header = rows[0]
         assert rows[1][header.index("name")] == expected
-        assert rows[1][header.index("inputs")] == exports.neutralise_cell(json.dumps({"host": value}, ensure_ascii=False))
+        inputs = rows[1][header.index("inputs")]
+        assert json.loads(inputs.removeprefix("'")) == {"host": value}  # nested values stay exact
+
+
+def test_csv_pictures_replace_escapes_but_keep_newlines_and_tabs() -> None:
+    text = render(exports.write_list_csv, [run_with("a\x1b]0;t\x07b\u202e\x9b\tc\nd\re", steps=0)])
+    name = list(csv.reader(io.StringIO(text, newline="")))[1][1]
+    assert name == "a␛]0;t␇b⟨U+202E⟩�\tc\nd␍e"
 
 
 @pytest.mark.parametrize(("name", "value"), hostile_strings(), ids=[n for n, _ in hostile_strings()])
-def test_hostile_text_survives_json_literally(name: str, value: str) -> None:
+def test_hostile_text_survives_json_literally_and_escaped(name: str, value: str) -> None:
+    for text in (
+        render(exports.write_run_json, run_with(value, steps=1)),
+        render(exports.write_list_json, [run_with(value, steps=0)], RunFilter(name=value)),
+    ):
+        assert not unsafe_characters(text), "a control, bidi or zero-width character is raw in the JSON"
+        document = json.loads(text)
+        run = document["run"] if "run" in document else document["runs"][0]
+        assert run["name"] == value
     document = json.loads(render(exports.write_run_json, run_with(value, steps=1)))
-    assert document["run"]["name"] == value
     assert document["run"]["steps"][0]["tool"]["output"] == value
+
+
+def test_json_writes_c1_del_bidi_and_zero_width_as_escapes() -> None:
+    text = render(exports.write_run_json, run_with("\x9b31m\x7f\u202e\u200b\u2028\x1b", steps=0))
+    assert '"name": "\\u009b31m\\u007f\\u202e\\u200b\\u2028\\u001b"' in text
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +13,7 @@ from client.backend_fixtures import FAST_RETRY, Backend
 from client.faults import FaultTransport, commit_then_drop
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient, new_idempotency_key
-from runs_tui.errors import Conflict, Unreachable
+from runs_tui.errors import Conflict, Refused, Unreachable
 from runs_tui.models.domain import EventType, RunDetail, TriggerKind
 from runs_tui.models.status import RunStatus
 from runs_tui.service import RunsService, SyncMode, SyncStatus
@@ -92,6 +94,7 @@ async def test_a_cancel_is_applied_once_when_the_reply_is_lost(
         if e.type is EventType.STATUS_CHANGED and e.data.get("to") == RunStatus.CANCELLED.value
     ]
     assert len(changes) == 1
+    assert changes[0].data["actor"] == "ann"  # the service's actor, not "operator"
     cached = service.cache.get_run(run_id)
     assert cached is not None and cached.status is RunStatus.CANCELLED
 
@@ -177,3 +180,61 @@ async def test_exports_go_through_the_exports_module(
     await service.refresh_detail(run.id)
     exported = service.export_run(run.id, "json", tmp_path)
     assert exported.parent == tmp_path and run.id in exported.read_text(encoding="utf-8")
+
+
+async def test_a_deferred_client_is_made_on_first_need_and_then_serves_actions(
+    backend: Backend, cache: Cache,
+) -> None:
+    """The dashboard paints from the cache before it imports the client: until then the
+    status is "not synced yet" (not "local cache only"), and an action makes the client."""
+    made: list[RunsClient] = []
+
+    def connect() -> RunsClient:
+        made.append(RunsClient(backend.url, backend.token, retry=FAST_RETRY))
+        return made[-1]
+
+    service = RunsService(cache, connect=connect, actor="ann")
+    try:
+        assert service.client is None and service.syncer is None and not made
+        assert service.sync_status().state is SyncMode.IDLE
+        run_id = backend.start_checklist()
+        step = backend.waiting_step(run_id)
+        await service.respond(run_id, step, "red")
+        assert len(made) == 1 and service.client is made[0]
+        assert service.cache.get_run(run_id) is not None  # the action's sync ran too
+        await service.sync_now()
+        assert len(made) == 1  # made once
+    finally:
+        await service.aclose()
+
+
+async def test_the_live_sync_makes_a_deferred_client_first(backend: Backend, cache: Cache) -> None:
+    run_id = backend.start_checklist()
+    service = RunsService(cache, connect=lambda: RunsClient(backend.url, backend.token,
+                                                            retry=FAST_RETRY))
+    seen: list[object] = []
+    live = asyncio.create_task(service.run_live(seen.append))
+    try:
+        async with asyncio.timeout(60):
+            while service.cache.get_run(run_id) is None:
+                await asyncio.sleep(0.05)
+        assert service.client is not None
+    finally:
+        live.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await live
+        await service.aclose()
+
+
+async def test_a_refused_deferred_client_leaves_the_cache_serving(cache: Cache) -> None:
+    """Plain http to a remote host is refused when the client is made; no request is sent."""
+    service = RunsService(cache, connect=lambda: RunsClient("http://runs.example.com", "tok"))
+    try:
+        with pytest.raises(Refused):
+            await service.run_live(lambda event: None)
+        with pytest.raises(Refused):
+            await service.cancel("run-1")
+        assert await service.refresh_detail("run-1") is None  # the cache's answer
+        assert service.sync_status().state is SyncMode.LOCAL_ONLY
+    finally:
+        await service.aclose()

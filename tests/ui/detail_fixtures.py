@@ -124,14 +124,20 @@ def progress_detail(run_id: str = "run-progress") -> RunDetail:
 
 PROMPTS: dict[str, Prompt] = {
     "confirm": Prompt(kind=PromptKind.CONFIRM, question="Delete 12G of rotated logs under /var/log?",
-                      requested_at=at(70)),
+                      requested_at=at(70), prompt_id="p-confirm"),
     "complete": Prompt(kind=PromptKind.COMPLETE,
                        question="Unmount /mnt/scratch on db-prod-01 by hand, then mark this step.",
-                       requested_at=at(70)),
+                       requested_at=at(70), prompt_id="p-complete"),
     "choice": Prompt(kind=PromptKind.ANSWER, question="Which volume fills up fastest?",
-                     choices=["root", "postgres", "docker"], requested_at=at(70)),
+                     choices=["root", "postgres", "docker"], requested_at=at(70), prompt_id="p-choice"),
     "text": Prompt(kind=PromptKind.ANSWER, question="Who owns the /var/lib/docker growth?",
-                   choices=["platform-team"], allow_free_text=True, requested_at=at(70)),
+                   choices=["platform-team"], allow_free_text=True, requested_at=at(70),
+                   prompt_id="p-text"),
+    # More choices than fit on one line at 80 columns (the disk-pressure triage has 3 long ones).
+    "many": Prompt(kind=PromptKind.ANSWER, question="/var on db-prod-01 is 96% full. What is filling it?",
+                   choices=["Logs not rotated", "Core dumps piling up", "Organic data growth",
+                            "Docker images left behind", "Database WAL retained", "Unknown, escalate"],
+                   requested_at=at(70), prompt_id="p-many"),
 }
 
 
@@ -145,6 +151,27 @@ def waiting_detail(kind: str = "confirm", run_id: str = "run-waiting") -> RunDet
         step("s4", 4, StepPhase.REMEDIATION, "Verify free space", StepStatus.PENDING),
     ]
     return _run(run_id, RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION, steps)
+
+
+NEXT_QUESTION = "Check that / is below 80%, then mark this step."
+
+
+def answered_elsewhere(detail: RunDetail, who: str = "cli-oncall", value: str = "approve") -> RunDetail:
+    """`detail` (a `waiting_detail`) after someone else answered s3: s4 waits on a new prompt."""
+    steps = []
+    for s in detail.steps:
+        if s.id == "s3":
+            s = s.model_copy(update={
+                "status": StepStatus.SUCCEEDED, "finished_at": at(200),
+                "response": PromptResponse(value=value, answered_by=who, answered_at=at(200))})
+        elif s.id == "s4":
+            s = s.model_copy(update={
+                "status": StepStatus.WAITING_FOR_INPUT, "started_at": at(201), "automation": AutomationType.MANUAL,
+                "prompt": Prompt(kind=PromptKind.COMPLETE, question=NEXT_QUESTION, requested_at=at(201),
+                                 prompt_id="p-next")})
+        steps.append(s)
+    return detail.model_copy(update={"steps": steps, "current_step_id": "s4", "current_step": "Verify free space",
+                                     "version": detail.version + 1})
 
 
 def success_detail(run_id: str = "run-success") -> RunDetail:

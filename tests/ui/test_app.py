@@ -63,7 +63,7 @@ async def test_offline_state_in_words(service: RunsService, app_factory: Callabl
         app._on_service_event(SyncStateChanged(status))
         await pilot.pause()
         header = app.screen.query_one("#header")
-        assert "offline since 14:02 — last synced 3 min ago" in str(header.render())
+        assert "offline since 14:02 — data from 14:27" in str(header.render())
         assert header.has_class("-offline")
 
 

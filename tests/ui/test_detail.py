@@ -90,7 +90,7 @@ async def test_results_view_walks_steps_with_their_input_output_and_time(app_fac
         await pilot.pause()
         assert screen.query_one(StepPanel).step_id == "s3"
         text = screen_text(app)
-        assert "Answer approve by alice at 14:24:30 — ok, change CHG-1234" in text
+        assert "Answer “approve” by alice at 14:24:30 — ok, change CHG-1234" in text
         assert "removed 41 files (12.1G)" in text
         await pilot.press("o")  # expand the output, then collapse it again
         assert screen.query_one(StepPanel).has_class("-expanded")

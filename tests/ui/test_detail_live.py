@@ -71,6 +71,8 @@ async def test_a_waiting_demo_run_is_answered_through_the_prompt_and_completes(a
         await pilot.press("tab", *"all acked", "enter")  # "done" is the first value
         await until(pilot, lambda: prompt.prompt is not None and prompt.prompt.kind.value == "confirm",
                     "the 'confirm' prompt")
+        assert not isinstance(app.focused, ChoicePicker)  # the next question takes a fresh key
+        await pilot.press("a")
         await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the next prompt to take the focus")
         await pilot.press("enter")  # approve
         await until(pilot, lambda: _status(app) is RunStatus.COMPLETED_SUCCESS, "completion")
@@ -132,3 +134,40 @@ async def test_a_rerun_opens_and_appears_in_the_list(app_factory, live_service) 
         await settle(app, pilot)
         ids = [run.id for run in app.screen.run_list.pager.rows(0, 20)]
         assert new_id in ids and run_id in ids
+
+
+async def test_an_answer_given_elsewhere_between_the_render_and_the_key_records_nothing(
+    app_factory, live_service, live_backend
+) -> None:
+    """No live updates reach the screen (live=False), so the operator still sees step A when
+    cli-oncall answers it; their Enter is refused by the real backend, the prompt disarms with
+    who answered, and the record holds cli-oncall's answer only."""
+    from runs_tui.models.domain import RespondRequest
+
+    run_id = await start(live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com")
+    app = app_factory(live_service, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, run_id, focus_prompt=True)
+        prompt = screen.query_one(PromptPanel)
+        deadline = time.monotonic() + 75
+        while prompt.prompt is None or prompt.prompt.kind.value != "complete":  # no live: poll
+            assert time.monotonic() < deadline, "the 'complete' prompt never came"
+            await pilot.pause(0.2)
+            screen.fetch_detail()
+            await settle(app, pilot)
+        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus")
+        shown_step = prompt.step_id
+        other = RunsClient(live_backend.url, live_backend.token)
+        try:
+            await other.respond(run_id, shown_step, RespondRequest(value="done", answered_by="cli-oncall",
+                                                                    prompt_id=prompt.prompt_id),
+                                new_idempotency_key())
+        finally:
+            await other.aclose()
+        await pilot.press("tab", *"mine", "enter")
+        await until(pilot, lambda: not prompt.armed and prompt.has_class("-disarmed"), "the disarmed prompt")
+        assert prompt.disarmed_text.startswith("cli-oncall answered ‘done’ at ")
+        assert "answered by cli-oncall" in screen.notice_text
+        detail = screen.detail
+        received = [e for e in detail.events if e.type.value == "input_received"]
+        assert [(e.step_id, e.data["answered_by"]) for e in received] == [(shown_step, "cli-oncall")]

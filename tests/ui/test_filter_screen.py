@@ -74,7 +74,7 @@ async def test_single_status_and_name_then_reset(service: RunsService, app_facto
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_filter(app, pilot)
-        screen.query_one("#filter-status").value = f"status:{RunStatus.COMPLETED_PARTIAL.value}"
+        screen.query_one("#filter-status").toggle(f"status:{RunStatus.COMPLETED_PARTIAL.value}")
         screen.query_one("#kind-flows").value = True
         screen.query_one("#filter-name").focus()
         await pilot.press(*"restart", "enter")
@@ -113,3 +113,49 @@ async def test_name_field_suggests_cached_definitions(service: RunsService,
         assert name._suggestion == "Certificate rotation"
         await pilot.press("right")  # accept the suggestion
         assert name.value == "Certificate rotation"
+
+
+def screen_lines(app: RunsApp) -> list[str]:
+    """What the terminal shows, as text."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_focused_type_and_time_rows_stay_readable_with_a_cursor_glyph(
+        service: RunsService, app_factory: Callable[..., RunsApp], no_color: bool,
+        size: tuple[int, int]) -> None:
+    app = app_factory(service)
+    async with app.run_test(size=size) as pilot:
+        await open_filter(app, pilot)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "filter-kind"
+        assert any("▸● All" in line and "○ Flows" in line for line in screen_lines(app))
+        await pilot.press("right", "tab")
+        await pilot.pause()
+        assert app.focused.id == "filter-time"
+        lines = screen_lines(app)
+        assert any("24 hours" in line and "Custom range" in line and "▸" in line for line in lines)
+        assert not any("▸" in line and "Flows" in line for line in lines)  # only the focused row
+
+
+async def test_several_statuses_and_groups_at_once(service: RunsService,
+                                                   app_factory: Callable[..., RunsApp]) -> None:
+    app = app_factory(service)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_filter(app, pilot)
+        picker = screen.query_one("#filter-status")
+        picker.highlighted = [key for key, _ in picker.choices].index("group:failed")
+        await pilot.press("space")
+        picker.highlighted = [key for key, _ in picker.choices].index(f"status:{RunStatus.CANCELLED.value}")
+        await pilot.press("enter")
+        assert "[x]   Cancelled" in str(picker.get_option_at_index(picker.highlighted).prompt)
+        screen.query_one("#filter-name").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        lst = app.screen.query_one(RunList)
+        assert lst.run_filter.statuses == StatusGroup.FAILED.statuses | {RunStatus.CANCELLED}
+        assert {r.status for r in lst.pager.rows(0, lst.total)} <= lst.run_filter.statuses
+        screen = await open_filter(app, pilot)  # reopened, the same rows are ticked
+        ticked = screen.query_one("#filter-status").ticked
+        assert ticked == {f"status:{s.value}" for s in lst.run_filter.statuses}

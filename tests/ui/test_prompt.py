@@ -51,7 +51,8 @@ async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_no
         await settle(app, pilot)
         [sent] = _answers(world)
         assert (sent.method, sent.path) == ("POST", ANSWER_PATH)
-        assert sent.body == {"value": "reject", "note": "disk is fine", "answered_by": ACTOR}
+        assert sent.body == {"value": "reject", "note": "disk is fine", "answered_by": ACTOR,
+                             "prompt_id": "p-confirm"}  # bound to the prompt on screen
         assert len(sent.idempotency_key or "") == 32  # an idempotency key
         assert screen.query_one(PromptPanel).status_text == "Answer sent."
 
@@ -162,7 +163,10 @@ async def test_conflict_says_who_answered_and_when_and_refreshes(app_factory, wo
         # fetched on opening, by the service settling after the 409, and by the screen's refresh
         assert len(world.backend.requests("detail")) == 3
         assert len(_answers(world)) == 1  # a 409 is not retried
-        assert screen.query_one(PromptPanel).has_class("-hidden")  # no longer waiting
+        prompt = screen.query_one(PromptPanel)
+        assert not prompt.armed and prompt.has_class("-disarmed")  # no longer waiting
+        assert prompt.disarmed_text.startswith("alice answered ‘approve’ at 14:24:30 — the run is now")
+        assert isinstance(app.focused, StepList)
 
 
 async def test_escape_leaves_the_prompt_keeping_what_was_typed(app_factory, world) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,9 @@ from runs_tui.cache import Cache
 from runs_tui.models import RunStatus, Trigger
 from runs_tui.models.domain import TriggerKind
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
-from runs_tui.widgets.run_list import RunList, RunPager, format_duration, layout_columns
+from runs_tui.widgets.run_list import (
+    RunList, RunPager, cell_value, format_duration, layout_columns, trigger_forms,
+)
 
 from .conftest import frozen_service
 from .ui_data import NOW, fill, hostile_values, make_run
@@ -141,3 +143,28 @@ async def test_ticks_redraw_only_duration_cells_of_active_rows(filled_cache: Cac
         await pilot.press("4")  # completed runs only: nothing ticks
         lst.tick()
         assert regions == []
+
+
+@pytest.mark.parametrize("width", [40, 79, 119, 160])
+def test_the_run_name_is_the_first_column(width: int) -> None:
+    keys = [c.key for c in layout_columns(width).columns]
+    assert keys[:2] == ["mark", "name"]
+
+
+def test_at_80_columns_names_and_triggers_read_whole() -> None:
+    layout = layout_columns(79)  # an 80-column terminal less the scrollbar
+    assert layout.column("name").width >= len("Database health check")
+    trigger = layout.column("trigger")
+    run = make_run(1, "Database health check", RunStatus.COMPLETED_SUCCESS, age=timedelta(hours=1),
+                   ran=timedelta(seconds=5),
+                   trigger=Trigger(kind=TriggerKind.MANUAL, actor="carol@example.com"))
+    assert cell_value(run, trigger, layout, NOW, UTC)[0] == "manual · carol"
+    wide = layout_columns(160)
+    assert cell_value(run, wide.column("trigger"), wide, NOW, UTC)[0] == "manual · carol@example.com"
+
+
+def test_trigger_forms_say_the_kind_once() -> None:
+    assert trigger_forms("chat", "chat:#ops") == ("chat · #ops", "#ops")
+    assert trigger_forms("schedule", "schedule") == ("schedule",)
+    assert trigger_forms("manual", "") == ("manual",)
+    assert trigger_forms("manual", "bob@example.com")[-1] == "bob"

@@ -460,3 +460,23 @@ async def test_conflict_and_unauthorized_become_toasts(filled_cache, app_factory
         await pilot.pause(0.2)
         assert any("refused the token" in m for m in notifications(app))
         assert isinstance(app.screen, RunsScreen) and run_list(app).total == 7
+
+
+async def test_the_footer_keeps_help_and_shows_only_whole_keys_at_80x24(
+        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    from textual.widgets._footer import FooterKey
+
+    from runs_tui.widgets.key_footer import KeyFooter
+
+    app = app_factory(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+        pinned = footer.query_one("#pinned-keys")
+        shown = [key for key in footer.query(FooterKey) if key.display]
+        assert "help" in {key.action for key in shown}
+        for key in shown:
+            if key.parent is footer:
+                assert key.region.right <= pinned.region.x, key.key
+        assert len(shown) < len(list(footer.query(FooterKey)))  # some were left out whole

@@ -29,8 +29,10 @@ def build(cache: Cache) -> RunsApp:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_default_list(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
-    assert snap_compare(build(filled_cache), terminal_size=size)
+def test_default_list(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int],
+                      no_color: bool) -> None:
+    """The cursor row in reverse video and every status legible under NO_COLOR."""
+    assert snap_compare(build(filled_cache), press=["j"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -50,7 +52,8 @@ def test_empty_cache(snap_compare: Callable[..., bool], empty_cache: Cache, size
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_offline(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+def test_offline(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int],
+                 no_color: bool) -> None:
     status = SyncStatus(SyncMode.OFFLINE, offline_since=NOW.replace(hour=14, minute=2),
                         last_synced=NOW.replace(hour=14, minute=27), last_error="connection refused")
 
@@ -64,6 +67,18 @@ def test_offline(snap_compare: Callable[..., bool], filled_cache: Cache, size: t
 @pytest.mark.parametrize("size", SIZES)
 def test_filter_screen(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
     assert snap_compare(build(filled_cache), press=["f"], terminal_size=size)
+
+
+FILTER_ROWS = ["filter-status", "filter-kind", "filter-time", "filter-name"]
+
+
+@pytest.mark.parametrize("row", FILTER_ROWS)
+@pytest.mark.parametrize("size", SIZES)
+def test_filter_screen_focus(snap_compare: Callable[..., bool], filled_cache: Cache,
+                             size: tuple[int, int], row: str, no_color: bool) -> None:
+    """Each row of the filter screen focused: never blank, and the focus visible without colour."""
+    tabs = ["tab"] * FILTER_ROWS.index(row)
+    assert snap_compare(build(filled_cache), press=["f", *tabs], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -39,9 +39,10 @@ async def test_breakdown_and_bars_of_a_run_with_a_wait(app_factory, world, size)
     async with app.run_test(size=size) as pilot:
         screen = await _timeline(app, pilot, "run-success")
         text = screen_text(app)
-        for line in ("Queued                     4s    1.2%", "Waiting for input      3m 20s   60.6%",
-                     "Executing triage", "Executing remediation", "Total                  5m 30s  100.0%"):
+        for line in ("Queued before start        4s", "Waiting for input      3m 20s   61.3%",
+                     "Executing triage", "Executing remediation", "Total                  5m 26s  100.0%"):
             assert line in text
+        assert "Duration 5m 26s" in text  # the header and the timeline: one duration rule
         chart = screen.query_one(TimelineChart)
         rows = chart.render().plain.splitlines()
         assert rows[0].startswith("Step") and "2m" in rows[0]
@@ -59,7 +60,7 @@ async def test_events_are_listed_in_order_with_offsets(app_factory, world) -> No
         text = screen_text(app)
         created, asked, answered = (text.index(s) for s in (
             "Run created", "Waiting for input on “Delete rotated logs”",
-            "alice answered “Delete rotated logs”: approve"))
+            "alice answered “Delete rotated logs”: “approve”"))
         assert created < asked < answered
         assert "+4m 30s  14:24:30" in text
 

@@ -11,9 +11,11 @@ FastAPI's own 404/405/422 and unexpected exceptions, which are logged and never 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -23,12 +25,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runs_tui.backend import engine as engine_module
-from runs_tui.backend.auth import Unauthorized, bearer_guard
+from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_guard
+from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, BoundedRequests
+from runs_tui.backend.openapi_doc import problems
 from runs_tui.backend.bus import Bus, Notice
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
 from runs_tui.backend.store import CursorExpired, DeleteRefusal, RunNotFound, RunStore, StoredResponse, etag_of
@@ -38,6 +43,7 @@ from runs_tui.models.domain import (
     ApiErrorBody,
     BulkDeleteRequest,
     BulkDeleteResult,
+    CancelRequest,
     ChangesPage,
     DefinitionSummary,
     ErrorCode,
@@ -53,13 +59,19 @@ from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus, parse_status_filter
 
 log = logging.getLogger(__name__)
+_ISO_START = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 JSON = "application/json"
 DEFAULT_CHANGES_LIMIT = 1000
 MAX_CHANGES_LIMIT = 10_000
 MAX_LIST_LIMIT = 1000
+MAX_OFFSET = 10**9  # far past any real list; keeps the value inside every database's integer
+MAX_SEQ = 2**63 - 1  # the change sequence is a signed 64-bit column
+MAX_NAME_FILTER = 200  # a LIKE pattern longer than this is no name anyone types
+MAX_IDEMPOTENCY_KEY = 200
 DEFAULT_HEARTBEAT_SECONDS = 15.0
 _STATUS_CODES = {
+    400: ErrorCode.INVALID,
     401: ErrorCode.UNAUTHORIZED,
     404: ErrorCode.NOT_FOUND,
     409: ErrorCode.CONFLICT,
@@ -95,9 +107,13 @@ def create_app(
     *,
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
     manage_engine: bool = True,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The app; with `manage_engine` its lifespan starts and stops the engine, so plain
-    `uvicorn` serving it is a complete backend."""
+    `uvicorn` serving it is a complete backend. The OpenAPI document is served behind the
+    token like everything but /health (there is no browser `/docs` page: a browser cannot send
+    the token when it opens a page)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -113,15 +129,18 @@ def create_app(
         title="runs-tui reference runs backend",
         version="1",
         lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
     )
     app.state.shutting_down = asyncio.Event()
     _install_error_handlers(app)
     app.include_router(_health_router())
+    guard = bearer_guard(token)
     handlers = _Handlers(engine, store, bus, app.state.shutting_down, heartbeat_seconds)
-    app.include_router(handlers.router(bearer_guard(token)))
+    app.include_router(handlers.router(guard))
+    app.include_router(_openapi_router(app, guard))
+    app.add_middleware(BoundedRequests, max_body_bytes=max_body_bytes, body_timeout=body_timeout)
     return app
 
 
@@ -131,6 +150,17 @@ def _health_router() -> APIRouter:
     @router.get("/health", tags=["meta"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    return router
+
+
+def _openapi_router(app: FastAPI, guard: Callable[..., None]) -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard)])
+
+    @router.get("/openapi.json", tags=["meta"], responses=problems(400, 401))
+    async def openapi_document() -> dict[str, Any]:
+        """This API's OpenAPI document (the contract), behind the token like the API itself."""
+        return app.openapi()
 
     return router
 
@@ -169,38 +199,42 @@ class _Handlers:
     def router(self, guard: Callable[..., None]) -> APIRouter:
         router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard), Depends(_valid_unicode_body)])
         json_answer = {"content": {JSON: {}}}
+        body = (400, 401, 408, 413, 422)  # every operation with a JSON body can meet these
         router.add_api_route("/runs/changes", self.changes, methods=["GET"], tags=["runs"],
-                             responses={200: {"model": ChangesPage, **json_answer}, 410: {"model": ApiError}})
+                             responses={200: {"model": ChangesPage, **json_answer}, **problems(400, 401, 410, 422)})
         router.add_api_route("/runs", self.list_runs, methods=["GET"], tags=["runs"],
-                             responses={200: {"model": RunsPage, **json_answer}})
+                             responses={200: {"model": RunsPage, **json_answer}, **problems(400, 401, 422)})
         router.add_api_route("/runs/delete", self.delete_many, methods=["POST"], tags=["runs"],
-                             response_model=BulkDeleteResult)
+                             response_model=BulkDeleteResult, responses=problems(*body))
         router.add_api_route("/runs/{run_id}", self.get_run, methods=["GET"], tags=["runs"],
-                             responses={200: {"model": RunDetail, **json_answer}, 304: {}, 404: {"model": ApiError}})
+                             responses={200: {"model": RunDetail, **json_answer}, **problems(304, 400, 401, 404)})
         router.add_api_route("/runs/{run_id}", self.delete_one, methods=["DELETE"], tags=["runs"],
-                             status_code=204, responses={409: {"model": ApiError}})
+                             status_code=204, responses=problems(400, 401, 404, 409))
         router.add_api_route("/runs/{run_id}/steps/{step_id}/response", self.respond, methods=["POST"],
                              tags=["actions"], responses={200: {"model": RunDetail, **json_answer},
-                                                          409: {"model": ApiError}, 422: {"model": ApiError}})
+                                                          **problems(*body, 404, 409)})
         router.add_api_route("/runs/{run_id}/cancel", self.cancel, methods=["POST"], tags=["actions"],
-                             responses={200: {"model": RunSummary, **json_answer}, 409: {"model": ApiError}})
+                             responses={200: {"model": RunSummary, **json_answer}, **problems(400, 401, 404, 409, 422)})
         router.add_api_route("/stream", self.stream, methods=["GET"], tags=["live"],
-                             responses={200: {"content": {"text/event-stream": {}}}})
+                             responses={200: {"content": {"text/event-stream": {}}}, **problems(400, 401)})
         for kind, plural in ((RunKind.FLOW, "flows"), (RunKind.GUIDE, "guides")):
             router.add_api_route(f"/{plural}", self._definitions_handler(kind), methods=["GET"],
-                                 tags=["definitions"], response_model=list[DefinitionSummary])
+                                 tags=["definitions"], response_model=list[DefinitionSummary],
+                                 responses=problems(400, 401))
             router.add_api_route(f"/{plural}/{{definition_id}}/runs", self._start_handler(kind),
                                  methods=["POST"], tags=["definitions"], status_code=201,
-                                 responses={201: {"model": RunSummary, **json_answer}, 422: {"model": ApiError}})
+                                 responses={201: {"model": RunSummary, **json_answer}, **problems(*body, 404)})
         return router
 
     # reads ----------------------------------------------------------------------------------
 
     async def changes(
         self,
-        cursor: Annotated[int | None, Query(ge=0)] = None,
+        cursor: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
-        resync: Annotated[bool, Query(description="The cursor is a full resync's own: never 410.")] = False,
+        resync: Annotated[bool, Query(description=(
+            "The cursor is a full resync's own: never 410. A resync cursor ahead of this server's "
+            "sequence (another database) restarts the sweep: the page is read from the start."))] = False,
     ) -> Response:
         """The change feed: runs changed and runs deleted after `cursor`, in sequence order."""
         try:
@@ -213,12 +247,13 @@ class _Handlers:
         self,
         status: Annotated[list[str], Query(description="A group (active, failed...) or a status; repeatable.")] = [],  # noqa: B006
         kind: RunKind | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        name: str = "",
+        since: Annotated[datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)] = None,
+        until: Annotated[datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)] = None,
+        name: Annotated[str, Query(max_length=MAX_NAME_FILTER)] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        cursor: Annotated[str | None, Query(
+            pattern=r"^[0-9]{0,10}$", description="`next_cursor` of the previous page; empty: the first page.")] = None,
     ) -> Response:
         """Runs newest first, for scripts; filters combine with AND, statuses with OR."""
         page = await run_in_threadpool(
@@ -235,7 +270,7 @@ class _Handlers:
         """The run with steps, variables and events; `If-None-Match` with its ETag → 304."""
         detail = await self._load(run_id)
         etag = etag_of(detail)
-        if if_none_match and etag in _etags(if_none_match):
+        if if_none_match and (if_none_match.strip() == "*" or etag in _etags(if_none_match)):
             return Response(status_code=304, headers={"ETag": etag})
         return Response(detail.model_dump_json(), media_type=JSON, headers={"ETag": etag})
 
@@ -255,29 +290,32 @@ class _Handlers:
         step_id: str,
         body: RespondRequest,
         request: Request,
-        idempotency_key: Annotated[str | None, Header()] = None,
+        idempotency_key: _IdempotencyKey = None,
     ) -> Response:
         """Answer the prompt of a step that waits; 409 when it does not (with who answered)."""
 
         async def act() -> tuple[int, str]:
             response = PromptResponse(value=body.value, note=body.note, answered_by=body.answered_by)
             with _engine_errors(run_id):
-                detail = await self.engine.respond(run_id, step_id, response)
+                detail = await self.engine.respond(run_id, step_id, response, body.prompt_id)
             return 200, detail.model_dump_json()
 
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
     async def cancel(
-        self, run_id: str, request: Request, idempotency_key: Annotated[str | None, Header()] = None
+        self, run_id: str, request: Request, body: CancelRequest | None = None,
+        idempotency_key: _IdempotencyKey = None,
     ) -> Response:
-        """Cooperative cancel; 409 for a run finished otherwise; a cancelled run answers 200."""
+        """Cooperative cancel by `actor` (recorded); 409 for a run finished otherwise; a
+        cancelled run answers 200."""
+        body = body or CancelRequest()
 
         async def act() -> tuple[int, str]:
             with _engine_errors(run_id):
-                summary = await self.engine.cancel(run_id)
+                summary = await self.engine.cancel(run_id, body.actor)
             return 200, summary.model_dump_json()
 
-        return await self._idempotent(request, idempotency_key, "", act)
+        return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
     async def delete_one(self, run_id: str) -> Response:
         """Delete a finished run; it leaves a tombstone in the change feed."""
@@ -303,7 +341,7 @@ class _Handlers:
             definition_id: str,
             body: StartRunRequest,
             request: Request,
-            idempotency_key: Annotated[str | None, Header()] = None,
+            idempotency_key: _IdempotencyKey = None,
         ) -> Response:
             async def act() -> tuple[int, str]:
                 with _engine_errors(None):
@@ -356,6 +394,22 @@ class _Handlers:
                     yield _sse(notice.type, notice.data)
                 elif not self.stopping.is_set():
                     yield _sse(StreamEventType.HEARTBEAT, {})
+
+
+_IdempotencyKey = Annotated[str | None, Header(
+    max_length=MAX_IDEMPOTENCY_KEY,
+    description="Same key and same request: the first answer again, nothing done twice; "
+                "same key and another request: 422 `idempotency_key_reused`.",
+)]
+_TIME_HELP = "ISO 8601 (`2026-03-01T09:00:00Z`); without a zone, UTC. Numbers are refused."
+
+
+def _iso_time(value: Any) -> Any:
+    """Pydantic reads a bare number as Unix time, so `until=0.5` meant 1970; an API filter
+    says the time it means, so only ISO 8601 text is taken."""
+    if isinstance(value, str) and not _ISO_START.match(value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-03-01T09:00:00Z")
+    return value
 
 
 async def _next_notice(queue: asyncio.Queue[Notice], stopping: asyncio.Event, timeout: float) -> Notice | None:
@@ -459,9 +513,11 @@ def _parse_statuses(values: list[str]) -> frozenset[RunStatus]:
 
 
 def _parse_offset(cursor: str | None, offset: int) -> int:
-    if cursor is None:
+    """An empty cursor is the first page (a client that keeps `next_cursor` in a form field
+    sends it empty); the query pattern already limits it to ASCII digits."""
+    if not cursor:
         return offset
-    if not cursor.isdigit():
+    if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_OFFSET:
         raise ApiProblem(422, ErrorCode.INVALID, "cursor must be a `next_cursor` from a previous page")
     return int(cursor)
 
@@ -488,11 +544,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         body = ApiErrorBody(code=ErrorCode.UNAUTHORIZED, message=str(refusal))
         return _error_response(401, body, {"WWW-Authenticate": "Bearer"})
 
+    @app.exception_handler(AmbiguousAuthorization)
+    async def on_ambiguous(_: Request, refusal: AmbiguousAuthorization) -> Response:
+        return _error_response(400, ApiErrorBody(code=ErrorCode.INVALID, message=str(refusal)))
+
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(_: Request, error: StarletteHTTPException) -> Response:
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
         code = _STATUS_CODES.get(error.status_code, ErrorCode.SERVER_ERROR if error.status_code >= 500 else ErrorCode.INVALID)
         message = error.detail if isinstance(error.detail, str) else "request refused"
-        return _error_response(error.status_code, ApiErrorBody(code=code, message=message), dict(error.headers or {}))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return _error_response(error.status_code, ApiErrorBody(code=code, message=message), headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, error: RequestValidationError) -> Response:
@@ -505,6 +568,26 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(422, ApiErrorBody(code=ErrorCode.INVALID, message=message, details={"errors": problems}))
 
     app.add_middleware(_CrashGuard)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document lists for this path. Starlette's own 405 names only
+    the first route that matched the path, so `/runs/{id}` (GET and DELETE) advertised GET."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _template_pattern(template).fullmatch(path):
+            methods |= {method.upper() for method in operations if method.upper() in _HTTP_METHODS}
+    return sorted(methods)
+
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+
+
+@functools.cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts))
 
 
 class _CrashGuard:

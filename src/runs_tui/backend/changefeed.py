@@ -27,7 +27,7 @@ def page_json(cursor: Any, mark: str, after: int, limit: int, *, resync: bool = 
     """The wire JSON of the first `limit` changes after `after`. `cursor` is a DB-API cursor
     inside a snapshot transaction; `mark` is the driver's placeholder ("?" or "%s")."""
     if after:
-        _check(cursor, mark, after, resync)
+        after = _checked(cursor, mark, after, resync)
     runs = _rows(cursor, f"SELECT seq, summary_json FROM runs WHERE seq > {mark} ORDER BY seq LIMIT {mark}", after, limit)
     tombs = _rows(cursor, f"SELECT seq, run_id FROM tombstones WHERE seq > {mark} ORDER BY seq LIMIT {mark}", after, limit)
     if not tombs:
@@ -45,17 +45,21 @@ def _rows(cursor: Any, sql: str, after: int, limit: int) -> list[Any]:
     return cursor.fetchall()
 
 
-def _check(cursor: Any, mark: str, after: int, resync: bool) -> None:
-    """410 for a cursor below the tombstones kept, or above anything this server handed out
-    (the database was replaced under the client). A full resync sweeps the runs it did not see
-    at its end, so it needs no tombstones and its own cursors never expire."""
+def _checked(cursor: Any, mark: str, after: int, resync: bool) -> int:
+    """The cursor to read after. 410 for a cursor below the tombstones kept, or above anything
+    this server handed out (the database was replaced under the client). A full resync sweeps
+    the runs it did not see at its end, so it needs no tombstones and its cursors never answer
+    410: one from another database restarts the sweep at the start (as the contract says)."""
     cursor.execute(f"SELECT name, value FROM counters WHERE name IN ({mark}, {mark})", (CHANGE_SEQ, PRUNED_THROUGH))
     counters = dict(cursor.fetchall())
     pruned_through = counters.get(PRUNED_THROUGH, 0)
     if after < pruned_through and not resync:
         raise CursorExpired(f"cursor {after} is older than the tombstones kept (from {pruned_through + 1})")
     if after > counters.get(CHANGE_SEQ, 0):
+        if resync:
+            return 0
         raise CursorExpired(f"cursor {after} is ahead of this server's change sequence")
+    return after
 
 
 def _body(changes: str, deleted: str, page: list[Any], after: int, has_more: bool) -> str:

@@ -219,19 +219,24 @@ class Engine:
         stored = self._create_run(definition, inputs, request.trigger, scheduled_for=None)
         return _summary(stored)
 
-    async def respond(self, run_id: str, step_id: str, response: PromptResponse) -> RunDetail:
-        """Raises RunNotFound, Conflict (step not waiting: current has who/when answered),
-        InvalidRequest (value not allowed by the prompt)."""
+    async def respond(
+        self, run_id: str, step_id: str, response: PromptResponse, prompt_id: str | None = None
+    ) -> RunDetail:
+        """Raises RunNotFound, Conflict (step not waiting, or waiting on another asking than
+        `prompt_id`: current has who/when answered and what waits now), InvalidRequest (value
+        not allowed by the prompt). Nothing is recorded on a refusal."""
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
                 run = self._editable(run_id, fresh=True)  # another replica may have answered
                 step = _find_step(run, step_id)
                 if step.status is not StepStatus.WAITING_FOR_INPUT or not run.status.is_waiting or step.prompt is None:
                     raise Conflict(f"step {step_id} is not waiting for input", _conflict_state(run, step))
+                if prompt_id is not None and prompt_id != step.prompt.prompt_id:
+                    raise Conflict(f"step {step_id} no longer shows that prompt", _conflict_state(run, step))
                 value = allowed_value(step.prompt, response.value)
                 answer = PromptResponse(value=value, note=response.note,
                                         answered_by=response.answered_by or "operator", answered_at=self._now())
-                events = self._apply_response(run, step, answer)
+                events = self._apply_response(run, step, answer, prompt_id)
                 self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
                 try:
                     stored = self._save_taking_lease(run, events)
@@ -553,18 +558,23 @@ class Engine:
         if spec.choices_from_outcomes and isinstance(definition, FlowDefinition):
             choices += [outcome.name for outcome in definition.outcomes if outcome.name not in choices]
         step.prompt = Prompt(kind=spec.kind, question=render_lenient(spec.question, _variables(run)),
-                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now())
+                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now(),
+                             prompt_id=uuid.uuid4().hex)
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
         events.append(self._event(EventType.INPUT_REQUESTED, step.id, kind=spec.kind.value,
-                                  question=step.prompt.question, choices=choices))
+                                  question=step.prompt.question, choices=choices,
+                                  prompt_id=step.prompt.prompt_id))
         self._transition(run, _waiting_status(run), events)
 
-    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse) -> list[Event]:
+    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse,
+                        bound_to: str | None = None) -> list[Event]:
+        """`bound_to` is the prompt id the client echoed (None: it named none), kept in the record
+        so an audit shows whether the answer was given to the prompt as shown."""
         assert step.prompt is not None
         step.response = answer
         events = [self._event(EventType.INPUT_RECEIVED, step.id, value=answer.value, note=answer.note,
-                              answered_by=answer.answered_by)]
+                              answered_by=answer.answered_by, prompt_id=bound_to)]
         kind = step.prompt.kind
         if kind is PromptKind.CONFIRM and answer.value == "approve":
             step.status = StepStatus.PENDING  # the driver runs the tool next
@@ -927,8 +937,9 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     parts: list[str] = []
     if run.kind is RunKind.FLOW:
         triage = [s for s in run.steps if s.phase is StepPhase.TRIAGE]
-        parts.append(f"Triage ran {len(triage)} step(s): {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
-                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed.")
+        parts.append(f"Triage ran {steps_word(len(triage))}: {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
+                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed, "
+                     f"{count(StepPhase.TRIAGE, StepStatus.SKIPPED)} skipped.")
         if run.outcome:
             cause = f" Root cause: {run.root_cause}." if run.root_cause else ""
             parts.append(f"Outcome: {run.outcome}.{cause}")
@@ -938,7 +949,7 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     acting = [s for s in run.steps if s.phase is phase]
     if acting:
         label = "Remediation" if run.kind is RunKind.FLOW else "Procedure"
-        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {len(acting)} step(s) succeeded, "
+        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {steps_word(len(acting))} succeeded, "
                      f"{count(phase, StepStatus.FAILED)} failed, {count(phase, StepStatus.SKIPPED)} skipped.")
     parts.append(f"Result: {final.label}.")
     del definition
@@ -1037,18 +1048,28 @@ def _find_step(run: RunDetail, step_id: str) -> Step:
 
 
 def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
+    """Who answered this step, and what the run waits on now (so a client can say both)."""
     response = step.response
+    waiting = run.waiting_step()
     return {
         "status": run.status.value,
         "step_status": step.status.value,
         "answered_by": response.answered_by if response else None,
         "answered_at": response.answered_at.isoformat() if response and response.answered_at else None,
+        "answered_value": response.value if response else None,
+        "waiting_step_id": waiting.id if waiting else None,
+        "prompt_id": waiting.prompt.prompt_id if waiting and waiting.prompt else None,
     }
 
 
 def _cancel_summary(run: RunDetail) -> str:
     done = sum(1 for s in run.steps if s.status is StepStatus.SUCCEEDED)
-    return f"Cancelled after {done} of {len(run.steps)} step(s) succeeded."
+    return f"Cancelled after {done} of {steps_word(len(run.steps))} succeeded."
+
+
+def steps_word(count: int) -> str:
+    """Counted words for summaries people read: "1 step", "3 steps", never a parenthesised plural."""
+    return f"{count} step" if count == 1 else f"{count} steps"
 
 
 def _summary(run: RunDetail) -> RunSummary:

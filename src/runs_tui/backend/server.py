@@ -30,6 +30,8 @@ import httpx
 import uvicorn
 
 from runs_tui.backend.api import DEFAULT_HEARTBEAT_SECONDS, create_app
+from runs_tui.backend.auth import token_problem
+from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock, SystemClock
 from runs_tui.backend.engine import DEFAULT_LEASE_TIMEOUT, Engine
@@ -77,12 +79,14 @@ def _build(
     heartbeat_seconds: float,
     log_level: str,
     replica: ReplicaOptions | None = None,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> _Parts:
     replica = replica or ReplicaOptions()
     bus = Bus()
     engine = Engine(store, bus, clock, definitions_dir, replica_id=replica.replica_id,
                     lease_timeout=replica.lease_timeout)
-    app = create_app(engine, store, bus, token, heartbeat_seconds=heartbeat_seconds, manage_engine=False)
+    app = create_app(engine, store, bus, token, heartbeat_seconds=heartbeat_seconds, manage_engine=False,
+                     body_timeout=body_timeout)
     config = uvicorn.Config(
         app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2
     )
@@ -182,6 +186,7 @@ class EmbeddedBackend:
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
         tombstone_retention: int = DEFAULT_TOMBSTONE_RETENTION,
         replica: ReplicaOptions | None = None,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
         self.token = token or secrets.token_urlsafe(32)
         self.url = ""
@@ -194,6 +199,7 @@ class EmbeddedBackend:
         self._retention = tombstone_retention
         self._replica = replica
         self._lock: SqliteLock | None = None
+        self._body_timeout = body_timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -292,7 +298,7 @@ class EmbeddedBackend:
         self._loop = asyncio.get_running_loop()
         self._parts = _build(
             store, self._clock, self.token, self._definitions_dir, self._demo, self._history,
-            self._heartbeat, "warning", self._replica,
+            self._heartbeat, "warning", self._replica, self._body_timeout,
         )
         built.set_result(None)
         await _serve_backend(self._parts, sock)
@@ -336,9 +342,14 @@ def default_db_url() -> str:
 
 def resolve_token(host: str, token: str | None) -> tuple[str, bool]:
     """(token, generated). A public address must have a configured token: a generated one
-    would be printed to a terminal and is no access control worth the name."""
-    configured = token or os.environ.get(TOKEN_ENV, "")
-    if configured:
+    would be printed to a terminal and is no access control worth the name. A configured token
+    that is set but weak (short, whitespace, empty) is refused rather than replaced, on any
+    address: the operator meant to choose one."""
+    configured = token if token is not None else os.environ.get(TOKEN_ENV)
+    if configured is not None:
+        problem = token_problem(configured)
+        if problem:
+            raise BackendRefused(f"{problem} (check {TOKEN_ENV})")
         return configured, False
     if not is_loopback(host):
         raise BackendRefused(
@@ -377,7 +388,8 @@ def _serve_locked(host: str, port: int, db_url: str, definitions_dir: str | None
     store.create_schema()
     sock = _bind(host, port)
     origin = _origin(host, sock.getsockname()[1])
-    print(f"runs-tui backend: serving {origin}{API_PREFIX} (OpenAPI at {origin}{API_PREFIX}/docs)", file=sys.stderr)
+    print(f"runs-tui backend: serving {origin}{API_PREFIX} (OpenAPI at {origin}{API_PREFIX}/openapi.json, with the token)",
+          file=sys.stderr)
     if generated:
         print(f"runs-tui backend: token {token}  (set {TOKEN_ENV} to choose one)", file=sys.stderr)
     parts = _build(store, SystemClock(), token, definitions_dir, demo, history if demo else 0,

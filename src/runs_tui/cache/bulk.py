@@ -26,12 +26,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.schema import CreateIndex, CreateTable
-
 from runs_tui.cache.feed import RowPage
 from runs_tui.cache.rows import RUN_COLUMNS
-from runs_tui.cache.tables import RunRow, StagedRunRow
+from runs_tui.cache.schema_sql import CREATE_RUNS_INDEXES, CREATE_STAGING
 from runs_tui.cache.writes import (
     COUNT_TABLES, DETAIL_TABLES, STAGING_TABLES, CountTable, NameIds, current_generation,
     delete_runs, upsert_rows,
@@ -142,11 +139,8 @@ def _publish_by_swap(conn: sqlite3.Connection) -> int:
     count tables are then built once, by sorting, and a fresh staging table takes its place."""
     conn.execute("DROP TABLE runs")
     conn.execute("ALTER TABLE run_staging RENAME TO runs")
-    dialect = sqlite_dialect.dialect()
-    staging = StagedRunRow.__table__  # type: ignore[attr-defined]
-    conn.execute(str(CreateTable(staging).compile(dialect=dialect)))
-    for index in RunRow.__table__.indexes:  # type: ignore[attr-defined]
-        create = str(CreateIndex(index).compile(dialect=dialect))
+    conn.execute(CREATE_STAGING)
+    for create in CREATE_RUNS_INDEXES:
         try:
             conn.execute(create)
         except sqlite3.IntegrityError:  # the unique id index: a run came twice

@@ -148,6 +148,17 @@ class Cache:
         ).fetchone()
         return None if row is None else summary_from_row(row)
 
+    def runs_with_id_prefix(self, prefix: str, limit: int) -> list[RunSummary]:
+        """Up to `limit` runs whose id starts with `prefix` (case-sensitive), by id: what a
+        typed id prefix may mean. A range over the unique id index, so it stays instant."""
+        if not prefix:
+            return []
+        rows = self._conn.execute(
+            f"SELECT {SELECT_SUMMARY} FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        ).fetchall()
+        return [summary_from_row(row) for row in rows]
+
     def count(self, f: RunFilter, now: datetime) -> int:
         """How many runs `f` shows at `now`."""
         ranks = filter_ranks(f)

@@ -14,10 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.schema import CreateIndex, CreateTable
-
-from runs_tui.cache.tables import SCHEMA_VERSION, TRIGGERS_AND_SEARCH, CacheTable
+from runs_tui.cache.schema_sql import CREATE_SCHEMA, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000
 PAGE_SIZE = 16384
@@ -164,12 +161,7 @@ def _quoted(identifier: str) -> str:
 
 
 def _create_everything(conn: sqlite3.Connection) -> None:
-    dialect = sqlite_dialect.dialect()
-    for table in CacheTable.metadata.sorted_tables:
-        conn.execute(str(CreateTable(table).compile(dialect=dialect)))
-        for index in table.indexes:
-            conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
-    for statement in TRIGGERS_AND_SEARCH:
+    for statement in CREATE_SCHEMA:  # compiled from `tables.py` (see `ddl.py`)
         conn.execute(statement)
     conn.execute(
         "INSERT INTO sync_state (id, resync_in_progress, bulk_loading, generation) "

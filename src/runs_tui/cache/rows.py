@@ -15,6 +15,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+import msgspec
+
 from runs_tui.models import RunKind, RunStatus, RunSummary, SortColumn, Trigger, TriggerKind
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -149,11 +151,13 @@ def run_values(run: RunSummary) -> tuple[Any, ...]:
 
 
 SELECT_SUMMARY = ", ".join(SUMMARY_COLUMNS)
-_JSON = json.JSONEncoder(ensure_ascii=False)
+_ENCODE_JSON = msgspec.json.Encoder().encode
 
 
 def inputs_json(inputs: dict[str, str]) -> str:
-    return _JSON.encode(inputs) if inputs else "{}"
+    """Compact JSON, keys in the run's order. msgspec, not `json`: this ran once per run of a
+    full sync and `JSONEncoder.encode` was a tenth of its CPU (msgspec is ten times faster)."""
+    return _ENCODE_JSON(inputs).decode() if inputs else "{}"
 
 
 def summary_from_row(row: tuple[Any, ...]) -> RunSummary:

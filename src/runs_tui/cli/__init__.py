@@ -12,11 +12,12 @@ this package, their options in `parser`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 
-from runs_tui import config, exports
+from runs_tui import config, exports, run_ids
 from runs_tui.cli.exit_codes import CliError, ExitCode, exit_code_for
 from runs_tui.cli.parser import parse_args
 from runs_tui.cli.session import Context
@@ -47,10 +48,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), error.code)
     except ClientError as error:
         return _fail(error.explain(), exit_code_for(error))
+    except run_ids.AmbiguousRunId as error:
+        return _fail(str(error), ExitCode.AMBIGUOUS)
+    except run_ids.RunIdNotFound as error:
+        return _fail(str(error), ExitCode.NOT_FOUND)
     except exports.DetailNotCached as error:
         return _fail(f"run {error} has no cached detail", ExitCode.NOT_FOUND)
     except KeyboardInterrupt:
         return _fail("interrupted", ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`runs-tui runs list | head`: the reader has all it wanted. Quiet, like git and gh: no
+    traceback, and no "Exception ignored" when Python flushes stdout at exit (stdout is pointed
+    at /dev/null for that final flush). The exit code is git's: 128 + SIGPIPE."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return int(ExitCode.BROKEN_PIPE)
 
 
 def _fail(message: str, code: ExitCode) -> int:

@@ -10,9 +10,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from runs_tui.cli.exit_codes import CliError, ExitCode
-from runs_tui.cli.runs import fetch_detail
+from runs_tui.cli.runs import fetch_detail, resolve
 from runs_tui.cli.session import Context, run_with_service
-from runs_tui.models.domain import RunDetail, Step, StepStatus
+from runs_tui.models.domain import RunDetail, StepStatus
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert
 
@@ -20,14 +20,20 @@ if TYPE_CHECKING:
     from runs_tui.service import RunsService
 
 
-def waiting_step(detail: RunDetail) -> Step:
-    """The step to answer: the current one if it waits, else the first waiting step."""
-    waiting = [step for step in detail.steps if step.status is StepStatus.WAITING_FOR_INPUT]
-    if not waiting:
+def answer_target(detail: RunDetail, step_id: str | None) -> tuple[str, str | None]:
+    """(step id, prompt id) to answer, from the detail just fetched: the named step, else the
+    one the run waits on (`RunDetail.waiting_step`, the dashboard's rule). The prompt id binds
+    the answer to what was fetched, so a step answered meanwhile is a 409, never a blind hit."""
+    if step_id is not None:
+        named = next((s for s in detail.steps if s.id == step_id), None)
+        prompt = named.prompt if named and named.status is StepStatus.WAITING_FOR_INPUT else None
+        return step_id, prompt.prompt_id if prompt else None
+    step = detail.waiting_step()
+    if step is None or step.prompt is None:
         raise CliError(
             f"run {detail.id} is not waiting for input (status: {detail.status.label})", ExitCode.CONFLICT
         )
-    return next((s for s in waiting if s.id == detail.current_step_id), waiting[0])
+    return step.id, step.prompt.prompt_id
 
 
 def print_run_status(ctx: Context, run_id: str, status: RunStatus) -> None:
@@ -37,10 +43,10 @@ def print_run_status(ctx: Context, run_id: str, status: RunStatus) -> None:
 
 def cmd_runs_respond(ctx: Context) -> int:
     async def work(service: RunsService) -> int:
-        step_id = ctx.args.step
-        if step_id is None:
-            step_id = waiting_step(await fetch_detail(ctx, service, ctx.args.run_id)).id
-        detail = await service.respond(ctx.args.run_id, step_id, ctx.args.value, ctx.args.note)
+        run_id = await resolve(ctx, service, ctx.args.run_id)
+        fetched = await fetch_detail(ctx, service, run_id)
+        step_id, prompt_id = answer_target(fetched, ctx.args.step)
+        detail = await service.respond(run_id, step_id, ctx.args.value, ctx.args.note, prompt_id=prompt_id)
         print_run_status(ctx, detail.id, detail.status)
         return ExitCode.OK
 
@@ -58,12 +64,12 @@ def confirm(ctx: Context, question: str) -> bool:
 
 
 def cmd_runs_cancel(ctx: Context) -> int:
-    if not confirm(ctx, f"Cancel run {inert(ctx.args.run_id)}?"):
-        ctx.say("not cancelled")
-        return ExitCode.NOT_SUCCEEDED
-
     async def work(service: RunsService) -> int:
-        summary = await service.cancel(ctx.args.run_id)
+        run_id = await resolve(ctx, service, ctx.args.run_id)
+        if not confirm(ctx, f"Cancel run {inert(run_id)}?"):
+            ctx.say("not cancelled")
+            return ExitCode.NOT_SUCCEEDED
+        summary = await service.cancel(run_id)
         print_run_status(ctx, summary.id, summary.status)
         return ExitCode.OK
 
@@ -71,12 +77,12 @@ def cmd_runs_cancel(ctx: Context) -> int:
 
 
 def cmd_runs_delete(ctx: Context) -> int:
-    ids = list(dict.fromkeys(ctx.args.run_ids))
-    if not confirm(ctx, f"Delete {len(ids)} run(s)? Deleted runs cannot be recovered."):
-        ctx.say("nothing deleted")
-        return ExitCode.NOT_SUCCEEDED
-
     async def work(service: RunsService) -> int:
+        ids = list(dict.fromkeys([await resolve(ctx, service, text) for text in ctx.args.run_ids]))
+        runs = "1 run" if len(ids) == 1 else f"{len(ids)} runs"
+        if not confirm(ctx, f"Delete {runs}? Deleted runs cannot be recovered."):
+            ctx.say("nothing deleted")
+            return ExitCode.NOT_SUCCEEDED
         deleted, refused = await service.delete(ids)
         for run_id in deleted:
             print(f"{inert(run_id)}\tdeleted", file=ctx.stdout)
@@ -92,7 +98,7 @@ def cmd_runs_delete(ctx: Context) -> int:
 
 def cmd_runs_rerun(ctx: Context) -> int:
     async def work(service: RunsService) -> int:
-        summary = await service.rerun(ctx.args.run_id)
+        summary = await service.rerun(await resolve(ctx, service, ctx.args.run_id))
         print(inert(summary.id), file=ctx.stdout)
         ctx.say(f"started {inert(summary.name)} ({summary.status.label})")
         return ExitCode.OK

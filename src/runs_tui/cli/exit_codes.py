@@ -20,7 +20,9 @@ class ExitCode(IntEnum):
     UNAUTHORIZED = 6
     INVALID = 7  # the backend rejected a value (e.g. an answer the prompt does not allow)
     BACKEND_ERROR = 8
+    AMBIGUOUS = 9  # a run id prefix matches several runs (they are listed on stderr)
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # stdout's reader closed it (`| head`); git's code, 128 + SIGPIPE
 
 
 class CliError(Exception):

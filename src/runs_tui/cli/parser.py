@@ -23,6 +23,9 @@ from runs_tui.cli.runs import cmd_runs_export, cmd_runs_export_list, cmd_runs_li
 from runs_tui.cli.watch import cmd_runs_watch
 
 
+ID_HELP = "run id, or a unique prefix of at least 4 characters (like git)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--profile", default=argparse.SUPPRESS, help="profile from the config file")
@@ -30,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="runs-tui",
         description="Dashboard and command line for incident-runbook runs.",
         epilog="Exit codes: 0 ok, 1 run did not succeed, 2 usage/config, 3 not found, 4 conflict, "
-        "5 unreachable, 6 unauthorized, 7 invalid, 8 backend error.",
+        "5 unreachable, 6 unauthorized, 7 invalid, 8 backend error, 9 ambiguous id prefix, "
+        "130 interrupted, "
+        "141 stdout closed by its reader (| head).",
     )
     parser.add_argument("--version", action="version", version=f"runs-tui {__version__}")
     parser.add_argument("--profile", default=None, help="profile from the config file")
@@ -65,12 +70,12 @@ def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     listing.set_defaults(handler=cmd_runs_list)
 
     show = sub.add_parser("show", parents=[common, offline], help="one run's detail")
-    show.add_argument("run_id", metavar="ID")
+    show.add_argument("run_id", metavar="ID", help=ID_HELP)
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(handler=cmd_runs_show)
 
     export = sub.add_parser("export", parents=[common, offline], help="export one run (stdout without -o)")
-    export.add_argument("run_id", metavar="ID")
+    export.add_argument("run_id", metavar="ID", help=ID_HELP)
     export.add_argument("--format", choices=("json", "csv"), required=True)
     export.add_argument("-o", "--output", type=Path, help="file, or directory for run-<id>.<format>")
     export.set_defaults(handler=cmd_runs_export)
@@ -81,26 +86,26 @@ def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     export_list.set_defaults(handler=cmd_runs_export_list)
 
     respond = sub.add_parser("respond", parents=[common, offline], help="answer a run waiting for input")
-    respond.add_argument("run_id", metavar="ID")
+    respond.add_argument("run_id", metavar="ID", help=ID_HELP)
     respond.add_argument("--step", help="step id (default: the waiting step)")
     respond.add_argument("--value", required=True, help="approve/reject, done/failed, or the answer")
     respond.add_argument("--note", default="", help="a note recorded with the answer")
     respond.set_defaults(handler=cmd_runs_respond)
 
     cancel = sub.add_parser("cancel", parents=[common, confirm_opt], help="cancel a run in progress")
-    cancel.add_argument("run_id", metavar="ID")
+    cancel.add_argument("run_id", metavar="ID", help=ID_HELP)
     cancel.set_defaults(handler=cmd_runs_cancel)
 
     delete = sub.add_parser("delete", parents=[common, confirm_opt], help="delete finished runs")
-    delete.add_argument("run_ids", nargs="+", metavar="ID")
+    delete.add_argument("run_ids", nargs="+", metavar="ID", help=ID_HELP)
     delete.set_defaults(handler=cmd_runs_delete)
 
     rerun = sub.add_parser("rerun", parents=[common], help="start a new run of the same flow or guide")
-    rerun.add_argument("run_id", metavar="ID")
+    rerun.add_argument("run_id", metavar="ID", help=ID_HELP)
     rerun.set_defaults(handler=cmd_runs_rerun)
 
     watch = sub.add_parser("watch", parents=[common], help="follow a run until it finishes")
-    watch.add_argument("run_id", metavar="ID")
+    watch.add_argument("run_id", metavar="ID", help=ID_HELP)
     watch.add_argument("--exit-status", action="store_true",
                        help="exit 1 unless the run ends Completed Success")
     watch.add_argument("--interval", type=positive_float, default=1.0, help="seconds between checks")

@@ -53,8 +53,16 @@ def cmd_runs_list(ctx: Context) -> int:
     return run_with_service(ctx, work)
 
 
-async def fetch_detail(ctx: Context, service: RunsService, run_id: str) -> RunDetail:
-    """Fresh detail when the backend answers, else the cached copy with a warning."""
+async def resolve(ctx: Context, service: RunsService, text: str) -> str:
+    """The full run id for an id or unique prefix typed on the command line (`--offline`: from
+    the cache alone)."""
+    return await service.resolve_run_id(text, ask_backend=not getattr(ctx.args, "offline", False))
+
+
+async def fetch_detail(ctx: Context, service: RunsService, text: str) -> RunDetail:
+    """Fresh detail when the backend answers, else the cached copy with a warning. `text` is
+    an id or a unique id prefix."""
+    run_id = await resolve(ctx, service, text)
     if not ctx.args.offline:
         try:
             cached = await service.refresh_detail(run_id)

@@ -78,13 +78,17 @@ def client_for(profile: Profile) -> RunsClient:
     )
 
 
-def build_service(profile: Profile, env: dict[str, str], actor: str) -> RunsService:
+def build_service(profile: Profile, env: dict[str, str], actor: str, *,
+                  defer_client: bool = False) -> RunsService:
     """Cache + client + syncer + service for a profile whose URL is known. Nothing here awaits,
-    so the dashboard can build it before its own event loop starts."""
+    so the dashboard can build it before its own event loop starts. `defer_client`: the
+    service makes the client when it first needs it (the dashboard, after its first frame),
+    so httpx is not imported before then (a refused URL is then reported by the dashboard,
+    which keeps showing the cache, instead of here: no request is made either way)."""
     from runs_tui.cache import Cache, CacheTooNew
     from runs_tui.service import RunsService
 
-    client = client_for(profile)
+    client = None if defer_client else client_for(profile)
     try:
         cache = Cache.open(cache_file(profile, env))
     except CacheTooNew as error:
@@ -92,6 +96,7 @@ def build_service(profile: Profile, env: dict[str, str], actor: str) -> RunsServ
     return RunsService(
         cache,
         client,
+        connect=lambda: client_for(profile),
         profile_label=profile.name,
         backend_label="embedded demo backend" if profile.is_embedded else profile.url,
         refresh_interval=profile.refresh_interval,

@@ -79,7 +79,7 @@ async def follow(ctx: Context, service: RunsService, run_id: str) -> RunDetail:
 
 def cmd_runs_watch(ctx: Context) -> int:
     async def work(service: RunsService) -> int:
-        final = await follow(ctx, service, ctx.args.run_id)
+        final = await follow(ctx, service, await service.resolve_run_id(ctx.args.run_id))
         if ctx.args.exit_status and final.status is not RunStatus.COMPLETED_SUCCESS:
             return ExitCode.NOT_SUCCEEDED
         return ExitCode.OK

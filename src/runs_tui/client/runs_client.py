@@ -32,6 +32,7 @@ from runs_tui.models.domain import (
     API_PREFIX,
     BulkDeleteRequest,
     BulkDeleteResult,
+    CancelRequest,
     ChangesPage,
     DefinitionSummary,
     RespondRequest,
@@ -270,12 +271,13 @@ class RunsClient:
             idempotency_key=idempotency_key,
         )
 
-    async def cancel(self, run_id: str, idempotency_key: str) -> RunSummary:
+    async def cancel(self, run_id: str, idempotency_key: str, actor: str = "") -> RunSummary:
+        """Cancel as `actor` (the backend records who cancelled)."""
         return await self._call(
             "POST",
             f"/runs/{_segment(run_id)}/cancel",
             _model(RunSummary),
-            body="{}",
+            body=CancelRequest(actor=actor).model_dump_json(),
             idempotency_key=idempotency_key,
         )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus
@@ -145,6 +145,11 @@ class Prompt(_Wire):
     choices: list[str] = Field(default_factory=list)
     allow_free_text: bool = False
     requested_at: datetime | None = None
+    prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
+        None,
+        description="Identity of this asking: new each time a step starts waiting. Echo it in "
+        "RespondRequest.prompt_id so an answer can only land on the prompt that was shown.",
+    )
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """The closed set of values, or None when free text is accepted."""
@@ -198,6 +203,12 @@ class RunDetail(RunSummary):
     variables: list[Variable] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
 
+    def waiting_step(self) -> Step | None:
+        """The step an answer goes to: the backend's current step when it waits, else the first
+        waiting one. One rule, so the dashboard's prompt and `runs respond` never pick apart."""
+        waiting = [s for s in self.steps if s.status is StepStatus.WAITING_FOR_INPUT and s.prompt is not None]
+        return next((s for s in waiting if s.id == self.current_step_id), waiting[0] if waiting else None)
+
 
 class ChangesPage(_Wire):
     """`GET /runs/changes`: what changed after `cursor`, in sequence order."""
@@ -238,21 +249,86 @@ class DefinitionSummary(_Wire):
 
 
 # --- requests --------------------------------------------------------------------------------
+# Bounds on what a request may carry: every accepted value is stored, and travels again in every
+# change-feed page and detail answer, so one unbounded field costs every client forever.
+
+MAX_INPUTS = 64
+MAX_NAME_LENGTH = 128  # input names, ids
+MAX_ACTOR_LENGTH = 256  # trigger.actor, answered_by
+MAX_INPUT_LENGTH = 4096
+MAX_TEXT_LENGTH = 10_000  # answers and notes
+MAX_BULK_IDS = 10_000
+
+
+def _no_nul(value: str) -> str:
+    """NUL ends a C string: an argv item or environment value holding one cannot be passed to a
+    program at all, so it is refused where it enters, not when a tool fails on it."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def _no_edge_whitespace(value: str) -> str:
+    """Refused, not trimmed: a value is passed to tools exactly as given, so a pasted `" db-1"`
+    is an error the sender sees rather than a silent change of what they sent."""
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    return value
+
+
+# The patterns are for the OpenAPI document (so fuzzers and clients know the rule); the checks
+# themselves are the validators, in Python's notion of whitespace, which is what strip() uses.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+INPUT_VALUE_PATTERN = r"^(?:[^\s\u0000](?:[^\u0000]*[^\s\u0000])?)?$"
+
+
+def _bounded(max_length: int, pattern: str, *checks: AfterValidator) -> Any:
+    schema = {"type": "string", "maxLength": max_length, "pattern": pattern}
+    return Annotated[str, StringConstraints(max_length=max_length), *checks, WithJsonSchema(schema)]
+
+
+Text = _bounded(MAX_TEXT_LENGTH, NO_NUL_PATTERN, AfterValidator(_no_nul))
+Actor = _bounded(MAX_ACTOR_LENGTH, NO_NUL_PATTERN, AfterValidator(_no_nul))
+InputName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_no_nul)]
+InputValue = _bounded(MAX_INPUT_LENGTH, INPUT_VALUE_PATTERN, AfterValidator(_no_nul), AfterValidator(_no_edge_whitespace))
 
 
 class StartRunRequest(_Wire):
-    inputs: dict[str, str] = Field(default_factory=dict)
-    trigger: Trigger = Field(default_factory=Trigger)
+    inputs: dict[InputName, InputValue] = Field(
+        default_factory=dict, max_length=MAX_INPUTS,
+        description="Values by input name, kept exactly as sent: no NUL, no leading or trailing whitespace.",
+    )
+    trigger: Trigger = Field(default_factory=Trigger, description=f"`actor` at most {MAX_ACTOR_LENGTH} characters.")
+
+    @model_validator(mode="after")
+    def _bounded_trigger(self) -> StartRunRequest:
+        """`Trigger` is also a response shape, where the client must accept any length, so the
+        request's bound is checked here rather than on the shared model."""
+        _no_nul(self.trigger.actor)
+        if len(self.trigger.actor) > MAX_ACTOR_LENGTH:
+            raise ValueError(f"trigger.actor: at most {MAX_ACTOR_LENGTH} characters")
+        return self
 
 
 class RespondRequest(_Wire):
-    value: str
-    note: str = ""
-    answered_by: str = ""
+    value: Text
+    note: Text = ""
+    answered_by: Actor = ""
+    prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
+        None,
+        description="The Prompt.prompt_id the answer was given to; 409 when the step now waits on "
+        "another asking (or not at all). Omitted: the step id alone decides (older clients).",
+    )
+
+
+class CancelRequest(_Wire):
+    """Who cancels: recorded on the run (`cancelled by <actor>`) and in its status event."""
+
+    actor: Actor = ""
 
 
 class BulkDeleteRequest(_Wire):
-    ids: list[str]
+    ids: list[Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]] = Field(max_length=MAX_BULK_IDS)
 
 
 class BulkDeleteResult(_Wire):

@@ -25,13 +25,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Conflict, Invalid, Unreachable
 from runs_tui.messages import RunsChanged, ToolOutputArrived
 from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
+from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.result_panel import ResultPanel
 from runs_tui.widgets.run_header import RunHeader, age_words, aware, clock_time
@@ -52,11 +54,8 @@ class RunExported(Message):
 
 
 def waiting_step(detail: RunDetail) -> Step | None:
-    """The step that waits for an answer now, if any."""
-    for step in detail.steps:
-        if step.status is StepStatus.WAITING_FOR_INPUT and step.prompt is not None:
-            return step
-    return None
+    """The step that waits for an answer now, if any (the domain's rule, shared with the CLI)."""
+    return detail.waiting_step()
 
 
 def current_step_id(detail: RunDetail) -> str | None:
@@ -120,6 +119,7 @@ class RunDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back", id="detail.back"),
         Binding("a", "answer", "Answer", id="detail.answer"),
+        Binding("enter", "enter_prompt", "Answer", show=False, id="detail.answer_enter"),
         Binding("t", "timeline", "Timeline", id="detail.timeline"),
         Binding("c", "cancel_run", "Cancel run", id="detail.cancel"),
         Binding("r", "rerun", "Rerun", id="detail.rerun"),
@@ -144,12 +144,16 @@ class RunDetailScreen(Screen[None]):
     def __init__(self, run_id: str, focus_prompt: bool = False) -> None:
         super().__init__()
         self.run_id = run_id
-        self.focus_prompt_on_open = focus_prompt
+        # A run that waits opens into its prompt however it was opened (enter or `a` in the
+        # list): the same visible state, focus shown. `focus_prompt` says `a` asked for it.
+        self.focus_prompt_on_open = True
+        self.asked_to_answer = focus_prompt
         self.detail: RunDetail | None = None
         self.summary: RunSummary | None = None
         self.fetched_at: datetime | None = None
         self.online = False  # True once the backend answered for this run
         self._pinned_step: str | None = None  # a step the operator moved to, not the current one
+        self.fetch_error: str | None = None  # why the last fetch failed (offline), in words
 
     # --- composition ---------------------------------------------------------------------------
 
@@ -169,13 +173,13 @@ class RunDetailScreen(Screen[None]):
                 yield ResultPanel(id="result")
                 yield StepPanel(now, id="step")
         yield PromptPanel(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load_cached()
         self.fetch_detail()
         self.set_interval(1.0, self._tick)
-        if not self.focus_prompt_on_open:
+        if not self._focus_in(self.query_one(PromptPanel)):
             self.query_one(StepList).focus()
 
     # --- showing -------------------------------------------------------------------------------
@@ -208,19 +212,30 @@ class RunDetailScreen(Screen[None]):
         self._show_prompt(detail)
 
     def _show_prompt(self, detail: RunDetail) -> None:
-        """Dock the prompt while a step waits. Whoever was answering (or asked to, from the list)
-        moves straight on to the next question; when the prompt goes, focus returns to the steps."""
+        """Dock the prompt while a step waits, bound to that step's prompt. When the run moves
+        on elsewhere the prompt is disarmed (focus leaves it, the draft stays in view, a notice
+        says who answered); it is never re-pointed at a question the operator has not seen."""
         prompt = self.query_one(PromptPanel)
-        focused = self.app.focused
-        answering = focused is None or prompt in focused.ancestors_with_self
-        before = prompt.step_id
-        waiting = waiting_step(detail)
-        prompt.show_prompt(waiting)
-        if waiting is not None and (self.focus_prompt_on_open or (answering and waiting.id != before)):
+        answering = self.app.focused is None or self._focus_in(prompt)  # sending disables it
+        left_behind = prompt.step_id
+        if prompt.show_prompt(detail, self.service.now(), self._draft_for):
+            if left_behind is not None:
+                self.service.drafts.drop(self.run_id, left_behind)
+            if answering:
+                self.query_one(StepList).focus()
+            return
+        if prompt.armed and self.focus_prompt_on_open:
             self.focus_prompt_on_open = False
             self.call_after_refresh(prompt.focus_prompt)
-        elif waiting is None and answering:
-            self.call_after_refresh(self.query_one(StepList).focus)
+        elif answering and not prompt.armed:
+            self.query_one(StepList).focus()
+
+    def _focus_in(self, widget: PromptPanel) -> bool:
+        focused = self.app.focused
+        return focused is not None and widget in focused.ancestors_with_self
+
+    def _draft_for(self, step: Step) -> Draft | None:
+        return self.service.drafts.get(self.run_id, step.id, step.prompt.prompt_id if step.prompt else None)
 
     @staticmethod
     def _failing_step_id(detail: RunDetail) -> str | None:
@@ -274,17 +289,24 @@ class RunDetailScreen(Screen[None]):
             cached = await self.service.refresh_detail(self.run_id)
         except ClientError as error:
             self.online = False
+            self.fetch_error = inert(error.explain())
             self._update_freshness()
             if self.detail is None:
                 self.query_one(RunHeader).freshness = f"Could not fetch the run: {inert(error.explain())}"
+                if self.asked_to_answer:
+                    self.asked_to_answer = False
+                    self.notify(self._no_detail_words(), markup=False, severity="warning")
             return
         self.online = self.service.client is not None
+        self.fetch_error = None
         if cached is None:
             if self.service.cache.get_run(self.run_id) is None and self.detail is not None:
                 self.notice("This run no longer exists on the backend (deleted).", error=True)
             return
         self.fetched_at = cached.fetched_at
         self.show_detail(cached.detail)
+        # A step that starts waiting later takes the focus only if `a` asked for the prompt.
+        self.focus_prompt_on_open = self.focus_prompt_on_open and self.asked_to_answer
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.full or self.run_id in message.run_ids:
@@ -311,13 +333,18 @@ class RunDetailScreen(Screen[None]):
 
     @on(PromptPanel.Send)
     def _send(self, message: PromptPanel.Send) -> None:
-        self.respond(message.step_id, message.value, message.note, message.idempotency_key)
+        self.respond(message.step_id, message.value, message.note, message.idempotency_key, message.prompt_id)
+
+    @on(PromptPanel.Edited)
+    def _edited(self, message: PromptPanel.Edited) -> None:
+        """Kept by the service, so leaving the run and coming back finds the draft again."""
+        self.service.drafts.keep(self.run_id, message.step_id, message.draft)
 
     @work(group="respond", exit_on_error=False)
-    async def respond(self, step_id: str, value: str, note: str, key: str) -> None:
+    async def respond(self, step_id: str, value: str, note: str, key: str, prompt_id: str | None = None) -> None:
         prompt = self.query_one(PromptPanel)
         try:
-            await self.service.respond(self.run_id, step_id, value, note, key)
+            await self.service.respond(self.run_id, step_id, value, note, key, prompt_id=prompt_id)
         except Conflict as error:
             words = conflict_words(error, self.service.now())
             prompt.conflicted(words)
@@ -337,7 +364,10 @@ class RunDetailScreen(Screen[None]):
         except ClientError as error:
             prompt.refused(f"Not sent: {error.explain()} Your answer is kept.")
             return
+        answering = self.app.focused is None or self._focus_in(prompt)
         prompt.sent()
+        if answering:
+            self.query_one(StepList).focus()
         self.notice("Answer sent.")
         self.fetch_detail()
 
@@ -345,12 +375,45 @@ class RunDetailScreen(Screen[None]):
     def _left_prompt(self) -> None:
         self.query_one(StepList).focus()
 
-    def action_answer(self) -> None:
+    @on(StepList.Chosen)
+    def _step_chosen(self) -> None:
+        if self.detail is not None and self.detail.waiting_step() is not None:
+            self.action_enter_prompt()
+
+    def action_enter_prompt(self) -> None:
+        """Enter focuses the prompt on screen, like `a`, but never takes up a new question
+        after a disarm: Enter is what the operator pressed to send the old answer."""
         prompt = self.query_one(PromptPanel)
-        if prompt.step_id is None:
-            self.notify("This run is not waiting for input.", markup=False)
+        if prompt.armed:
+            prompt.focus_prompt()
+        elif prompt.has_class("-disarmed"):
+            self.notify("That prompt was answered elsewhere; press a to answer the new one.",
+                        markup=False, severity="warning")
+        else:
+            self.action_answer()
+
+    def action_answer(self) -> None:
+        """Into the prompt: the one shown, or (disarmed, or after an answer) the step that
+        waits now, taken up fresh with its own draft."""
+        prompt = self.query_one(PromptPanel)
+        if prompt.armed:
+            prompt.focus_prompt()
             return
-        prompt.focus_prompt()
+        waiting = self.detail.waiting_step() if self.detail is not None else None
+        if waiting is not None and prompt.arm(waiting, self._draft_for(waiting)):
+            self.call_after_refresh(prompt.focus_prompt)
+            return
+        if self.detail is None:
+            self.notify(self._no_detail_words(), markup=False, severity="warning")
+            return
+        self.notify("This run is not waiting for input.", markup=False)
+
+    def _no_detail_words(self) -> str:
+        """`a` before the run's steps are known: offline, say so (not "not waiting")."""
+        if self.fetch_error is not None:
+            return (f"Cannot answer: the backend is unreachable ({self.fetch_error}) and this "
+                    "run's steps are not in the cache.")
+        return "The run's steps are still being fetched; try again in a moment."
 
     # --- actions -------------------------------------------------------------------------------
 

@@ -19,11 +19,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, Label, RadioSet, Static
 
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.models.lifecycle import RunKind
-from runs_tui.models.status import RunStatus, StatusGroup
+from runs_tui.widgets.choice_row import ChoiceButton, ChoiceRow
+from runs_tui.widgets.status_picker import StatusPicker
 
 DATE_HELP = "YYYY-MM-DD or YYYY-MM-DD HH:MM"
 _TIME_CHOICES: tuple[TimePreset, ...] = (
@@ -78,31 +79,6 @@ def custom_range(start_text: str, end_text: str, tz: tzinfo | None) -> TimeRange
     return TimeRange(TimePreset.CUSTOM, start, end)
 
 
-def status_options() -> list[tuple[str, str]]:
-    """Groups first (what operators mostly want), then every single status."""
-    options = [(group.label if group is not StatusGroup.ALL else "All statuses", f"group:{group.value}")
-               for group in StatusGroup]
-    options += [(f"  {status.label}", f"status:{status.value}") for status in RunStatus]
-    return options
-
-
-def status_value(run_filter: RunFilter) -> str:
-    group = run_filter.group
-    if group is not None:
-        return f"group:{group.value}"
-    if len(run_filter.statuses) == 1:
-        return f"status:{next(iter(run_filter.statuses)).value}"
-    return "group:all"
-
-
-def statuses_from(value: str) -> frozenset[RunStatus]:
-    kind, _, name = value.partition(":")
-    if kind == "status":
-        return frozenset({RunStatus(name)})
-    group = StatusGroup(name)
-    return frozenset() if group is StatusGroup.ALL else group.statuses
-
-
 class FilterScreen(ModalScreen[RunFilter | None]):
     """Edit the list's filter. Enter in a field applies; escape cancels."""
 
@@ -119,9 +95,7 @@ class FilterScreen(ModalScreen[RunFilter | None]):
     FilterScreen VerticalScroll { height: auto; max-height: 1fr; }
     FilterScreen #filter-title { text-style: bold; }
     FilterScreen Label { color: $text-muted; }
-    FilterScreen RadioSet { layout: horizontal; height: 1; width: 100%; border: none; padding: 0; }
-    FilterScreen RadioSet:focus-within { background: $boost; }
-    FilterScreen RadioSet > RadioButton { width: auto; }
+    FilterScreen ChoiceRow:focus { background: $boost; }
     FilterScreen #custom-range { height: auto; }
     FilterScreen #custom-range Input { width: 1fr; }
     FilterScreen #filter-error { color: $error; height: auto; }
@@ -140,18 +114,15 @@ class FilterScreen(ModalScreen[RunFilter | None]):
         with Vertical():
             yield Static("Filter runs", id="filter-title")
             with VerticalScroll():
-                yield Label("Status")
-                yield Select(status_options(), value=status_value(current), allow_blank=False,
-                             id="filter-status")
-                yield Label("Type")
-                with RadioSet(id="filter-kind"):
-                    for label, kind in _KIND_CHOICES:
-                        yield RadioButton(label, value=kind is current.kind, id=f"kind-{label.lower()}")
+                yield Label("Status (space ticks; several at once; none ticked = all)")
+                yield StatusPicker(current.statuses, id="filter-status")
+                yield Label("Type (←/→ choose)")
+                yield ChoiceRow(*(ChoiceButton(label, value=kind is current.kind, id=f"kind-{label.lower()}")
+                                  for label, kind in _KIND_CHOICES), id="filter-kind")
                 yield Label("Time range (the \"last …\" ranges also show every run still active)")
-                with RadioSet(id="filter-time"):
-                    for preset in _TIME_CHOICES:
-                        yield RadioButton(_TIME_LABELS[preset], value=preset is current.time.preset,
-                                          id=f"time-{preset.value}")
+                yield ChoiceRow(*(ChoiceButton(_TIME_LABELS[preset], value=preset is current.time.preset,
+                                               id=f"time-{preset.value}")
+                                  for preset in _TIME_CHOICES), id="filter-time")
                 with Horizontal(id="custom-range"):
                     yield Input(self._moment_text(current.time.start), placeholder=f"From: {DATE_HELP}",
                                 id="filter-from")
@@ -168,7 +139,7 @@ class FilterScreen(ModalScreen[RunFilter | None]):
 
     def on_mount(self) -> None:
         self._show_custom(self.current.time.preset is TimePreset.CUSTOM)
-        self.query_one("#filter-status", Select).focus()
+        self.query_one("#filter-status", StatusPicker).focus()
 
     def _moment_text(self, moment: datetime | None) -> str:
         return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if moment else ""
@@ -182,7 +153,6 @@ class FilterScreen(ModalScreen[RunFilter | None]):
 
     def build_filter(self) -> RunFilter:
         """The filter the form describes; raises `BadDate` for a bad custom range."""
-        status = self.query_one("#filter-status", Select).value
         kind_button = self.query_one("#filter-kind", RadioSet).pressed_button
         kind = dict((f"kind-{label.lower()}", k) for label, k in _KIND_CHOICES).get(
             kind_button.id if kind_button else "", None)
@@ -196,7 +166,7 @@ class FilterScreen(ModalScreen[RunFilter | None]):
             time_range = TimeRange(preset)
         return replace(
             self.current,
-            statuses=statuses_from(str(status)),
+            statuses=self.query_one("#filter-status", StatusPicker).statuses,
             kind=kind,
             time=time_range,
             name=self.query_one("#filter-name", Input).value.strip(),

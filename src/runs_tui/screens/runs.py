@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from runs_tui.errors import ClientError
 from runs_tui.messages import RunsChanged, SyncStatusChanged
@@ -31,9 +31,10 @@ from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.screens.filter import FilterScreen
 from runs_tui.service import RunsService, SyncMode, SyncStatus
-from runs_tui.widgets.app_header import AppHeader
+from runs_tui.widgets.app_header import AppHeader, sync_words
 from runs_tui.widgets.filter_summary import FilterSummary
 from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
+from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.run_list import RunList
 from runs_tui.widgets.status_badge import status_label
 
@@ -113,7 +114,7 @@ class RunsScreen(Screen[None]):
         yield Input(placeholder="Search run names (enter keeps, esc clears)", id="search")
         yield RunList(service.cache, service.now, run_filter=self.initial_filter, tz=self.runs_app.tz,
                       tick=self.runs_app.ticking, id="runs")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.run_list.focus()
@@ -180,7 +181,7 @@ class RunsScreen(Screen[None]):
         except Exception:  # noqa: BLE001
             waiting = None
         self.query_one(AppHeader).update_state(
-            sync_text=status.describe(service.now()),
+            sync_text=sync_words(status, service.now()),
             offline=status.state is SyncMode.OFFLINE,
             waiting=waiting,
         )

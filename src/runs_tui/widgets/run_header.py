@@ -38,9 +38,9 @@ def clock_time(moment: datetime | None, now: datetime) -> str:
 
 
 def run_duration(run: RunSummary, now: datetime) -> str:
-    """Start (or creation) to finish, or to now while the run is active."""
-    start = run.started_at or run.created_at
-    spent = elapsed(start, run.finished_at, active=not run.status.is_terminal, now=now)
+    """Start to finish, or to now while the run is active; "—" before the start. The one
+    duration rule: the list, the CLI and the timeline's "Duration" (`Breakdown.ran`) agree."""
+    spent = elapsed(run.started_at, run.finished_at, active=not run.status.is_terminal, now=now)
     return NO_DURATION if spent is None else format_span(spent)
 
 

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import ClassVar, Protocol
 
 from rich.cells import cell_len, set_cell_size
@@ -69,15 +69,38 @@ def is_ticking(run: RunSummary) -> bool:
     return run.started_at is not None and not run.status.is_terminal
 
 
-def format_started(moment: datetime, tz: tzinfo | None, *, narrow: bool) -> str:
+def format_started(moment: datetime, tz: tzinfo | None, *, narrow: bool,
+                   today: date | None = None) -> str:
+    """"Dec 01 17:54" when there is room; narrow, the time alone for today's runs (what an
+    incident looks at) and the day alone for older ones, like `ls -l`."""
     local = moment.astimezone(tz)
-    return local.strftime("%m-%d %H:%M" if narrow else "%b %d %H:%M")
+    if not narrow:
+        return local.strftime("%b %d %H:%M")
+    return local.strftime("%H:%M" if local.date() == today else "%b %d")
 
 
 def trigger_label(trigger: Trigger) -> str:
-    """Who or what started the run: "chat · alice", "schedule"."""
-    actor = inert(trigger.actor).strip()
-    return f"{trigger.kind.value} · {actor}" if actor else trigger.kind.value
+    """Who or what started the run: "chat · #ops", "manual · alice@example.com", "schedule"."""
+    return trigger_forms(trigger.kind.value, inert(trigger.actor).strip())[0]
+
+
+@lru_cache(maxsize=4096)
+def trigger_forms(kind: str, actor: str) -> tuple[str, ...]:
+    """The trigger from its longest form to its shortest, for the column to take the longest
+    that fits: cutting "manual · carol@example.com" to "manual · carol@exam…" reads worse than
+    "manual · carol". The actor repeating the kind ("chat:#ops", "schedule") is said once."""
+    actor = actor.removeprefix(f"{kind}:").strip()
+    if not actor or actor == kind:
+        return (kind,)
+    local = actor.split("@", 1)[0] if "@" in actor[1:] else actor
+    forms = [f"{kind} · {actor}", f"{kind} · {local}", local]
+    return tuple(dict.fromkeys(forms))
+
+
+def trigger_cell(trigger: Trigger, width: int) -> str:
+    """The longest form of the trigger that fits `width` cells (else the shortest, cut)."""
+    forms = trigger_forms(trigger.kind.value, inert(trigger.actor).strip())
+    return next((form for form in forms if cell_len(form) <= width), forms[-1])
 
 
 # --- layout ------------------------------------------------------------------------------------
@@ -103,22 +126,27 @@ class Layout:
 
 
 MARK_WIDTH = 2
-MIN_NAME = 12
+MIN_NAME = 14
+NARROW_STARTED = 6  # "17:54" today, "Nov 30" before
 
 
 @lru_cache(maxsize=16)
 def layout_columns(width: int) -> Layout:
     """Fit the columns into `width` cells.
 
-    Order of sacrifice as the terminal narrows: the full status label becomes its short form,
-    the type column goes, the time loses its month name, the trigger shrinks and then goes.
-    The status and the name are never dropped: they are what an operator scans for.
+    Order of sacrifice as the terminal narrows: the trigger gives up the actor's mail domain,
+    the full status label becomes its short form, the type column goes, the start time shrinks
+    to the time of day (or the day), and then the trigger goes. The name and the status are
+    never dropped: they are what an operator scans for. The name keeps at least ~20 cells at 80
+    columns, so the demo's names read whole.
     """
     plans = [
+        dict(status=FULL_WIDTH, kind=6, started=12, duration=8, trigger=28, name_min=30),
         dict(status=FULL_WIDTH, kind=6, started=12, duration=8, trigger=20, name_min=24),
-        dict(status=SHORT_WIDTH, kind=6, started=12, duration=8, trigger=20, name_min=24),
-        dict(status=SHORT_WIDTH, kind=0, started=11, duration=8, trigger=11, name_min=16),
-        dict(status=SHORT_WIDTH, kind=0, started=11, duration=8, trigger=0, name_min=MIN_NAME),
+        dict(status=SHORT_WIDTH, kind=6, started=12, duration=8, trigger=20, name_min=22),
+        dict(status=SHORT_WIDTH, kind=0, started=NARROW_STARTED, duration=8, trigger=15, name_min=18),
+        dict(status=SHORT_WIDTH, kind=0, started=NARROW_STARTED, duration=8, trigger=0,
+             name_min=MIN_NAME),
         dict(status=SHORT_WIDTH, kind=0, started=0, duration=8, trigger=0, name_min=1),
     ]
     for plan in plans:
@@ -130,15 +158,18 @@ def layout_columns(width: int) -> Layout:
 
 
 def _place(plan: dict[str, int], name_width: int) -> Layout:
-    # Duration comes first: a partial repaint rewrites a line from the widget's left edge to the
-    # end of the changed cell (Textual 8's compositor), so ticking cells at the left keep the
-    # idle output of twenty live runs around 1 KB/s instead of 4–7 KB/s over SSH.
+    # The name comes first (what the eye looks for) and the duration right after it: it ticks
+    # every second, and Textual 8's partial repaint (`ChopsUpdate.render_segments`) resends a
+    # line from the widget's left edge to the end of the changed cell, so the further right the
+    # ticking cell, the more bytes per tick over SSH (bench_ui_list.py --idle-only: at 120×40,
+    # 20 live runs, ~860 B/s with the duration first, ~4.7 KB/s with it last).
     spec = [
+        ("name", "Run", name_width, SortColumn.NAME),
         ("duration", "Duration", plan["duration"], SortColumn.DURATION),
         ("status", "Status", plan["status"], SortColumn.STATUS),
-        ("name", "Run", name_width, SortColumn.NAME),
         ("kind", "Type", plan["kind"], SortColumn.KIND),
-        ("started", "Started", plan["started"], SortColumn.STARTED),
+        ("started", "Started" if plan["started"] > NARROW_STARTED else "When", plan["started"],
+         SortColumn.STARTED),
         ("trigger", "Trigger", plan["trigger"], SortColumn.TRIGGER),
     ]
     columns = [Column("mark", "", 0, MARK_WIDTH)]
@@ -147,12 +178,13 @@ def _place(plan: dict[str, int], name_width: int) -> Layout:
         if width:
             columns.append(Column(key, title, x, width, sort))
             x += width + 1
-    return Layout(tuple(columns), plan["status"] != FULL_WIDTH, plan["started"] == 11)
+    return Layout(tuple(columns), plan["status"] != FULL_WIDTH, plan["started"] == NARROW_STARTED)
 
 
-def cell_value(run: RunSummary, key: str, layout: Layout, now: datetime,
+def cell_value(run: RunSummary, column: Column, layout: Layout, now: datetime,
                tz: tzinfo | None) -> tuple[str, str]:
     """One cell of a row as (inert text, Rich style string): run data never becomes markup."""
+    key = column.key
     if key == "status":
         return f"{GLYPHS[run.status]} {status_label(run.status, short=layout.short_status)}", \
             status_style(run.status)
@@ -161,11 +193,12 @@ def cell_value(run: RunSummary, key: str, layout: Layout, now: datetime,
     if key == "kind":
         return run.kind.value, ""
     if key == "started":
-        return format_started(run.created_at, tz, narrow=layout.narrow_time), ""
+        today = now.astimezone(tz).date()
+        return format_started(run.created_at, tz, narrow=layout.narrow_time, today=today), ""
     if key == "duration":
         return format_duration(run_duration(run, now)), ""
     if key == "trigger":
-        return trigger_label(run.trigger), "dim"
+        return trigger_cell(run.trigger, column.width), ""
     return "", ""
 
 
@@ -497,7 +530,7 @@ class RunList(ScrollView, can_focus=True):
                 cells.append((fit_cells("●" if marked else "", column.width),
                               style + _parsed("bold") if marked else style))
                 continue
-            text, cell_style = cell_value(run, column.key, layout, now, self.tz)
+            text, cell_style = cell_value(run, column, layout, now, self.tz)
             cell_text = fit_cells(text, column.width, right=column.key == "duration")
             cells.append((cell_text, style + _parsed(cell_style) if cell_style else style))
             cells.append((" ", style))

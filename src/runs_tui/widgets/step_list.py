@@ -144,7 +144,15 @@ class StepList(OptionList):
         if event.option.id is not None:
             self.post_message(self.Shown(event.option.id))
 
+    class Chosen(Message):
+        """Enter on a step: on a waiting run the screen takes it as "answer" (as `a` does)."""
+
+        def __init__(self, step_id: str) -> None:
+            super().__init__()
+            self.step_id = step_id
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id is not None:
             self.post_message(self.Shown(event.option.id))
+            self.post_message(self.Chosen(event.option.id))

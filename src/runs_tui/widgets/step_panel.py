@@ -74,7 +74,7 @@ def step_facts(step: Step, now: datetime) -> Text:
     if step.response is not None:
         answer = Text(no_wrap=True, overflow="ellipsis")
         answer.append("Answer ", style="dim")
-        answer.append(truncate(inert(step.response.value), 80), style="bold")
+        answer.append(f"“{truncate(inert(step.response.value), 80)}”", style="bold")
         if step.response.answered_by:
             answer.append(" by " + truncate(inert(step.response.answered_by), 40))
         if step.response.answered_at:

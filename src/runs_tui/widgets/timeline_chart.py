@@ -20,7 +20,7 @@ from runs_tui.formatting import format_span
 from runs_tui.models.domain import RunDetail
 from runs_tui.sanitize import inert, truncate
 from runs_tui.timeline import (
-    GLYPHS, TRACK_GLYPH, SegmentKind, axis_ticks, bars, breakdown, draw_bar, entries, run_end,
+    GLYPHS, QUEUED, TRACK_GLYPH, SegmentKind, axis_ticks, bars, breakdown, draw_bar, entries, run_end,
     run_start,
 )
 from runs_tui.widgets.run_header import clock_time
@@ -119,13 +119,16 @@ class BreakdownView(DetailView):
         table.add_column(justify="right", no_wrap=True)
         table.add_column(no_wrap=True)
         for share in result.shares:
+            if share.key == QUEUED:  # before the start: outside the run's duration
+                table.add_row(Text("Queued before start", style="dim"), format_span(share.duration), "", "")
+                continue
             cells = round(share.percent / 100 * SHARE_BAR_CELLS)
             glyph = GLYPHS[SegmentKind.WAITING] if share.key == "waiting" else GLYPHS[SegmentKind.EXECUTING]
             table.add_row(share.label, format_span(share.duration), f"{share.percent:5.1f}%",
                           Text(glyph * cells, style="yellow" if share.key == "waiting" else "cyan"))
         active = "" if self.detail.finished_at else " so far"
         table.add_row(Text("Total" + active, style="bold"),
-                      Text(format_span(result.total), style="bold"), "100.0%", "")
+                      Text(format_span(result.ran), style="bold"), "100.0%", "")
         return table
 
 
