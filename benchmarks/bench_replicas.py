@@ -221,7 +221,10 @@ async def start_runs(http: httpx.AsyncClient, replicas: Sequence[Replica], count
         while queue and time.monotonic() < deadline:
             n = queue.pop()
             replica = replicas[n % len(replicas)]
-            answer = await http.post(f"{replica.url}/api/v1/guides/{definition}/runs", json={"inputs": {}})
+            try:
+                answer = await http.post(f"{replica.url}/api/v1/guides/{definition}/runs", json={"inputs": {}})
+            except httpx.TimeoutException:
+                return  # saturated: the caller reports how many started
             answer.raise_for_status()
             started.append(answer.json())
 
@@ -235,7 +238,11 @@ async def propagation(http: httpx.AsyncClient, clients: StreamClients, writer: R
     watching = [client for reader in readers for client in clients.of(reader)]
     for _ in range(probes):
         t0 = time.perf_counter()
-        answer = await http.post(f"{writer.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}})
+        try:
+            answer = await http.post(f"{writer.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}})
+        except httpx.TimeoutException:
+            print(f"  (a write through {writer.name} got no answer within the client timeout: saturated)")
+            return samples
         seq = int(answer.json()["seq"])
         futures = clients.expect(seq, watching)
         done, pending = await asyncio.wait(futures, timeout=10)
@@ -248,6 +255,14 @@ async def propagation(http: httpx.AsyncClient, clients: StreamClients, writer: R
 
 
 async def answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int = 30) -> list[float]:
+    try:
+        return await _answer_latency(http, owner, other, probes)
+    except httpx.TimeoutException:
+        print("  (a request got no answer within the client timeout: saturated)")
+        return []
+
+
+async def _answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int) -> list[float]:
     runs = [await http.post(f"{owner.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}}) for _ in range(probes)]
     ids = [r.json()["id"] for r in runs]
     samples: list[float] = []
@@ -302,7 +317,11 @@ async def step_lag(http: httpx.AsyncClient, replica: Replica, run_ids: Sequence[
         if time.monotonic() > deadline:
             print(f"  (reading runs took over {budget:.0f}s: the replica is saturated)")
             break
-        run = (await http.get(f"{replica.url}/api/v1/runs/{run_id}")).json()
+        try:
+            run = (await http.get(f"{replica.url}/api/v1/runs/{run_id}")).json()
+        except httpx.TimeoutException:
+            print("  (a read got no answer within the client timeout: the replica is saturated)")
+            break
         finished = {e["step_id"]: e["at"] for e in run["events"] if e["type"] == "step_finished"}
         for event in run["events"]:
             if event["type"] == "step_started" and event["step_id"] != "procedure-1":
@@ -393,6 +412,8 @@ async def ceiling(base: str, folder: Path, levels: Sequence[int], budget: float)
                     break
                 more = await start_runs(http, [node], level - len(ids), "bench-long")
                 ids += [run["id"] for run in more]
+                if len(ids) < level:
+                    print(f"  only {len(ids)} of {level} runs started within the budget: the replica is saturated")
                 await asyncio.sleep(25)  # a step takes ~20 s: every run crosses a step boundary
                 lags = await step_lag(http, node, ids[-level // 2:])
                 print(line(f"{level:>6} active runs: step due → started", lags))
