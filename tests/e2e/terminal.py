@@ -119,6 +119,10 @@ class Terminal:
             time.sleep(POLL_SECONDS)
         return int(self._pane_format("#{pane_dead_status}") or "0")
 
+    def pid(self) -> int:
+        """The process id of the program in the pane (to check from outside that it ended)."""
+        return int(self._pane_format("#{pane_pid}"))
+
     def _pane_format(self, fmt: str) -> str:
         return self._tmux("display-message", "-p", "-t", "main", fmt).stdout.strip()
 

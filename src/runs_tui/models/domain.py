@@ -20,7 +20,7 @@ API_PREFIX = "/api/v1"
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+    model_config = ConfigDict(extra="ignore", use_enum_values=False, defer_build=True)
 
 
 # --- enums -----------------------------------------------------------------------------------
