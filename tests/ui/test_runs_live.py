@@ -65,7 +65,8 @@ async def test_a_backend_run_appears_and_moves_without_a_key_press(
         await until(pilot, lambda: shown(app).get(run_id) is RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION,
                     f"the run to move on from {first.label} to waiting")
         assert "1 waiting for input" in str(app.screen.query_one("#header").render())
-        assert any("waiting for input" in n.message for n in app._notifications)
+        await until(pilot, lambda: any("waiting for input" in n.message for n in app._notifications),
+                    "the Needs-you notice (debounced)")
 
 
 async def test_backend_refusals_become_toasts(live_backend: Any, live_service: RunsService,

@@ -139,7 +139,7 @@ class RunDetailScreen(Screen[None]):
     RunDetailScreen #notice.-error { background: $error 25%; text-style: bold; }
     RunDetailScreen #notice.-info { background: $primary 20%; }
     RunDetailScreen #body { height: 1fr; }
-    RunDetailScreen #left { width: 42%; min-width: 30; max-width: 56; border-right: solid $primary 30%; }
+    RunDetailScreen #left { width: 36%; min-width: 32; max-width: 56; border-right: solid $primary 30%; }
     RunDetailScreen #side { width: 1fr; }
     """
 

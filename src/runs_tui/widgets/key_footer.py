@@ -63,8 +63,11 @@ class KeyFooter(Footer):
         (never laid out) needs no second pass."""
         if not self.is_attached or not self.size.width:
             return
+        found = self.query_children("#pinned-keys")
+        if not found:  # between a recompose's removal and its mount: the next refresh fits
+            return
+        pinned = found.first()
         row = self._row()
-        pinned = self.query_one("#pinned-keys")
         room = self.size.width - sum(self._width(key) for key in pinned.query_children(FooterKey))
         used = 0
         for key in row:
