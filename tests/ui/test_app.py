@@ -42,7 +42,8 @@ async def test_waiting_started_toasts_and_rings_when_asked(service: RunsService,
         await until(pilot, lambda: any("waiting for input" in m for m in messages(app)))
         toast = [m for m in messages(app) if "waiting for input" in m]
         assert toast and "[bold]x[/]" in toast[0] and "\x1b" not in toast[0]
-        assert toast[0].endswith("is waiting for input in remediation.")  # no "(… (Remediation))"
+        assert "is waiting for input in remediation" in toast[0]  # where it waits, in words
+        assert "(Remediation))" not in toast[0]  # not "(Waiting for User Input (Remediation))"
         assert rings == [1]
 
 
