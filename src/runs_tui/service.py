@@ -89,20 +89,21 @@ class SyncStatus:
     last_error: str | None = None
 
     def describe(self, now: datetime) -> str:
-        """Words for the header, e.g. "offline since 14:02 — last synced 3 min ago"."""
-        synced = (
-            f"last synced {age_words(self.last_synced, now)}" if self.last_synced else "never synced"
-        )
+        """Words for the header. Offline, how old the data on screen is, as a time ("offline
+        since 17:54 — data from 17:53"): "last synced just now" next to "offline" read as a
+        contradiction, since the last success is usually right before the backend went."""
         if self.state is SyncMode.LIVE:
             return "live"
         if self.state is SyncMode.SYNCING:
             return "syncing…"
+        data = f"data from {_clock_time(self.last_synced, now)}" if self.last_synced \
+            else "nothing synced yet"
         if self.state is SyncMode.OFFLINE:
             since = f" since {_clock_time(self.offline_since, now)}" if self.offline_since else ""
-            return f"offline{since} — {synced}"
+            return f"offline{since} — {data}"
         if self.state is SyncMode.LOCAL_ONLY:
-            return "local cache only" + (f" — {synced}" if self.last_synced else "")
-        return synced if self.last_synced else "not synced yet"
+            return "local cache only" + (f" — {data}" if self.last_synced else "")
+        return f"last synced {age_words(self.last_synced, now)}" if self.last_synced else "not synced yet"
 
 
 def _clock_time(moment: datetime, now: datetime) -> str:

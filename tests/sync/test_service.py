@@ -149,10 +149,10 @@ def test_sync_status_words() -> None:
     offline = SyncStatus(
         SyncMode.OFFLINE, offline_since=NOW.replace(hour=14, minute=2), last_synced=synced
     )
-    assert offline.describe(NOW) == "offline since 14:02 — last synced 3 min ago"
+    assert offline.describe(NOW) == "offline since 14:02 — data from 14:02"
     assert (
         SyncStatus(SyncMode.OFFLINE, offline_since=NOW).describe(NOW)
-        == "offline since 14:05 — never synced"
+        == "offline since 14:05 — nothing synced yet"
     )
     assert (
         SyncStatus(SyncMode.IDLE, last_synced=NOW - timedelta(hours=5)).describe(NOW)
@@ -164,7 +164,7 @@ def test_sync_status_words() -> None:
     old = SyncStatus(
         SyncMode.OFFLINE, offline_since=NOW - timedelta(days=2), last_synced=NOW - timedelta(days=3)
     )
-    assert old.describe(NOW) == "offline since 2026-02-27 14:05 — last synced 3 d ago"
+    assert old.describe(NOW) == "offline since 2026-02-27 14:05 — data from 2026-02-26 14:05"
 
 
 async def test_exports_go_through_the_exports_module(

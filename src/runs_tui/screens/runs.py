@@ -31,7 +31,7 @@ from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.screens.filter import FilterScreen
 from runs_tui.service import RunsService, SyncMode, SyncStatus
-from runs_tui.widgets.app_header import AppHeader, sync_words
+from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.filter_summary import FilterSummary
 from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
 from runs_tui.widgets.key_footer import KeyFooter
@@ -181,7 +181,7 @@ class RunsScreen(Screen[None]):
         except Exception:  # noqa: BLE001
             waiting = None
         self.query_one(AppHeader).update_state(
-            sync_text=sync_words(status, service.now()),
+            sync_text=status.describe(service.now()),
             offline=status.state is SyncMode.OFFLINE,
             waiting=waiting,
         )

@@ -8,35 +8,10 @@ Profile and backend labels come from configuration, but are still made inert: a 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from rich.text import Text
 from textual.widget import Widget
 
 from runs_tui.sanitize import inert
-from runs_tui.service import SyncMode, SyncStatus
-from runs_tui.widgets.run_header import aware
-
-
-def header_time(moment: datetime, now: datetime) -> str:
-    """17:53 today (in `now`'s zone), with the date when it is older than that."""
-    local = aware(moment).astimezone(now.tzinfo or UTC)
-    return local.strftime("%H:%M") if now - aware(moment) < timedelta(hours=20) \
-        else local.strftime("%Y-%m-%d %H:%M")
-
-
-def sync_words(status: SyncStatus, now: datetime) -> str:
-    """The header's sync state. Offline, it says how old the data on screen is as a time
-    ("offline since 17:54 — data from 17:53"): "last synced just now" next to "offline" read
-    as a contradiction, since the last success is usually right before the backend went."""
-    data = f"data from {header_time(status.last_synced, now)}" if status.last_synced \
-        else "nothing synced yet"
-    if status.state is SyncMode.OFFLINE:
-        since = f" since {header_time(status.offline_since, now)}" if status.offline_since else ""
-        return f"offline{since} — {data}"
-    if status.state is SyncMode.LOCAL_ONLY:
-        return "local cache only" + (f" — {data}" if status.last_synced else "")
-    return status.describe(now)
 
 
 class AppHeader(Widget):
