@@ -132,7 +132,7 @@ async def test_offline_then_back_online_by_itself(
             status = service.sync_status()
             assert status.offline_since is not None and status.last_synced is not None
             assert status.describe(service.now()).startswith("offline since ")
-            assert "last synced just now" in status.describe(service.now())
+            assert "— data from " in status.describe(service.now())
             assert cache.get_run(first) is not None  # the cache keeps serving
             second = await asyncio.to_thread(backend.start_checklist)
             proxy.restore()
