@@ -29,22 +29,50 @@ from runs_tui.cache.database import WRITE_CACHE_KIB
 from runs_tui.cache.feed import RowPage
 from runs_tui.cache.rows import RUN_COLUMNS, run_values
 from runs_tui.models import (
-    ChangesPage, RunFilter, RunKind, RunStatus, RunSummary, SortColumn, StatusGroup, TimePreset,
-    TimeRange, Trigger, TriggerKind,
+    ChangesPage,
+    RunFilter,
+    RunKind,
+    RunStatus,
+    RunSummary,
+    SortColumn,
+    StatusGroup,
+    TimePreset,
+    TimeRange,
+    Trigger,
+    TriggerKind,
 )
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 SPAN = timedelta(days=30)
 TITLES = [
-    "Database health check", "Disk full on host", "Network diagnostics", "DNS resolution",
-    "Restart web tier", "Certificate expiry", "High CPU triage", "Memory leak triage",
-    "Kafka consumer lag", "Redis failover", "Rotate credentials", "Backup verification",
-    "Nginx 502 errors", "Pod crash loop", "Slow queries", "Queue backlog", "Cache warmup",
-    "Log volume spike", "Latency regression", "Failed deployment rollback",
+    "Database health check",
+    "Disk full on host",
+    "Network diagnostics",
+    "DNS resolution",
+    "Restart web tier",
+    "Certificate expiry",
+    "High CPU triage",
+    "Memory leak triage",
+    "Kafka consumer lag",
+    "Redis failover",
+    "Rotate credentials",
+    "Backup verification",
+    "Nginx 502 errors",
+    "Pod crash loop",
+    "Slow queries",
+    "Queue backlog",
+    "Cache warmup",
+    "Log volume spike",
+    "Latency regression",
+    "Failed deployment rollback",
 ]
-FINISHED_MIX = ([RunStatus.COMPLETED_SUCCESS] * 75 + [RunStatus.COMPLETED_FAILURE] * 10
-                + [RunStatus.COMPLETED_PARTIAL] * 5 + [RunStatus.CANCELLED] * 7
-                + [RunStatus.NO_STEPS] * 3)
+FINISHED_MIX = (
+    [RunStatus.COMPLETED_SUCCESS] * 75
+    + [RunStatus.COMPLETED_FAILURE] * 10
+    + [RunStatus.COMPLETED_PARTIAL] * 5
+    + [RunStatus.CANCELLED] * 7
+    + [RunStatus.NO_STEPS] * 3
+)
 ACTIVE = [s for s in RunStatus if s.is_active]
 ACTORS = ["alice", "bob", "carol", "dave", "pagerduty", "grafana", "scheduler", "#ops-chat"]
 
@@ -55,18 +83,34 @@ def make_run(i: int, count: int, rng: random.Random) -> RunSummary:
     created = max(NOW - SPAN, min(NOW, NOW - SPAN + SPAN * (i / count) + jitter))
     recent = NOW - created < timedelta(hours=2)
     stuck = i % 5000 == 0  # a few old runs still waiting or executing
-    status = rng.choice(ACTIVE) if (recent and rng.random() < 0.3) or stuck else rng.choice(FINISHED_MIX)
+    status = (
+        rng.choice(ACTIVE) if (recent and rng.random() < 0.3) or stuck else rng.choice(FINISHED_MIX)
+    )
     started = created + timedelta(seconds=rng.randrange(1, 120))
     finished = None if status.is_active else started + timedelta(seconds=rng.randrange(5, 5400))
     name = rng.choice(TITLES) if rng.random() > 0.01 else f"Ad-hoc check {i}"
     trigger = Trigger.model_construct(kind=rng.choice(list(TriggerKind)), actor=rng.choice(ACTORS))
     return RunSummary.model_construct(
-        id=f"{rng.getrandbits(128):032x}", kind=RunKind.FLOW if rng.random() < 0.7 else RunKind.GUIDE,
-        definition_id=f"def-{hash(name) % 40}", name=name, status=status, trigger=trigger,
-        created_at=created, scheduled_for=None, started_at=started, finished_at=finished,
-        updated_at=finished or started, current_step_id=None, current_step=None,
-        root_cause=None, outcome=None, summary=None, error=None, inputs={"host": f"web-{i % 50}"},
-        version=3, seq=i + 1,
+        id=f"{rng.getrandbits(128):032x}",
+        kind=RunKind.FLOW if rng.random() < 0.7 else RunKind.GUIDE,
+        definition_id=f"def-{hash(name) % 40}",
+        name=name,
+        status=status,
+        trigger=trigger,
+        created_at=created,
+        scheduled_for=None,
+        started_at=started,
+        finished_at=finished,
+        updated_at=finished or started,
+        current_step_id=None,
+        current_step=None,
+        root_cause=None,
+        outcome=None,
+        summary=None,
+        error=None,
+        inputs={"host": f"web-{i % 50}"},
+        version=3,
+        seq=i + 1,
     )
 
 
@@ -74,8 +118,9 @@ def pages(count: int, size: int, seed: int = 1) -> Iterator[ChangesPage]:
     rng = random.Random(seed)
     for start in range(0, count, size):
         runs = [make_run(i, count, rng) for i in range(start, min(count, start + size))]
-        yield ChangesPage.model_construct(changes=runs, deleted=[], next_cursor=start + len(runs),
-                                          has_more=True)
+        yield ChangesPage.model_construct(
+            changes=runs, deleted=[], next_cursor=start + len(runs), has_more=True
+        )
 
 
 # --- apply rate --------------------------------------------------------------------------------
@@ -84,8 +129,10 @@ def pages(count: int, size: int, seed: int = 1) -> Iterator[ChangesPage]:
 def bench_apply(rows: int, page_size: int, workdir: Path, repeats: int) -> None:
     """Medians of `repeats` fresh caches per path; raw baselines get the very same tuples."""
     batches = list(pages(rows, page_size, seed=2))
-    row_pages = [RowPage([run_values(r) for r in page.changes], [], page.next_cursor, True)
-                 for page in batches]
+    row_pages = [
+        RowPage([run_values(r) for r in page.changes], [], page.next_cursor, True)
+        for page in batches
+    ]
     tuples = [[(*row, 1, 1) for row in page.rows] for page in row_pages]
     paths: dict[str, Callable[[Path], float]] = {
         "Cache.apply_rows, bulk load (first sync)": lambda path: _ours(path, row_pages, True),
@@ -94,7 +141,8 @@ def bench_apply(rows: int, page_size: int, workdir: Path, repeats: int) -> None:
         "full resync (410) of a cache holding them": lambda path: _resync(path, row_pages),
         "Cache.apply_changes (models), page by page": lambda path: _ours(path, batches, False),
         "raw executemany INSERT, same indexed schema": lambda path: _raw_rate(
-            path, tuples, schema_from=workdir / "schema.sqlite3"),
+            path, tuples, schema_from=workdir / "schema.sqlite3"
+        ),
         "raw executemany INSERT, bare table": lambda path: _raw_rate(path, tuples, None),
     }
     Cache.open(workdir / "schema.sqlite3").close()
@@ -108,8 +156,10 @@ def bench_apply(rows: int, page_size: int, workdir: Path, repeats: int) -> None:
     rate = {label: statistics.median(values) for label, values in samples.items()}
     indexed = rate["raw executemany INSERT, same indexed schema"]
     bare = rate["raw executemany INSERT, bare table"]
-    print(f"\napply of {rows:,} rows in pages of {page_size:,} into a fresh cache "
-          f"(median of {repeats})")
+    print(
+        f"\napply of {rows:,} rows in pages of {page_size:,} into a fresh cache "
+        f"(median of {repeats})"
+    )
     print(f"  {'path':<46}{'rows/s':>10}{'/indexed':>10}{'/bare':>8}")
     for label, value in rate.items():
         print(f"  {label:<46}{value:>10,.0f}{value / indexed:>9.0%}{value / bare:>8.0%}")
@@ -189,8 +239,12 @@ def _raw_rate(path: Path, batches: list[list[tuple[Any, ...]]], schema_from: Pat
         ):
             conn.execute(sql)
         source.close()
-        conn.execute("INSERT INTO run_names (id, name, folded, searchable) VALUES (1, 'n', 'n', 'n')")
-    sql = f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
+        conn.execute(
+            "INSERT INTO run_names (id, name, folded, searchable) VALUES (1, 'n', 'n', 'n')"
+        )
+    sql = (
+        f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
+    )
     started = time.perf_counter()
     for batch in batches:
         conn.execute("BEGIN IMMEDIATE")
@@ -233,8 +287,12 @@ def p50_p95(samples: list[float]) -> str:
 
 def filters() -> list[tuple[str, RunFilter]]:
     all_time = TimeRange(TimePreset.ALL)
-    custom = TimeRange(TimePreset.CUSTOM, NOW - timedelta(days=12, hours=5), NOW - timedelta(days=9))
-    cases = [(f"group {g.value} (all time)", RunFilter.for_group(g, time=all_time)) for g in StatusGroup]
+    custom = TimeRange(
+        TimePreset.CUSTOM, NOW - timedelta(days=12, hours=5), NOW - timedelta(days=9)
+    )
+    cases = [
+        (f"group {g.value} (all time)", RunFilter.for_group(g, time=all_time)) for g in StatusGroup
+    ]
     cases += [
         ("status Completed Partial", RunFilter(statuses=frozenset({RunStatus.COMPLETED_PARTIAL}))),
         ("kind guide (30d)", RunFilter(kind=RunKind.GUIDE, time=TimeRange(TimePreset.LAST_30D))),
@@ -246,41 +304,68 @@ def filters() -> list[tuple[str, RunFilter]]:
         ("name 'ad-hoc check 12' (rare)", RunFilter(name="ad-hoc check 12", time=all_time)),
         ("name 'q' (1 char, 30d)", RunFilter(name="q", time=TimeRange(TimePreset.LAST_30D))),
         ("name 'ba' (2 chars, 24h)", RunFilter(name="ba")),
-        ("waiting + name 'dns' (all)", RunFilter.for_group(StatusGroup.WAITING, name="dns", time=all_time)),
+        (
+            "waiting + name 'dns' (all)",
+            RunFilter.for_group(StatusGroup.WAITING, name="dns", time=all_time),
+        ),
     ]
     for sort in SortColumn:
         for descending in (True, False):
             arrow = "desc" if descending else "asc"
-            cases.append((f"sort {sort.value} {arrow} (30d)",
-                          RunFilter(sort=sort, descending=descending, time=TimeRange(TimePreset.LAST_30D))))
+            cases.append(
+                (
+                    f"sort {sort.value} {arrow} (30d)",
+                    RunFilter(
+                        sort=sort, descending=descending, time=TimeRange(TimePreset.LAST_30D)
+                    ),
+                )
+            )
     return cases
 
 
 def bench_queries(cache: Cache, reps: int) -> None:
     reset = cache._counts_memo.clear  # measure real queries, never the memo
-    print(f"\n{'filter':<32}{'rows':>9} | {'count p50 p95':>13} | {'groups p50 p95':>14} | "
-          f"{'window p50 p95':>14} | {'all three p95':>13}")
+    print(
+        f"\n{'filter':<32}{'rows':>9} | {'count p50 p95':>13} | {'groups p50 p95':>14} | "
+        f"{'window p50 p95':>14} | {'all three p95':>13}"
+    )
     worst = 0.0
     for label, f in filters():
         total = cache.count(f, NOW)
         c = timed(lambda: cache.count(f, NOW), reset, reps)
         g = timed(lambda: cache.group_counts(f, NOW), reset, reps)
         w = timed(lambda: cache.window(f, NOW, limit=50), reset, reps)
-        combined = timed(lambda: (cache.count(f, NOW), cache.group_counts(f, NOW),
-                                  cache.window(f, NOW, limit=50)), reset, reps)
+        combined = timed(
+            lambda: (
+                cache.count(f, NOW),
+                cache.group_counts(f, NOW),
+                cache.window(f, NOW, limit=50),
+            ),
+            reset,
+            reps,
+        )
         worst = max(worst, *(sorted(s)[round(0.95 * (reps - 1))] for s in (c, g, w)))
-        print(f"{label:<32}{total:>9,} | {p50_p95(c):>13} | {p50_p95(g):>14} | {p50_p95(w):>14} | "
-              f"{p50_p95(combined).split()[1]:>13}")
+        print(
+            f"{label:<32}{total:>9,} | {p50_p95(c):>13} | {p50_p95(g):>14} | {p50_p95(w):>14} | "
+            f"{p50_p95(combined).split()[1]:>13}"
+        )
     print(f"worst single-query p95: {worst:.2f} ms (goal <= 20 ms)")
 
 
 def bench_paging(cache: Cache, reps: int) -> None:
     print(f"\n{'paging (limit 50)':<40}{'p50 ms':>8}{'p95 ms':>8}")
-    cases = [("default", RunFilter()), ("30d by name", RunFilter(sort=SortColumn.NAME,
-              time=TimeRange(TimePreset.LAST_30D))),
-             ("all-time by duration asc", RunFilter(sort=SortColumn.DURATION, descending=False,
-              time=TimeRange(TimePreset.ALL))),
-             ("failed all-time", RunFilter.for_group(StatusGroup.FAILED, time=TimeRange(TimePreset.ALL)))]
+    cases = [
+        ("default", RunFilter()),
+        ("30d by name", RunFilter(sort=SortColumn.NAME, time=TimeRange(TimePreset.LAST_30D))),
+        (
+            "all-time by duration asc",
+            RunFilter(sort=SortColumn.DURATION, descending=False, time=TimeRange(TimePreset.ALL)),
+        ),
+        (
+            "failed all-time",
+            RunFilter.for_group(StatusGroup.FAILED, time=TimeRange(TimePreset.ALL)),
+        ),
+    ]
     reset = cache._counts_memo.clear
     for label, f in cases:
         samples, after = [], None
@@ -317,8 +402,10 @@ def main() -> None:
         path = args.keep or workdir / "big.sqlite3"
         if not path.exists():
             seconds = build(path, args.runs)
-            print(f"\nbuilt {args.runs:,}-run cache in {seconds:.1f} s "
-                  f"({args.runs / seconds:,.0f} runs/s), {path.stat().st_size / 2**20:,.0f} MiB")
+            print(
+                f"\nbuilt {args.runs:,}-run cache in {seconds:.1f} s "
+                f"({args.runs / seconds:,.0f} runs/s), {path.stat().st_size / 2**20:,.0f} MiB"
+            )
         with Cache.open(path) as cache:
             bench_queries(cache, args.reps)
             bench_paging(cache, args.reps)

@@ -57,18 +57,37 @@ def synthetic_runs(count: int) -> Iterator[RunDetail]:
         created = now - timedelta(seconds=index * 25)
         status = FINISHED[index % len(FINISHED)]
         steps = [
-            Step(id=f"step-{n}", phase=StepPhase.TRIAGE, position=n, title=f"Check {n}",
-                 automation=AutomationType.AUTOMATED, status=StepStatus.SUCCEEDED)
+            Step(
+                id=f"step-{n}",
+                phase=StepPhase.TRIAGE,
+                position=n,
+                title=f"Check {n}",
+                automation=AutomationType.AUTOMATED,
+                status=StepStatus.SUCCEEDED,
+            )
             for n in range(1, 4)
         ]
         yield RunDetail(
-            id=f"bench-{index:08d}", kind=RunKind.FLOW if index % 3 else RunKind.GUIDE,
-            definition_id="db-health", name=f"Database health check {index % 50}", status=status,
-            trigger=Trigger(kind=TriggerKind.SCHEDULE if index % 4 == 0 else TriggerKind.MANUAL, actor="ops"),
-            created_at=created, started_at=created, finished_at=created + timedelta(minutes=3),
-            updated_at=created + timedelta(minutes=3), current_step=None, root_cause="Connection pool exhausted",
-            outcome="Pool saturated", summary="Restarted the pool; latency back to normal.",
-            inputs={"host": f"db-{index % 7}"}, version=7, seq=0, steps=steps,
+            id=f"bench-{index:08d}",
+            kind=RunKind.FLOW if index % 3 else RunKind.GUIDE,
+            definition_id="db-health",
+            name=f"Database health check {index % 50}",
+            status=status,
+            trigger=Trigger(
+                kind=TriggerKind.SCHEDULE if index % 4 == 0 else TriggerKind.MANUAL, actor="ops"
+            ),
+            created_at=created,
+            started_at=created,
+            finished_at=created + timedelta(minutes=3),
+            updated_at=created + timedelta(minutes=3),
+            current_step=None,
+            root_cause="Connection pool exhausted",
+            outcome="Pool saturated",
+            summary="Restarted the pool; latency back to normal.",
+            inputs={"host": f"db-{index % 7}"},
+            version=7,
+            seq=0,
+            steps=steps,
         )
 
 
@@ -85,8 +104,12 @@ def seed(db_url: str, count: int) -> float:
 Parsed = tuple[int, int, bool]  # (runs in the page, next cursor, has more)
 
 
-def sync_over_http(origin: str, token: str, limit: int, parse: Callable[[bytes], Parsed]) -> tuple[int, float]:
-    with httpx.Client(base_url=f"{origin}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+def sync_over_http(
+    origin: str, token: str, limit: int, parse: Callable[[bytes], Parsed]
+) -> tuple[int, float]:
+    with httpx.Client(
+        base_url=f"{origin}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as http:
         started = time.perf_counter()
         total, cursor, more = 0, None, True
         while more:
@@ -133,13 +156,20 @@ def median_rate(measure: Callable[[], tuple[int, float]], expected: int) -> floa
     rates = []
     for _ in range(REPEATS):
         total, elapsed = measure()
-        assert total >= expected, f"synced {total} runs, expected {expected}"  # + live scheduled runs
+        assert total >= expected, (
+            f"synced {total} runs, expected {expected}"
+        )  # + live scheduled runs
         rates.append(total / elapsed)
     return statistics.median(rates)
 
 
 def start_server(db_url: str, token: str) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-c", "import sys; from runs_tui.backend.server import serve; serve(port=0, db_url=sys.argv[1])", db_url]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from runs_tui.backend.server import serve; serve(port=0, db_url=sys.argv[1])",
+        db_url,
+    ]
     env = os.environ | {"RUNS_TUI_BACKEND_TOKEN": token}
     server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     assert server.stderr is not None
@@ -173,23 +203,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-changefeed-") as folder:
         db_url = f"sqlite:///{Path(folder) / 'backend.sqlite3'}"
         seed_seconds = seed(db_url, args.runs)
-        print(f"seed_history: {args.runs} runs in {seed_seconds:.2f} s ({args.runs / seed_seconds:,.0f} runs/s)")
+        print(
+            f"seed_history: {args.runs} runs in {seed_seconds:.2f} s ({args.runs / seed_seconds:,.0f} runs/s)"
+        )
         baseline = median_rate(lambda: sync_in_process(db_url, 1000), args.runs)
-        print(f"baseline  in-process store.changes_json+json.loads, limit 1000: {baseline:>10,.0f} runs/s (median of {REPEATS})")
+        print(
+            f"baseline  in-process store.changes_json+json.loads, limit 1000: {baseline:>10,.0f} runs/s (median of {REPEATS})"
+        )
         token = secrets.token_urlsafe(16)
         server, origin = start_server(db_url, token)
         try:
             for limit in (1000, 5000):
-                rate = median_rate(lambda: sync_over_http(origin, token, limit, parse_tail), args.runs)
-                print(f"HTTP full sync, httpx, bytes only (server),  limit {limit:>5}: {rate:>10,.0f} runs/s "
-                      f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)")
+                rate = median_rate(
+                    lambda: sync_over_http(origin, token, limit, parse_tail), args.runs
+                )
+                print(
+                    f"HTTP full sync, httpx, bytes only (server),  limit {limit:>5}: {rate:>10,.0f} runs/s "
+                    f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)"
+                )
             for limit in (1000, 5000, 10_000):
-                rate = median_rate(lambda: sync_over_http(origin, token, limit, parse_json), args.runs)
-                print(f"HTTP full sync, httpx + json.loads,        limit {limit:>5}: {rate:>10,.0f} runs/s "
-                      f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)")
+                rate = median_rate(
+                    lambda: sync_over_http(origin, token, limit, parse_json), args.runs
+                )
+                print(
+                    f"HTTP full sync, httpx + json.loads,        limit {limit:>5}: {rate:>10,.0f} runs/s "
+                    f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)"
+                )
             rate = median_rate(lambda: sync_over_http(origin, token, 1000, parse_model), args.runs)
-            print(f"HTTP full sync, httpx + ChangesPage model,  limit  1000: {rate:>10,.0f} runs/s "
-                  f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)")
+            print(
+                f"HTTP full sync, httpx + ChangesPage model,  limit  1000: {rate:>10,.0f} runs/s "
+                f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)"
+            )
             print(f"server peak RSS (VmHWM): {peak_rss_mib(server.pid):.1f} MiB")
         finally:
             server.terminate()

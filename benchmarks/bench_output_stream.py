@@ -40,8 +40,17 @@ from runs_tui.app import make_app
 from runs_tui.cache import Cache
 from runs_tui.messages import ToolOutputArrived
 from runs_tui.models import (
-    AutomationType, ChangesPage, RunDetail, RunKind, RunStatus, RunSummary, Step, StepPhase,
-    StepStatus, ToolInvocation, Trigger,
+    AutomationType,
+    ChangesPage,
+    RunDetail,
+    RunKind,
+    RunStatus,
+    RunSummary,
+    Step,
+    StepPhase,
+    StepStatus,
+    ToolInvocation,
+    Trigger,
 )
 from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.service import RunsService
@@ -69,24 +78,51 @@ class Result:
 def _detail() -> RunDetail:
     start = NOW - timedelta(minutes=5)
     steps = [
-        Step(id=f"s{i}", phase=StepPhase.TRIAGE if i < 3 else StepPhase.REMEDIATION, position=i,
-             title=f"Step {i}", automation=AutomationType.AUTOMATED,
-             status=StepStatus.SUCCEEDED if i < 4 else StepStatus.RUNNING if i == 4 else StepStatus.PENDING,
-             started_at=start if i <= 4 else None, finished_at=start if i < 4 else None,
-             tool=ToolInvocation(tool="stream", tool_type="sim", output=""))
+        Step(
+            id=f"s{i}",
+            phase=StepPhase.TRIAGE if i < 3 else StepPhase.REMEDIATION,
+            position=i,
+            title=f"Step {i}",
+            automation=AutomationType.AUTOMATED,
+            status=StepStatus.SUCCEEDED
+            if i < 4
+            else StepStatus.RUNNING
+            if i == 4
+            else StepStatus.PENDING,
+            started_at=start if i <= 4 else None,
+            finished_at=start if i < 4 else None,
+            tool=ToolInvocation(tool="stream", tool_type="sim", output=""),
+        )
         for i in range(1, 7)
     ]
-    return RunDetail(id="bench", kind=RunKind.FLOW, definition_id="bench", name="Streaming benchmark",
-                     status=RunStatus.EXECUTING_REMEDIATION, trigger=Trigger(), created_at=start,
-                     started_at=start, updated_at=NOW, current_step_id="s4", version=1, seq=1,
-                     steps=steps)
+    return RunDetail(
+        id="bench",
+        kind=RunKind.FLOW,
+        definition_id="bench",
+        name="Streaming benchmark",
+        status=RunStatus.EXECUTING_REMEDIATION,
+        trigger=Trigger(),
+        created_at=start,
+        started_at=start,
+        updated_at=NOW,
+        current_step_id="s4",
+        version=1,
+        seq=1,
+        steps=steps,
+    )
 
 
 def _service(folder: Path) -> RunsService:
     cache = Cache.open(folder / "bench-cache.sqlite3")
     detail = _detail()
-    cache.apply_changes(ChangesPage(changes=[RunSummary.model_validate(detail.model_dump())], deleted=[],
-                                    next_cursor=2, has_more=False))
+    cache.apply_changes(
+        ChangesPage(
+            changes=[RunSummary.model_validate(detail.model_dump())],
+            deleted=[],
+            next_cursor=2,
+            has_more=False,
+        )
+    )
     cache.store_detail(detail, None, NOW)
     return RunsService(cache, client=None, now=lambda: NOW)
 
@@ -137,8 +173,13 @@ def _batch(start: int, count: int) -> str:
 
 
 async def _measure(
-    name: str, pilot, post: Callable[[str], None], shown: Callable[[], int],  # type: ignore[no-untyped-def]
-    hook: Callable[[Callable[[], None]], None], seconds: float, batch: int,
+    name: str,
+    pilot,
+    post: Callable[[str], None],
+    shown: Callable[[], int],  # type: ignore[no-untyped-def]
+    hook: Callable[[Callable[[], None]], None],
+    seconds: float,
+    batch: int,
 ) -> tuple[float, list[float]]:
     app = pilot.app
     handled: list[float] = []
@@ -173,7 +214,9 @@ async def _measure(
     return shown() / elapsed, latencies
 
 
-async def _one_mib(pilot, set_text: Callable[[str], None], page_down: Callable[[], None]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+async def _one_mib(
+    pilot, set_text: Callable[[str], None], page_down: Callable[[], None]
+) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     text = "A" * 1_048_576
     started = time.perf_counter()
     set_text(text)
@@ -211,10 +254,13 @@ async def bench_detail(seconds: float, batch: int) -> Result:
                     setattr(output, action, wrapped)
 
             def post(text: str) -> None:
-                screen.post_message(ToolOutputArrived("bench", screen.query_one("StepPanel").step_id, text))
+                screen.post_message(
+                    ToolOutputArrived("bench", screen.query_one("StepPanel").step_id, text)
+                )
 
-            rate, latencies = await _measure("detail", pilot, post, lambda: output.line_count, hook,
-                                             seconds, batch)
+            rate, latencies = await _measure(
+                "detail", pilot, post, lambda: output.line_count, hook, seconds, batch
+            )
             loaded, paged = await _one_mib(pilot, output.set_text, output.action_page_down)
         service.cache.close()
     return _result("runs-tui ToolOutput (detail screen)", rate, latencies, loaded, paged)
@@ -238,8 +284,10 @@ async def bench_baseline(kind: str, seconds: float, batch: int) -> Result:
 
                 setattr(out, action, wrapped)
 
-        rate, latencies = await _measure(kind, pilot, lambda t: app.post_message(Chunk(t)), app.shown_lines,
-                                         hook, seconds, batch)
+        rate, latencies = await _measure(
+            kind, pilot, lambda t: app.post_message(Chunk(t)), app.shown_lines, hook, seconds, batch
+        )
+
         def set_text(text: str) -> None:
             out.clear()
             out.write(text) if isinstance(out, Log) else out.write(text)
@@ -262,14 +310,18 @@ def main() -> None:
     results = [asyncio.run(bench_detail(args.seconds, args.batch))]
     for kind in ("Log", "RichLog"):
         results.append(asyncio.run(bench_baseline(kind, args.seconds, args.batch)))
-    print(f"tool output streaming, {SIZE[0]}x{SIZE[1]}, {args.batch}-line chunks, {args.seconds:.0f}s each, "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"tool output streaming, {SIZE[0]}x{SIZE[1]}, {args.batch}-line chunks, {args.seconds:.0f}s each, "
+        f"Python {sys.version.split()[0]}"
+    )
     header = f"{'contender':38} {'lines/s':>9} {'key p50':>9} {'key p95':>9} {'keys':>5} {'1MiB load':>10} {'1MiB pgdn':>10}"
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.name:38} {r.lines_per_s:9.0f} {r.key_median_ms:7.1f}ms {r.key_p95_ms:7.1f}ms {r.keys:5d} "
-              f"{r.mib_load_ms:8.1f}ms {r.mib_page_ms:8.1f}ms")
+        print(
+            f"{r.name:38} {r.lines_per_s:9.0f} {r.key_median_ms:7.1f}ms {r.key_p95_ms:7.1f}ms {r.keys:5d} "
+            f"{r.mib_load_ms:8.1f}ms {r.mib_page_ms:8.1f}ms"
+        )
 
 
 if __name__ == "__main__":

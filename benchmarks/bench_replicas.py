@@ -50,9 +50,10 @@ STEPS = 40
 
 def _definitions(folder: Path) -> Path:
     steps = "\n".join(
-        f'[[steps]]\ntitle = "Work {n}"\nautomation = "automated"\ntool = "work"\n' for n in range(1, STEPS + 1)
+        f'[[steps]]\ntitle = "Work {n}"\nautomation = "automated"\ntool = "work"\n'
+        for n in range(1, STEPS + 1)
     )
-    (folder / "bench-long.toml").write_text(f'''kind = "guide"
+    (folder / "bench-long.toml").write_text(f"""kind = "guide"
 id = "bench-long"
 title = "Benchmark: long work"
 
@@ -65,8 +66,8 @@ idempotent = true
 [[tools.work.scenarios]]
 lines = ["working on step", "done"]
 line_delay = "5s"
-''')
-    (folder / "bench-ask.toml").write_text('''kind = "guide"
+""")
+    (folder / "bench-ask.toml").write_text("""kind = "guide"
 id = "bench-ask"
 title = "Benchmark: a question"
 
@@ -78,7 +79,7 @@ prompt = { kind = "answer", question = "Which?", choices = ["red", "blue"] }
 [[steps]]
 title = "Read"
 automation = "information_only"
-''')
+""")
     return folder
 
 
@@ -112,11 +113,29 @@ class Setup:
 
     def spawn(self, name: str) -> Replica:
         log = self.logs / f"{name}-{uuid.uuid4().hex[:6]}.log"
-        argv = [sys.executable, "-m", "runs_tui", "backend", "--port", "0", "--db", self.db_url,
-                "--definitions", str(self.definitions), "--replica-id", name, "--lease-timeout", str(LEASE_TIMEOUT)]
+        argv = [
+            sys.executable,
+            "-m",
+            "runs_tui",
+            "backend",
+            "--port",
+            "0",
+            "--db",
+            self.db_url,
+            "--definitions",
+            str(self.definitions),
+            "--replica-id",
+            name,
+            "--lease-timeout",
+            str(LEASE_TIMEOUT),
+        ]
         with log.open("wb") as sink:
-            process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=sink,
-                                       env=os.environ | {"RUNS_TUI_BACKEND_TOKEN": self.token})
+            process = subprocess.Popen(
+                argv,
+                stdout=subprocess.DEVNULL,
+                stderr=sink,
+                env=os.environ | {"RUNS_TUI_BACKEND_TOKEN": self.token},
+            )
         deadline = time.monotonic() + 60
         while not (found := SERVING.search(log.read_text(errors="replace"))):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -175,7 +194,9 @@ class StreamClients:
 
     async def _listen(self, index: int, replica: Replica) -> None:
         try:
-            async with self._http.stream("GET", replica.url + "/api/v1/stream", timeout=None) as response:
+            async with self._http.stream(
+                "GET", replica.url + "/api/v1/stream", timeout=None
+            ) as response:
                 self.connected += 1
                 kind = ""
                 async for line in response.aiter_lines():
@@ -209,8 +230,14 @@ class StreamClients:
 # --- phases --------------------------------------------------------------------------------------
 
 
-async def start_runs(http: httpx.AsyncClient, replicas: Sequence[Replica], count: int, definition: str,
-                     concurrency: int = 16, budget: float = 180.0) -> list[dict[str, Any]]:
+async def start_runs(
+    http: httpx.AsyncClient,
+    replicas: Sequence[Replica],
+    count: int,
+    definition: str,
+    concurrency: int = 16,
+    budget: float = 180.0,
+) -> list[dict[str, Any]]:
     """Start `count` runs spread over the replicas, for at most `budget` seconds (a machine too
     busy to start them all in time reports how many it started)."""
     started: list[dict[str, Any]] = []
@@ -222,7 +249,9 @@ async def start_runs(http: httpx.AsyncClient, replicas: Sequence[Replica], count
             n = queue.pop()
             replica = replicas[n % len(replicas)]
             try:
-                answer = await http.post(f"{replica.url}/api/v1/guides/{definition}/runs", json={"inputs": {}})
+                answer = await http.post(
+                    f"{replica.url}/api/v1/guides/{definition}/runs", json={"inputs": {}}
+                )
             except httpx.TimeoutException:
                 return  # saturated: the caller reports how many started
             answer.raise_for_status()
@@ -232,16 +261,25 @@ async def start_runs(http: httpx.AsyncClient, replicas: Sequence[Replica], count
     return started
 
 
-async def propagation(http: httpx.AsyncClient, clients: StreamClients, writer: Replica, readers: Sequence[Replica],
-                      probes: int = 30) -> list[float]:
+async def propagation(
+    http: httpx.AsyncClient,
+    clients: StreamClients,
+    writer: Replica,
+    readers: Sequence[Replica],
+    probes: int = 30,
+) -> list[float]:
     samples: list[float] = []
     watching = [client for reader in readers for client in clients.of(reader)]
     for _ in range(probes):
         t0 = time.perf_counter()
         try:
-            answer = await http.post(f"{writer.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}})
+            answer = await http.post(
+                f"{writer.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}}
+            )
         except httpx.TimeoutException:
-            print(f"  (a write through {writer.name} got no answer within the client timeout: saturated)")
+            print(
+                f"  (a write through {writer.name} got no answer within the client timeout: saturated)"
+            )
             return samples
         seq = int(answer.json()["seq"])
         futures = clients.expect(seq, watching)
@@ -254,7 +292,9 @@ async def propagation(http: httpx.AsyncClient, clients: StreamClients, writer: R
     return samples
 
 
-async def answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int = 30) -> list[float]:
+async def answer_latency(
+    http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int = 30
+) -> list[float]:
     try:
         return await _answer_latency(http, owner, other, probes)
     except httpx.TimeoutException:
@@ -262,8 +302,13 @@ async def answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replica
         return []
 
 
-async def _answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int) -> list[float]:
-    runs = [await http.post(f"{owner.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}}) for _ in range(probes)]
+async def _answer_latency(
+    http: httpx.AsyncClient, owner: Replica, other: Replica, probes: int
+) -> list[float]:
+    runs = [
+        await http.post(f"{owner.url}/api/v1/guides/bench-ask/runs", json={"inputs": {}})
+        for _ in range(probes)
+    ]
     ids = [r.json()["id"] for r in runs]
     samples: list[float] = []
     for run_id in ids:
@@ -274,8 +319,9 @@ async def _answer_latency(http: httpx.AsyncClient, owner: Replica, other: Replic
                 break
             await asyncio.sleep(0.05)
         t0 = time.perf_counter()
-        answer = await http.post(f"{other.url}/api/v1/runs/{run_id}/steps/procedure-1/response",
-                                 json={"value": "red"})
+        answer = await http.post(
+            f"{other.url}/api/v1/runs/{run_id}/steps/procedure-1/response", json={"value": "red"}
+        )
         samples.append(time.perf_counter() - t0)
         if answer.status_code != 200:
             print(f"  (answer {answer.status_code}: {answer.text[:120]})")
@@ -287,7 +333,8 @@ def owned(db_url: str, owner: str) -> int:
     with engine.connect() as conn:
         count = conn.exec_driver_sql(
             "SELECT count(*) FROM runs WHERE owner = %s AND status NOT LIKE 'completed%%' AND status NOT LIKE 'waiting%%' "
-            "AND status NOT IN ('cancelled', 'no_steps')", (owner,)
+            "AND status NOT IN ('cancelled', 'no_steps')",
+            (owner,),
         ).scalar_one()
     engine.dispose()
     return int(count)
@@ -307,8 +354,13 @@ def takeover(setup: Setup, victim: Replica, restart: bool) -> tuple[float, int]:
     return time.monotonic() - killed, before
 
 
-async def step_lag(http: httpx.AsyncClient, replica: Replica, run_ids: Sequence[str], sample: int = 30,
-                   budget: float = 60.0) -> list[float]:
+async def step_lag(
+    http: httpx.AsyncClient,
+    replica: Replica,
+    run_ids: Sequence[str],
+    sample: int = 30,
+    budget: float = 60.0,
+) -> list[float]:
     """Seconds from one step's finish to the next step's start, over the steps of a sample of
     runs; reads for at most `budget` seconds (a saturated replica answers slowly)."""
     lags: list[float] = []
@@ -345,8 +397,10 @@ def pct(samples: Sequence[float], q: float) -> float:
 
 def line(label: str, samples: Sequence[float], unit: str = "ms") -> str:
     scale = 1000 if unit == "ms" else 1
-    return (f"  {label:<34} p50 {pct(samples, 0.5) * scale:8.1f} {unit}   p95 {pct(samples, 0.95) * scale:8.1f} {unit}"
-            f"   (n={len(samples)})")
+    return (
+        f"  {label:<34} p50 {pct(samples, 0.5) * scale:8.1f} {unit}   p95 {pct(samples, 0.95) * scale:8.1f} {unit}"
+        f"   (n={len(samples)})"
+    )
 
 
 # --- setups --------------------------------------------------------------------------------------
@@ -381,18 +435,34 @@ async def measure(base: str, folder: Path, replicas: int, runs: int, clients: in
             streams.start()
             t0 = time.perf_counter()
             await start_runs(http, nodes, runs, "bench-long")
-            print(f"  started {runs} active runs in {time.perf_counter() - t0:.1f}s; "
-                  f"{streams.connected} stream clients connected")
+            print(
+                f"  started {runs} active runs in {time.perf_counter() - t0:.1f}s; "
+                f"{streams.connected} stream clients connected"
+            )
             await asyncio.sleep(5)
             writer, readers = nodes[0], nodes[1:] or nodes
-            print(line(f"propagation {writer.name} → clients of {'/'.join(r.name for r in readers)}",
-                       await propagation(http, streams, writer, readers)))
-            print(line("answer latency (not the owner)" if replicas > 1 else "answer latency",
-                       await answer_latency(http, nodes[0], nodes[-1])))
+            print(
+                line(
+                    f"propagation {writer.name} → clients of {'/'.join(r.name for r in readers)}",
+                    await propagation(http, streams, writer, readers),
+                )
+            )
+            print(
+                line(
+                    "answer latency (not the owner)" if replicas > 1 else "answer latency",
+                    await answer_latency(http, nodes[0], nodes[-1]),
+                )
+            )
             await streams.stop()
         seconds, held = takeover(setup, nodes[0], restart=replicas == 1)
-        what = "kill -9 → every run taken over" if replicas > 1 else "kill -9 + restart → runs driven again"
-        print(f"  {what:<34} {seconds:8.1f} s   ({held} runs held; lease timeout {LEASE_TIMEOUT:g} s)")
+        what = (
+            "kill -9 → every run taken over"
+            if replicas > 1
+            else "kill -9 + restart → runs driven again"
+        )
+        print(
+            f"  {what:<34} {seconds:8.1f} s   ({held} runs held; lease timeout {LEASE_TIMEOUT:g} s)"
+        )
     finally:
         setup.stop_all()
         drop_schema(base, schema)
@@ -404,7 +474,9 @@ async def ceiling(base: str, folder: Path, levels: Sequence[int], budget: float)
     started_at = time.monotonic()
     try:
         node = setup.spawn("solo")
-        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {setup.token}"}, timeout=120) as http:
+        async with httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {setup.token}"}, timeout=120
+        ) as http:
             ids: list[str] = []
             for level in levels:
                 if time.monotonic() - started_at > budget:
@@ -413,14 +485,20 @@ async def ceiling(base: str, folder: Path, levels: Sequence[int], budget: float)
                 more = await start_runs(http, [node], level - len(ids), "bench-long")
                 ids += [run["id"] for run in more]
                 if len(ids) < level:
-                    print(f"  only {len(ids)} of {level} runs started within the budget: the replica is saturated")
+                    print(
+                        f"  only {len(ids)} of {level} runs started within the budget: the replica is saturated"
+                    )
                 await asyncio.sleep(25)  # a step takes ~20 s: every run crosses a step boundary
-                lags = await step_lag(http, node, ids[-level // 2:])
+                lags = await step_lag(http, node, ids[-level // 2 :])
                 print(line(f"{level:>6} active runs: step due → started", lags))
                 if pct(lags, 0.95) > 1.0:
-                    print(f"  ceiling of one replica: fewer than {level} concurrently active runs (p95 lag > 1 s)")
+                    print(
+                        f"  ceiling of one replica: fewer than {level} concurrently active runs (p95 lag > 1 s)"
+                    )
                     return
-            print(f"  ceiling of one replica: above {len(ids)} concurrently active runs (p95 lag ≤ 1 s)")
+            print(
+                f"  ceiling of one replica: above {len(ids)} concurrently active runs (p95 lag ≤ 1 s)"
+            )
     finally:
         setup.stop_all()
         drop_schema(base, schema)
@@ -428,25 +506,34 @@ async def ceiling(base: str, folder: Path, levels: Sequence[int], budget: float)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg", default=os.environ.get("RUNS_TUI_BENCH_PG_URL") or os.environ.get("RUNS_TUI_TEST_PG_URL"))
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("RUNS_TUI_BENCH_PG_URL") or os.environ.get("RUNS_TUI_TEST_PG_URL"),
+    )
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--levels", default="500,1000,2000,3000")
     parser.add_argument("--ceiling-budget", type=float, default=240.0)
     args = parser.parse_args()
     if not args.pg:
-        print("bench_replicas: set RUNS_TUI_BENCH_PG_URL (or RUNS_TUI_TEST_PG_URL) to a PostgreSQL URL; skipped")
+        print(
+            "bench_replicas: set RUNS_TUI_BENCH_PG_URL (or RUNS_TUI_TEST_PG_URL) to a PostgreSQL URL; skipped"
+        )
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-replicas-") as tmp:
         for count in (2, 1):
-            print(f"{count} replica(s) on PostgreSQL, {args.runs} active runs, {args.clients} stream clients:")
+            print(
+                f"{count} replica(s) on PostgreSQL, {args.runs} active runs, {args.clients} stream clients:"
+            )
             folder = Path(tmp) / f"r{count}"
             folder.mkdir()
             asyncio.run(measure(args.pg, folder, count, args.runs, args.clients))
         print("ceiling of one replica (the same runs: sim steps of ~20 s, a line every 5 s):")
         folder = Path(tmp) / "ceiling"
         folder.mkdir()
-        asyncio.run(ceiling(args.pg, folder, [int(n) for n in args.levels.split(",")], args.ceiling_budget))
+        asyncio.run(
+            ceiling(args.pg, folder, [int(n) for n in args.levels.split(",")], args.ceiling_budget)
+        )
     return 0
 
 

@@ -43,14 +43,23 @@ def pydantic_runs(definitions: DefinitionSet, now: datetime, count: int) -> Iter
     picks = rng.choices([t.run for t in templates], weights=[t.weight for t in templates], k=count)
     span = timedelta(days=demo.HISTORY_DAYS) - timedelta(hours=1)
     with_events = count <= demo.EVENTS_UP_TO
-    for index, (base, fraction) in enumerate(zip(picks, sorted(rng.random() for _ in range(count)))):
+    for index, (base, fraction) in enumerate(
+        zip(picks, sorted(rng.random() for _ in range(count)))
+    ):
         delta = now - span * (1 - fraction) - timedelta(hours=1) - base.created_at
-        yield base.model_copy(update={
-            "id": f"h{index:07d}{rng.getrandbits(40):010x}", "created_at": base.created_at + delta,
-            "updated_at": base.updated_at + delta, "started_at": _moved(base.started_at, delta),
-            "finished_at": _moved(base.finished_at, delta), "steps": [_moved_step(s, delta) for s in base.steps],
-            "events": [e.model_copy(update={"at": e.at + delta}) for e in base.events] if with_events else [],
-        })
+        yield base.model_copy(
+            update={
+                "id": f"h{index:07d}{rng.getrandbits(40):010x}",
+                "created_at": base.created_at + delta,
+                "updated_at": base.updated_at + delta,
+                "started_at": _moved(base.started_at, delta),
+                "finished_at": _moved(base.finished_at, delta),
+                "steps": [_moved_step(s, delta) for s in base.steps],
+                "events": [e.model_copy(update={"at": e.at + delta}) for e in base.events]
+                if with_events
+                else [],
+            }
+        )
 
 
 def _moved(moment: datetime | None, delta: timedelta) -> datetime | None:
@@ -58,7 +67,12 @@ def _moved(moment: datetime | None, delta: timedelta) -> datetime | None:
 
 
 def _moved_step(step: Step, delta: timedelta) -> Step:
-    return step.model_copy(update={"started_at": _moved(step.started_at, delta), "finished_at": _moved(step.finished_at, delta)})
+    return step.model_copy(
+        update={
+            "started_at": _moved(step.started_at, delta),
+            "finished_at": _moved(step.finished_at, delta),
+        }
+    )
 
 
 def timed(seed: Callable[[RunStore], int], count: int) -> float:
@@ -81,7 +95,9 @@ def median(seed: Callable[[RunStore], int], count: int, repeats: int) -> tuple[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="repeats at 100k (default 3)")
-    parser.add_argument("--big", type=int, default=1_000_000, help="the large seed (default 1,000,000; 0 skips)")
+    parser.add_argument(
+        "--big", type=int, default=1_000_000, help="the large seed (default 1,000,000; 0 skips)"
+    )
     parser.add_argument("--big-repeats", type=int, default=1)
     args = parser.parse_args()
     definitions = load_definitions()
@@ -94,17 +110,23 @@ def main() -> None:
         return lambda store: demo.seed_history(store, clock, count, definitions)
 
     baseline, rates = median(old_path(SMALL), SMALL, args.repeats)
-    print(f"baseline  per-run pydantic RunDetail + RunStore.seed_history, {SMALL:>9,} runs: "
-          f"{baseline:>8,.0f} runs/s (median of {args.repeats}: {', '.join(f'{r:,.0f}' for r in rates)})")
+    print(
+        f"baseline  per-run pydantic RunDetail + RunStore.seed_history, {SMALL:>9,} runs: "
+        f"{baseline:>8,.0f} runs/s (median of {args.repeats}: {', '.join(f'{r:,.0f}' for r in rates)})"
+    )
     rate, rates = median(new_path(SMALL), SMALL, args.repeats)
-    print(f"raw rows  demo.seed_history (spliced templates, executemany), {SMALL:>9,} runs: "
-          f"{rate:>8,.0f} runs/s (median of {args.repeats}: {', '.join(f'{r:,.0f}' for r in rates)}; "
-          f"{rate / baseline:.2f}x baseline)")
+    print(
+        f"raw rows  demo.seed_history (spliced templates, executemany), {SMALL:>9,} runs: "
+        f"{rate:>8,.0f} runs/s (median of {args.repeats}: {', '.join(f'{r:,.0f}' for r in rates)}; "
+        f"{rate / baseline:.2f}x baseline)"
+    )
     if args.big:
         rate, rates = median(new_path(args.big), args.big, args.big_repeats)
-        print(f"raw rows  demo.seed_history (no per-run events),            {args.big:>9,} runs: "
-              f"{rate:>8,.0f} runs/s (median of {args.big_repeats}: {', '.join(f'{r:,.0f}' for r in rates)}; "
-              f"{rate / baseline:.2f}x baseline; {args.big / rate:.1f} s)")
+        print(
+            f"raw rows  demo.seed_history (no per-run events),            {args.big:>9,} runs: "
+            f"{rate:>8,.0f} runs/s (median of {args.big_repeats}: {', '.join(f'{r:,.0f}' for r in rates)}; "
+            f"{rate / baseline:.2f}x baseline; {args.big / rate:.1f} s)"
+        )
 
 
 if __name__ == "__main__":

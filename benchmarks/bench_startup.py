@@ -69,15 +69,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_status_seconds(command: list[str], env: dict[str, str],
-                         timeout: float = 60) -> tuple[float, float]:
+def first_status_seconds(
+    command: list[str], env: dict[str, str], timeout: float = 60
+) -> tuple[float, float]:
     """Spawn `command` in a fresh 80×24 pty; (wall seconds, CPU seconds) until its output
     shows a status. The CPU figure hardly moves with the machine's load; the wall one does."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env,
-                               close_fds=True, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+        start_new_session=True,
+    )
     os.close(slave)
     seen = b""
     try:
@@ -120,9 +128,14 @@ def environment(folder: Path, origin: str, token: str) -> dict[str, str]:
     env.pop("NO_COLOR", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
-    env.update(TERM="xterm-256color", RUNS_TUI_URL=origin, RUNS_TUI_TOKEN=token,
-               RUNS_TUI_CACHE_DIR=str(folder / "cache"), RUNS_TUI_CONFIG_DIR=str(folder / "config"),
-               RUNS_TUI_DATA_DIR=str(folder / "data"))
+    env.update(
+        TERM="xterm-256color",
+        RUNS_TUI_URL=origin,
+        RUNS_TUI_TOKEN=token,
+        RUNS_TUI_CACHE_DIR=str(folder / "cache"),
+        RUNS_TUI_CONFIG_DIR=str(folder / "config"),
+        RUNS_TUI_DATA_DIR=str(folder / "data"),
+    )
     return env
 
 
@@ -153,16 +166,24 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"dashboard start to the first frame with a run's status, {args.runs:,}-run warm cache "
-          f"(seeded in {seeded:.1f} s), pty 80x24, median of {args.repeats}:")
+    print(
+        f"dashboard start to the first frame with a run's status, {args.runs:,}-run warm cache "
+        f"(seeded in {seeded:.1f} s), pty 80x24, median of {args.repeats}:"
+    )
     for what, at in (("wall", 0), ("CPU", 1)):
         base = statistics.median(run[at] for run in minimal)
         ours = statistics.median(run[at] for run in dashboard)
-        print(f"  {what}: baseline minimal Textual app (Header+DataTable+Footer, 10 rows): "
-              f"{base * 1000:5.0f} ms; runs-tui dashboard: {ours * 1000:5.0f} ms "
-              f"({ours / base:.2f}x the baseline; goal <= 1.5x)")
-        print(f"    each run (ms): minimal " + ", ".join(f"{run[at] * 1000:.0f}" for run in minimal)
-              + "; dashboard " + ", ".join(f"{run[at] * 1000:.0f}" for run in dashboard))
+        print(
+            f"  {what}: baseline minimal Textual app (Header+DataTable+Footer, 10 rows): "
+            f"{base * 1000:5.0f} ms; runs-tui dashboard: {ours * 1000:5.0f} ms "
+            f"({ours / base:.2f}x the baseline; goal <= 1.5x)"
+        )
+        print(
+            f"    each run (ms): minimal "
+            + ", ".join(f"{run[at] * 1000:.0f}" for run in minimal)
+            + "; dashboard "
+            + ", ".join(f"{run[at] * 1000:.0f}" for run in dashboard)
+        )
 
 
 if __name__ == "__main__":

@@ -159,16 +159,22 @@ def whole_process_sync(origin: str, token: str, folder: Path) -> tuple[int, floa
     """`runs-tui sync` in a subprocess with a fresh cache: (runs synced, seconds)."""
     home = folder / f"process-{secrets.token_hex(4)}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("RUNS_TUI_")}
-    env.update(RUNS_TUI_URL=origin, RUNS_TUI_TOKEN=token, RUNS_TUI_CACHE_DIR=str(home / "cache"),
-               RUNS_TUI_CONFIG_DIR=str(home / "config"), RUNS_TUI_DATA_DIR=str(home / "data"))
+    env.update(
+        RUNS_TUI_URL=origin,
+        RUNS_TUI_TOKEN=token,
+        RUNS_TUI_CACHE_DIR=str(home / "cache"),
+        RUNS_TUI_CONFIG_DIR=str(home / "config"),
+        RUNS_TUI_DATA_DIR=str(home / "data"),
+    )
     # Bytecode as an installed runs-tui has it (not recompiled on every start when the
     # environment says PYTHONDONTWRITEBYTECODE), kept out of the source tree:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     command = Path(sys.executable).with_name("runs-tui")
     started = time.perf_counter()
-    done = subprocess.run([str(command), "sync"], env=env, capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [str(command), "sync"], env=env, capture_output=True, text=True, check=True
+    )
     elapsed = time.perf_counter() - started
     for leftover in sorted(home.rglob("*"), reverse=True):
         leftover.unlink() if leftover.is_file() else leftover.rmdir()
@@ -205,8 +211,10 @@ def measure_whole_process(origin: str, token: str, folder: Path, runs: int, repe
     fetch, sync = median(fetch_rates), median(sync_rates)
     print(f"whole process: `runs-tui sync` of a fresh cache, {runs:,} runs (median of {repeats}):")
     print(f"  baseline raw fetch of the same pages (bytes):     {fetch:>10,.0f} runs/s")
-    print(f"  runs-tui sync, start to exit:                     {sync:>10,.0f} runs/s "
-          f"({sync / fetch:.2f}x the raw fetch; goal >= 50,000)")
+    print(
+        f"  runs-tui sync, start to exit:                     {sync:>10,.0f} runs/s "
+        f"({sync / fetch:.2f}x the raw fetch; goal >= 50,000)"
+    )
     print("  each run (runs/s): " + ", ".join(f"{rate:,.0f}" for rate in sync_rates))
 
 
@@ -322,13 +330,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--cache-runs", type=int, default=1_000_000)
     parser.add_argument(
-        "--page-size", type=int, default=None,
+        "--page-size",
+        type=int,
+        default=None,
         help=f"fixed page size (default: the syncer's, {BULK_PAGE_SIZE} for a first sync)",
     )
-    parser.add_argument("--process-repeats", type=int, default=5,
-                        help="whole-process syncs to take the median of")
-    parser.add_argument("--whole-process-only", action="store_true",
-                        help="print the whole-process figure and stop")
+    parser.add_argument(
+        "--process-repeats", type=int, default=5, help="whole-process syncs to take the median of"
+    )
+    parser.add_argument(
+        "--whole-process-only", action="store_true", help="print the whole-process figure and stop"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

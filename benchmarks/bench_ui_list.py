@@ -49,8 +49,17 @@ sys.path.insert(0, str(HERE))
 
 from runs_tui.cache import Cache  # noqa: E402
 from runs_tui.models import (  # noqa: E402
-    ChangesPage, RunFilter, RunKind, RunStatus, RunSummary, SortColumn, StatusGroup, TimePreset,
-    TimeRange, Trigger, TriggerKind,
+    ChangesPage,
+    RunFilter,
+    RunKind,
+    RunStatus,
+    RunSummary,
+    SortColumn,
+    StatusGroup,
+    TimePreset,
+    TimeRange,
+    Trigger,
+    TriggerKind,
 )
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)  # bench_cache.py's clock
@@ -65,12 +74,25 @@ def filter_cases() -> list[tuple[str, RunFilter]]:
         ("group: failed (24h)", base.with_group(StatusGroup.FAILED)),
         ("group: waiting (24h)", base.with_group(StatusGroup.WAITING)),
         ("group: completed, all time", everything.with_group(StatusGroup.COMPLETED)),
-        ("single status, 30d", replace(base, statuses=frozenset({RunStatus.COMPLETED_PARTIAL}),
-                                       time=TimeRange(TimePreset.LAST_30D))),
+        (
+            "single status, 30d",
+            replace(
+                base,
+                statuses=frozenset({RunStatus.COMPLETED_PARTIAL}),
+                time=TimeRange(TimePreset.LAST_30D),
+            ),
+        ),
         ("type: guides, 7d", replace(base, kind=RunKind.GUIDE, time=TimeRange(TimePreset.LAST_7D))),
         ("time: 30d", replace(base, time=TimeRange(TimePreset.LAST_30D))),
-        ("time: custom 3 days", replace(base, time=TimeRange(
-            TimePreset.CUSTOM, NOW - timedelta(days=10), NOW - timedelta(days=7)))),
+        (
+            "time: custom 3 days",
+            replace(
+                base,
+                time=TimeRange(
+                    TimePreset.CUSTOM, NOW - timedelta(days=10), NOW - timedelta(days=7)
+                ),
+            ),
+        ),
         ("name: 'disk', all time", replace(everything, name="disk")),
         ("name: rare 'ad-hoc check 12'", replace(everything, name="ad-hoc check 12")),
         ("sort: name, all time", replace(everything, sort=SortColumn.NAME, descending=False)),
@@ -99,11 +121,22 @@ def build_ticking_cache(path: Path, now: datetime) -> None:
         created = now - timedelta(minutes=i * 3 + 1)
         started = created + timedelta(seconds=2)
         status = RunStatus.EXECUTING_TRIAGE if active else RunStatus.COMPLETED_SUCCESS
-        runs.append(RunSummary(
-            id=f"tick-{i:03d}", kind=RunKind.FLOW, definition_id="db", name=f"Ticking run {i}",
-            status=status, trigger=Trigger(kind=TriggerKind.MANUAL, actor="alice"), created_at=created,
-            started_at=started, finished_at=None if active else started + timedelta(seconds=40),
-            updated_at=started, version=1, seq=i + 1))
+        runs.append(
+            RunSummary(
+                id=f"tick-{i:03d}",
+                kind=RunKind.FLOW,
+                definition_id="db",
+                name=f"Ticking run {i}",
+                status=status,
+                trigger=Trigger(kind=TriggerKind.MANUAL, actor="alice"),
+                created_at=created,
+                started_at=started,
+                finished_at=None if active else started + timedelta(seconds=40),
+                updated_at=started,
+                version=1,
+                seq=i + 1,
+            )
+        )
     with Cache.open(path) as cache:
         cache.apply_changes(ChangesPage(changes=runs, deleted=[], next_cursor=200, has_more=False))
 
@@ -172,7 +205,11 @@ async def list_scenario(cache_path: Path, reps: int) -> dict[str, Any]:
                 t2 = time.perf_counter()
                 listed.append((t1 - t0) * 1000)
                 with_counts.append((t2 - t0) * 1000)
-            filters[label] = {"list": stats(listed), "with_counts": stats(with_counts), "rows": lst.total}
+            filters[label] = {
+                "list": stats(listed),
+                "with_counts": stats(with_counts),
+                "rows": lst.total,
+            }
         result["filters"] = filters
         screen.apply_filter(RunFilter(time=TimeRange(TimePreset.ALL)), remember=False)
         await pilot.pause()
@@ -216,8 +253,14 @@ async def datatable_scenario(cache_path: Path, rows: int, reps: int) -> dict[str
         runs = cache.rows_at(RunFilter(time=TimeRange(TimePreset.ALL)), NOW, 0, rows)
 
     def cells(run: RunSummary) -> tuple[str, ...]:
-        return (run.status.label, run.name, run.kind.value, run.created_at.strftime("%b %d %H:%M"),
-                format_duration(run_duration(run, NOW)), trigger_label(run.trigger))
+        return (
+            run.status.label,
+            run.name,
+            run.kind.value,
+            run.created_at.strftime("%b %d %H:%M"),
+            format_duration(run_duration(run, NOW)),
+            trigger_label(run.trigger),
+        )
 
     class TableApp(App[None]):
         def compose(self) -> ComposeResult:
@@ -238,9 +281,12 @@ async def datatable_scenario(cache_path: Path, rows: int, reps: int) -> dict[str
         in_time = (lo is None or run.created_at >= lo) and (hi is None or run.created_at < hi)
         if run_filter.time.includes_active and run.status.is_active:
             in_time = True
-        return (in_time and (not run_filter.statuses or run.status in run_filter.statuses)
-                and (run_filter.kind is None or run.kind is run_filter.kind)
-                and run_filter.name.casefold() in run.name.casefold())
+        return (
+            in_time
+            and (not run_filter.statuses or run.status in run_filter.statuses)
+            and (run_filter.kind is None or run.kind is run_filter.kind)
+            and run_filter.name.casefold() in run.name.casefold()
+        )
 
     app = TableApp()
     result: dict[str, Any] = {}
@@ -297,7 +343,10 @@ def measure_idle(cache_path: Path, seconds: float, warmup: float = 4.0) -> dict[
     pid, fd = pty.fork()
     if pid == 0:  # child: becomes the app
         os.environ["TERM"] = "xterm-256color"
-        os.execv(sys.executable, [sys.executable, __file__, "--child", "idle", "--cache", str(cache_path)])
+        os.execv(
+            sys.executable,
+            [sys.executable, __file__, "--child", "idle", "--cache", str(cache_path)],
+        )
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     total_warm, counted = 0, 0
     start = time.monotonic()
@@ -337,11 +386,20 @@ def _holds(path: Path, size: int) -> bool:
         return cache.count(RunFilter(time=TimeRange(TimePreset.ALL)), NOW) == size
 
 
-def report(results: dict[str, dict[str, Any]], idle: dict[str, float], build_times: dict[int, float]) -> None:
+def report(
+    results: dict[str, dict[str, Any]], idle: dict[str, float], build_times: dict[int, float]
+) -> None:
     names = list(results)
-    print(f"\nRuns list at {SIZE[0]}x{SIZE[1]}, headless; ms unless stated. Columns: " + " | ".join(names))
+    print(
+        f"\nRuns list at {SIZE[0]}x{SIZE[1]}, headless; ms unless stated. Columns: "
+        + " | ".join(names)
+    )
     for size, seconds in build_times.items():
-        print(f"  cache of {size:,} runs built in {seconds:.1f} s" if seconds else f"  cache of {size:,} runs reused")
+        print(
+            f"  cache of {size:,} runs built in {seconds:.1f} s"
+            if seconds
+            else f"  cache of {size:,} runs reused"
+        )
 
     def row(label: str, values: list[str]) -> None:
         print(f"{label:<38}" + "".join(f"{v:>26}" for v in values))
@@ -350,28 +408,58 @@ def report(results: dict[str, dict[str, Any]], idle: dict[str, float], build_tim
     row("rows (all time)", [f"{r.get('rows_all', 0):,}" for r in results.values()])
     row("first paint", [f"{r['first_paint']:.0f}" for r in results.values()])
     for label, _ in filter_cases():
-        row(f"filter {label} p50/p95", [
-            "{:.1f}/{:.1f}".format(r["filters"][label]["list"]["p50"], r["filters"][label]["list"]["p95"])
-            for r in results.values()])
-        row("   … incl. group counts p50/p95", [
-            "{:.1f}/{:.1f}".format(r["filters"][label]["with_counts"]["p50"],
-                                   r["filters"][label]["with_counts"]["p95"]) for r in results.values()])
-    row("page-down p50/p95", ["{:.1f}/{:.1f}".format(r["page_down"]["p50"], r["page_down"]["p95"])
-                              for r in results.values()])
-    row("jump to end p50/p95", ["{:.1f}/{:.1f}".format(r["jump_end"]["p50"], r["jump_end"]["p95"])
-                                for r in results.values()])
-    row("(one Pilot.pause(), for reference)", [f"{r.get('harness_pause', 0):.1f}" for r in results.values()])
+        row(
+            f"filter {label} p50/p95",
+            [
+                "{:.1f}/{:.1f}".format(
+                    r["filters"][label]["list"]["p50"], r["filters"][label]["list"]["p95"]
+                )
+                for r in results.values()
+            ],
+        )
+        row(
+            "   … incl. group counts p50/p95",
+            [
+                "{:.1f}/{:.1f}".format(
+                    r["filters"][label]["with_counts"]["p50"],
+                    r["filters"][label]["with_counts"]["p95"],
+                )
+                for r in results.values()
+            ],
+        )
+    row(
+        "page-down p50/p95",
+        [
+            "{:.1f}/{:.1f}".format(r["page_down"]["p50"], r["page_down"]["p95"])
+            for r in results.values()
+        ],
+    )
+    row(
+        "jump to end p50/p95",
+        [
+            "{:.1f}/{:.1f}".format(r["jump_end"]["p50"], r["jump_end"]["p95"])
+            for r in results.values()
+        ],
+    )
+    row(
+        "(one Pilot.pause(), for reference)",
+        [f"{r.get('harness_pause', 0):.1f}" for r in results.values()],
+    )
     row("peak RSS MiB", [f"{r['peak_rss_mib']:.1f}" for r in results.values()])
     lists = [n for n in names if n.startswith("list")]
     if len(lists) >= 2:
         small, big = results[lists[0]], results[lists[-1]]
         worst_filter = max(f["list"]["p95"] for f in big["filters"].values())
         worst_counts = max(f["with_counts"]["p95"] for f in big["filters"].values())
-        print(f"\nGoals at {lists[-1]}: filter p95 ≤ 50 ms: worst {worst_filter:.1f} ms (incl. counts "
-              f"{worst_counts:.1f}); jump to end ≤ 30 ms: p95 {big['jump_end']['p95']:.1f} ms; "
-              f"RSS ≤ 1.15× {lists[0]}: {big['peak_rss_mib'] / small['peak_rss_mib']:.2f}×")
-    print(f"Idle output, 20 ticking runs, real driver under a pty: {idle['bytes_per_s']:.0f} B/s "
-          f"(goal ≤ 2048; startup wrote {idle['startup_bytes']:,} B)")
+        print(
+            f"\nGoals at {lists[-1]}: filter p95 ≤ 50 ms: worst {worst_filter:.1f} ms (incl. counts "
+            f"{worst_counts:.1f}); jump to end ≤ 30 ms: p95 {big['jump_end']['p95']:.1f} ms; "
+            f"RSS ≤ 1.15× {lists[0]}: {big['peak_rss_mib'] / small['peak_rss_mib']:.2f}×"
+        )
+    print(
+        f"Idle output, 20 ticking runs, real driver under a pty: {idle['bytes_per_s']:.0f} B/s "
+        f"(goal ≤ 2048; startup wrote {idle['startup_bytes']:,} B)"
+    )
 
 
 def main() -> None:
@@ -381,9 +469,14 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
-    parser.add_argument("--idle-only", action="store_true",
-                        help="measure only the idle output (what a column change can cost)")
-    parser.add_argument("--child", choices=["build", "list", "datatable", "idle"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--idle-only",
+        action="store_true",
+        help="measure only the idle output (what a column change can cost)",
+    )
+    parser.add_argument(
+        "--child", choices=["build", "list", "datatable", "idle"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -416,16 +509,35 @@ def main() -> None:
         for stale in workdir.glob(f"runs-{size}.sqlite3*"):
             stale.unlink()
         print(f"building a cache of {size:,} runs…", file=sys.stderr, flush=True)
-        build_times[size] = child(["--child", "build", "--cache", str(path), "--count", str(size)])["seconds"]
+        build_times[size] = child(["--child", "build", "--cache", str(path), "--count", str(size)])[
+            "seconds"
+        ]
     results: dict[str, dict[str, Any]] = {}
     for size in sorted(args.sizes):
         print(f"measuring the list over {size:,} runs…", file=sys.stderr, flush=True)
-        results[f"list {size:,}"] = child(["--child", "list", "--cache", str(workdir / f"runs-{size}.sqlite3"),
-                                          "--reps", str(args.reps)])
+        results[f"list {size:,}"] = child(
+            [
+                "--child",
+                "list",
+                "--cache",
+                str(workdir / f"runs-{size}.sqlite3"),
+                "--reps",
+                str(args.reps),
+            ]
+        )
     print(f"measuring DataTable with {args.datatable_rows:,} rows…", file=sys.stderr, flush=True)
-    results[f"DataTable {args.datatable_rows:,}"] = child([
-        "--child", "datatable", "--cache", str(workdir / f"runs-{args.datatable_rows}.sqlite3"),
-        "--count", str(args.datatable_rows), "--reps", str(args.reps)])
+    results[f"DataTable {args.datatable_rows:,}"] = child(
+        [
+            "--child",
+            "datatable",
+            "--cache",
+            str(workdir / f"runs-{args.datatable_rows}.sqlite3"),
+            "--count",
+            str(args.datatable_rows),
+            "--reps",
+            str(args.reps),
+        ]
+    )
     idle = idle_figures(workdir, args.idle_seconds)
     report(results, idle, {s: build_times[s] for s in sizes})
 
@@ -440,8 +552,10 @@ def idle_figures(workdir: Path, seconds: float) -> dict[str, float]:
 
 def print_idle(workdir: Path, seconds: float) -> None:
     idle = idle_figures(workdir, seconds)
-    print(f"Idle output, 20 ticking runs, real driver under a pty: {idle['bytes_per_s']:.0f} B/s "
-          f"(goal ≤ 2048; startup wrote {idle['startup_bytes']:,} B)")
+    print(
+        f"Idle output, 20 ticking runs, real driver under a pty: {idle['bytes_per_s']:.0f} B/s "
+        f"(goal ≤ 2048; startup wrote {idle['startup_bytes']:,} B)"
+    )
 
 
 if __name__ == "__main__":

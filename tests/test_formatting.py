@@ -7,22 +7,49 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from runs_tui.formatting import (
-    NO_DURATION, age_words, aware, countdown_words, due_words, elapsed, format_duration,
-    format_duration_unspaced, format_span,
+    NO_DURATION,
+    age_words,
+    aware,
+    countdown_words,
+    due_words,
+    elapsed,
+    format_duration,
+    format_duration_unspaced,
+    format_span,
 )
 
 
-@pytest.mark.parametrize(("seconds", "words"), [
-    (None, "—"), (-5, "0s"), (0, "0s"), (0.9, "0s"), (59, "59s"), (61, "1m 01s"),
-    (3599, "59m 59s"), (3661, "1h 01m"), (86399, "23h 59m"), (90000, "1d 01h"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (None, "—"),
+        (-5, "0s"),
+        (0, "0s"),
+        (0.9, "0s"),
+        (59, "59s"),
+        (61, "1m 01s"),
+        (3599, "59m 59s"),
+        (3661, "1h 01m"),
+        (86399, "23h 59m"),
+        (90000, "1d 01h"),
+    ],
+)
 def test_format_duration_keeps_the_two_largest_units(seconds: float | None, words: str) -> None:
     assert format_duration(seconds) == words
 
 
-@pytest.mark.parametrize(("seconds", "words"), [
-    (0, "0s"), (0.4, "0.4s"), (2, "2s"), (4.5, "4.5s"), (9.96, "10s"), (10.5, "10s"), (185, "3m 05s"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0, "0s"),
+        (0.4, "0.4s"),
+        (2, "2s"),
+        (4.5, "4.5s"),
+        (9.96, "10s"),
+        (10.5, "10s"),
+        (185, "3m 05s"),
+    ],
+)
 def test_tenths_below_10s_show_only_for_short_spans(seconds: float, words: str) -> None:
     assert format_duration(seconds, tenths_below_10s=True) == words
 
@@ -34,9 +61,17 @@ def test_format_span_is_the_precise_style_for_timedeltas() -> None:
     assert format_span(timedelta(days=3, hours=4)) == "3d 04h"
 
 
-@pytest.mark.parametrize(("seconds", "words"), [
-    (-1, "0s"), (0, "0s"), (42.9, "42s"), (185, "3m05s"), (3661, "1h01m"), (90000, "25h00m"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (-1, "0s"),
+        (0, "0s"),
+        (42.9, "42s"),
+        (185, "3m05s"),
+        (3661, "1h01m"),
+        (90000, "25h00m"),
+    ],
+)
 def test_the_cli_style_is_unspaced_and_stops_at_hours(seconds: float, words: str) -> None:
     assert format_duration_unspaced(seconds) == words
 
@@ -48,12 +83,19 @@ def test_an_unknown_duration_reads_as_a_dash() -> None:
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("ago", "words"), [
-    (timedelta(seconds=-30), "just now"), (timedelta(seconds=59), "just now"),
-    (timedelta(minutes=1), "1 min ago"), (timedelta(minutes=59, seconds=59), "59 min ago"),
-    (timedelta(hours=1), "1 h ago"), (timedelta(hours=23, minutes=59), "23 h ago"),
-    (timedelta(days=1), "1 d ago"), (timedelta(days=40), "40 d ago"),
-])
+@pytest.mark.parametrize(
+    ("ago", "words"),
+    [
+        (timedelta(seconds=-30), "just now"),
+        (timedelta(seconds=59), "just now"),
+        (timedelta(minutes=1), "1 min ago"),
+        (timedelta(minutes=59, seconds=59), "59 min ago"),
+        (timedelta(hours=1), "1 h ago"),
+        (timedelta(hours=23, minutes=59), "23 h ago"),
+        (timedelta(days=1), "1 d ago"),
+        (timedelta(days=40), "40 d ago"),
+    ],
+)
 def test_age_words(ago: timedelta, words: str) -> None:
     assert age_words(NOW - ago, NOW) == words
 
@@ -84,10 +126,16 @@ def test_elapsed_is_unknown_before_the_start_or_without_a_finish() -> None:
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("later", "words"), [
-    (timedelta(seconds=-5), "due now"), (timedelta(seconds=30), "in <1 min"), (timedelta(minutes=4, seconds=20), "in 4 min"),
-    (timedelta(hours=2, minutes=59), "in 2 h"), (timedelta(days=3, hours=1), "in 3 d"),
-])
+@pytest.mark.parametrize(
+    ("later", "words"),
+    [
+        (timedelta(seconds=-5), "due now"),
+        (timedelta(seconds=30), "in <1 min"),
+        (timedelta(minutes=4, seconds=20), "in 4 min"),
+        (timedelta(hours=2, minutes=59), "in 2 h"),
+        (timedelta(days=3, hours=1), "in 3 d"),
+    ],
+)
 def test_countdown_words(later: timedelta, words: str) -> None:
     assert countdown_words(NOON + later, NOON) == words
 

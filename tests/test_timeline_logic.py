@@ -8,11 +8,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runs_tui.models import (
-    AutomationType, Event, EventType, Prompt, PromptKind, PromptResponse, RunDetail, RunKind,
-    RunStatus, Step, StepPhase, StepStatus, Trigger,
+    AutomationType,
+    Event,
+    EventType,
+    Prompt,
+    PromptKind,
+    PromptResponse,
+    RunDetail,
+    RunKind,
+    RunStatus,
+    Step,
+    StepPhase,
+    StepStatus,
+    Trigger,
 )
 from runs_tui.timeline import (
-    BETWEEN, QUEUED, WAITING, SegmentKind, axis_ticks, bars, breakdown, draw_bar, entries,
+    BETWEEN,
+    QUEUED,
+    WAITING,
+    SegmentKind,
+    axis_ticks,
+    bars,
+    breakdown,
+    draw_bar,
+    entries,
     format_duration,
 )
 
@@ -23,41 +42,91 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def _step(sid: str, pos: int, phase: StepPhase, start: float | None, end: float | None,
-          status: StepStatus = StepStatus.SUCCEEDED, **kw) -> Step:
-    return Step(id=sid, phase=phase, position=pos, title=f"Step {sid}",
-                automation=AutomationType.AUTOMATED, status=status,
-                started_at=at(start) if start is not None else None,
-                finished_at=at(end) if end is not None else None, **kw)
+def _step(
+    sid: str,
+    pos: int,
+    phase: StepPhase,
+    start: float | None,
+    end: float | None,
+    status: StepStatus = StepStatus.SUCCEEDED,
+    **kw,
+) -> Step:
+    return Step(
+        id=sid,
+        phase=phase,
+        position=pos,
+        title=f"Step {sid}",
+        automation=AutomationType.AUTOMATED,
+        status=status,
+        started_at=at(start) if start is not None else None,
+        finished_at=at(end) if end is not None else None,
+        **kw,
+    )
 
 
 def waited_run(finished: float | None = 140) -> RunDetail:
     """queued 5s, triage 10s, triage step that waits 60s for input, deciding 10s,
     remediation 30s, summarizing 10s: 140s in all."""
-    wait = _step("s2", 2, StepPhase.TRIAGE, 15, 90,
-                 prompt=Prompt(kind=PromptKind.CONFIRM, question="Go?", requested_at=at(20)),
-                 response=PromptResponse(value="approve", answered_by="ana", answered_at=at(80)))
+    wait = _step(
+        "s2",
+        2,
+        StepPhase.TRIAGE,
+        15,
+        90,
+        prompt=Prompt(kind=PromptKind.CONFIRM, question="Go?", requested_at=at(20)),
+        response=PromptResponse(value="approve", answered_by="ana", answered_at=at(80)),
+    )
     return RunDetail(
-        id="r1", kind=RunKind.FLOW, definition_id="d", name="Disk", trigger=Trigger(),
+        id="r1",
+        kind=RunKind.FLOW,
+        definition_id="d",
+        name="Disk",
+        trigger=Trigger(),
         status=RunStatus.COMPLETED_SUCCESS if finished else RunStatus.EXECUTING_REMEDIATION,
-        created_at=T0, started_at=at(5), finished_at=at(finished) if finished else None,
-        updated_at=T0, version=1, seq=1,
+        created_at=T0,
+        started_at=at(5),
+        finished_at=at(finished) if finished else None,
+        updated_at=T0,
+        version=1,
+        seq=1,
         steps=[
             _step("s1", 1, StepPhase.TRIAGE, 5, 15),
             wait,
-            _step("s3", 3, StepPhase.REMEDIATION, 100, 130 if finished else None,
-                  StepStatus.SUCCEEDED if finished else StepStatus.RUNNING),
+            _step(
+                "s3",
+                3,
+                StepPhase.REMEDIATION,
+                100,
+                130 if finished else None,
+                StepStatus.SUCCEEDED if finished else StepStatus.RUNNING,
+            ),
             _step("s4", 4, StepPhase.REMEDIATION, None, None, StepStatus.PENDING),
         ],
         events=[
             Event(seq=1, at=T0, type=EventType.RUN_CREATED),
             Event(seq=2, at=at(5), type=EventType.STEP_STARTED, step_id="s1"),
-            Event(seq=3, at=at(15), type=EventType.STEP_FINISHED, step_id="s1", data={"status": "succeeded"}),
+            Event(
+                seq=3,
+                at=at(15),
+                type=EventType.STEP_FINISHED,
+                step_id="s1",
+                data={"status": "succeeded"},
+            ),
             Event(seq=4, at=at(20), type=EventType.INPUT_REQUESTED, step_id="s2"),
             Event(seq=5, at=at(21), type=EventType.TOOL_OUTPUT, step_id="s2", data={"chunk": "x"}),
-            Event(seq=6, at=at(80), type=EventType.INPUT_RECEIVED, step_id="s2",
-                  data={"answered_by": "ana", "value": "approve"}),
-            Event(seq=7, at=at(100), type=EventType.STATUS_CHANGED, data={"to": "executing_remediation"}),
+            Event(
+                seq=6,
+                at=at(80),
+                type=EventType.INPUT_RECEIVED,
+                step_id="s2",
+                data={"answered_by": "ana", "value": "approve"},
+            ),
+            Event(
+                seq=7,
+                at=at(100),
+                type=EventType.STATUS_CHANGED,
+                data={"to": "executing_remediation"},
+            ),
         ],
     )
 
@@ -66,7 +135,11 @@ def test_a_waiting_step_is_executing_then_waiting_then_executing() -> None:
     result = {b.step_id: b for b in bars(waited_run(), now=at(1000))}
     assert set(result) == {"s1", "s2", "s3"}  # s4 never started: no bar
     kinds = [(s.kind, s.duration.total_seconds()) for s in result["s2"].segments]
-    assert kinds == [(SegmentKind.EXECUTING, 5), (SegmentKind.WAITING, 60), (SegmentKind.EXECUTING, 10)]
+    assert kinds == [
+        (SegmentKind.EXECUTING, 5),
+        (SegmentKind.WAITING, 60),
+        (SegmentKind.EXECUTING, 10),
+    ]
     assert result["s2"].time_in(SegmentKind.WAITING) == timedelta(seconds=60)
 
 
@@ -74,8 +147,13 @@ def test_breakdown_parts_add_up_to_the_total() -> None:
     result = breakdown(waited_run(), now=at(1000))
     assert result.total == timedelta(seconds=140)
     seconds = {s.key: s.duration.total_seconds() for s in result.shares}
-    assert seconds == {QUEUED: 5, "executing:triage": 25, "executing:remediation": 30,
-                       WAITING: 60, BETWEEN: 20}
+    assert seconds == {
+        QUEUED: 5,
+        "executing:triage": 25,
+        "executing:remediation": 30,
+        WAITING: 60,
+        BETWEEN: 20,
+    }
     assert abs(sum(s.percent for s in result.shares) - 100) < 1e-6
     assert result.ran == timedelta(seconds=135)  # the run's duration: queued time left out
     assert result.get(QUEUED).percent == 0
@@ -101,13 +179,18 @@ def test_active_run_is_measured_up_to_now() -> None:
 def test_prompt_timestamps_are_used_when_events_are_missing() -> None:
     detail = waited_run().model_copy(update={"events": []})
     segs = {b.step_id: b for b in bars(detail, now=at(1000))}["s2"].segments
-    assert [s.kind for s in segs] == [SegmentKind.EXECUTING, SegmentKind.WAITING, SegmentKind.EXECUTING]
+    assert [s.kind for s in segs] == [
+        SegmentKind.EXECUTING,
+        SegmentKind.WAITING,
+        SegmentKind.EXECUTING,
+    ]
 
 
 def test_still_waiting_step_waits_until_now() -> None:
     detail = waited_run(finished=None)
-    s2 = detail.steps[1].model_copy(update={"finished_at": None, "response": None,
-                                            "status": StepStatus.WAITING_FOR_INPUT})
+    s2 = detail.steps[1].model_copy(
+        update={"finished_at": None, "response": None, "status": StepStatus.WAITING_FOR_INPUT}
+    )
     detail = detail.model_copy(update={"steps": [detail.steps[0], s2], "events": []})
     segs = bars(detail, now=at(50))[1].segments
     assert segs[-1].kind is SegmentKind.WAITING and segs[-1].end == at(50)
@@ -127,9 +210,18 @@ def test_entries_are_chronological_words_without_output_chunks() -> None:
 
 def test_entries_say_who_created_and_who_cancelled() -> None:
     run = waited_run()
-    created = Event(seq=90, at=run.created_at, type=EventType.RUN_CREATED, data={"trigger": "manual", "actor": "bo"})
-    cancelled = Event(seq=91, at=run.created_at + timedelta(hours=1), type=EventType.STATUS_CHANGED,
-                      data={"from": "executing_remediation", "to": "cancelled", "actor": "cli-oncall"})
+    created = Event(
+        seq=90,
+        at=run.created_at,
+        type=EventType.RUN_CREATED,
+        data={"trigger": "manual", "actor": "bo"},
+    )
+    cancelled = Event(
+        seq=91,
+        at=run.created_at + timedelta(hours=1),
+        type=EventType.STATUS_CHANGED,
+        data={"from": "executing_remediation", "to": "cancelled", "actor": "cli-oncall"},
+    )
     texts = [e.text for e in entries(run.model_copy(update={"events": [created, cancelled]}))]
     assert texts == ["Run created by bo", "Status → Cancelled by cli-oncall"]
 
@@ -169,19 +261,37 @@ def test_draw_bar_shows_waits_with_a_different_glyph_and_never_drops_short_segme
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.tuples(st.floats(0, 500), st.floats(0, 500), st.booleans()), min_size=0, max_size=6),
-    st.floats(0, 50), st.floats(0, 2000),
+    st.lists(
+        st.tuples(st.floats(0, 500), st.floats(0, 500), st.booleans()), min_size=0, max_size=6
+    ),
+    st.floats(0, 50),
+    st.floats(0, 2000),
 )
 def test_breakdown_always_sums_to_total(spans, queued, extra) -> None:
     steps = []
     for index, (a, b, waits) in enumerate(spans):
         start, end = queued + min(a, b), queued + max(a, b)
-        prompt = Prompt(kind=PromptKind.ANSWER, question="?", requested_at=at((start + end) / 2)) if waits else None
+        prompt = (
+            Prompt(kind=PromptKind.ANSWER, question="?", requested_at=at((start + end) / 2))
+            if waits
+            else None
+        )
         steps.append(_step(f"s{index}", index, StepPhase.PROCEDURE, start, end, prompt=prompt))
     detail = RunDetail(
-        id="r", kind=RunKind.GUIDE, definition_id="d", name="n", trigger=Trigger(),
-        status=RunStatus.COMPLETED_SUCCESS, created_at=T0, started_at=at(queued),
-        finished_at=at(queued + 500 + extra), updated_at=T0, version=1, seq=1, steps=steps)
+        id="r",
+        kind=RunKind.GUIDE,
+        definition_id="d",
+        name="n",
+        trigger=Trigger(),
+        status=RunStatus.COMPLETED_SUCCESS,
+        created_at=T0,
+        started_at=at(queued),
+        finished_at=at(queued + 500 + extra),
+        updated_at=T0,
+        version=1,
+        seq=1,
+        steps=steps,
+    )
     result = breakdown(detail, now=at(99999))
     assert sum((s.duration for s in result.shares), timedelta(0)) == result.total
     assert all(s.duration >= timedelta(0) for s in result.shares)

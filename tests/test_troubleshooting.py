@@ -7,8 +7,17 @@ from datetime import UTC, datetime
 import pytest
 
 from runs_tui.models import (
-    AutomationType, RunDetail, RunKind, RunStatus, Step, StepPhase, StepStatus, ToolInvocation,
-    Trigger, Variable, VariableDirection,
+    AutomationType,
+    RunDetail,
+    RunKind,
+    RunStatus,
+    Step,
+    StepPhase,
+    StepStatus,
+    ToolInvocation,
+    Trigger,
+    Variable,
+    VariableDirection,
 )
 from runs_tui.troubleshooting import FailureCause, diagnose, failing_step, troubleshoot
 
@@ -17,16 +26,35 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 def _detail(status: RunStatus, steps: list[Step], error: str | None = None) -> RunDetail:
     return RunDetail(
-        id="r1", kind=RunKind.FLOW, definition_id="d", name="Disk check", status=status,
-        trigger=Trigger(), created_at=T0, updated_at=T0, version=1, seq=1, steps=steps,
+        id="r1",
+        kind=RunKind.FLOW,
+        definition_id="d",
+        name="Disk check",
+        status=status,
+        trigger=Trigger(),
+        created_at=T0,
+        updated_at=T0,
+        version=1,
+        seq=1,
+        steps=steps,
         error=error,
         variables=[Variable(name="host", value="web-01", direction=VariableDirection.INPUT)],
     )
 
 
-def _step(sid: str, status: StepStatus, error: str | None = None, tool: ToolInvocation | None = None) -> Step:
-    return Step(id=sid, phase=StepPhase.TRIAGE, position=int(sid[1:]), title=f"Step {sid}",
-                automation=AutomationType.AUTOMATED, status=status, error=error, tool=tool)
+def _step(
+    sid: str, status: StepStatus, error: str | None = None, tool: ToolInvocation | None = None
+) -> Step:
+    return Step(
+        id=sid,
+        phase=StepPhase.TRIAGE,
+        position=int(sid[1:]),
+        title=f"Step {sid}",
+        automation=AutomationType.AUTOMATED,
+        status=status,
+        error=error,
+        tool=tool,
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,8 +97,14 @@ def test_failed_tool_without_known_words_is_a_tool_error() -> None:
 
 
 def test_exit_status_124_is_a_timeout_and_126_permissions() -> None:
-    assert diagnose(None, ToolInvocation(tool="x", tool_type="shell", exit_status=124)).cause is FailureCause.TOOL_TIMEOUT
-    assert diagnose(None, ToolInvocation(tool="x", tool_type="shell", exit_status=126)).cause is FailureCause.MISSING_PERMISSIONS
+    assert (
+        diagnose(None, ToolInvocation(tool="x", tool_type="shell", exit_status=124)).cause
+        is FailureCause.TOOL_TIMEOUT
+    )
+    assert (
+        diagnose(None, ToolInvocation(tool="x", tool_type="shell", exit_status=126)).cause
+        is FailureCause.MISSING_PERMISSIONS
+    )
 
 
 def test_nothing_to_go_on_gives_no_hint() -> None:
@@ -84,13 +118,21 @@ def test_evidence_quotes_the_matched_words() -> None:
 
 
 def test_troubleshoot_gathers_failing_step_error_output_and_variables() -> None:
-    tool = ToolInvocation(tool="psql", tool_type="shell", output="FATAL: permission denied for db",
-                          exit_status=1, error="permission denied for database ops")
-    detail = _detail(RunStatus.COMPLETED_FAILURE, [
-        _step("s1", StepStatus.SUCCEEDED),
-        _step("s2", StepStatus.FAILED, tool=tool),
-        _step("s3", StepStatus.SKIPPED),
-    ])
+    tool = ToolInvocation(
+        tool="psql",
+        tool_type="shell",
+        output="FATAL: permission denied for db",
+        exit_status=1,
+        error="permission denied for database ops",
+    )
+    detail = _detail(
+        RunStatus.COMPLETED_FAILURE,
+        [
+            _step("s1", StepStatus.SUCCEEDED),
+            _step("s2", StepStatus.FAILED, tool=tool),
+            _step("s3", StepStatus.SKIPPED),
+        ],
+    )
     facts = troubleshoot(detail)
     assert facts is not None
     assert facts.step is not None and facts.step.id == "s2"
@@ -101,8 +143,11 @@ def test_troubleshoot_gathers_failing_step_error_output_and_variables() -> None:
 
 
 def test_troubleshoot_falls_back_to_the_run_error_when_no_step_failed() -> None:
-    detail = _detail(RunStatus.COMPLETED_FAILURE, [_step("s1", StepStatus.PENDING)],
-                     error="tool 'nmap' not available on outpost local")
+    detail = _detail(
+        RunStatus.COMPLETED_FAILURE,
+        [_step("s1", StepStatus.PENDING)],
+        error="tool 'nmap' not available on outpost local",
+    )
     facts = troubleshoot(detail)
     assert facts is not None and facts.step is None
     assert facts.error.startswith("tool 'nmap'")
@@ -116,8 +161,11 @@ def test_partial_is_troubleshot_success_is_not() -> None:
 
 
 def test_failing_step_prefers_a_failed_step_over_an_earlier_error() -> None:
-    detail = _detail(RunStatus.COMPLETED_PARTIAL, [
-        _step("s1", StepStatus.SUCCEEDED, error="warning only"),
-        _step("s2", StepStatus.FAILED, error="boom"),
-    ])
+    detail = _detail(
+        RunStatus.COMPLETED_PARTIAL,
+        [
+            _step("s1", StepStatus.SUCCEEDED, error="warning only"),
+            _step("s2", StepStatus.FAILED, error="boom"),
+        ],
+    )
     assert failing_step(detail).id == "s2"

@@ -31,7 +31,12 @@ from runs_tui.config import Config, ConfigError, Profile
 from runs_tui.export_folder import default_export_dir
 from runs_tui.errors import ClientError
 from runs_tui.keymap import unknown_ids
-from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived, WaitingStartedMessage
+from runs_tui.messages import (
+    RunsChanged,
+    SyncStatusChanged,
+    ToolOutputArrived,
+    WaitingStartedMessage,
+)
 from runs_tui.models.domain import RunSummary
 from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
@@ -49,13 +54,21 @@ from runs_tui.service import (
 )
 
 __all__ = [
-    "RunsApp", "RunsChanged", "SyncStatusChanged", "ToolOutputArrived", "WaitingStartedMessage",
-    "make_app", "run_dashboard",
+    "RunsApp",
+    "RunsChanged",
+    "SyncStatusChanged",
+    "ToolOutputArrived",
+    "WaitingStartedMessage",
+    "make_app",
+    "run_dashboard",
 ]
 
 
-HELP_TITLES: dict[str, str] = {"RunsScreen": "Runs list", "RunDetailScreen": "Run detail",
-                               "TimelineScreen": "Timeline"}
+HELP_TITLES: dict[str, str] = {
+    "RunsScreen": "Runs list",
+    "RunDetailScreen": "Run detail",
+    "TimelineScreen": "Timeline",
+}
 OWN_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
 
 
@@ -72,8 +85,9 @@ class RunsApp(App[None]):
         # Like k9s and lazygit: ctrl+c leaves (Textual's default only says "press ctrl+q").
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
-                id="app.commands"),
+        Binding(
+            "ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.commands"
+        ),
         Binding("colon", "command_palette", "Commands", show=False, id="app.commands_plain"),
         Binding("t", "change_theme", "Theme", show=False, id="app.theme"),
         Binding("w", "oldest_waiting", "Oldest waiting run", show=False, id="app.oldest_waiting"),
@@ -131,7 +145,10 @@ class RunsApp(App[None]):
             self.notify(
                 f"{self.config.path}: [keymap] names no binding {', '.join(unknown)}; "
                 "`runs-tui config keys` lists the ids",
-                title="Keymap", severity="warning", markup=False, timeout=15,
+                title="Keymap",
+                severity="warning",
+                markup=False,
+                timeout=15,
             )
         self.set_keymap({key: keys for key, keys in keymap.items() if key not in unknown})
 
@@ -154,7 +171,9 @@ class RunsApp(App[None]):
         try:
             await self.service.run_live(self._on_service_event)
         except ClientError as error:
-            self.notify(error.explain(), title="Live updates stopped", severity="error", markup=False)
+            self.notify(
+                error.explain(), title="Live updates stopped", severity="error", markup=False
+            )
 
     def _on_service_event(self, event: ServiceEvent) -> None:
         if isinstance(event, CacheChanged):
@@ -178,7 +197,9 @@ class RunsApp(App[None]):
         """One "Needs you" notice that is replaced, not stacked, as runs start waiting; none
         for the run on screen, nor over a dialog or an open prompt (the header's waiting count
         still says it). `w` opens the oldest waiting run."""
-        notifications = self.profile.notifications if self.profile else config_module.Notifications()
+        notifications = (
+            self.profile.notifications if self.profile else config_module.Notifications()
+        )
         if notifications.bell and not self._viewing(event.run.id):
             self.bell()
         if not notifications.toast or not self.may_toast_waiting(event.run.id):
@@ -201,8 +222,13 @@ class RunsApp(App[None]):
             count = 1
         others = f" ({count} runs wait for input)" if count > 1 else ""
         where = _WAITING_WHERE.get(run.status, "")
-        self.notify(f"“{inert(run.name)}” is waiting for input{where}{others}. w opens the oldest.",
-                    title=self.NEEDS_YOU, severity="warning", markup=False, timeout=10)
+        self.notify(
+            f"“{inert(run.name)}” is waiting for input{where}{others}. w opens the oldest.",
+            title=self.NEEDS_YOU,
+            severity="warning",
+            markup=False,
+            timeout=10,
+        )
 
     def _viewing(self, run_id: str) -> bool:
         return getattr(self.screen, "run_id", None) == run_id
@@ -221,8 +247,12 @@ class RunsApp(App[None]):
 
     def action_oldest_waiting(self) -> None:
         """Open the run that has waited longest for an answer."""
-        waiting = RunFilter(statuses=StatusGroup.WAITING.statuses, time=TimeRange(TimePreset.ALL),
-                            sort=SortColumn.STARTED, descending=False)
+        waiting = RunFilter(
+            statuses=StatusGroup.WAITING.statuses,
+            time=TimeRange(TimePreset.ALL),
+            sort=SortColumn.STARTED,
+            descending=False,
+        )
         oldest = self.service.cache.window(waiting, self.service.now(), limit=1)
         if not oldest:
             self.notify("No run is waiting for input.", markup=False)
@@ -236,13 +266,17 @@ class RunsApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's palette commands, less the ones `RunsCommands` names in our words (Quit,
         Theme and Keys were listed twice)."""
-        return (command for command in super().get_system_commands(screen)
-                if command.title not in OWN_COMMANDS)
+        return (
+            command
+            for command in super().get_system_commands(screen)
+            if command.title not in OWN_COMMANDS
+        )
 
     # --- keys typed ahead ----------------------------------------------------------------------
 
-    async def run_action(self, action: Any, default_namespace: DOMNode | None = None,
-                         namespaces: Any = None) -> bool:
+    async def run_action(
+        self, action: Any, default_namespace: DOMNode | None = None, namespaces: Any = None
+    ) -> bool:
         """Every key binding runs through here. Keys typed ahead (`tmux send-keys q e`) are
         still queued when the app starts exiting or a screen leaves the stack; acting on them
         then pushes dialogs into a dying app or queries removed widgets. So they are dropped."""
@@ -308,7 +342,9 @@ class RunsApp(App[None]):
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        title = getattr(screen, "help_title", None) or HELP_TITLES.get(type(screen).__name__, "this screen")
+        title = getattr(screen, "help_title", None) or HELP_TITLES.get(
+            type(screen).__name__, "this screen"
+        )
         self.push_screen(HelpScreen(str(title), collect_bindings(screen)))
 
     @work(group="sync", exclusive=True, exit_on_error=False)
@@ -330,7 +366,9 @@ class RunsApp(App[None]):
     def _theme_changed(self, theme: Theme) -> None:
         if theme.name != self._saved_theme:
             self._saved_theme = theme.name
-            self._save_setting(lambda doc, path: config_module.set_value(doc, "theme", theme.name, path))
+            self._save_setting(
+                lambda doc, path: config_module.set_value(doc, "theme", theme.name, path)
+            )
 
     def remember_filter(self, run_filter: RunFilter) -> None:
         """Kept per profile so the next start shows the same list."""
@@ -364,8 +402,10 @@ def _shows_prompt(screen: Screen) -> bool:
     """Whether the screen has an inline prompt docked (a step waits for this operator)."""
     from runs_tui.widgets.prompt import PromptPanel
 
-    return any(panel.display and getattr(panel, "step_id", None) is not None
-               for panel in screen.query(PromptPanel))
+    return any(
+        panel.display and getattr(panel, "step_id", None) is not None
+        for panel in screen.query(PromptPanel)
+    )
 
 
 # Where a run waits, in words: the status label itself ends in a parenthesis, which inside the
@@ -376,15 +416,25 @@ _WAITING_WHERE = {
 }
 
 
-def make_app(service: RunsService, *, config: Config | None = None, profile: Profile | None = None,
-             **options: Any) -> RunsApp:
+def make_app(
+    service: RunsService,
+    *,
+    config: Config | None = None,
+    profile: Profile | None = None,
+    **options: Any,
+) -> RunsApp:
     """The app for the CLI and for tests (options: tz, ticking, live, export_dir,
     initial_filter)."""
     return RunsApp(service, config=config, profile=profile, **options)
 
 
-def run_dashboard(service: RunsService, *, config: Config | None = None,
-                  profile: Profile | None = None, **options: Any) -> int:
+def run_dashboard(
+    service: RunsService,
+    *,
+    config: Config | None = None,
+    profile: Profile | None = None,
+    **options: Any,
+) -> int:
     """Run the dashboard in the terminal until the operator quits; the exit code."""
     app = make_app(service, config=config, profile=profile, **options)
     app.run()

@@ -16,7 +16,9 @@ from typing import TextIO
 
 
 @contextlib.contextmanager
-def atomic_text_file(path: Path, mode: int = 0o600, *, newline: str | None = None) -> Iterator[TextIO]:
+def atomic_text_file(
+    path: Path, mode: int = 0o600, *, newline: str | None = None
+) -> Iterator[TextIO]:
     """Yield a UTF-8 text stream on a temporary file next to `path`, then move it into place.
 
     The temporary file lives in the same directory so that `os.replace` is a rename on one

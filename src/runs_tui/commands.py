@@ -38,8 +38,11 @@ _GROUP_WORDS = {
 def app_commands(app: RunsApp) -> list[tuple[str, str, Callable[[], object]]]:
     """(name, help, callback) for every palette command of the dashboard."""
     commands: list[tuple[str, str, Callable[[], object]]] = [
-        (f"Filter: {_GROUP_WORDS[group]}", f"Show {_GROUP_WORDS[group]} (key {number})",
-         partial(app.show_group, group))
+        (
+            f"Filter: {_GROUP_WORDS[group]}",
+            f"Show {_GROUP_WORDS[group]} (key {number})",
+            partial(app.show_group, group),
+        )
         for number, group in enumerate(GROUP_ORDER, 1)
     ]
     commands += [
@@ -47,8 +50,11 @@ def app_commands(app: RunsApp) -> list[tuple[str, str, Callable[[], object]]]:
         ("Export list…", "Write the filtered list to JSON or CSV (key e)", app.action_export_list),
         ("Sync now", "Pull the latest changes from the backend (key r)", app.action_sync_now),
         ("Go to run…", "Find a cached run by name or id and open it", app.action_go_to_run),
-        ("Theme…", "Change the colours; the choice is saved in the config (key t)",
-         app.action_change_theme),
+        (
+            "Theme…",
+            "Change the colours; the choice is saved in the config (key t)",
+            app.action_change_theme,
+        ),
         ("Help: keys", "Every key of the current screen (key ?)", app.action_help),
         ("Quit", "Leave runs-tui (key q)", app.action_quit),
     ]
@@ -91,29 +97,46 @@ class GoToRunProvider(Provider):
                 found = [run for run in found if run.id == query]
         everything = RunFilter(time=TimeRange(TimePreset.ALL), name=query)
         by_id = {run.id for run in found}
-        found += [run for run in cache.window(everything, now, limit=self.LIMIT) if run.id not in by_id]
+        found += [
+            run for run in cache.window(everything, now, limit=self.LIMIT) if run.id not in by_id
+        ]
         return found
 
     def _hit_text(self, run: RunSummary) -> Text:
-        return Text.assemble(status_text(run.status, short=True), "  ", Text(inert(run.name)),
-                             Text(f"  {inert(run.id)}", style="dim"))
+        return Text.assemble(
+            status_text(run.status, short=True),
+            "  ",
+            Text(inert(run.name)),
+            Text(f"  {inert(run.id)}", style="dim"),
+        )
 
     async def discover(self) -> Hits:
         app = cast("RunsApp", self.app)
         for run in self._find(""):
-            yield DiscoveryHit(self._hit_text(run), partial(app.open_run, run.id), text=inert(run.name))
+            yield DiscoveryHit(
+                self._hit_text(run), partial(app.open_run, run.id), text=inert(run.name)
+            )
 
     async def search(self, query: str) -> Hits:
         app = cast("RunsApp", self.app)
         found = self._find(query)
         for rank, run in enumerate(found):
-            yield Hit(1.0 - rank / 100, self._hit_text(run), partial(app.open_run, run.id),
-                      text=inert(run.name))
+            yield Hit(
+                1.0 - rank / 100,
+                self._hit_text(run),
+                partial(app.open_run, run.id),
+                text=inert(run.name),
+            )
         text = query.strip()
         if not found and len(text) >= run_ids.MIN_PREFIX and app.service.client is not None:
             label = f"Look up run id {inert(text)!r} on the backend"
-            yield Hit(0.5, Text(label), partial(look_up_run, app, text), text=label,
-                      help="Not in the local cache: sync, then open the run whose id starts with it")
+            yield Hit(
+                0.5,
+                Text(label),
+                partial(look_up_run, app, text),
+                text=label,
+                help="Not in the local cache: sync, then open the run whose id starts with it",
+            )
 
 
 def look_up_run(app: RunsApp, text: str) -> None:
@@ -130,8 +153,12 @@ def look_up_run(app: RunsApp, text: str) -> None:
             app.notify(inert(error.explain()), title="Go to run", severity="error", markup=False)
             return
         if app.service.cache.get_run(run_id) is None:  # the backend could not be asked
-            app.notify(f"Run {inert(text)!r} is not in the local cache and the backend is unreachable.",
-                       title="Go to run", severity="error", markup=False)
+            app.notify(
+                f"Run {inert(text)!r} is not in the local cache and the backend is unreachable.",
+                title="Go to run",
+                severity="error",
+                markup=False,
+            )
             return
         app.open_run(run_id)
 

@@ -83,7 +83,11 @@ class MissingToken(ConfigError):
 
 
 def config_dir(env: Mapping[str, str] = os.environ) -> Path:
-    return Path(env[CONFIG_DIR_ENV]) if env.get(CONFIG_DIR_ENV) else platformdirs.user_config_path(APP_NAME)
+    return (
+        Path(env[CONFIG_DIR_ENV])
+        if env.get(CONFIG_DIR_ENV)
+        else platformdirs.user_config_path(APP_NAME)
+    )
 
 
 def config_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -91,11 +95,17 @@ def config_path(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
-    return Path(env[CACHE_DIR_ENV]) if env.get(CACHE_DIR_ENV) else platformdirs.user_cache_path(APP_NAME)
+    return (
+        Path(env[CACHE_DIR_ENV])
+        if env.get(CACHE_DIR_ENV)
+        else platformdirs.user_cache_path(APP_NAME)
+    )
 
 
 def data_dir(env: Mapping[str, str] = os.environ) -> Path:
-    return Path(env[DATA_DIR_ENV]) if env.get(DATA_DIR_ENV) else platformdirs.user_data_path(APP_NAME)
+    return (
+        Path(env[DATA_DIR_ENV]) if env.get(DATA_DIR_ENV) else platformdirs.user_data_path(APP_NAME)
+    )
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -246,7 +256,9 @@ _REMOTE_PROFILE_KEYS = {"url", "token", "token_env", "tls"}
 def _parse_profile(check: _Checker, name: str, table: Mapping[str, Any]) -> Profile:
     where = f"profiles.{name}"
     if not _PROFILE_NAME.match(name) or name == EMBEDDED_PROFILE:
-        check.fail(where, "profile names use letters, digits, '-', '_', '.' and 'embedded' is reserved")
+        check.fail(
+            where, "profile names use letters, digits, '-', '_', '.' and 'embedded' is reserved"
+        )
     check.known_keys(table, where, _SHARED_PROFILE_KEYS | _REMOTE_PROFILE_KEYS)
     url = check.optional_str(table, "url", f"{where}.url")
     if url is None:
@@ -276,7 +288,9 @@ def _parse_embedded(check: _Checker, table: Mapping[str, Any]) -> Profile:
 def _parse_shared(check: _Checker, table: Mapping[str, Any], where: str) -> dict[str, Any]:
     interval = check.optional_number(table, "refresh_interval", f"{where}.refresh_interval")
     if interval is not None and not 0 < interval <= MAX_REFRESH_INTERVAL:
-        check.fail(f"{where}.refresh_interval", f"must be between 0 and {MAX_REFRESH_INTERVAL:g} seconds")
+        check.fail(
+            f"{where}.refresh_interval", f"must be between 0 and {MAX_REFRESH_INTERVAL:g} seconds"
+        )
     notify = check.table(table, "notifications", f"{where}.notifications")
     check.known_keys(notify, f"{where}.notifications", {"toast", "bell"})
     return {
@@ -305,7 +319,9 @@ def _parse_tls(check: _Checker, table: Mapping[str, Any], where: str) -> TlsOpti
 _FILTER_KEYS = {"statuses", "kind", "time", "name", "sort", "descending", "from", "to"}
 
 
-def _parse_filter(check: _Checker, table: Mapping[str, Any], key: str, where: str) -> RunFilter | None:
+def _parse_filter(
+    check: _Checker, table: Mapping[str, Any], key: str, where: str
+) -> RunFilter | None:
     """Strict, unlike `RunFilter.from_dict`: a filter typed by hand deserves an error, not a
     silent reset to the defaults. Status entries may be groups ("failed") or statuses."""
     if key not in table:
@@ -315,14 +331,18 @@ def _parse_filter(check: _Checker, table: Mapping[str, Any], key: str, where: st
     check.known_keys(data, where, _FILTER_KEYS)
     return RunFilter(
         statuses=_parse_statuses(check, data, where),
-        kind=_parse_choice(check, data, "kind", where, {"all": None, **{k.value: k for k in RunKind}}),
+        kind=_parse_choice(
+            check, data, "kind", where, {"all": None, **{k.value: k for k in RunKind}}
+        ),
         time=TimeRange(
-            _parse_choice(check, data, "time", where, {p.value: p for p in TimePreset}) or TimePreset.LAST_24H,
+            _parse_choice(check, data, "time", where, {p.value: p for p in TimePreset})
+            or TimePreset.LAST_24H,
             _parse_time(check, data, "from", where),
             _parse_time(check, data, "to", where),
         ),
         name=check.optional_str(data, "name", f"{where}.name", empty_ok=True) or "",
-        sort=_parse_choice(check, data, "sort", where, {s.value: s for s in SortColumn}) or SortColumn.STARTED,
+        sort=_parse_choice(check, data, "sort", where, {s.value: s for s in SortColumn})
+        or SortColumn.STARTED,
         descending=check.optional_bool(data, "descending", f"{where}.descending", True),
     )
 
@@ -340,7 +360,9 @@ def _parse_statuses(check: _Checker, data: Mapping[str, Any], where: str) -> fro
     return frozenset(statuses)
 
 
-def _parse_choice(check: _Checker, data: Mapping[str, Any], key: str, where: str, choices: dict[str, Any]) -> Any:
+def _parse_choice(
+    check: _Checker, data: Mapping[str, Any], key: str, where: str, choices: dict[str, Any]
+) -> Any:
     value = check.optional_str(data, key, f"{where}.{key}")
     if value is None:
         return None
@@ -383,20 +405,32 @@ class _Checker:
     def known_keys(self, table: Mapping[str, Any], where: str, allowed: set[str]) -> None:
         for key in table:
             if key not in allowed:
-                self.fail(f"{where}.{key}" if where else key, f"unknown key (expected one of {', '.join(sorted(allowed))})")
+                self.fail(
+                    f"{where}.{key}" if where else key,
+                    f"unknown key (expected one of {', '.join(sorted(allowed))})",
+                )
 
-    def table(self, parent: Mapping[str, Any], key: str, where: str | None = None) -> Mapping[str, Any]:
+    def table(
+        self, parent: Mapping[str, Any], key: str, where: str | None = None
+    ) -> Mapping[str, Any]:
         value = parent.get(key, {})
         if not isinstance(value, dict):
             self.fail(where or key, "must be a table")
         return value
 
     def optional_str(
-        self, table: Mapping[str, Any], key: str, where: str | None = None, *, empty_ok: bool = False
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        where: str | None = None,
+        *,
+        empty_ok: bool = False,
     ) -> str | None:
         value = table.get(key)
         if value is not None and (not isinstance(value, str) or not (empty_ok or value.strip())):
-            self.fail(where or key, "must be a string" if empty_ok else "must be a non-empty string")
+            self.fail(
+                where or key, "must be a string" if empty_ok else "must be a non-empty string"
+            )
         return value
 
     def optional_bool(self, table: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
@@ -415,7 +449,9 @@ class _Checker:
 # --- choosing the profile --------------------------------------------------------------------
 
 
-def selected_profile_name(config: Config, requested: str | None, env: Mapping[str, str] = os.environ) -> str | None:
+def selected_profile_name(
+    config: Config, requested: str | None, env: Mapping[str, str] = os.environ
+) -> str | None:
     """`--profile` beats RUNS_TUI_PROFILE beats `default_profile`; a single profile is the
     default by itself. None means nothing was chosen (the embedded backend, unless
     RUNS_TUI_URL names another)."""
@@ -432,7 +468,9 @@ def selected_profile_name(config: Config, requested: str | None, env: Mapping[st
     return None
 
 
-def resolve_profile(config: Config, requested: str | None = None, env: Mapping[str, str] = os.environ) -> Profile:
+def resolve_profile(
+    config: Config, requested: str | None = None, env: Mapping[str, str] = os.environ
+) -> Profile:
     """The profile to use with its effective URL and token (environment beats the file)."""
     name = selected_profile_name(config, requested, env)
     url_override = env.get(URL_ENV) or None
@@ -487,8 +525,11 @@ _LEAF_TYPES: dict[str, type] = {
     "refresh_interval": float,
     "notifications.toast": bool,
     "notifications.bell": bool,
-    **{f"{table}.{key}": (list if key == "statuses" else bool if key == "descending" else str)
-       for table in ("default_filter", "last_filter") for key in _FILTER_KEYS},
+    **{
+        f"{table}.{key}": (list if key == "statuses" else bool if key == "descending" else str)
+        for table in ("default_filter", "last_filter")
+        for key in _FILTER_KEYS
+    },
 }
 _REMOTE_LEAF_TYPES: dict[str, type] = {
     "url": str,
@@ -516,7 +557,9 @@ def set_value(document: Mapping[str, Any], key: str, text: str, path: Path) -> d
     parts = key.split(".")
     leaf_type = _leaf_type(parts, path)
     if leaf_type is None:
-        raise ConfigError(f"{path}: {key}: not a key that `config set` knows (see `runs-tui config set --help`)")
+        raise ConfigError(
+            f"{path}: {key}: not a key that `config set` knows (see `runs-tui config set --help`)"
+        )
     updated = _deep_copy(document)
     table = updated
     for part in parts[:-1]:
@@ -530,7 +573,9 @@ def set_value(document: Mapping[str, Any], key: str, text: str, path: Path) -> d
 
 def _leaf_type(parts: list[str], path: Path) -> type | None:
     if parts[-1] == "token":
-        raise ConfigError(f"{path}: {'.'.join(parts)}: tokens are not set on the command line; use `runs-tui login`")
+        raise ConfigError(
+            f"{path}: {'.'.join(parts)}: tokens are not set on the command line; use `runs-tui login`"
+        )
     if parts[0] == "profiles" and len(parts) >= 3:
         rest = ".".join(parts[2:])
         return _REMOTE_LEAF_TYPES.get(rest) or _LEAF_TYPES.get(rest)
@@ -584,7 +629,9 @@ def store_token(config: Config, profile: str, token: str, url: str | None) -> di
     return updated
 
 
-def remember_last_filter(profile: str, run_filter: RunFilter, env: Mapping[str, str] = os.environ) -> None:
+def remember_last_filter(
+    profile: str, run_filter: RunFilter, env: Mapping[str, str] = os.environ
+) -> None:
     """Called by the dashboard when the filter changes, so the next start shows the same list.
     Re-reads the file first so a concurrent `config set` is not undone."""
     config = load_config(config_path(env), env)

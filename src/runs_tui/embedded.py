@@ -30,7 +30,9 @@ def embedded_database_path(env: Mapping[str, str] = os.environ) -> Path:
 
 
 @contextmanager
-def embedded_backend(env: Mapping[str, str] = os.environ, *, demo: bool = True) -> Iterator[EmbeddedBackend]:
+def embedded_backend(
+    env: Mapping[str, str] = os.environ, *, demo: bool = True
+) -> Iterator[EmbeddedBackend]:
     """Run the reference backend for the duration of the block.
 
     History is seeded only into a new database: a restart must not add another batch of past

@@ -63,7 +63,9 @@ def default_list_filename(fmt: ExportFormat) -> str:
     return f"runs.{ExportFormat(fmt).value}"
 
 
-def export_run(cache: ExportSource, run_id: str, fmt: ExportFormat, path: Path | None = None) -> Path:
+def export_run(
+    cache: ExportSource, run_id: str, fmt: ExportFormat, path: Path | None = None
+) -> Path:
     """Write one run's export; `path` may be a file, a directory (default name inside) or None
     (default name in the working directory). Raises `DetailNotCached`."""
     cached = cache.get_detail(run_id)
@@ -74,7 +76,11 @@ def export_run(cache: ExportSource, run_id: str, fmt: ExportFormat, path: Path |
 
 
 def export_list(
-    cache: ExportSource, run_filter: RunFilter, now: datetime, fmt: ExportFormat, path: Path | None = None
+    cache: ExportSource,
+    run_filter: RunFilter,
+    now: datetime,
+    fmt: ExportFormat,
+    path: Path | None = None,
 ) -> Path:
     """Write the list export of every cached run the filter admits at `now`."""
     target = _target(path, default_list_filename(fmt))
@@ -101,7 +107,9 @@ def write_run(detail: RunDetail, fmt: ExportFormat, stream: TextIO) -> None:
     writers[ExportFormat(fmt)](detail, stream)
 
 
-def write_list(runs: Iterable[RunSummary], run_filter: RunFilter, fmt: ExportFormat, stream: TextIO) -> None:
+def write_list(
+    runs: Iterable[RunSummary], run_filter: RunFilter, fmt: ExportFormat, stream: TextIO
+) -> None:
     if ExportFormat(fmt) is ExportFormat.JSON:
         write_list_json(runs, run_filter, stream)
     else:
@@ -117,7 +125,9 @@ def run_document(detail: RunDetail) -> dict[str, Any]:
         variable.model_dump(mode="json")
         for variable in sorted(detail.variables, key=lambda v: (v.direction.value, v.name))
     ]
-    run["events"] = [event.model_dump(mode="json") for event in sorted(detail.events, key=lambda e: e.seq)]
+    run["events"] = [
+        event.model_dump(mode="json") for event in sorted(detail.events, key=lambda e: e.seq)
+    ]
     return {"format_version": FORMAT_VERSION, "run": run}
 
 
@@ -170,17 +180,53 @@ def _ordered_steps(steps: Iterable[Step]) -> list[Step]:
 # --- CSV -------------------------------------------------------------------------------------
 
 RUN_COLUMNS = (
-    "run_id", "name", "kind", "definition_id", "status", "status_label", "trigger_kind",
-    "trigger_actor", "created_at", "scheduled_for", "started_at", "finished_at",
-    "duration_seconds", "updated_at", "current_step", "root_cause", "outcome", "summary", "error",
+    "run_id",
+    "name",
+    "kind",
+    "definition_id",
+    "status",
+    "status_label",
+    "trigger_kind",
+    "trigger_actor",
+    "created_at",
+    "scheduled_for",
+    "started_at",
+    "finished_at",
+    "duration_seconds",
+    "updated_at",
+    "current_step",
+    "root_cause",
+    "outcome",
+    "summary",
+    "error",
     "inputs",
 )
 STEP_COLUMNS = (
-    "step_position", "step_id", "step_phase", "step_title", "step_description",
-    "step_automation", "step_status", "step_started_at", "step_finished_at",
-    "step_duration_seconds", "tool", "tool_type", "outpost", "tool_input", "tool_output",
-    "tool_output_truncated", "tool_exit_status", "tool_error", "prompt_kind", "prompt_question",
-    "response_value", "response_note", "answered_by", "answered_at", "step_error",
+    "step_position",
+    "step_id",
+    "step_phase",
+    "step_title",
+    "step_description",
+    "step_automation",
+    "step_status",
+    "step_started_at",
+    "step_finished_at",
+    "step_duration_seconds",
+    "tool",
+    "tool_type",
+    "outpost",
+    "tool_input",
+    "tool_output",
+    "tool_output_truncated",
+    "tool_exit_status",
+    "tool_error",
+    "prompt_kind",
+    "prompt_question",
+    "response_value",
+    "response_note",
+    "answered_by",
+    "answered_at",
+    "step_error",
 )
 RUN_EXPORT_COLUMNS = RUN_COLUMNS + ("variables",) + STEP_COLUMNS
 
@@ -218,10 +264,25 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 def _run_cells(run: RunSummary) -> list[str]:
     values: list[object] = [
-        run.id, run.name, run.kind.value, run.definition_id, run.status.value, run.status.label,
-        run.trigger.kind.value, run.trigger.actor, run.created_at, run.scheduled_for,
-        run.started_at, run.finished_at, _seconds(run.started_at, run.finished_at), run.updated_at,
-        run.current_step, run.root_cause, run.outcome, run.summary, run.error,
+        run.id,
+        run.name,
+        run.kind.value,
+        run.definition_id,
+        run.status.value,
+        run.status.label,
+        run.trigger.kind.value,
+        run.trigger.actor,
+        run.created_at,
+        run.scheduled_for,
+        run.started_at,
+        run.finished_at,
+        _seconds(run.started_at, run.finished_at),
+        run.updated_at,
+        run.current_step,
+        run.root_cause,
+        run.outcome,
+        run.summary,
+        run.error,
         dict(sorted(run.inputs.items())),
     ]
     return [_cell(value) for value in values]
@@ -230,16 +291,30 @@ def _run_cells(run: RunSummary) -> list[str]:
 def _step_cells(step: Step) -> list[str]:
     tool, prompt, response = step.tool, step.prompt, step.response
     values: list[object] = [
-        step.position, step.id, step.phase.value, step.title, step.description,
-        step.automation.value, step.status.value, step.started_at, step.finished_at,
+        step.position,
+        step.id,
+        step.phase.value,
+        step.title,
+        step.description,
+        step.automation.value,
+        step.status.value,
+        step.started_at,
+        step.finished_at,
         _seconds(step.started_at, step.finished_at),
-        tool.tool if tool else None, tool.tool_type if tool else None,
-        tool.outpost if tool else None, tool.input if tool else None,
-        tool.output if tool else None, tool.output_truncated if tool else None,
-        tool.exit_status if tool else None, tool.error if tool else None,
-        prompt.kind.value if prompt else None, prompt.question if prompt else None,
-        response.value if response else None, response.note if response else None,
-        response.answered_by if response else None, response.answered_at if response else None,
+        tool.tool if tool else None,
+        tool.tool_type if tool else None,
+        tool.outpost if tool else None,
+        tool.input if tool else None,
+        tool.output if tool else None,
+        tool.output_truncated if tool else None,
+        tool.exit_status if tool else None,
+        tool.error if tool else None,
+        prompt.kind.value if prompt else None,
+        prompt.question if prompt else None,
+        response.value if response else None,
+        response.note if response else None,
+        response.answered_by if response else None,
+        response.answered_at if response else None,
         step.error,
     ]
     return [_cell(value) for value in values]

@@ -85,7 +85,11 @@ def clock_words(moment: datetime, now: datetime, tz: tzinfo | None = None) -> st
     another day."""
     zone = tz or now.tzinfo or UTC
     local = aware(moment).astimezone(zone)
-    return local.strftime("%H:%M") if local.date() == aware(now).astimezone(zone).date() else local.strftime("%Y-%m-%d %H:%M")
+    return (
+        local.strftime("%H:%M")
+        if local.date() == aware(now).astimezone(zone).date()
+        else local.strftime("%Y-%m-%d %H:%M")
+    )
 
 
 def countdown_words(moment: datetime, now: datetime) -> str:
@@ -101,7 +105,9 @@ def countdown_words(moment: datetime, now: datetime) -> str:
     return f"in {int(seconds // 86400)} d"
 
 
-def due_words(moment: datetime, now: datetime, tz: tzinfo | None = None, *, short: bool = False) -> str:
+def due_words(
+    moment: datetime, now: datetime, tz: tzinfo | None = None, *, short: bool = False
+) -> str:
     """When a scheduled run is due: "Scheduled for 18:06 · in 4 min" ("Due 18:06 · in 4 min"
     in a narrow column)."""
     lead = "Due" if short else "Scheduled for"

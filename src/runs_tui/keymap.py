@@ -32,9 +32,11 @@ def key_bindings() -> list[KeyBinding]:
     _import_ui_modules()
     owners = [RunsApp, *_subclasses(DOMNode)]
     found = {
-        binding.id: KeyBinding(binding.id, binding.key, binding.description or binding.action,
-                               _where(owner))
-        for owner in owners if owner.__module__.startswith("runs_tui.")
+        binding.id: KeyBinding(
+            binding.id, binding.key, binding.description or binding.action, _where(owner)
+        )
+        for owner in owners
+        if owner.__module__.startswith("runs_tui.")
         for binding in vars(owner).get("BINDINGS", [])
         if isinstance(binding, Binding) and binding.id
     }

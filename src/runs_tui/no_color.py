@@ -25,8 +25,10 @@ class PlainTerminal(LineFilter):
     and italic stay, since they are what carries emphasis without colour."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        return [Segment(text, None if style is None else style + PLAIN, control)
-                for text, style, control in segments]
+        return [
+            Segment(text, None if style is None else style + PLAIN, control)
+            for text, style, control in segments
+        ]
 
 
 def use_plain_terminal(app: App[object]) -> None:

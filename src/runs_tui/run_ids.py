@@ -25,7 +25,9 @@ class RunIdNotFound(RunIdError):
     """No run has this id or id prefix (after asking the backend, when it was reachable)."""
 
     def __init__(self, text: str) -> None:
-        hint = "" if len(text) >= MIN_PREFIX else f" (a prefix needs at least {MIN_PREFIX} characters)"
+        hint = (
+            "" if len(text) >= MIN_PREFIX else f" (a prefix needs at least {MIN_PREFIX} characters)"
+        )
         super().__init__(f"no run with id or id prefix {text!r}{hint}")
         self.text = text
 
@@ -38,7 +40,9 @@ class AmbiguousRunId(RunIdError):
         self.candidates = list(candidates)
         listed = "; ".join(describe(run) for run in self.candidates)
         tail = " and more" if more else ""
-        super().__init__(f"run id prefix {text!r} is ambiguous, it matches {listed}{tail}; type more characters")
+        super().__init__(
+            f"run id prefix {text!r} is ambiguous, it matches {listed}{tail}; type more characters"
+        )
 
 
 def describe(run: RunSummary) -> str:

@@ -67,7 +67,9 @@ def inert_cell(value: str) -> str:
     """A text cell of a file meant to be read by people and spreadsheets (CSV): like `inert`,
     but newlines and tabs stay, since they are data a cell may legitimately hold and a terminal
     shows harmlessly."""
-    return "\n".join("\t".join(inert(part) for part in line.split("\t")) for line in value.split("\n"))
+    return "\n".join(
+        "\t".join(inert(part) for part in line.split("\t")) for line in value.split("\n")
+    )
 
 
 def inert_text(value: object, style: str = "", *, keep_newlines: bool = False) -> Text:

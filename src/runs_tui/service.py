@@ -96,14 +96,21 @@ class SyncStatus:
             return "live"
         if self.state is SyncMode.SYNCING:
             return "syncing…"
-        data = f"data from {_clock_time(self.last_synced, now)}" if self.last_synced \
+        data = (
+            f"data from {_clock_time(self.last_synced, now)}"
+            if self.last_synced
             else "nothing synced yet"
+        )
         if self.state is SyncMode.OFFLINE:
             since = f" since {_clock_time(self.offline_since, now)}" if self.offline_since else ""
             return f"offline{since} — {data}"
         if self.state is SyncMode.LOCAL_ONLY:
             return "local cache only" + (f" — {data}" if self.last_synced else "")
-        return f"last synced {age_words(self.last_synced, now)}" if self.last_synced else "not synced yet"
+        return (
+            f"last synced {age_words(self.last_synced, now)}"
+            if self.last_synced
+            else "not synced yet"
+        )
 
 
 def _clock_time(moment: datetime, now: datetime) -> str:
@@ -293,7 +300,9 @@ class RunsService:
         None when the cache knows none. Raises `AmbiguousRunId`. Instant: the palette calls it
         as the operator types."""
         text = text.strip()
-        return run_ids.pick(text, self.cache.runs_with_id_prefix(text, run_ids.CANDIDATES_SHOWN + 1))
+        return run_ids.pick(
+            text, self.cache.runs_with_id_prefix(text, run_ids.CANDIDATES_SHOWN + 1)
+        )
 
     async def resolve_run_id(self, text: str, *, ask_backend: bool = True) -> str:
         """The full id of the run `text` names: every command and screen that takes a run id
@@ -333,7 +342,9 @@ class RunsService:
         backend refuses (409) an answer to an asking that was not on screen. On 409 the cache is
         refreshed before re-raising."""
         client = self._require_client()
-        request = RespondRequest(value=value, note=note, answered_by=self.actor, prompt_id=prompt_id)
+        request = RespondRequest(
+            value=value, note=note, answered_by=self.actor, prompt_id=prompt_id
+        )
         try:
             detail = await client.respond(
                 run_id, step_id, request, idempotency_key or new_idempotency_key()
@@ -349,7 +360,9 @@ class RunsService:
         """Cancel as this operator: the backend records `self.actor`, as with answers."""
         client = self._require_client()
         try:
-            summary = await client.cancel(run_id, idempotency_key or new_idempotency_key(), self.actor)
+            summary = await client.cancel(
+                run_id, idempotency_key or new_idempotency_key(), self.actor
+            )
         except Conflict:
             await self._settle(run_id)
             raise

@@ -123,8 +123,12 @@ def run_end(detail: RunDetail, now: datetime) -> datetime:
 def _waits(detail: RunDetail, step: Step) -> list[tuple[datetime, datetime | None]]:
     """(asked, answered) pairs for a step, from its events when present, else from the prompt
     and response timestamps. `answered` None = still waiting."""
-    asked = [e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_REQUESTED]
-    answered = [e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_RECEIVED]
+    asked = [
+        e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_REQUESTED
+    ]
+    answered = [
+        e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_RECEIVED
+    ]
     if not asked and step.prompt is not None and step.prompt.requested_at is not None:
         asked = [step.prompt.requested_at]
         if step.response is not None and step.response.answered_at is not None:
@@ -139,7 +143,9 @@ def step_segments(detail: RunDetail, step: Step, now: datetime) -> tuple[Segment
     """A started step's life as executing / waiting segments, clipped to the run's span."""
     if step.started_at is None:
         return ()
-    end = step.finished_at or (run_end(detail, now) if not step.status.is_finished else step.started_at)
+    end = step.finished_at or (
+        run_end(detail, now) if not step.status.is_finished else step.started_at
+    )
     end = max(end, step.started_at)
     segments: list[Segment] = []
     cursor = step.started_at
@@ -196,15 +202,25 @@ def breakdown(detail: RunDetail, now: datetime) -> Breakdown:
 
 
 def _sweep(
-    origin: datetime, end: datetime, started: datetime,
+    origin: datetime,
+    end: datetime,
+    started: datetime,
     intervals: list[tuple[datetime, datetime, int, str]],
 ) -> dict[str, timedelta]:
     """Attribute every elementary slice of [origin, end] to its highest-priority interval."""
-    points = sorted({origin, end, started, *(
-        min(max(t, origin), end) for a, b, _, _ in intervals for t in (a, b))})
+    points = sorted(
+        {
+            origin,
+            end,
+            started,
+            *(min(max(t, origin), end) for a, b, _, _ in intervals for t in (a, b)),
+        }
+    )
     totals: dict[str, timedelta] = {}
     for left, right in zip(points, points[1:]):
-        covering = [(prio, key) for a, b, prio, key in intervals if a <= left and b >= right and b > a]
+        covering = [
+            (prio, key) for a, b, prio, key in intervals if a <= left and b >= right and b > a
+        ]
         if covering:
             key = max(covering)[1]
         else:
@@ -223,7 +239,9 @@ def _shares(totals: dict[str, timedelta], total: timedelta, detail: RunDetail) -
     for key in keys:
         duration = totals.get(key, timedelta(0))
         label = labels.get(key) or f"Executing {key.split(':', 1)[1]}"
-        percent = 100.0 * duration.total_seconds() / seconds if seconds > 0 and key != QUEUED else 0.0
+        percent = (
+            100.0 * duration.total_seconds() / seconds if seconds > 0 and key != QUEUED else 0.0
+        )
         shares.append(Share(key, label, duration, percent))
     return Breakdown(total, tuple(shares))
 
@@ -298,8 +316,28 @@ def _status_label(value: str) -> str:
 _TICK_STEPS = tuple(
     timedelta(seconds=s)
     for s in (
-        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
-        86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400,
+        1,
+        2,
+        5,
+        10,
+        15,
+        30,
+        60,
+        120,
+        300,
+        600,
+        900,
+        1800,
+        3600,
+        7200,
+        10800,
+        21600,
+        43200,
+        86400,
+        2 * 86400,
+        7 * 86400,
+        14 * 86400,
+        30 * 86400,
     )
 )
 
@@ -344,7 +382,9 @@ def to_column(at: datetime, origin: datetime, span: timedelta, width: int) -> in
     return min(width - 1, max(0, int(fraction * width)))
 
 
-def draw_bar(bar: StepBar, origin: datetime, span: timedelta, width: int) -> list[SegmentKind | None]:
+def draw_bar(
+    bar: StepBar, origin: datetime, span: timedelta, width: int
+) -> list[SegmentKind | None]:
     """The kind drawn in each of `width` cells (None = empty). Every segment gets at least one
     cell, so a one-second step in a three-day run, or a short wait, is still visible; waiting
     wins a cell it shares with execution because waits are what the operator looks for."""

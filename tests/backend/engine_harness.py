@@ -15,34 +15,56 @@ from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import FakeClock
 from runs_tui.backend.engine import Engine
 from runs_tui.backend.store import RunStore
-from runs_tui.models.domain import EventType, PromptResponse, RunDetail, StartRunRequest, StepStatus, Trigger
+from runs_tui.models.domain import (
+    EventType,
+    PromptResponse,
+    RunDetail,
+    StartRunRequest,
+    StepStatus,
+    Trigger,
+)
 from runs_tui.models.lifecycle import RunKind, is_legal
 from runs_tui.models.status import RunStatus
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, definitions_dir: Path | str | None = None, pace: float = 0.5,
-                 db_name: str = "runs.db") -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        definitions_dir: Path | str | None = None,
+        pace: float = 0.5,
+        db_name: str = "runs.db",
+    ) -> None:
         self.clock = FakeClock()
         self.store = RunStore(f"sqlite:///{tmp_path / db_name}", clock=self.clock)
         self.store.create_schema()
         self.bus = Bus()
         self.engine = Engine(self.store, self.bus, self.clock, definitions_dir, pace_seconds=pace)
 
-    def restart_engine(self, definitions_dir: Path | str | None = None, pace: float = 0.5) -> Engine:
+    def restart_engine(
+        self, definitions_dir: Path | str | None = None, pace: float = 0.5
+    ) -> Engine:
         self.engine = Engine(self.store, self.bus, self.clock, definitions_dir, pace_seconds=pace)
         return self.engine
 
-    async def start(self, kind: RunKind, definition_id: str, trigger: Trigger | None = None,
-                    **inputs: str) -> str:
-        request = StartRunRequest(inputs=inputs, trigger=trigger or Trigger(actor="alice@example.com"))
+    async def start(
+        self, kind: RunKind, definition_id: str, trigger: Trigger | None = None, **inputs: str
+    ) -> str:
+        request = StartRunRequest(
+            inputs=inputs, trigger=trigger or Trigger(actor="alice@example.com")
+        )
         return (await self.engine.start_run(kind, definition_id, request)).id
 
     def run(self, run_id: str) -> RunDetail:
         return self.store.get_run(run_id)
 
-    async def advance_until(self, run_id: str, predicate: Callable[[RunDetail], bool],
-                            fake_seconds: float = 900, step: float = 0.25) -> RunDetail:
+    async def advance_until(
+        self,
+        run_id: str,
+        predicate: Callable[[RunDetail], bool],
+        fake_seconds: float = 900,
+        step: float = 0.25,
+    ) -> RunDetail:
         """Advance fake time in small steps until the predicate holds for the stored run."""
         elapsed = 0.0
         while True:
@@ -56,13 +78,17 @@ class Harness:
             await self.clock.advance(step)
             elapsed += step
 
-    async def until_status(self, run_id: str, *statuses: RunStatus, fake_seconds: float = 900) -> RunDetail:
+    async def until_status(
+        self, run_id: str, *statuses: RunStatus, fake_seconds: float = 900
+    ) -> RunDetail:
         return await self.advance_until(run_id, lambda run: run.status in statuses, fake_seconds)
 
     async def until_finished(self, run_id: str, fake_seconds: float = 900) -> RunDetail:
         return await self.advance_until(run_id, lambda run: run.status.is_terminal, fake_seconds)
 
-    async def wait_real(self, run_id: str, predicate: Callable[[RunDetail], bool], seconds: float = 40) -> RunDetail:
+    async def wait_real(
+        self, run_id: str, predicate: Callable[[RunDetail], bool], seconds: float = 40
+    ) -> RunDetail:
         deadline = time.monotonic() + seconds
         while True:
             run = self.run(run_id)

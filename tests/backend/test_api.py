@@ -30,11 +30,17 @@ class Api:
         self.backend = backend
         self.clock = clock
         self.http = httpx.Client(
-            base_url=backend.api_url, headers={"Authorization": f"Bearer {backend.token}"}, timeout=10
+            base_url=backend.api_url,
+            headers={"Authorization": f"Bearer {backend.token}"},
+            timeout=10,
         )
 
-    def start(self, kind: str = "guides", definition: str = "checklist", **inputs: str) -> dict[str, Any]:
-        answer = self.http.post(f"/{kind}/{definition}/runs", json={"inputs": inputs or {"host": "db-1"}})
+    def start(
+        self, kind: str = "guides", definition: str = "checklist", **inputs: str
+    ) -> dict[str, Any]:
+        answer = self.http.post(
+            f"/{kind}/{definition}/runs", json={"inputs": inputs or {"host": "db-1"}}
+        )
         assert answer.status_code == 201, answer.text
         return answer.json()
 
@@ -55,8 +61,12 @@ class Api:
 def api(backend_db: str, backend_token: str) -> Iterator[Api]:
     clock = FakeClock(START)
     backend = EmbeddedBackend(
-        db_url=backend_db, token=backend_token, clock=clock, definitions_dir=DEFINITIONS,
-        heartbeat_seconds=0.3, tombstone_retention=3,
+        db_url=backend_db,
+        token=backend_token,
+        clock=clock,
+        definitions_dir=DEFINITIONS,
+        heartbeat_seconds=0.3,
+        tombstone_retention=3,
     )
     with backend:
         client = Api(backend, clock)
@@ -72,7 +82,9 @@ def _error(answer: httpx.Response, status: int, code: str) -> ApiError:
     return error
 
 
-def _seed_finished(api: Api, make_run: Callable[..., RunDetail], count: int, **fields: Any) -> list[RunDetail]:
+def _seed_finished(
+    api: Api, make_run: Callable[..., RunDetail], count: int, **fields: Any
+) -> list[RunDetail]:
     runs = [make_run(index=i, **fields) for i in range(count)]
     api.backend.store.seed_history(runs)
     return runs
@@ -83,9 +95,13 @@ def test_health_is_open_and_everything_else_needs_the_token(api: Api) -> None:
     anonymous = httpx.get(f"{api.backend.api_url}/runs/changes")
     _error(anonymous, 401, "unauthorized")
     assert anonymous.headers["WWW-Authenticate"] == "Bearer"
-    wrong = httpx.get(f"{api.backend.api_url}/flows", headers={"Authorization": f"Bearer {api.backend.token}x"})
+    wrong = httpx.get(
+        f"{api.backend.api_url}/flows", headers={"Authorization": f"Bearer {api.backend.token}x"}
+    )
     _error(wrong, 401, "unauthorized")
-    basic = httpx.get(f"{api.backend.api_url}/flows", headers={"Authorization": f"Basic {api.backend.token}"})
+    basic = httpx.get(
+        f"{api.backend.api_url}/flows", headers={"Authorization": f"Basic {api.backend.token}"}
+    )
     _error(basic, 401, "unauthorized")
     assert api.http.get("/flows").status_code == 200
 
@@ -117,7 +133,9 @@ def test_unexpected_failures_answer_500_without_a_trace(api: Api, backend_db: st
 def test_openapi_is_served_with_the_token_only(api: Api) -> None:
     """The README says only /health answers without a token: the document and /docs did too."""
     document = api.http.get("/openapi.json").json()
-    assert {"/api/v1/runs/changes", "/api/v1/runs/{run_id}", "/api/v1/stream"} <= set(document["paths"])
+    assert {"/api/v1/runs/changes", "/api/v1/runs/{run_id}", "/api/v1/stream"} <= set(
+        document["paths"]
+    )
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     _error(httpx.get(f"{api.backend.url}{API_PREFIX}/openapi.json"), 401, "unauthorized")
     assert httpx.get(f"{api.backend.url}{API_PREFIX}/docs").status_code in (401, 404)
@@ -135,11 +153,19 @@ def test_start_run_answers_201_and_422_for_missing_inputs(api: Api) -> None:
 
 def test_start_run_honours_idempotency_keys(api: Api) -> None:
     body = {"inputs": {"host": "a"}}
-    first = api.http.post("/guides/checklist/runs", json=body, headers={"Idempotency-Key": "start-1"})
-    again = api.http.post("/guides/checklist/runs", json=body, headers={"Idempotency-Key": "start-1"})
+    first = api.http.post(
+        "/guides/checklist/runs", json=body, headers={"Idempotency-Key": "start-1"}
+    )
+    again = api.http.post(
+        "/guides/checklist/runs", json=body, headers={"Idempotency-Key": "start-1"}
+    )
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
-    other = api.http.post("/guides/checklist/runs", json={"inputs": {"host": "b"}}, headers={"Idempotency-Key": "start-1"})
+    other = api.http.post(
+        "/guides/checklist/runs",
+        json={"inputs": {"host": "b"}},
+        headers={"Idempotency-Key": "start-1"},
+    )
     refused = _error(other, 422, "invalid")
     assert refused.error.details == {"reason": "idempotency_key_reused"}
     assert api.http.get("/runs").json()["total"] == 1
@@ -177,7 +203,11 @@ def test_run_detail_etag_and_304(api: Api) -> None:
     etag = first.headers["ETag"]
     assert RunDetail.model_validate_json(first.content).id == run["id"]
     unchanged = api.http.get(f"/runs/{run['id']}", headers={"If-None-Match": etag})
-    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["ETag"] == etag
+    assert (
+        unchanged.status_code == 304
+        and unchanged.content == b""
+        and unchanged.headers["ETag"] == etag
+    )
     api.waiting(run["id"])
     changed = api.http.get(f"/runs/{run['id']}", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
@@ -194,13 +224,27 @@ def test_respond_validates_conflicts_and_replays(api: Api) -> None:
     assert first.status_code == 200, first.text
     replay = api.http.post(path, json=answer, headers={"Idempotency-Key": "k-1"})
     assert replay.status_code == 200 and replay.json() == first.json()
-    recorded = [e for e in api.http.get(f"/runs/{run['id']}").json()["events"] if e["type"] == "input_received"]
+    recorded = [
+        e
+        for e in api.http.get(f"/runs/{run['id']}").json()["events"]
+        if e["type"] == "input_received"
+    ]
     assert len(recorded) == 1
-    reused = _error(api.http.post(path, json={"value": "blue"}, headers={"Idempotency-Key": "k-1"}), 422, "invalid")
+    reused = _error(
+        api.http.post(path, json={"value": "blue"}, headers={"Idempotency-Key": "k-1"}),
+        422,
+        "invalid",
+    )
     assert reused.error.details["reason"] == "idempotency_key_reused"
-    late = _error(api.http.post(path, json={"value": "blue", "answered_by": "bob"}), 409, "conflict")
+    late = _error(
+        api.http.post(path, json={"value": "blue", "answered_by": "bob"}), 409, "conflict"
+    )
     assert late.error.details["answered_by"] == "ann" and late.error.details["answered_at"]
-    _error(api.http.post(f"/runs/{run['id']}/steps/no-step/response", json={"value": "red"}), 404, "not_found")
+    _error(
+        api.http.post(f"/runs/{run['id']}/steps/no-step/response", json={"value": "red"}),
+        404,
+        "not_found",
+    )
     _error(api.http.post("/runs/ghost/steps/x/response", json={"value": "red"}), 404, "not_found")
 
 
@@ -212,23 +256,34 @@ def test_respond_to_a_stale_prompt_id_is_409_and_records_nothing(api: Api) -> No
     prompt_id = first["prompt"]["prompt_id"]
     assert prompt_id
     path = f"/runs/{run['id']}/steps/{first['id']}/response"
-    stale = _error(api.http.post(path, json={"value": "red", "prompt_id": "seen-elsewhere"}), 409, "conflict")
+    stale = _error(
+        api.http.post(path, json={"value": "red", "prompt_id": "seen-elsewhere"}), 409, "conflict"
+    )
     assert stale.error.details["waiting_step_id"] == first["id"]
     assert stale.error.details["prompt_id"] == prompt_id
     after = api.http.get(f"/runs/{run['id']}").json()
     assert after["version"] == run["version"] and after["events"] == run["events"]
-    answered = api.http.post(path, json={"value": "red", "answered_by": "ann", "prompt_id": prompt_id})
+    answered = api.http.post(
+        path, json={"value": "red", "answered_by": "ann", "prompt_id": prompt_id}
+    )
     assert answered.status_code == 200, answered.text
     second_run = api.waiting(run["id"])
     second = next(s for s in second_run["steps"] if s["status"] == "waiting_for_input")
     assert second["id"] != first["id"] and second["prompt"]["prompt_id"] not in (None, prompt_id)
     # The operator who saw the first prompt answers its id at the next step's URL: refused.
     late_path = f"/runs/{run['id']}/steps/{second['id']}/response"
-    late = _error(api.http.post(late_path, json={"value": "done", "prompt_id": prompt_id}), 409, "conflict")
+    late = _error(
+        api.http.post(late_path, json={"value": "done", "prompt_id": prompt_id}), 409, "conflict"
+    )
     assert late.error.details["prompt_id"] == second["prompt"]["prompt_id"]
     # ...and at the first step's URL: who answered what.
-    again = _error(api.http.post(path, json={"value": "blue", "prompt_id": prompt_id}), 409, "conflict")
-    assert again.error.details["answered_by"] == "ann" and again.error.details["answered_value"] == "red"
+    again = _error(
+        api.http.post(path, json={"value": "blue", "prompt_id": prompt_id}), 409, "conflict"
+    )
+    assert (
+        again.error.details["answered_by"] == "ann"
+        and again.error.details["answered_value"] == "red"
+    )
     assert again.error.details["waiting_step_id"] == second["id"]
     final = api.http.get(f"/runs/{run['id']}").json()
     assert final["version"] == second_run["version"] and final["events"] == second_run["events"]
@@ -254,7 +309,10 @@ def test_delete_only_finished_runs(api: Api, make_run: Callable[..., RunDetail])
     _error(api.http.delete("/runs/ghost"), 404, "not_found")
     bulk = api.http.post("/runs/delete", json={"ids": [finished.id, active["id"], "ghost"]}).json()
     assert bulk["deleted"] == [finished.id]
-    assert [(r["run_id"], r["code"]) for r in bulk["refused"]] == [(active["id"], "conflict"), ("ghost", "not_found")]
+    assert [(r["run_id"], r["code"]) for r in bulk["refused"]] == [
+        (active["id"], "conflict"),
+        ("ghost", "not_found"),
+    ]
     _error(api.http.get(f"/runs/{finished.id}"), 404, "not_found")
 
 
@@ -263,22 +321,32 @@ def test_list_runs_filters(api: Api, make_run: Callable[..., RunDetail]) -> None
     api.backend.store.seed_history(
         [
             make_run(name="Disk full", status=RunStatus.COMPLETED_FAILURE, created_at=base),
-            make_run(name="Disk check", status=RunStatus.COMPLETED_PARTIAL, created_at=base - timedelta(hours=1)),
+            make_run(
+                name="Disk check",
+                status=RunStatus.COMPLETED_PARTIAL,
+                created_at=base - timedelta(hours=1),
+            ),
             make_run(name="Net", status=RunStatus.CANCELLED, created_at=base - timedelta(hours=2)),
         ]
     )
     live = api.start()
-    names = lambda **params: [r["name"] for r in api.http.get("/runs", params=params).json()["runs"]]  # noqa: E731
+    names = lambda **params: [
+        r["name"] for r in api.http.get("/runs", params=params).json()["runs"]
+    ]  # noqa: E731
     assert names(status="failed") == ["Disk full", "Disk check"]
     assert names(status=["cancelled", "Completed Failure"]) == ["Disk full", "Net"]
     assert names(status="active") == [live["name"]]
     assert names(kind="guide") == [live["name"]]
     assert names(name="DISK") == ["Disk full", "Disk check"]
-    assert names(since=(base - timedelta(minutes=90)).isoformat(), until=base.isoformat()) == ["Disk check"]
+    assert names(since=(base - timedelta(minutes=90)).isoformat(), until=base.isoformat()) == [
+        "Disk check"
+    ]
     first = api.http.get("/runs", params={"limit": 2}).json()
     assert first["total"] == 4 and first["next_cursor"] == "2"
     rest = api.http.get("/runs", params={"limit": 2, "cursor": first["next_cursor"]}).json()
-    assert [r["name"] for r in rest["runs"]] == ["Disk check", "Net"] and rest["next_cursor"] is None
+    assert [r["name"] for r in rest["runs"]] == ["Disk check", "Net"] and rest[
+        "next_cursor"
+    ] is None
 
 
 def test_stream_announces_changes_and_heartbeats(api: Api) -> None:
@@ -288,7 +356,9 @@ def test_stream_announces_changes_and_heartbeats(api: Api) -> None:
     quiet_heartbeats = threading.Event()
 
     def listen() -> None:
-        with httpx.Client(base_url=api.backend.api_url, headers=api.http.headers, timeout=10) as client:
+        with httpx.Client(
+            base_url=api.backend.api_url, headers=api.http.headers, timeout=10
+        ) as client:
             with client.stream("GET", "/stream") as stream:
                 assert stream.headers["content-type"].startswith("text/event-stream")
                 kind = ""
@@ -313,17 +383,31 @@ def test_stream_announces_changes_and_heartbeats(api: Api) -> None:
 
 
 def _cancel_event_actor(run: dict[str, Any]) -> str | None:
-    return next((event["data"].get("actor") for event in run["events"]
-                 if event["type"] == "status_changed" and event["data"].get("to") == "cancelled"), None)
+    return next(
+        (
+            event["data"].get("actor")
+            for event in run["events"]
+            if event["type"] == "status_changed" and event["data"].get("to") == "cancelled"
+        ),
+        None,
+    )
 
 
 def test_cancel_records_the_actor_it_is_given(api: Api) -> None:
     """Issue 9: every cancel was recorded as "operator", whoever pressed the key."""
     run = api.waiting(api.start()["id"])
-    answer = api.http.post(f"/runs/{run['id']}/cancel", json={"actor": "cli-oncall"}, headers={"Idempotency-Key": "c-1"})
+    answer = api.http.post(
+        f"/runs/{run['id']}/cancel",
+        json={"actor": "cli-oncall"},
+        headers={"Idempotency-Key": "c-1"},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["error"] == "cancelled by cli-oncall"
-    again = api.http.post(f"/runs/{run['id']}/cancel", json={"actor": "cli-oncall"}, headers={"Idempotency-Key": "c-1"})
+    again = api.http.post(
+        f"/runs/{run['id']}/cancel",
+        json={"actor": "cli-oncall"},
+        headers={"Idempotency-Key": "c-1"},
+    )
     assert again.json() == answer.json()
     detail = api.http.get(f"/runs/{run['id']}").json()
     assert _cancel_event_actor(detail) == "cli-oncall"

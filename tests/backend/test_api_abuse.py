@@ -27,7 +27,9 @@ class Api:
     def __init__(self, backend: EmbeddedBackend) -> None:
         self.backend = backend
         self.http = httpx.Client(
-            base_url=backend.api_url, headers={"Authorization": f"Bearer {backend.token}"}, timeout=30
+            base_url=backend.api_url,
+            headers={"Authorization": f"Bearer {backend.token}"},
+            timeout=30,
         )
 
     def raw(self, request: bytes) -> bytes:
@@ -49,8 +51,13 @@ class Api:
             return bytes(received)
 
     def head(self, method: str, path: str, *extra: str) -> bytes:
-        lines = [f"{method} {API_PREFIX}{path} HTTP/1.1", "Host: test", f"Authorization: Bearer {self.backend.token}",
-                 "Content-Type: application/json", *extra]
+        lines = [
+            f"{method} {API_PREFIX}{path} HTTP/1.1",
+            "Host: test",
+            f"Authorization: Bearer {self.backend.token}",
+            "Content-Type: application/json",
+            *extra,
+        ]
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
@@ -66,8 +73,13 @@ def _read_until_closed(conn: socket.socket, into: bytearray, timed_out: list[boo
 
 @pytest.fixture
 def api(backend_db: str, backend_token: str) -> Iterator[Api]:
-    with EmbeddedBackend(db_url=backend_db, token=backend_token, definitions_dir=DEFINITIONS,
-                         body_timeout=BODY_TIMEOUT, header_timeout=HEADER_TIMEOUT) as backend:
+    with EmbeddedBackend(
+        db_url=backend_db,
+        token=backend_token,
+        definitions_dir=DEFINITIONS,
+        body_timeout=BODY_TIMEOUT,
+        header_timeout=HEADER_TIMEOUT,
+    ) as backend:
         client = Api(backend)
         yield client
         client.http.close()
@@ -88,11 +100,20 @@ def _runs(api: Api) -> list[dict[str, Any]]:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("query", [
-    {"offset": "9223372036854775808"}, {"offset": str(10**21)}, {"cursor": "9223372036854775808"},
-    {"cursor": str(10**21)}, {"cursor": "²"}, {"cursor": "-1"},
-])
-def test_out_of_range_offsets_and_cursors_are_refused_not_500(api: Api, query: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"offset": "9223372036854775808"},
+        {"offset": str(10**21)},
+        {"cursor": "9223372036854775808"},
+        {"cursor": str(10**21)},
+        {"cursor": "²"},
+        {"cursor": "-1"},
+    ],
+)
+def test_out_of_range_offsets_and_cursors_are_refused_not_500(
+    api: Api, query: dict[str, str]
+) -> None:
     """They reached SQLite as OverflowError: a 500."""
     _error(api.http.get("/runs", params=query), 422)
 
@@ -126,7 +147,9 @@ def test_numeric_times_are_refused(api: Api, value: str) -> None:
 
 
 def test_iso_times_are_taken(api: Api) -> None:
-    answer = api.http.get("/runs", params={"since": "2026-01-01T00:00:00Z", "until": "2100-01-01T00:00:00+02:00"})
+    answer = api.http.get(
+        "/runs", params={"since": "2026-01-01T00:00:00Z", "until": "2100-01-01T00:00:00+02:00"}
+    )
     assert answer.status_code == 200, answer.text
 
 
@@ -152,7 +175,9 @@ def test_a_100_mb_body_is_refused_without_being_read(api: Api) -> None:
 
 def test_a_chunked_body_past_the_limit_is_refused(api: Api) -> None:
     chunk = b"x" * 65536
-    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20))  # 1.25 MiB, never ended
+    body = b"".join(
+        b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)
+    )  # 1.25 MiB, never ended
     answer = api.raw(api.head("POST", "/runs/delete", "Transfer-Encoding: chunked") + body)
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
 
@@ -161,7 +186,10 @@ def test_a_10_mb_actor_is_not_stored(api: Api) -> None:
     """It was stored, and then travelled in every change-feed page."""
     huge = {"inputs": {"host": "a"}, "trigger": {"kind": "manual", "actor": "x" * 10_000_000}}
     _error(api.http.post("/guides/checklist/runs", json=huge), 413)
-    long = {"inputs": {"host": "a"}, "trigger": {"kind": "manual", "actor": "x" * (MAX_ACTOR_LENGTH + 1)}}
+    long = {
+        "inputs": {"host": "a"},
+        "trigger": {"kind": "manual", "actor": "x" * (MAX_ACTOR_LENGTH + 1)},
+    }
     assert "actor" in _error(api.http.post("/guides/checklist/runs", json=long), 422).error.message
     assert _runs(api) == []
     fits = {"inputs": {"host": "a"}, "trigger": {"kind": "manual", "actor": "x" * MAX_ACTOR_LENGTH}}
@@ -170,7 +198,9 @@ def test_a_10_mb_actor_is_not_stored(api: Api) -> None:
 
 def test_long_answers_are_refused(api: Api) -> None:
     run = api.http.post("/guides/checklist/runs", json={"inputs": {"host": "a"}}).json()
-    answer = api.http.post(f"/runs/{run['id']}/steps/pick/response", json={"value": "red", "note": "n" * 10_001})
+    answer = api.http.post(
+        f"/runs/{run['id']}/steps/pick/response", json={"value": "red", "note": "n" * 10_001}
+    )
     _error(answer, 422)
 
 
@@ -183,7 +213,9 @@ def test_an_unfinished_body_is_answered_408_and_closed(api: Api, framing: str) -
     if framing == "short-content-length":
         request = api.head("POST", "/runs/delete", "Content-Length: 100") + b'{"ids": ['
     else:
-        request = api.head("POST", "/runs/delete", "Transfer-Encoding: chunked") + b'9\r\n{"ids": [\r\n'
+        request = (
+            api.head("POST", "/runs/delete", "Transfer-Encoding: chunked") + b'9\r\n{"ids": [\r\n'
+        )
     answer = api.raw(request)  # returns only once the server closed the connection
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert b"connection: close" in answer.lower()
@@ -197,7 +229,11 @@ def test_unfinished_headers_are_closed(api: Api, sent: bytes) -> None:
 
 def test_a_keep_alive_connection_still_serves_several_requests(api: Api) -> None:
     request = b"GET /api/v1/health HTTP/1.1\r\nHost: test\r\n\r\n"
-    answer = api.raw(request + request + b"GET /api/v1/health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+    answer = api.raw(
+        request
+        + request
+        + b"GET /api/v1/health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
     assert answer.count(b"HTTP/1.1 200 OK") == 3
 
 
@@ -214,7 +250,9 @@ def test_if_none_match_star_answers_304_for_an_existing_run(api: Api) -> None:
 def test_two_authorization_headers_are_refused(api: Api) -> None:
     good = f"Bearer {api.backend.token}"
     for pair in ([good, "Bearer wrong"], ["Bearer wrong", good], [good, good]):
-        answer = httpx.get(f"{api.backend.api_url}/runs", headers=[("Authorization", value) for value in pair])
+        answer = httpx.get(
+            f"{api.backend.api_url}/runs", headers=[("Authorization", value) for value in pair]
+        )
         _error(answer, 400)
 
 

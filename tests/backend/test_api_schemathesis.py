@@ -35,33 +35,48 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]  # schemathesis' ow
 
 
 def _expecting(path_regex: str, *statuses: str) -> dict[str, Any]:
-    return {"include-path-regex": path_regex,
-            "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, *statuses]}}}
+    return {
+        "include-path-regex": path_regex,
+        "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, *statuses]}},
+    }
 
 
 def _config(backend: EmbeddedBackend) -> SchemathesisConfig:
-    return SchemathesisConfig.from_dict({
-        "seed": SEED,
-        "base-url": backend.url,
-        "auth": {"openapi": {"HTTPBearer": {"bearer": backend.token}}},  # as a scheme, so it checks 401s too
-        "request-timeout": 30,
-        "generation": {"max-examples": MAX_EXAMPLES},
-        "phases": {"stateful": {"max-steps": 8}},
-        "checks": {"enabled": True},
-        "operations": [
-            _expecting(r"/(flows|guides)/\{definition_id\}/runs$", "422"),
-            _expecting(r"/steps/\{step_id\}/response$", "422"),
-            _expecting(r"/cancel$", "422"),
-            _expecting(r"/runs/changes$", "410"),
-        ],
-    })
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "base-url": backend.url,
+            "auth": {
+                "openapi": {"HTTPBearer": {"bearer": backend.token}}
+            },  # as a scheme, so it checks 401s too
+            "request-timeout": 30,
+            "generation": {"max-examples": MAX_EXAMPLES},
+            "phases": {"stateful": {"max-steps": 8}},
+            "checks": {"enabled": True},
+            "operations": [
+                _expecting(r"/(flows|guides)/\{definition_id\}/runs$", "422"),
+                _expecting(r"/steps/\{step_id\}/response$", "422"),
+                _expecting(r"/cancel$", "422"),
+                _expecting(r"/runs/changes$", "410"),
+            ],
+        }
+    )
 
 
 def _schema(backend: EmbeddedBackend) -> Any:
     """Loaded with the token: the document is behind it, like the API."""
-    document = httpx.get(f"{backend.api_url}/openapi.json",
-                         headers={"Authorization": f"Bearer {backend.token}"}, timeout=30).raise_for_status().json()
-    return schemathesis.openapi.from_dict(document, config=_config(backend)).exclude(path_regex=ENDLESS)
+    document = (
+        httpx.get(
+            f"{backend.api_url}/openapi.json",
+            headers={"Authorization": f"Bearer {backend.token}"},
+            timeout=30,
+        )
+        .raise_for_status()
+        .json()
+    )
+    return schemathesis.openapi.from_dict(document, config=_config(backend)).exclude(
+        path_regex=ENDLESS
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +84,12 @@ def fuzzed_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedde
     db = tmp_path_factory.mktemp("fuzz") / "backend.db"
     with EmbeddedBackend(db_url=f"sqlite:///{db}", definitions_dir=DEFINITIONS) as backend:
         for _ in range(3):  # runs waiting for answers, for respond and cancel to meet
-            httpx.post(f"{backend.api_url}/guides/checklist/runs", json={"inputs": {"host": "db-1"}},
-                       headers={"Authorization": f"Bearer {backend.token}"}, timeout=30).raise_for_status()
+            httpx.post(
+                f"{backend.api_url}/guides/checklist/runs",
+                json={"inputs": {"host": "db-1"}},
+                headers={"Authorization": f"Bearer {backend.token}"},
+                timeout=30,
+            ).raise_for_status()
         yield backend
 
 
@@ -93,7 +112,13 @@ def test_every_operation_keeps_its_contract(case: Any) -> None:
 @pytest.mark.timeout(900)
 def test_call_sequences_keep_the_contract(api_schema: Any) -> None:
     machine = api_schema.as_state_machine()
-    machine.run(settings=hypothesis.settings(
-        max_examples=STATEFUL_EXAMPLES, derandomize=True, deadline=None, database=None,
-        suppress_health_check=list(hypothesis.HealthCheck), stateful_step_count=8,
-    ))
+    machine.run(
+        settings=hypothesis.settings(
+            max_examples=STATEFUL_EXAMPLES,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            stateful_step_count=8,
+        )
+    )

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def api(backend_db: str, backend_token: str) -> Iterator[Api]:
     clock = FakeClock(START)
-    with EmbeddedBackend(db_url=backend_db, token=backend_token, clock=clock, definitions_dir=DEFINITIONS) as backend:
+    with EmbeddedBackend(
+        db_url=backend_db, token=backend_token, clock=clock, definitions_dir=DEFINITIONS
+    ) as backend:
         client = Api(backend, clock)
         client.http.headers["Content-Type"] = "application/json"
         yield client
@@ -42,7 +44,11 @@ BAD_START_BODIES = [
 
 @pytest.mark.parametrize("body", BAD_START_BODIES)
 def test_lone_surrogates_in_a_start_request_answer_422(api: Api, body: bytes) -> None:
-    refused = _error(api.http.post("/guides/checklist/runs", content=body, headers={"Idempotency-Key": "k"}), 422, "invalid")
+    refused = _error(
+        api.http.post("/guides/checklist/runs", content=body, headers={"Idempotency-Key": "k"}),
+        422,
+        "invalid",
+    )
     assert refused.error.details == {"reason": "invalid_unicode"}
     assert api.http.get("/runs/changes").json()["changes"] == []
 
@@ -58,7 +64,10 @@ def test_lone_surrogates_in_answers_and_deletes_answer_422(api: Api) -> None:
 
 def test_surrogate_pairs_and_escaped_backslashes_are_fine(api: Api) -> None:
     """A pair is a real character; `\\\\ud800` is a backslash and text, not an escape."""
-    started = api.http.post("/guides/checklist/runs", content=b'{"inputs": {"host": "db-\\ud83d\\ude00", "note": "\\\\ud800"}}')
+    started = api.http.post(
+        "/guides/checklist/runs",
+        content=b'{"inputs": {"host": "db-\\ud83d\\ude00", "note": "\\\\ud800"}}',
+    )
     assert started.status_code == 201, started.text
     assert started.json()["inputs"] == {"host": "db-\U0001f600", "note": "\\ud800"}
     assert api.http.get(f"/runs/{started.json()['id']}").json()["inputs"]["host"] == "db-\U0001f600"

@@ -9,7 +9,7 @@ import pytest
 from runs_tui.backend.definitions import DefinitionError, load_definitions
 from runs_tui.models.domain import AutomationType, PromptKind
 
-GOOD_GUIDE = '''
+GOOD_GUIDE = """
 kind = "guide"
 id = "g"
 title = "A guide"
@@ -21,7 +21,7 @@ lines = ["ok"]
 title = "Step"
 automation = "automated"
 tool = "t"
-'''
+"""
 
 
 def test_demo_set_covers_the_required_shapes() -> None:
@@ -37,34 +37,87 @@ def test_demo_set_covers_the_required_shapes() -> None:
     assert any(not i.required for d in defs.all() for i in d.inputs)
 
 
-@pytest.mark.parametrize(("text", "key", "message"), [
-    (GOOD_GUIDE + "colour = 'red'\n", "steps[0].colour", "not a known setting"),
-    ("colour = 1\n" + GOOD_GUIDE, "colour", "not a known setting"),
-    (GOOD_GUIDE.replace('automation = "automated"', 'automation = "robotic"'), "steps[0].automation", "not one of"),
-    (GOOD_GUIDE.replace('tool = "t"\n', ""), "steps[0].tool", "is required"),
-    (GOOD_GUIDE.replace('title = "A guide"', "title = 3"), "title", "must be a string"),
-    (GOOD_GUIDE.replace('type = "sim"', 'type = "shell"\nargv = ["ping", "-c1", "host={host}"]'),
-     "tools.t.argv[2]", "whole argv item"),
-    (GOOD_GUIDE.replace('type = "sim"', 'type = "shell"\nargv = ["{prog}"]'), "tools.t.argv[0]", "literal"),
-    (GOOD_GUIDE.replace('type = "sim"', 'type = "shell"\nargv = ["ls", "{dir}"]\noption_values = ["other"]'),
-     "tools.t.option_values[0]", "not a {placeholder}"),
-    (GOOD_GUIDE.replace('type = "sim"', 'type = "ftp"'), "tools.t.type", "not one of"),
-    (GOOD_GUIDE + '[[inputs]]\nname = "n"\npattern = "("\n', "inputs[0].pattern", "regular expression"),
-    (GOOD_GUIDE + '[[inputs]]\nname = "n"\npattern = "[a-z]+"\ndefault = "X1"\n', "inputs[0].default", "does not match"),
-    (GOOD_GUIDE.replace('automation = "automated"', 'automation = "manual"').replace('tool = "t"', ""),
-     None, None),
-    ('kind = "flow"\nid = "f"\ntitle = "F"\n[[outcomes]]\nname = "o"\nremediation = "nope"\n',
-     "outcomes[0].remediation", "no remediation"),
-    ('kind = "flow"\nid = "f"\ntitle = "F"\n[[outcomes]]\nname = "o"\n[[outcomes.when]]\nstep = "x"\n',
-     "outcomes[0].when[0].step", "no triage step"),
-    ('kind = "flow"\nid = "f"\ntitle = "F"\n[[triage]]\ntitle = "i"\nautomation = "information_only"\n',
-     "triage[0].automation", "guides only"),
-    ('kind = "flow"\nid = "f"\ntitle = "F"\n[[triage]]\ntitle = "q"\nautomation = "manual"\n'
-     'prompt = { kind = "answer", question = "?" }\n', "triage[0].prompt.choices", "needs choices"),
-    ('kind = "flow"\nid = "f"\ntitle = "F"\nschedule_interval = "soon"\n', "schedule_interval", "duration"),
-    ("kind = 'flow'\nid = [\n", "<file>", "not valid TOML"),
-])
-def test_bad_files_name_the_file_and_key(tmp_path: Path, text: str, key: str | None, message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (GOOD_GUIDE + "colour = 'red'\n", "steps[0].colour", "not a known setting"),
+        ("colour = 1\n" + GOOD_GUIDE, "colour", "not a known setting"),
+        (
+            GOOD_GUIDE.replace('automation = "automated"', 'automation = "robotic"'),
+            "steps[0].automation",
+            "not one of",
+        ),
+        (GOOD_GUIDE.replace('tool = "t"\n', ""), "steps[0].tool", "is required"),
+        (GOOD_GUIDE.replace('title = "A guide"', "title = 3"), "title", "must be a string"),
+        (
+            GOOD_GUIDE.replace(
+                'type = "sim"', 'type = "shell"\nargv = ["ping", "-c1", "host={host}"]'
+            ),
+            "tools.t.argv[2]",
+            "whole argv item",
+        ),
+        (
+            GOOD_GUIDE.replace('type = "sim"', 'type = "shell"\nargv = ["{prog}"]'),
+            "tools.t.argv[0]",
+            "literal",
+        ),
+        (
+            GOOD_GUIDE.replace(
+                'type = "sim"', 'type = "shell"\nargv = ["ls", "{dir}"]\noption_values = ["other"]'
+            ),
+            "tools.t.option_values[0]",
+            "not a {placeholder}",
+        ),
+        (GOOD_GUIDE.replace('type = "sim"', 'type = "ftp"'), "tools.t.type", "not one of"),
+        (
+            GOOD_GUIDE + '[[inputs]]\nname = "n"\npattern = "("\n',
+            "inputs[0].pattern",
+            "regular expression",
+        ),
+        (
+            GOOD_GUIDE + '[[inputs]]\nname = "n"\npattern = "[a-z]+"\ndefault = "X1"\n',
+            "inputs[0].default",
+            "does not match",
+        ),
+        (
+            GOOD_GUIDE.replace('automation = "automated"', 'automation = "manual"').replace(
+                'tool = "t"', ""
+            ),
+            None,
+            None,
+        ),
+        (
+            'kind = "flow"\nid = "f"\ntitle = "F"\n[[outcomes]]\nname = "o"\nremediation = "nope"\n',
+            "outcomes[0].remediation",
+            "no remediation",
+        ),
+        (
+            'kind = "flow"\nid = "f"\ntitle = "F"\n[[outcomes]]\nname = "o"\n[[outcomes.when]]\nstep = "x"\n',
+            "outcomes[0].when[0].step",
+            "no triage step",
+        ),
+        (
+            'kind = "flow"\nid = "f"\ntitle = "F"\n[[triage]]\ntitle = "i"\nautomation = "information_only"\n',
+            "triage[0].automation",
+            "guides only",
+        ),
+        (
+            'kind = "flow"\nid = "f"\ntitle = "F"\n[[triage]]\ntitle = "q"\nautomation = "manual"\n'
+            'prompt = { kind = "answer", question = "?" }\n',
+            "triage[0].prompt.choices",
+            "needs choices",
+        ),
+        (
+            'kind = "flow"\nid = "f"\ntitle = "F"\nschedule_interval = "soon"\n',
+            "schedule_interval",
+            "duration",
+        ),
+        ("kind = 'flow'\nid = [\n", "<file>", "not valid TOML"),
+    ],
+)
+def test_bad_files_name_the_file_and_key(
+    tmp_path: Path, text: str, key: str | None, message: str | None
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     if key is None:
@@ -84,17 +137,23 @@ def test_duplicate_ids_across_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_step_tool_config_may_only_use_known_variables(tmp_path: Path) -> None:
-    (tmp_path / "g.toml").write_text(GOOD_GUIDE.replace('tool = "t"', 'tool = { name = "t", config = { x = "{ghost}" } }'))
+    (tmp_path / "g.toml").write_text(
+        GOOD_GUIDE.replace('tool = "t"', 'tool = { name = "t", config = { x = "{ghost}" } }')
+    )
     with pytest.raises(DefinitionError, match="ghost"):
         load_definitions(tmp_path)
 
 
 def test_a_tool_may_declare_itself_idempotent(tmp_path: Path) -> None:
     """Whether a step is re-run after its backend died (docs/deployment.md) rests on this key."""
-    (tmp_path / "g.toml").write_text(GOOD_GUIDE.replace('type = "sim"', 'type = "sim"\nidempotent = true'))
+    (tmp_path / "g.toml").write_text(
+        GOOD_GUIDE.replace('type = "sim"', 'type = "sim"\nidempotent = true')
+    )
     assert load_definitions(tmp_path).guides["g"].tools["t"].idempotent is True
     (tmp_path / "g.toml").write_text(GOOD_GUIDE)
     assert load_definitions(tmp_path).guides["g"].tools["t"].idempotent is False
-    (tmp_path / "g.toml").write_text(GOOD_GUIDE.replace('type = "sim"', 'type = "sim"\nidempotent = "yes"'))
+    (tmp_path / "g.toml").write_text(
+        GOOD_GUIDE.replace('type = "sim"', 'type = "sim"\nidempotent = "yes"')
+    )
     with pytest.raises(DefinitionError, match="idempotent"):
         load_definitions(tmp_path)

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from runs_tui.backend.demo import EVENTS_UP_TO, DemoTraffic, _Template, _templates, history_rows, seed_history
+from runs_tui.backend.demo import (
+    EVENTS_UP_TO,
+    DemoTraffic,
+    _Template,
+    _templates,
+    history_rows,
+    seed_history,
+)
 from runs_tui.backend.history import T0, IsoTimes, RowTemplate
 from runs_tui.models.domain import RunDetail, RunSummary, Trigger, TriggerKind
 from runs_tui.models.status import RunStatus as S
@@ -24,7 +31,13 @@ def test_seed_history_mix_of_statuses_triggers_and_times(tmp_path: Path) -> None
     assert seed_history(h.store, h.clock, 3000, h.engine.loaded_definitions) == 3000
     runs = h.store.list_runs(limit=3000).runs
     statuses = Counter(r.status for r in runs)
-    assert {S.COMPLETED_SUCCESS, S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL, S.CANCELLED, S.NO_STEPS} <= set(statuses)
+    assert {
+        S.COMPLETED_SUCCESS,
+        S.COMPLETED_FAILURE,
+        S.COMPLETED_PARTIAL,
+        S.CANCELLED,
+        S.NO_STEPS,
+    } <= set(statuses)
     assert statuses[S.COMPLETED_SUCCESS] > len(runs) / 2
     assert {r.trigger.kind for r in runs} == set(TriggerKind)
     assert {"pagerduty", "schedule"} <= {r.trigger.actor for r in runs}
@@ -46,7 +59,10 @@ async def test_demo_traffic_starts_runs_that_move(tmp_path: Path) -> None:
     for _ in range(200):
         await h.clock.advance(0.5)
     runs = [h.run(run_id) for run_id in ids]
-    assert {r.status for r in runs} & {S.WAITING_FOR_USER_INPUT_TRIAGE, S.WAITING_FOR_USER_INPUT_REMEDIATION}
+    assert {r.status for r in runs} & {
+        S.WAITING_FOR_USER_INPUT_TRIAGE,
+        S.WAITING_FOR_USER_INPUT_REMEDIATION,
+    }
     assert all(r.status not in (S.PENDING, S.IDENTIFYING_TOOLS) for r in runs)
     for run in runs:
         assert_legal(run)
@@ -75,26 +91,41 @@ def test_spliced_rows_read_back_as_the_equivalent_run(tmp_path: Path) -> None:
     created_us = 1_764_590_511_000_000 + 3_599_000_000  # near an hour's end: offsets cross it
     trigger = Trigger(kind=TriggerKind.CHAT, actor="chat:#ops ✓")
     rows = [
-        RowTemplate.of(run).row(f"h{i}", created_us + i, trigger.model_dump_json(), IsoTimes(), with_events=True)
+        RowTemplate.of(run).row(
+            f"h{i}", created_us + i, trigger.model_dump_json(), IsoTimes(), with_events=True
+        )
         for i, run in enumerate(templates)
     ]
     assert h.store.seed_rows(rows) == len(rows)
     page = {r.id: r for r in h.store.changes(None, 1000).changes}
     for seq, (row, run) in enumerate(zip(rows, templates), start=1):
         delta = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=row.created_us) - T0
-        expected = RunDetail.model_validate(_shifted(run.model_dump(), delta) | {
-            "id": row.id, "trigger": trigger, "seq": seq, "version": max(run.version, 1),
-            "events": [_shifted(e.model_dump(), delta) | {"seq": n} for n, e in enumerate(run.events, start=1)],
-        })
+        expected = RunDetail.model_validate(
+            _shifted(run.model_dump(), delta)
+            | {
+                "id": row.id,
+                "trigger": trigger,
+                "seq": seq,
+                "version": max(run.version, 1),
+                "events": [
+                    _shifted(e.model_dump(), delta) | {"seq": n}
+                    for n, e in enumerate(run.events, start=1)
+                ],
+            }
+        )
         assert h.store.get_run(row.id) == expected
         assert page[row.id] == RunSummary.model_validate(expected.model_dump())
-        assert json.loads(f"{row.summary_head}{seq}}}") == json.loads(RunSummary.model_validate(expected.model_dump()).model_dump_json())
+        assert json.loads(f"{row.summary_head}{seq}}}") == json.loads(
+            RunSummary.model_validate(expected.model_dump()).model_dump_json()
+        )
 
 
 def test_large_seeds_leave_out_events_but_stay_readable(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     loaded = h.engine.loaded_definitions
-    templates = [_Template(t.run, t.weight) for d in loaded.all() for t in _templates(d, loaded.tools)]
+    templates = [
+        _Template(t.run, t.weight) for d in loaded.all() for t in _templates(d, loaded.tools)
+    ]
     rows = list(history_rows(templates, h.clock.now(), EVENTS_UP_TO + 1))
     assert all(row.events == () for row in rows[:100])
     assert [row.created_us for row in rows] == sorted(row.created_us for row in rows)

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, InvalidRequest, StepNotFound
-from runs_tui.models.domain import EventType, PromptResponse, StartRunRequest, StepStatus, Trigger, TriggerKind
+from runs_tui.models.domain import (
+    EventType,
+    PromptResponse,
+    StartRunRequest,
+    StepStatus,
+    Trigger,
+    TriggerKind,
+)
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus as S
 
@@ -59,7 +66,9 @@ async def test_every_status_is_reached_by_the_demo_set(harness: Harness) -> None
     assert h.run(db).status is S.COMPLETED_SUCCESS
     assert h.run(net).status is S.COMPLETED_FAILURE and "timed out" in (h.run(net).error or "")
     assert h.run(draft).status is S.NO_STEPS
-    assert h.run(cert).status is S.COMPLETED_FAILURE and "cert_manager_renew" in (h.run(cert).error or "")
+    assert h.run(cert).status is S.COMPLETED_FAILURE and "cert_manager_renew" in (
+        h.run(cert).error or ""
+    )
 
 
 async def test_missing_tool_fails_while_identifying_tools(harness: Harness) -> None:
@@ -82,14 +91,20 @@ async def test_triage_output_routes_to_different_root_causes(harness: Harness) -
     await h.until_status(search, S.WAITING_FOR_USER_INPUT_REMEDIATION)
     await h.answer(search, "failed")  # manual complete marked failed in remediation
     dep, gc = await h.until_finished(checkout), await h.until_finished(search)
-    assert (dep.outcome, dep.root_cause, dep.status) == ("Dependency slow", "Slow downstream dependency", S.COMPLETED_SUCCESS)
+    assert (dep.outcome, dep.root_cause, dep.status) == (
+        "Dependency slow",
+        "Slow downstream dependency",
+        S.COMPLETED_SUCCESS,
+    )
     assert (gc.outcome, gc.root_cause) == ("GC pressure", "Garbage collection pressure")
     assert gc.status is S.COMPLETED_PARTIAL
     failed = [s for s in gc.steps if s.status is StepStatus.FAILED]
     assert len(failed) == 1 and "marked failed by alice@example.com" in (failed[0].error or "")
     profile = next(s for s in dep.steps if s.title == "Capture a CPU profile")
     assert profile.status is StepStatus.SUCCEEDED and "pprof" in profile.tool.output
-    assert profile.response.value == "approve" and profile.response.answered_by == "alice@example.com"
+    assert (
+        profile.response.value == "approve" and profile.response.answered_by == "alice@example.com"
+    )
 
 
 async def test_answer_prompt_in_remediation_and_captured_variables(harness: Harness) -> None:
@@ -109,8 +124,15 @@ async def test_answer_prompt_in_remediation_and_captured_variables(harness: Harn
     assert run.status is S.COMPLETED_SUCCESS and run.outcome == "Legitimate growth"
     assert run.steps[1].response.value == "Legitimate growth"
     types = {e.type for e in run.events}
-    assert {EventType.RUN_CREATED, EventType.STEP_STARTED, EventType.STEP_FINISHED, EventType.TOOL_OUTPUT,
-            EventType.INPUT_REQUESTED, EventType.INPUT_RECEIVED, EventType.VARIABLE_SET} <= types
+    assert {
+        EventType.RUN_CREATED,
+        EventType.STEP_STARTED,
+        EventType.STEP_FINISHED,
+        EventType.TOOL_OUTPUT,
+        EventType.INPUT_REQUESTED,
+        EventType.INPUT_RECEIVED,
+        EventType.VARIABLE_SET,
+    } <= types
 
 
 async def test_semi_automated_reject_skips_the_tool(harness: Harness) -> None:
@@ -138,7 +160,10 @@ async def test_guide_information_only_and_manual_steps(harness: Harness) -> None
     h = harness
     run_id = await h.start(GUIDE, "on-call-handover", engineer="dave@example.com")
     run = await h.until_status(run_id, S.WAITING_FOR_USER_INPUT_REMEDIATION)
-    assert run.steps[0].status is StepStatus.SUCCEEDED and run.steps[0].automation.value == "information_only"
+    assert (
+        run.steps[0].status is StepStatus.SUCCEEDED
+        and run.steps[0].automation.value == "information_only"
+    )
     await h.answer(run_id, "done")
     await h.until_status(run_id, S.WAITING_FOR_USER_INPUT_REMEDIATION)
     await h.answer(run_id, "approve")
@@ -160,7 +185,9 @@ async def test_respond_semantics(harness: Harness) -> None:
         await h.engine.respond(run_id, "triage-2", PromptResponse(value="aliens"))
     with pytest.raises(StepNotFound):
         await h.engine.respond(run_id, "triage-9", PromptResponse(value="x"))
-    detail = await h.engine.respond(run_id, "triage-2", PromptResponse(value="Logs not rotated", answered_by="bob@example.com"))
+    detail = await h.engine.respond(
+        run_id, "triage-2", PromptResponse(value="Logs not rotated", answered_by="bob@example.com")
+    )
     assert detail.steps[1].response.answered_by == "bob@example.com"
     with pytest.raises(Conflict) as late:
         await h.engine.respond(run_id, "triage-2", PromptResponse(value="Logs not rotated"))
@@ -181,11 +208,21 @@ async def test_start_run_validation(harness: Harness) -> None:
     with pytest.raises(InvalidRequest, match="missing required input 'host'"):
         await engine.start_run(FLOW, "disk-pressure", StartRunRequest())
     with pytest.raises(InvalidRequest, match="does not match"):
-        await engine.start_run(FLOW, "disk-pressure", StartRunRequest(inputs={"host": "web prod; rm -rf /"}))
+        await engine.start_run(
+            FLOW, "disk-pressure", StartRunRequest(inputs={"host": "web prod; rm -rf /"})
+        )
     with pytest.raises(InvalidRequest, match="unknown input"):
-        await engine.start_run(FLOW, "disk-pressure", StartRunRequest(inputs={"host": "a", "colour": "red"}))
-    summary = await engine.start_run(FLOW, "disk-pressure", StartRunRequest(
-        inputs={"host": "web-prod-01"}, trigger=Trigger(kind=TriggerKind.CHAT, actor="chat:#incidents")))
+        await engine.start_run(
+            FLOW, "disk-pressure", StartRunRequest(inputs={"host": "a", "colour": "red"})
+        )
+    summary = await engine.start_run(
+        FLOW,
+        "disk-pressure",
+        StartRunRequest(
+            inputs={"host": "web-prod-01"},
+            trigger=Trigger(kind=TriggerKind.CHAT, actor="chat:#incidents"),
+        ),
+    )
     assert summary.inputs == {"host": "web-prod-01", "mount": "/var"}
     assert summary.trigger.kind is TriggerKind.CHAT and summary.status is S.PENDING
     kinds = {d.id: d for d in engine.definitions(FLOW)}
@@ -198,11 +235,19 @@ async def test_cancel_from_every_non_terminal_state(harness: Harness) -> None:
     h = harness
     net = (FLOW, "network-diagnostics", {"host": "edge-lb-03"})  # automated triage that times out
     chosen = {
-        S.PENDING: net, S.IDENTIFYING_TOOLS: net, S.READY_FOR_EXECUTION: net, S.EXECUTING_TRIAGE: net,
-        S.DECIDING_REMEDIATION: net, S.SUMMARIZING: net,
+        S.PENDING: net,
+        S.IDENTIFYING_TOOLS: net,
+        S.READY_FOR_EXECUTION: net,
+        S.EXECUTING_TRIAGE: net,
+        S.DECIDING_REMEDIATION: net,
+        S.SUMMARIZING: net,
         S.WAITING_FOR_USER_INPUT_TRIAGE: (FLOW, "disk-pressure", {"host": "web-prod-01"}),
         S.READY_FOR_REMEDIATION: (FLOW, "database-health-check", {"host": "db-prod-02"}),
-        S.WAITING_FOR_USER_INPUT_REMEDIATION: (FLOW, "database-health-check", {"host": "db-prod-02"}),
+        S.WAITING_FOR_USER_INPUT_REMEDIATION: (
+            FLOW,
+            "database-health-check",
+            {"host": "db-prod-02"},
+        ),
         S.EXECUTING_REMEDIATION: (GUIDE, "on-call-handover", {"engineer": "a@example.com"}),
     }
     assert set(chosen) | {S.SCHEDULED_FOR_EXECUTION} == {s for s in S if not s.is_terminal}
@@ -212,7 +257,9 @@ async def test_cancel_from_every_non_terminal_state(harness: Harness) -> None:
             for answer in ("done", "approve"):
                 await h.advance_until(run_id, lambda r: r.status.is_waiting, step=0.05)
                 await h.answer(run_id, answer)
-        run = await h.advance_until(run_id, lambda r, t=target: r.status is t, fake_seconds=60, step=0.05)
+        run = await h.advance_until(
+            run_id, lambda r, t=target: r.status is t, fake_seconds=60, step=0.05
+        )
         if target is S.EXECUTING_REMEDIATION:
             assert any(step.status is StepStatus.RUNNING for step in run.steps)
         assert run.status is target
@@ -221,7 +268,10 @@ async def test_cancel_from_every_non_terminal_state(harness: Harness) -> None:
         run = h.run(run_id)
         path = assert_legal(run)
         assert path[-2:] == [target, S.CANCELLED]
-        assert not any(s.status in (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT) for s in run.steps)
+        assert not any(
+            s.status in (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT)
+            for s in run.steps
+        )
         again = await h.engine.cancel(run_id)
         assert again.status is S.CANCELLED and again.version == summary.version  # no-op
         await h.clock.advance(30)
@@ -233,7 +283,9 @@ async def test_cancel_a_scheduled_run_and_conflict_on_finished(tmp_path: Path) -
     await h.engine.start()
     try:
         scheduled = await _first_scheduled(h)
-        assert scheduled.scheduled_for == h.clock.now().replace(microsecond=0) + (scheduled.scheduled_for - h.clock.now().replace(microsecond=0))
+        assert scheduled.scheduled_for == h.clock.now().replace(microsecond=0) + (
+            scheduled.scheduled_for - h.clock.now().replace(microsecond=0)
+        )
         summary = await h.engine.cancel(scheduled.id)
         assert summary.status is S.CANCELLED
         finished = await h.until_finished(await h.start(FLOW, "cache-warmup-draft"))
@@ -275,12 +327,18 @@ async def test_scheduled_runs_wait_until_due_then_the_next_is_scheduled(tmp_path
         assert (first.scheduled_for - first.created_at).total_seconds() == 900
         await h.clock.advance(600)
         assert h.run(first.id).status is S.SCHEDULED_FOR_EXECUTION
-        run = await h.advance_until(first.id, lambda r: r.status not in (S.SCHEDULED_FOR_EXECUTION,), fake_seconds=400)
+        run = await h.advance_until(
+            first.id, lambda r: r.status not in (S.SCHEDULED_FOR_EXECUTION,), fake_seconds=400
+        )
         assert run.started_at >= first.scheduled_for
         await _answer_until_finished(h, first.id)
-        upcoming = [r for r in h.store.list_runs(statuses=frozenset({S.SCHEDULED_FOR_EXECUTION})).runs]
+        upcoming = [
+            r for r in h.store.list_runs(statuses=frozenset({S.SCHEDULED_FOR_EXECUTION})).runs
+        ]
         assert len(upcoming) == 1 and upcoming[0].id != first.id
-        assert upcoming[0].scheduled_for == first.scheduled_for + (first.scheduled_for - first.created_at)
+        assert upcoming[0].scheduled_for == first.scheduled_for + (
+            first.scheduled_for - first.created_at
+        )
         assert upcoming[0].trigger.actor == "schedule"
     finally:
         await h.engine.stop()
@@ -300,7 +358,9 @@ async def test_restart_resumes_waiting_runs_and_fails_interrupted_tools(tmp_path
         assert run.steps[0].status is StepStatus.FAILED and "interrupted" in run.steps[0].error
         assert run.status is S.COMPLETED_SUCCESS or run.status is S.COMPLETED_FAILURE
         assert_legal(run)
-        await engine.respond(waiting, waiting_step(h.run(waiting)), PromptResponse(value="Logs not rotated"))
+        await engine.respond(
+            waiting, waiting_step(h.run(waiting)), PromptResponse(value="Logs not rotated")
+        )
         run = await h.until_status(waiting, S.WAITING_FOR_USER_INPUT_REMEDIATION)
         assert run.outcome == "Logs not rotated"
     finally:

@@ -28,7 +28,7 @@ PY = sys.executable
 
 def _guide(folder: Path, tool: str, *, inputs: str = "", extra_steps: str = "") -> Path:
     folder.mkdir(exist_ok=True)
-    (folder / "g.toml").write_text(f'''
+    (folder / "g.toml").write_text(f"""
 kind = "guide"
 id = "g"
 title = "Tool test"
@@ -39,7 +39,7 @@ title = "Run it"
 automation = "automated"
 tool = "t"
 {extra_steps}
-''')
+""")
     return folder
 
 
@@ -51,7 +51,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("payload", ["$(touch {tmp}/x); rm -rf {tmp}/keep", "; touch {tmp}/pwned", "`touch {tmp}/b` && echo hi > {tmp}/c"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "$(touch {tmp}/x); rm -rf {tmp}/keep",
+        "; touch {tmp}/pwned",
+        "`touch {tmp}/b` && echo hi > {tmp}/c",
+    ],
+)
 async def test_shell_values_are_single_literal_argv_items(tmp_path: Path, payload: str) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -71,6 +78,7 @@ env = {{ PAYLOAD = "{{value}}" }}
     run = await h.wait_real(run_id, lambda r: r.status.is_terminal)
     assert run.status is S.COMPLETED_SUCCESS, run.error
     import json
+
     argv, env_value = json.loads(run.steps[0].tool.output)
     assert argv == [value] and env_value == value
     assert sorted(p.name for p in work.iterdir()) == ["keep"]
@@ -80,8 +88,10 @@ env = {{ PAYLOAD = "{{value}}" }}
 _ECHO_ARGV = f'"{PY}", "-c", "import sys; print(sys.argv[1:])"'
 
 
-async def _run_value(tmp_path: Path, argv: str, value: str, extra: str = "") -> tuple[S, str, str | None]:
-    tool = f'''
+async def _run_value(
+    tmp_path: Path, argv: str, value: str, extra: str = ""
+) -> tuple[S, str, str | None]:
+    tool = f"""
 [[inputs]]
 name = "value"
 required = true
@@ -89,7 +99,7 @@ required = true
 type = "shell"
 argv = [{argv}]
 {extra}
-'''
+"""
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run_id = await h.start(RunKind.GUIDE, "g", value=value)
     run = await h.wait_real(run_id, lambda r: r.status.is_terminal)
@@ -110,7 +120,9 @@ async def test_a_value_that_would_be_an_option_is_refused(tmp_path: Path, value:
 
 
 @pytest.mark.parametrize("value", ["--help", "-n"])
-async def test_a_value_after_a_literal_double_dash_is_passed_as_it_is(tmp_path: Path, value: str) -> None:
+async def test_a_value_after_a_literal_double_dash_is_passed_as_it_is(
+    tmp_path: Path, value: str
+) -> None:
     argv = f'"{PY}", "-c", "import sys; print(sys.argv[1:])", "--", "{{value}}"'
     status, output, error = await _run_value(tmp_path, argv, value)
     assert status is S.COMPLETED_SUCCESS, error
@@ -118,7 +130,9 @@ async def test_a_value_after_a_literal_double_dash_is_passed_as_it_is(tmp_path: 
 
 
 async def test_option_values_lets_a_tool_take_dash_values_on_purpose(tmp_path: Path) -> None:
-    status, output, error = await _run_value(tmp_path, _ECHO_ARGV + ', "{value}"', "-5", 'option_values = ["value"]')
+    status, output, error = await _run_value(
+        tmp_path, _ECHO_ARGV + ', "{value}"', "-5", 'option_values = ["value"]'
+    )
     assert status is S.COMPLETED_SUCCESS, error
     assert output.strip() == repr(["-5"])
 
@@ -137,25 +151,36 @@ timeout = "10m"
 '''
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run_id = await h.start(RunKind.GUIDE, "g", pidfile=str(pids))
-    await h.wait_real(run_id, lambda r: r.steps[0].status is StepStatus.RUNNING and pids.exists()
-                      and len(pids.read_text().split()) == 2)
+    await h.wait_real(
+        run_id,
+        lambda r: (
+            r.steps[0].status is StepStatus.RUNNING
+            and pids.exists()
+            and len(pids.read_text().split()) == 2
+        ),
+    )
     child, shell = (int(p) for p in pids.read_text().split())
     assert _alive(child) and _alive(shell)
     summary = await h.engine.cancel(run_id, actor="alice@example.com")
     assert summary.status is S.CANCELLED
     run = h.run(run_id)
-    assert run.steps[0].status is StepStatus.CANCELLED and "cancelled" in (run.steps[0].tool.error or "")
+    assert run.steps[0].status is StepStatus.CANCELLED and "cancelled" in (
+        run.steps[0].tool.error or ""
+    )
     assert not _alive(shell)
     for _ in range(100):
         if not _alive(child):
             break
         await asyncio.sleep(0.05)
-    assert not _alive(child), Path(f"/proc/{child}/stat").read_text() + str(os.getpgid(child)) + " " + str(shell)
+    assert not _alive(child), (
+        Path(f"/proc/{child}/stat").read_text() + str(os.getpgid(child)) + " " + str(shell)
+    )
     assert_legal(run)
 
 
-async def _advance_in_real_time_until(h: Harness, run_id: str, predicate: Callable[[RunDetail], bool],
-                                      seconds: float = 40) -> RunDetail:
+async def _advance_in_real_time_until(
+    h: Harness, run_id: str, predicate: Callable[[RunDetail], bool], seconds: float = 40
+) -> RunDetail:
     """Fake time by half seconds, with real pauses for subprocesses to be killed and reaped."""
     deadline = time.monotonic() + seconds
     while not predicate(run := h.run(run_id)):
@@ -166,12 +191,12 @@ async def _advance_in_real_time_until(h: Harness, run_id: str, predicate: Callab
 
 
 async def test_shell_timeout_kills_the_tool_and_fails_the_step(tmp_path: Path) -> None:
-    tool = '''
+    tool = """
 [tools.t]
 type = "shell"
 argv = ["sleep", "30"]
 timeout = "2s"
-'''
+"""
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run_id = await h.start(RunKind.GUIDE, "g")
     await h.wait_real(run_id, lambda r: r.steps[0].status is StepStatus.RUNNING)
@@ -222,8 +247,12 @@ def http_server() -> str:
     server.shutdown()
 
 
-@pytest.mark.parametrize(("path", "status"), [("ok", S.COMPLETED_SUCCESS), ("down", S.COMPLETED_FAILURE)])
-async def test_http_tool_against_a_local_server(tmp_path: Path, http_server: str, path: str, status: S) -> None:
+@pytest.mark.parametrize(
+    ("path", "status"), [("ok", S.COMPLETED_SUCCESS), ("down", S.COMPLETED_FAILURE)]
+)
+async def test_http_tool_against_a_local_server(
+    tmp_path: Path, http_server: str, path: str, status: S
+) -> None:
     tool = f'''
 [[inputs]]
 name = "where"
@@ -244,11 +273,11 @@ expected_status = 200
 
 
 async def test_unknown_program_fails_the_step_with_a_readable_error(tmp_path: Path) -> None:
-    tool = '''
+    tool = """
 [tools.t]
 type = "shell"
 argv = ["/nonexistent/diagnose"]
-'''
+"""
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run = await h.wait_real(await h.start(RunKind.GUIDE, "g"), lambda r: r.status.is_terminal)
     assert run.status is S.COMPLETED_FAILURE and "could not start" in run.steps[0].error

@@ -21,7 +21,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from runs_tui.backend.clock import FakeClock
 from runs_tui.backend.server import EmbeddedBackend, ReplicaOptions
@@ -34,7 +40,9 @@ NOT_ALLOWED = "definitely-not-a-choice"
 
 
 @pytest.fixture(scope="module")
-def demo_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
+def demo_backend(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
     clock = FakeClock(datetime(2026, 2, 1, 8, 0, tzinfo=UTC))
     db = tmp_path_factory.mktemp("lifecycle") / "backend.db"
     with EmbeddedBackend(db_url=f"sqlite:///{db}", clock=clock) as backend:
@@ -50,7 +58,9 @@ def two_replicas(pg_url: str) -> Iterator[list[tuple[EmbeddedBackend, FakeClock]
     try:
         for name in ("a", "b"):
             clock = FakeClock(start)
-            backend = EmbeddedBackend(db_url=pg_url, clock=clock, replica=ReplicaOptions(name, lease_timeout=36_000))
+            backend = EmbeddedBackend(
+                db_url=pg_url, clock=clock, replica=ReplicaOptions(name, lease_timeout=36_000)
+            )
             pairs.append((backend.start(), clock))
         yield pairs
     finally:
@@ -69,12 +79,20 @@ class LifecycleMachine(RuleBasedStateMachine):
         super().__init__()
         self.backends = backends
         self.clients = [
-            httpx.Client(base_url=backend.api_url, headers={"Authorization": f"Bearer {backend.token}"}, timeout=30)
+            httpx.Client(
+                base_url=backend.api_url,
+                headers={"Authorization": f"Bearer {backend.token}"},
+                timeout=30,
+            )
             for backend, _ in backends
         ]
         self.turn = 0
-        self.definitions = [(kind, d) for kind in ("flows", "guides") for d in self._get(f"/{kind}").json()]
-        self.cursor: int | None = self._get("/runs/changes", params={"limit": 1}).json()["next_cursor"]
+        self.definitions = [
+            (kind, d) for kind in ("flows", "guides") for d in self._get(f"/{kind}").json()
+        ]
+        self.cursor: int | None = self._get("/runs/changes", params={"limit": 1}).json()[
+            "next_cursor"
+        ]
         self.deleted: set[str] = set()
 
     def teardown(self) -> None:
@@ -102,7 +120,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             if spec["required"] and with_required
         }
         answer = self._call("POST", f"/{kind}/{definition['id']}/runs", json={"inputs": inputs})
-        needs_input = any(spec["required"] and spec.get("default") is None for spec in definition["inputs"])
+        needs_input = any(
+            spec["required"] and spec.get("default") is None for spec in definition["inputs"]
+        )
         expected = 422 if needs_input and not with_required else 201
         assert answer.status_code == expected, answer.text
         return answer.json()["id"] if expected == 201 else ""
@@ -123,7 +143,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         allowed = Prompt.model_validate(step["prompt"]).allowed_values() if step["prompt"] else None
         value = (allowed[0] if allowed else "looked fine") if valid else NOT_ALLOWED
-        answer = self._call("POST", f"/runs/{run_id}/steps/{step['id']}/response", json={"value": value})
+        answer = self._call(
+            "POST", f"/runs/{run_id}/steps/{step['id']}/response", json={"value": value}
+        )
         if not waiting:
             assert answer.status_code == 409, answer.text
         elif not valid and allowed is not None:
@@ -175,7 +197,9 @@ def _check_chain(answer: httpx.Response) -> None:
             continue
         source, target = RunStatus(evt["data"]["from"]), RunStatus(evt["data"]["to"])
         assert source is current, f"{run['id']}: chain broken at {source} (was {current})"
-        assert is_legal(kind, source, target), f"{run['id']}: illegal {source.label} → {target.label}"
+        assert is_legal(kind, source, target), (
+            f"{run['id']}: illegal {source.label} → {target.label}"
+        )
         current = target
     assert RunStatus(run["status"]) is current
 
@@ -183,11 +207,15 @@ def _check_chain(answer: httpx.Response) -> None:
 def _check_no_step_twice(run: dict[str, Any]) -> None:
     """Each step starts once (a re-run after a takeover says so) and finishes once."""
     for kind in ("step_started", "step_finished"):
-        steps = [e["step_id"] for e in run["events"] if e["type"] == kind and not e["data"].get("rerun")]
+        steps = [
+            e["step_id"] for e in run["events"] if e["type"] == kind and not e["data"].get("rerun")
+        ]
         assert len(steps) == len(set(steps)), f"{run['id']}: a step has two {kind} events: {steps}"
 
 
-def test_random_api_actions_only_take_legal_transitions(demo_backend: tuple[EmbeddedBackend, FakeClock]) -> None:
+def test_random_api_actions_only_take_legal_transitions(
+    demo_backend: tuple[EmbeddedBackend, FakeClock],
+) -> None:
     _run_machine([demo_backend])
 
 

@@ -43,16 +43,26 @@ def test_demo_backend_serves_its_seeded_history_with_the_configured_token(start_
     api = backend.wait_until_healthy()
     assert not backend.origin.endswith(":0")
     assert httpx.get(f"{api}/runs").status_code == 401
-    answer = httpx.get(f"{api}/runs", params={"limit": 1000}, headers={"Authorization": "Bearer cli-test-token-0123"})
+    answer = httpx.get(
+        f"{api}/runs",
+        params={"limit": 1000},
+        headers={"Authorization": "Bearer cli-test-token-0123"},
+    )
     assert answer.status_code == 200, answer.text
-    seeded = [run for run in answer.json()["runs"] if run["id"].startswith("h")]  # live demo runs have uuid ids
+    seeded = [
+        run for run in answer.json()["runs"] if run["id"].startswith("h")
+    ]  # live demo runs have uuid ids
     assert len(seeded) == 50
     assert all(run["finished_at"] for run in seeded)
-    detail = httpx.get(f"{api}/runs/{seeded[0]['id']}", headers={"Authorization": "Bearer cli-test-token-0123"})
+    detail = httpx.get(
+        f"{api}/runs/{seeded[0]['id']}", headers={"Authorization": "Bearer cli-test-token-0123"}
+    )
     assert detail.status_code == 200 and detail.json()["steps"] is not None
     log = backend.stop()
     assert "cli-test-token-0123" not in log
-    assert not any(TOKEN_LINE.search(line) for line in backend.lines), log  # nothing generated, nothing shown
+    assert not any(TOKEN_LINE.search(line) for line in backend.lines), (
+        log
+    )  # nothing generated, nothing shown
 
 
 def test_generated_token_is_printed_once_on_stderr(start_backend) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +85,9 @@ def test_public_address_without_a_token_is_refused(start_backend) -> None:  # ty
     assert "Traceback" not in log and not backend.origin
 
 
-@pytest.mark.parametrize("token", [" ", "short-token", "sixteen chars ok", "tab\tinside-a-long-token", ""])
+@pytest.mark.parametrize(
+    "token", [" ", "short-token", "sixteen chars ok", "tab\tinside-a-long-token", ""]
+)
 def test_weak_tokens_are_refused_before_listening(start_backend, token: str) -> None:  # type: ignore[no-untyped-def]
     """`RUNS_TUI_BACKEND_TOKEN=" "` used to pass as a token and serve on 0.0.0.0."""
     backend = start_backend("--host", "0.0.0.0", "--port", "0", token=token)

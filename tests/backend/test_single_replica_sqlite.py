@@ -25,7 +25,9 @@ def test_a_demo_backend_restarts_on_its_sqlite_file_without_seeding_again(tmp_pa
     started = datetime.now(UTC)
     with EmbeddedBackend(db_url=db, demo=True, history=HISTORY) as first:
         assert _history_count(first, started) == HISTORY
-    with EmbeddedBackend(db_url=db, demo=True, history=HISTORY) as second:  # crashed on the seed's ids before
+    with EmbeddedBackend(
+        db_url=db, demo=True, history=HISTORY
+    ) as second:  # crashed on the seed's ids before
         assert _history_count(second, started) == HISTORY
 
 
@@ -35,8 +37,19 @@ def test_a_second_backend_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> 
         with pytest.raises(BackendRefused, match="already serving .*backend.sqlite3.*PostgreSQL"):
             EmbeddedBackend(db_url=f"sqlite:///{path}").start()
         cli = subprocess.run(
-            [sys.executable, "-m", "runs_tui", "backend", "--port", "0", "--db", f"sqlite:///{path}"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "runs_tui",
+                "backend",
+                "--port",
+                "0",
+                "--db",
+                f"sqlite:///{path}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert cli.returncode == 2
         assert "another runs-tui backend is already serving" in cli.stderr
@@ -50,13 +63,22 @@ def test_the_cli_explains_that_the_embedded_backend_is_in_use(tmp_path: Path) ->
 
     from runs_tui.embedded import embedded_database_path
 
-    env = {**os.environ, "RUNS_TUI_DATA_DIR": str(tmp_path / "data"), "RUNS_TUI_CONFIG_DIR": str(tmp_path / "config"),
-           "RUNS_TUI_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "RUNS_TUI_DATA_DIR": str(tmp_path / "data"),
+        "RUNS_TUI_CONFIG_DIR": str(tmp_path / "config"),
+        "RUNS_TUI_CACHE_DIR": str(tmp_path / "cache"),
+    }
     env.pop("RUNS_TUI_URL", None)
     database = embedded_database_path(env)
     database.parent.mkdir(parents=True)
     with EmbeddedBackend(db_url=f"sqlite:///{database}"):
-        cli = subprocess.run([sys.executable, "-m", "runs_tui", "runs", "list"], capture_output=True, text=True,
-                             timeout=60, env=env)
+        cli = subprocess.run(
+            [sys.executable, "-m", "runs_tui", "runs", "list"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     assert cli.returncode == 5, cli.stderr
     assert "already serving" in cli.stderr and "Traceback" not in cli.stderr

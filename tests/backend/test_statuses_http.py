@@ -32,7 +32,9 @@ STEP = 0.1  # fake seconds per poll: below the engine's 0.5 s pace, so no status
 
 
 @pytest.fixture(scope="module")
-def demo_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
+def demo_backend(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
     clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     db = tmp_path_factory.mktemp("statuses") / "backend.db"
     with EmbeddedBackend(db_url=f"sqlite:///{db}", clock=clock) as backend:
@@ -54,8 +56,11 @@ class Api:
         assert backend.api_url.startswith("http://127.0.0.1:")
         self.backend = backend
         self.clock = clock
-        self.http = httpx.Client(base_url=backend.api_url, timeout=30,
-                                 headers={"Authorization": f"Bearer {backend.token}"})
+        self.http = httpx.Client(
+            base_url=backend.api_url,
+            timeout=30,
+            headers={"Authorization": f"Bearer {backend.token}"},
+        )
         self.seen: set[S] = set()  # current statuses and STATUS_CHANGED ends, over all reads
         self.polled: dict[str, list[S]] = {}  # per run: distinct statuses in the order read
 
@@ -71,8 +76,13 @@ class Api:
 
     # actions ----------------------------------------------------------------------------------
 
-    def start(self, kind: RunKind, definition: str, trigger: tuple[str, str] = ("manual", "alice@example.com"),
-              **inputs: str) -> str:
+    def start(
+        self,
+        kind: RunKind,
+        definition: str,
+        trigger: tuple[str, str] = ("manual", "alice@example.com"),
+        **inputs: str,
+    ) -> str:
         plural = "flows" if kind is RunKind.FLOW else "guides"
         body = {"inputs": inputs, "trigger": {"kind": trigger[0], "actor": trigger[1]}}
         answer = self.call("POST", f"/{plural}/{definition}/runs", json=body)
@@ -85,11 +95,17 @@ class Api:
 
     def respond(self, run_id: str, value: str, who: str = "alice@example.com") -> Run:
         run = self.get(run_id)
-        assert run["status"] in (S.WAITING_FOR_USER_INPUT_TRIAGE, S.WAITING_FOR_USER_INPUT_REMEDIATION), run["status"]
+        assert run["status"] in (
+            S.WAITING_FOR_USER_INPUT_TRIAGE,
+            S.WAITING_FOR_USER_INPUT_REMEDIATION,
+        ), run["status"]
         waiting = [step for step in run["steps"] if step["status"] == "waiting_for_input"]
         assert len(waiting) == 1, [step["status"] for step in run["steps"]]
-        answer = self.call("POST", f"/runs/{run_id}/steps/{waiting[0]['id']}/response",
-                           json={"value": value, "answered_by": who})
+        answer = self.call(
+            "POST",
+            f"/runs/{run_id}/steps/{waiting[0]['id']}/response",
+            json={"value": value, "answered_by": who},
+        )
         assert answer.status_code == 200, answer.text
         answered = next(step for step in answer.json()["steps"] if step["id"] == waiting[0]["id"])
         assert answered["response"]["answered_by"] == who
@@ -115,7 +131,9 @@ class Api:
         assert is_subsequence(polled, path), f"{run_id}: read {polled}, but the chain is {path}"
         return run
 
-    def advance_until(self, run_id: str, predicate: Callable[[Run], bool], fake_seconds: float = 120) -> Run:
+    def advance_until(
+        self, run_id: str, predicate: Callable[[Run], bool], fake_seconds: float = 120
+    ) -> Run:
         elapsed = 0.0
         while True:
             run = self.get(run_id)
@@ -137,7 +155,9 @@ class Api:
         Scheduled for Execution (it is created Pending and takes a second to get there)."""
         elapsed = 0.0
         while True:
-            page = self.call("GET", "/runs", params={"status": S.SCHEDULED_FOR_EXECUTION.value, "kind": "flow"})
+            page = self.call(
+                "GET", "/runs", params={"status": S.SCHEDULED_FOR_EXECUTION.value, "kind": "flow"}
+            )
             runs = page.json()["runs"]
             if runs:
                 assert [r["definition_id"] for r in runs] == ["database-health-check"]
@@ -158,9 +178,13 @@ def check_chain(run: Run) -> list[S]:
             continue
         source, target = S(event["data"]["from"]), S(event["data"]["to"])
         assert source is path[-1], f"{run['id']}: chain broken at {source} (was {path[-1]})"
-        assert is_legal(kind, source, target), f"{run['id']}: illegal {kind} {source.label} → {target.label}"
+        assert is_legal(kind, source, target), (
+            f"{run['id']}: illegal {kind} {source.label} → {target.label}"
+        )
         path.append(target)
-    assert S(run["status"]) is path[-1], f"{run['id']}: status {run['status']} but the chain ends at {path[-1]}"
+    assert S(run["status"]) is path[-1], (
+        f"{run['id']}: status {run['status']} but the chain ends at {path[-1]}"
+    )
     if kind is RunKind.GUIDE:
         assert set(path) <= GUIDE_STATUSES, path
     return path
@@ -199,20 +223,29 @@ def test_every_status_is_reached_over_http(api: Api) -> None:
     api.until_status(cancelled, S.WAITING_FOR_USER_INPUT_REMEDIATION)
     assert api.cancel(cancelled).status_code == 200
 
-    final = {run_id: api.until_finished(run_id) for run_id in (disk, db, net, draft, cert, guide, cancelled)}
+    final = {
+        run_id: api.until_finished(run_id)
+        for run_id in (disk, db, net, draft, cert, guide, cancelled)
+    }
     status = {run_id: S(run["status"]) for run_id, run in final.items()}
     assert status[disk] is S.COMPLETED_PARTIAL
     assert final[disk]["outcome"] == "Core dumps piling up"
     assert status[db] is S.COMPLETED_SUCCESS and final[db]["outcome"] == "Connections exhausted"
     assert status[net] is S.COMPLETED_FAILURE and "timed out" in (final[net]["error"] or "")
     assert status[draft] is S.NO_STEPS
-    assert status[cert] is S.COMPLETED_FAILURE and "cert_manager_renew" in (final[cert]["error"] or "")
+    assert status[cert] is S.COMPLETED_FAILURE and "cert_manager_renew" in (
+        final[cert]["error"] or ""
+    )
     assert status[guide] is S.COMPLETED_SUCCESS
     assert status[cancelled] is S.CANCELLED
     if api.clock.now() < datetime.fromisoformat(scheduled["scheduled_for"]):
         assert S(api.get(scheduled["id"])["status"]) is S.SCHEDULED_FOR_EXECUTION  # not due yet
 
-    assert check_chain(final[net])[-3:] == [S.DECIDING_REMEDIATION, S.SUMMARIZING, S.COMPLETED_FAILURE]
+    assert check_chain(final[net])[-3:] == [
+        S.DECIDING_REMEDIATION,
+        S.SUMMARIZING,
+        S.COMPLETED_FAILURE,
+    ]
     assert S.READY_FOR_REMEDIATION in check_chain(final[db])
     assert check_chain(final[cert]) == [S.PENDING, S.IDENTIFYING_TOOLS, S.COMPLETED_FAILURE]
     assert check_chain(final[draft]) == [S.PENDING, S.IDENTIFYING_TOOLS, S.NO_STEPS]
@@ -222,7 +255,11 @@ def test_every_status_is_reached_over_http(api: Api) -> None:
 
 # (2) cancel from every non-terminal status --------------------------------------------------
 
-NET = (RunKind.FLOW, "network-diagnostics", {"host": "edge-lb-03"})  # automated triage that times out
+NET = (
+    RunKind.FLOW,
+    "network-diagnostics",
+    {"host": "edge-lb-03"},
+)  # automated triage that times out
 RECIPES: dict[S, tuple[RunKind, str, dict[str, str]]] = {
     S.PENDING: NET,
     S.IDENTIFYING_TOOLS: NET,
@@ -232,7 +269,11 @@ RECIPES: dict[S, tuple[RunKind, str, dict[str, str]]] = {
     S.SUMMARIZING: NET,
     S.WAITING_FOR_USER_INPUT_TRIAGE: (RunKind.FLOW, "disk-pressure", {"host": "web-prod-01"}),
     S.READY_FOR_REMEDIATION: (RunKind.FLOW, "database-health-check", {"host": "db-prod-02"}),
-    S.WAITING_FOR_USER_INPUT_REMEDIATION: (RunKind.FLOW, "database-health-check", {"host": "db-prod-02"}),
+    S.WAITING_FOR_USER_INPUT_REMEDIATION: (
+        RunKind.FLOW,
+        "database-health-check",
+        {"host": "db-prod-02"},
+    ),
     S.EXECUTING_REMEDIATION: (RunKind.GUIDE, "on-call-handover", {"engineer": "a@example.com"}),
 }
 NON_TERMINAL = [s for s in S if not s.is_terminal]
@@ -272,7 +313,11 @@ def test_cancel_from_every_non_terminal_status(api: Api, target: S) -> None:
     assert S(run["status"]) is S.CANCELLED
     assert check_chain(run)[-2:] == [target, S.CANCELLED]
     assert run["finished_at"] is not None
-    left = [(step["title"], step["status"]) for step in run["steps"] if step["status"] in UNFINISHED_STEP]
+    left = [
+        (step["title"], step["status"])
+        for step in run["steps"]
+        if step["status"] in UNFINISHED_STEP
+    ]
     assert not left, left
     for step in run["steps"]:
         if step["id"] in running:
@@ -280,7 +325,9 @@ def test_cancel_from_every_non_terminal_status(api: Api, target: S) -> None:
 
     again = api.cancel(run_id)
     assert again.status_code == 200, again.text
-    assert again.json()["status"] == S.CANCELLED.value and again.json()["version"] == version  # a no-op
+    assert (
+        again.json()["status"] == S.CANCELLED.value and again.json()["version"] == version
+    )  # a no-op
 
     api.advance(30)  # a stopped tool or driver must not move the run afterwards
     after = api.get(run_id)

@@ -36,7 +36,9 @@ from runs_tui.models.status import RunStatus, StatusGroup
 
 pytestmark = pytest.mark.postgres
 AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-HOSTILE = json.loads((Path(__file__).parent.parent / "data" / "hostile-strings.json").read_text())["strings"]
+HOSTILE = json.loads((Path(__file__).parent.parent / "data" / "hostile-strings.json").read_text())[
+    "strings"
+]
 
 
 @pytest.fixture
@@ -51,7 +53,9 @@ def _event(kind: EventType = EventType.STATUS_CHANGED, **data: Any) -> Event:
     return Event(seq=0, at=AT, type=kind, data=data)
 
 
-def _sync_all(store: RunStore, cursor: int | None, limit: int) -> tuple[dict[str, int], set[str], int]:
+def _sync_all(
+    store: RunStore, cursor: int | None, limit: int
+) -> tuple[dict[str, int], set[str], int]:
     """Page the feed like a client: returns {run id: seq}, deleted ids, final cursor."""
     seen: dict[str, int] = {}
     deleted: set[str] = set()
@@ -68,7 +72,9 @@ def _sync_all(store: RunStore, cursor: int | None, limit: int) -> tuple[dict[str
             return seen, deleted, cursor
 
 
-def test_insert_and_read_back_with_numbered_events(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_insert_and_read_back_with_numbered_events(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     run = make_run(status=RunStatus.PENDING)
     stored = store.insert_run(run, [_event(to="pending"), _event(EventType.RUN_CREATED)])
     assert stored.version == 1 and stored.seq == 1
@@ -79,7 +85,9 @@ def test_insert_and_read_back_with_numbered_events(store: RunStore, make_run: Ca
         store.get_run("no-such-run")
 
 
-def test_save_run_bumps_version_and_seq_and_appends_events(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_save_run_bumps_version_and_seq_and_appends_events(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     run = store.insert_run(make_run(status=RunStatus.PENDING), [_event()])
     other = store.insert_run(make_run(), [])
     moved = run.model_copy(update={"status": RunStatus.IDENTIFYING_TOOLS})
@@ -92,7 +100,9 @@ def test_save_run_bumps_version_and_seq_and_appends_events(store: RunStore, make
         store.save_run(make_run(), [])
 
 
-def test_changes_without_cursor_is_everything_in_seq_order(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_changes_without_cursor_is_everything_in_seq_order(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     ids = [store.insert_run(make_run(index=i), []).id for i in range(10)]
     page = store.changes(None, 100)
     assert [r.id for r in page.changes] == ids
@@ -117,7 +127,9 @@ def test_pages_never_skip_or_repeat_for_runs_changed_at_the_same_instant(
     assert seqs == list(range(1, 104))
 
 
-def test_full_sync_under_concurrent_writers_matches_the_store(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_full_sync_under_concurrent_writers_matches_the_store(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     """Writers update and delete while a client pages: replaying the feed to its end must leave
     the client with exactly the runs (and latest versions) the store holds."""
     runs = [store.insert_run(make_run(index=i), []) for i in range(60)]
@@ -157,7 +169,10 @@ def test_delete_refuses_unfinished_and_unknown_and_leaves_tombstones(
     cursor = store.changes(None, 100).next_cursor
     deleted, refused = store.delete_runs([done.id, active.id, "ghost", done.id])
     assert deleted == [done.id]
-    assert {(r.run_id, r.status) for r in refused} == {(active.id, RunStatus.EXECUTING_TRIAGE), ("ghost", None)}
+    assert {(r.run_id, r.status) for r in refused} == {
+        (active.id, RunStatus.EXECUTING_TRIAGE),
+        ("ghost", None),
+    }
     page = store.changes(cursor, 100)
     assert page.deleted == [done.id] and page.changes == []
     assert page.next_cursor == cursor + 1
@@ -165,7 +180,9 @@ def test_delete_refuses_unfinished_and_unknown_and_leaves_tombstones(
         store.get_run(done.id)
 
 
-def test_cursor_older_than_the_kept_tombstones_expires(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_cursor_older_than_the_kept_tombstones_expires(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     runs = [store.insert_run(make_run(index=i), []) for i in range(8)]
     early_cursor = store.changes(None, 100).next_cursor
     for run in runs:
@@ -178,7 +195,9 @@ def test_cursor_older_than_the_kept_tombstones_expires(store: RunStore, make_run
     assert store.changes(0, 100).deleted == [r.id for r in runs[3:]]
 
 
-def test_cursor_from_the_future_expires(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_cursor_from_the_future_expires(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     store.insert_run(make_run(), [])
     with pytest.raises(CursorExpired):
         store.changes(5, 10)
@@ -195,7 +214,9 @@ def _tool_step(step_id: str = "s1") -> Step:
     )
 
 
-def test_output_is_capped_with_a_marker_and_no_feed_entry(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_output_is_capped_with_a_marker_and_no_feed_entry(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     run = store.insert_run(make_run(status=RunStatus.EXECUTING_TRIAGE, steps=[_tool_step()]), [])
     etag = store.run_etag(run.id)
     half = "é" * (OUTPUT_CAP_BYTES // 4)  # two bytes each: half the cap
@@ -218,20 +239,28 @@ def test_output_is_capped_with_a_marker_and_no_feed_entry(store: RunStore, make_
         store.append_output("ghost", "s1", "x")
 
 
-def test_seed_history_takes_one_seq_per_run_across_batches(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_seed_history_takes_one_seq_per_run_across_batches(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     store.insert_run(make_run(), [])
-    count = store.seed_history((make_run(index=i, events=[_event()]) for i in range(12_000)), batch=5_000)
+    count = store.seed_history(
+        (make_run(index=i, events=[_event()]) for i in range(12_000)), batch=5_000
+    )
     assert count == 12_000 and store.count_runs() == 12_001
     assert store.max_seq() == 12_001
     page = store.changes(11_990, 100)
     assert [r.seq for r in page.changes] == list(range(11_991, 12_002))
 
 
-def test_list_runs_filters_sort_and_pagination(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_list_runs_filters_sort_and_pagination(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     store.seed_history(
         [
             make_run(index=0, name="Disk 100% full", status=RunStatus.COMPLETED_FAILURE),
-            make_run(index=1, name="disk_usage", status=RunStatus.COMPLETED_PARTIAL, kind=RunKind.GUIDE),
+            make_run(
+                index=1, name="disk_usage", status=RunStatus.COMPLETED_PARTIAL, kind=RunKind.GUIDE
+            ),
             make_run(index=2, name="Network check", status=RunStatus.CANCELLED),
             make_run(index=3, name="DISK cleanup", status=RunStatus.COMPLETED_SUCCESS),
         ]
@@ -241,7 +270,10 @@ def test_list_runs_filters_sort_and_pagination(store: RunStore, make_run: Callab
     assert names(store.list_runs(name="disk")) == ["Disk 100% full", "disk_usage", "DISK cleanup"]
     assert names(store.list_runs(name="100%")) == ["Disk 100% full"]
     assert names(store.list_runs(name="k_u")) == ["disk_usage"]
-    assert names(store.list_runs(statuses=StatusGroup.FAILED.statuses)) == ["Disk 100% full", "disk_usage"]
+    assert names(store.list_runs(statuses=StatusGroup.FAILED.statuses)) == [
+        "Disk 100% full",
+        "disk_usage",
+    ]
     assert names(store.list_runs(statuses=StatusGroup.ACTIVE.statuses)) == ["Network live"]
     assert names(store.list_runs(kind=RunKind.GUIDE)) == ["disk_usage"]
     window = store.list_runs(since=AT - timedelta(minutes=3), until=AT - timedelta(minutes=1))
@@ -268,7 +300,9 @@ def test_idempotency_first_answer_wins(store: RunStore) -> None:
     assert store.recall_response("k\x00") is None
 
 
-def test_idempotency_records_expire_after_the_retention_window(store: RunStore, backend_db: str) -> None:
+def test_idempotency_records_expire_after_the_retention_window(
+    store: RunStore, backend_db: str
+) -> None:
     """Records are kept 24 h by the store's clock: an expired one is never replayed, and the next
     record written prunes it, which frees its key."""
     clock = store.clock
@@ -294,10 +328,19 @@ def test_idempotency_records_expire_after_the_retention_window(store: RunStore, 
     engine.dispose()
 
 
-def test_hostile_text_round_trips_literally(store: RunStore, make_run: Callable[..., RunDetail]) -> None:
+def test_hostile_text_round_trips_literally(
+    store: RunStore, make_run: Callable[..., RunDetail]
+) -> None:
     values = [entry["value"] for entry in HOSTILE if "value" in entry]
     runs = [
-        make_run(index=i, name=value, summary=value, error=value, inputs={"v": value}, steps=[_tool_step()])
+        make_run(
+            index=i,
+            name=value,
+            summary=value,
+            error=value,
+            inputs={"v": value},
+            steps=[_tool_step()],
+        )
         for i, value in enumerate(values)
     ]
     for run in runs:
@@ -305,7 +348,12 @@ def test_hostile_text_round_trips_literally(store: RunStore, make_run: Callable[
         store.append_output(run.id, "s1", run.name)
     for run in runs:
         back = store.get_run(run.id)
-        assert (back.name, back.summary, back.inputs, back.events[0].data) == (run.name, run.name, run.inputs, {"text": run.name})
+        assert (back.name, back.summary, back.inputs, back.events[0].data) == (
+            run.name,
+            run.name,
+            run.inputs,
+            {"text": run.name},
+        )
         assert back.steps[0].tool.output == run.name  # type: ignore[union-attr]
     assert store.list_runs(name="\x00", limit=1).total is not None
     with pytest.raises(RunNotFound):

@@ -12,8 +12,14 @@ from runs_tui.models.status import RunStatus
 
 
 def step(phase: StepPhase, position: int, status: StepStatus) -> Step:
-    return Step(id=f"{phase.value}-{position}", phase=phase, position=position, title="t",
-                automation=AutomationType.AUTOMATED, status=status)
+    return Step(
+        id=f"{phase.value}-{position}",
+        phase=phase,
+        position=position,
+        title="t",
+        automation=AutomationType.AUTOMATED,
+        status=status,
+    )
 
 
 def test_counted_words() -> None:
@@ -21,8 +27,12 @@ def test_counted_words() -> None:
 
 
 def test_triage_summary_counts_skipped_steps_and_says_steps(make_run: Callable[..., Any]) -> None:
-    steps = [step(StepPhase.TRIAGE, 1, StepStatus.FAILED), step(StepPhase.TRIAGE, 2, StepStatus.SKIPPED),
-             step(StepPhase.TRIAGE, 3, StepStatus.SKIPPED), step(StepPhase.REMEDIATION, 1, StepStatus.SUCCEEDED)]
+    steps = [
+        step(StepPhase.TRIAGE, 1, StepStatus.FAILED),
+        step(StepPhase.TRIAGE, 2, StepStatus.SKIPPED),
+        step(StepPhase.TRIAGE, 3, StepStatus.SKIPPED),
+        step(StepPhase.REMEDIATION, 1, StepStatus.SUCCEEDED),
+    ]
     run = make_run(kind=RunKind.FLOW, steps=steps)
     text = summary_text(run, None, RunStatus.COMPLETED_FAILURE)  # type: ignore[arg-type]
     assert "Triage ran 3 steps: 0 succeeded, 1 failed, 2 skipped." in text

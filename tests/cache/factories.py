@@ -10,7 +10,14 @@ from typing import Any
 
 from runs_tui.cache.rows import sort_value
 from runs_tui.models import (
-    ChangesPage, RunFilter, RunKind, RunStatus, RunSummary, StatusGroup, TimePreset, Trigger,
+    ChangesPage,
+    RunFilter,
+    RunKind,
+    RunStatus,
+    RunSummary,
+    StatusGroup,
+    TimePreset,
+    Trigger,
     TriggerKind,
 )
 
@@ -30,8 +37,9 @@ def hostile_strings() -> list[str]:
     return values
 
 
-def make_run(index: int, rng: random.Random, *, names: list[str], now: datetime = NOW,
-             **overrides: Any) -> RunSummary:
+def make_run(
+    index: int, rng: random.Random, *, names: list[str], now: datetime = NOW, **overrides: Any
+) -> RunSummary:
     status = rng.choice(list(RunStatus))
     created = now - timedelta(seconds=rng.randrange(40 * 86400))
     started = None if rng.random() < 0.15 else created + timedelta(seconds=rng.randrange(600))
@@ -44,8 +52,10 @@ def make_run(index: int, rng: random.Random, *, names: list[str], now: datetime 
         "definition_id": f"def-{index % 7}",
         "name": rng.choice(names),
         "status": status,
-        "trigger": Trigger(kind=rng.choice(list(TriggerKind)),
-                           actor=rng.choice(["alice", "Bob", "cron", "", "zoë"])),
+        "trigger": Trigger(
+            kind=rng.choice(list(TriggerKind)),
+            actor=rng.choice(["alice", "Bob", "cron", "", "zoë"]),
+        ),
         "created_at": created,
         "started_at": started,
         "finished_at": finished,
@@ -60,8 +70,16 @@ def make_run(index: int, rng: random.Random, *, names: list[str], now: datetime 
 
 def make_runs(count: int, seed: int = 7, names: list[str] | None = None) -> list[RunSummary]:
     rng = random.Random(seed)
-    pool = names or ["Database health check", "Disk full", "Network diagnostics", "DNS",
-                     "Restart web tier", "Ünïcode Flow", "a_b%c", 'Quote "me"']
+    pool = names or [
+        "Database health check",
+        "Disk full",
+        "Network diagnostics",
+        "DNS",
+        "Restart web tier",
+        "Ünïcode Flow",
+        "a_b%c",
+        'Quote "me"',
+    ]
     return [make_run(i, rng, names=pool) for i in range(count)]
 
 
@@ -86,8 +104,7 @@ def expected_rows(runs: list[RunSummary], f: RunFilter, now: datetime) -> list[R
     value break on arrival order, as the cache's row ids do."""
     arrival = {run.id: position for position, run in enumerate(runs)}
     shown = [run for run in runs if matches(run, f, now)]
-    return sorted(shown, key=lambda r: (sort_value(r, f.sort), arrival[r.id]),
-                  reverse=f.descending)
+    return sorted(shown, key=lambda r: (sort_value(r, f.sort), arrival[r.id]), reverse=f.descending)
 
 
 def expected_groups(runs: list[RunSummary], f: RunFilter, now: datetime) -> dict[StatusGroup, int]:

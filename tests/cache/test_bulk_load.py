@@ -37,8 +37,9 @@ def feed() -> list[ChangesPage]:
             earlier = runs[start - 3]
             chunk.append(earlier.model_copy(update={"name": "Renamed", "seq": 1000 + number}))
             deleted.append(runs[start - 7].id)
-        pages.append(ChangesPage(changes=chunk, deleted=deleted, next_cursor=start + PER_PAGE,
-                                 has_more=True))
+        pages.append(
+            ChangesPage(changes=chunk, deleted=deleted, next_cursor=start + PER_PAGE, has_more=True)
+        )
     pages[-1] = pages[-1].model_copy(update={"has_more": False})
     return pages
 
@@ -46,13 +47,21 @@ def feed() -> list[ChangesPage]:
 def snapshot(cache: Cache, path: Path) -> tuple[Any, ...]:
     """Everything the query side can tell apart, and the count tables themselves."""
     runs = sorted((r.model_dump() for r in cache.iter_runs(EVERYTHING, NOW)), key=str)
-    searches = {text: sorted(r.id for r in cache.iter_runs(
-        RunFilter(name=text, time=EVERYTHING.time), NOW)) for text in ("renamed", "dis", "ü")}
+    searches = {
+        text: sorted(r.id for r in cache.iter_runs(RunFilter(name=text, time=EVERYTHING.time), NOW))
+        for text in ("renamed", "dis", "ü")
+    }
     with sqlite3.connect(path) as conn:  # names, not name ids (handed out in write order)
-        counts = {t.name: sorted(conn.execute(
-            f"SELECT period, status_rank, kind, n"
-            f"{', (SELECT name FROM run_names WHERE id = name_id)' if t.by_name else ''} "
-            f"FROM {t.name}")) for t in COUNT_TABLES}
+        counts = {
+            t.name: sorted(
+                conn.execute(
+                    f"SELECT period, status_rank, kind, n"
+                    f"{', (SELECT name FROM run_names WHERE id = name_id)' if t.by_name else ''} "
+                    f"FROM {t.name}"
+                )
+            )
+            for t in COUNT_TABLES
+        }
     return runs, searches, counts, cache.group_counts(EVERYTHING, NOW), cache.waiting_count()
 
 
@@ -75,9 +84,11 @@ def test_a_bulk_load_ends_where_page_by_page_ends(tmp_path: Path) -> None:
         state = cache.sync_state()
         assert not state.bulk_loading and state.cursor == 200
         later = make_runs(3, seed=12)[0].model_copy(
-            update={"id": "later", "seq": 5000, "name": "Brand new title"})
-        cache.apply_changes(ChangesPage(changes=[later], deleted=[], next_cursor=201,
-                                        has_more=False))  # back on the ordinary path
+            update={"id": "later", "seq": 5000, "name": "Brand new title"}
+        )
+        cache.apply_changes(
+            ChangesPage(changes=[later], deleted=[], next_cursor=201, has_more=False)
+        )  # back on the ordinary path
         assert cache.get_run("later") == later
         found = cache.iter_runs(RunFilter(name="NEW TIT", time=EVERYTHING.time), NOW)
         assert [run.id for run in found] == ["later"]  # the search index is fed again
@@ -136,14 +147,18 @@ def test_a_cache_that_gained_rows_meanwhile_is_published_by_upsert(
         cache.apply_changes(page)
     first = pages[0]
     newer = first.changes[0].model_copy(update={"summary": "newest", "seq": 9000})
-    cache._write(lambda conn: writes.upsert_runs(  # a write that bypassed staging
-        conn, cache._names, [newer], writes.current_generation(conn)))
+    cache._write(
+        lambda conn: writes.upsert_runs(  # a write that bypassed staging
+            conn, cache._names, [newer], writes.current_generation(conn)
+        )
+    )
     cache.apply_changes(first.model_copy(update={"next_cursor": 200}))
     cache.finish_bulk_load()
     assert cache.get_run(newer.id) == newer  # the staged older copy did not win
     with Cache.open(tmp_path / "ref.sqlite3") as reference:  # the same writes, in order
-        reference.apply_changes(ChangesPage(changes=[newer], deleted=[], next_cursor=0,
-                                            has_more=False))
+        reference.apply_changes(
+            ChangesPage(changes=[newer], deleted=[], next_cursor=0, has_more=False)
+        )
         for page in [*pages[1:], first.model_copy(update={"next_cursor": 200})]:
             reference.apply_changes(page)
         assert snapshot(cache, cache_file) == snapshot(reference, tmp_path / "ref.sqlite3")
@@ -166,10 +181,12 @@ def _stage_forever(path: str, ready: Any) -> None:
     with Cache.open(Path(path)) as cache:
         cache.begin_bulk_load()
         for number in range(1, 100_000):
-            runs = [r.model_copy(update={"id": f"p{number}-{r.id}", "seq": number})
-                    for r in template]
-            cache.apply_changes(ChangesPage(changes=runs, deleted=[], next_cursor=number,
-                                            has_more=True))
+            runs = [
+                r.model_copy(update={"id": f"p{number}-{r.id}", "seq": number}) for r in template
+            ]
+            cache.apply_changes(
+                ChangesPage(changes=runs, deleted=[], next_cursor=number, has_more=True)
+            )
             ready.set()
 
 
@@ -193,8 +210,9 @@ def test_a_load_killed_mid_way_keeps_whole_pages_and_resumes(cache_file: Path) -
         assert staged == state.cursor * PER_PAGE
         assert cache.count(EVERYTHING, NOW) == 0
         assert cache.begin_bulk_load()  # the next sync carries on staging
-        cache.apply_changes(ChangesPage(changes=[], deleted=[], next_cursor=state.cursor + 1,
-                                        has_more=False))
+        cache.apply_changes(
+            ChangesPage(changes=[], deleted=[], next_cursor=state.cursor + 1, has_more=False)
+        )
         assert cache.finish_bulk_load() == staged
         assert cache.count(EVERYTHING, NOW) == staged
         prefixes = {r.id.split("-", 1)[0] for r in cache.iter_runs(EVERYTHING, NOW)}

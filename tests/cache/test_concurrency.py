@@ -28,8 +28,10 @@ def test_two_processes_apply_pages_to_one_cache_at_once(cache_file: Path) -> Non
     Cache.open(cache_file).close()
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
-    workers = [context.Process(target=_writer, args=(str(cache_file), name, barrier))
-               for name in ("left", "right")]
+    workers = [
+        context.Process(target=_writer, args=(str(cache_file), name, barrier))
+        for name in ("left", "right")
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -25,27 +25,37 @@ def _bucket_counts(path: Path) -> list[tuple[dict[tuple, int], dict[tuple, int]]
     for table in COUNT_TABLES:
         columns = ", ".join(table.key_columns)
         width = len(table.key_columns)
-        kept = {row[:width]: row[width] for row in conn.execute(
-            f"SELECT {columns}, n FROM {table.name}")}
+        kept = {
+            row[:width]: row[width]
+            for row in conn.execute(f"SELECT {columns}, n FROM {table.name}")
+        }
         grouping = columns.replace("period", "created_at / ?")
         positions = ", ".join(str(n) for n in range(1, width + 1))
-        actual = {row[:width]: row[width] for row in conn.execute(
-            f"SELECT {grouping}, count(*) FROM runs GROUP BY {positions}", (table.period,))}
+        actual = {
+            row[:width]: row[width]
+            for row in conn.execute(
+                f"SELECT {grouping}, count(*) FROM runs GROUP BY {positions}", (table.period,)
+            )
+        }
         pairs.append((kept, actual))
     conn.close()
     return pairs
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["upsert", "stale", "delete", "resync", "detail"]),
-              st.lists(st.integers(0, len(POOL) - 1), min_size=1, max_size=8),
-              st.integers(0, 10**6)),
-    min_size=1, max_size=25,
+    st.tuples(
+        st.sampled_from(["upsert", "stale", "delete", "resync", "detail"]),
+        st.lists(st.integers(0, len(POOL) - 1), min_size=1, max_size=8),
+        st.integers(0, 10**6),
+    ),
+    min_size=1,
+    max_size=25,
 )
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=operations)
 def test_counts_follow_every_write(
     tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, list[int], int]]
@@ -58,11 +68,18 @@ def test_counts_follow_every_write(
             seq += 1
             chosen = [POOL[i] for i in picks]
             if op in ("upsert", "stale", "detail"):
-                changed = [run.model_copy(update={
-                    "status": rng.choice(list(RunStatus)), "kind": rng.choice(list(RunKind)),
-                    "name": rng.choice(["A", "B", run.name]),
-                    "created_at": run.created_at.replace(day=rng.randint(1, 28)),
-                    "seq": seq if op != "stale" else 1}) for run in chosen]
+                changed = [
+                    run.model_copy(
+                        update={
+                            "status": rng.choice(list(RunStatus)),
+                            "kind": rng.choice(list(RunKind)),
+                            "name": rng.choice(["A", "B", run.name]),
+                            "created_at": run.created_at.replace(day=rng.randint(1, 28)),
+                            "seq": seq if op != "stale" else 1,
+                        }
+                    )
+                    for run in chosen
+                ]
                 if op == "detail":
                     for run in changed:
                         cache.store_detail(RunDetail(**run.model_dump()), None, NOW)

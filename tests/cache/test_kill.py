@@ -20,8 +20,9 @@ def _apply_forever(path: str, ready: multiprocessing.synchronize.Event) -> None:
     template = make_runs(PER_PAGE)
     with Cache.open(Path(path)) as cache:
         for number in range(1, 10_000):
-            runs = [r.model_copy(update={"id": f"p{number}-{r.id}", "seq": number})
-                    for r in template]
+            runs = [
+                r.model_copy(update={"id": f"p{number}-{r.id}", "seq": number}) for r in template
+            ]
             cache.apply_changes(page(runs, number, deleted=[f"p{number - 1}-{template[0].id}"]))
             ready.set()
 

@@ -9,9 +9,25 @@ import pytest
 from runs_tui.cache import CACHE_DIR_ENV, cache_dir, cache_path_for
 
 
-@pytest.mark.parametrize("profile", ["default", "prod-eu_1", "../../etc/passwd", "a/b", "a\\b",
-                                     "C:evil", "..", ".", "", "\x00nul", "ünï", "x" * 500,
-                                     "/abs/path", "con"])
+@pytest.mark.parametrize(
+    "profile",
+    [
+        "default",
+        "prod-eu_1",
+        "../../etc/passwd",
+        "a/b",
+        "a\\b",
+        "C:evil",
+        "..",
+        ".",
+        "",
+        "\x00nul",
+        "ünï",
+        "x" * 500,
+        "/abs/path",
+        "con",
+    ],
+)
 def test_a_profile_never_escapes_the_directory(tmp_path: Path, profile: str) -> None:
     path = cache_path_for(profile, tmp_path)
     assert path.parent == tmp_path

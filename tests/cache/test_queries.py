@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 
 from runs_tui.cache import Cache, RowKey, paging
 from runs_tui.models import (
-    RunFilter, RunKind, RunStatus, RunSummary, SortColumn, StatusGroup, TimePreset, TimeRange,
+    RunFilter,
+    RunKind,
+    RunStatus,
+    RunSummary,
+    SortColumn,
+    StatusGroup,
+    TimePreset,
+    TimeRange,
 )
 from tests.cache.factories import NOW, PRESETS, expected_groups, expected_rows, make_runs, page
 
@@ -48,8 +55,11 @@ statuses = st.one_of(
 times = st.one_of(
     st.sampled_from(PRESETS).map(TimeRange),
     st.tuples(st.integers(0, 45 * 24), st.integers(0, 45 * 24)).map(
-        lambda hours: TimeRange(TimePreset.CUSTOM, NOW - timedelta(hours=max(hours)),
-                                NOW - timedelta(hours=min(hours), minutes=7))
+        lambda hours: TimeRange(
+            TimePreset.CUSTOM,
+            NOW - timedelta(hours=max(hours)),
+            NOW - timedelta(hours=min(hours), minutes=7),
+        )
     ),
     st.just(TimeRange(TimePreset.CUSTOM, None, NOW - timedelta(days=3))),
     st.just(TimeRange(TimePreset.CUSTOM, NOW - timedelta(days=3), None)),
@@ -63,8 +73,9 @@ filters = st.builds(
     sort=st.sampled_from(list(SortColumn)),
     descending=st.booleans(),
 )
-cases = settings(max_examples=40, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+cases = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @cases
@@ -104,7 +115,7 @@ def test_before_returns_the_rows_just_above_a_key(
     position = data.draw(st.integers(0, len(expected) - 1))
     key = RowKey.for_run(expected[position], f.sort)
     rows = filled.window(f, NOW, before=key, limit=limit)
-    assert [r.id for r in rows] == [r.id for r in expected[max(0, position - limit):position]]
+    assert [r.id for r in rows] == [r.id for r in expected[max(0, position - limit) : position]]
 
 
 @cases
@@ -221,7 +232,9 @@ def test_runs_with_id_prefix_is_an_exact_case_sensitive_range(filled: Cache) -> 
     prefix = ids[0][:4]
     expected = [i for i in ids if i.startswith(prefix)]
     assert [run.id for run in filled.runs_with_id_prefix(prefix, limit=1000)] == expected
-    assert [run.id for run in filled.runs_with_id_prefix(ids[5], limit=1000)] == [i for i in ids if i.startswith(ids[5])]
+    assert [run.id for run in filled.runs_with_id_prefix(ids[5], limit=1000)] == [
+        i for i in ids if i.startswith(ids[5])
+    ]
     assert len(filled.runs_with_id_prefix(ids[0][:1], limit=2)) <= 2
     assert filled.runs_with_id_prefix(prefix.swapcase() + "\x00", limit=5) == []
     assert filled.runs_with_id_prefix("", limit=5) == []

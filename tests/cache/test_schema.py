@@ -103,4 +103,5 @@ def test_the_generated_ddl_is_that_of_the_declared_tables() -> None:
     from runs_tui.cache import ddl
 
     assert ddl.GENERATED.read_text(encoding="utf-8") == ddl.render(ddl.compile_schema()), (
-        "tables.py changed: regenerate with `.venv/bin/python -m runs_tui.cache.ddl`")
+        "tables.py changed: regenerate with `.venv/bin/python -m runs_tui.cache.ddl`"
+    )

@@ -13,9 +13,25 @@ from runs_tui.models import RunFilter, TimePreset, TimeRange
 from tests.cache.factories import NOW, hostile_strings, make_runs, page
 
 HOSTILE = hostile_strings()
-EXTRA = ['NEAR', 'a NEAR b', 'x*', '-y', '(z)', "it's", '[x]', '100%', 'a_b', 'AND OR NOT',
-         '^start', 'col:val', '""', "ΣΊΣΥΦΟΣ", "Straße",
-         "nul\x00inside the name", "tab\tand\nnewline"]
+EXTRA = [
+    "NEAR",
+    "a NEAR b",
+    "x*",
+    "-y",
+    "(z)",
+    "it's",
+    "[x]",
+    "100%",
+    "a_b",
+    "AND OR NOT",
+    "^start",
+    "col:val",
+    '""',
+    "ΣΊΣΥΦΟΣ",
+    "Straße",
+    "nul\x00inside the name",
+    "tab\tand\nnewline",
+]
 NAMES = HOSTILE + EXTRA + ["Database health check", "disk full"]
 ALL_TIME = TimeRange(TimePreset.ALL)
 
@@ -24,8 +40,10 @@ ALL_TIME = TimeRange(TimePreset.ALL)
 def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
     path: Path = tmp_path_factory.mktemp("search") / "runs.sqlite3"
     base = make_runs(len(NAMES))
-    runs = [run.model_copy(update={"name": name, "created_at": NOW - timedelta(hours=i)})
-            for i, (run, name) in enumerate(zip(base, NAMES, strict=True))]
+    runs = [
+        run.model_copy(update={"name": name, "created_at": NOW - timedelta(hours=i)})
+        for i, (run, name) in enumerate(zip(base, NAMES, strict=True))
+    ]
     with Cache.open(path) as cache:
         cache.apply_changes(page(runs, 1))
         yield cache
@@ -54,13 +72,33 @@ def test_every_hostile_name_is_found_by_itself_and_its_substrings(named: Cache, 
         assert _found(named, query) == _expected(query), repr(query)
 
 
-@pytest.mark.parametrize("query", ['"', '""', "*", "%", "_", "-", "NEAR", "(", "'", "\\",
-                                   "\x00", "\x00inside", "l\x00in", "\x1b[", "σίσυφος",
-                                   "STRASSE", "zz-none"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '""',
+        "*",
+        "%",
+        "_",
+        "-",
+        "NEAR",
+        "(",
+        "'",
+        "\\",
+        "\x00",
+        "\x00inside",
+        "l\x00in",
+        "\x1b[",
+        "σίσυφος",
+        "STRASSE",
+        "zz-none",
+    ],
+)
 def test_query_syntax_characters_are_plain_text(named: Cache, query: str) -> None:
     assert _found(named, query) == _expected(query)
     assert named.count(RunFilter(time=ALL_TIME, name=query), NOW) == len(
-        [n for n in NAMES if query.casefold() in n.casefold()])
+        [n for n in NAMES if query.casefold() in n.casefold()]
+    )
 
 
 def test_case_is_ignored_in_both_directions(named: Cache) -> None:

@@ -10,9 +10,28 @@ import pytest
 
 from runs_tui.cache import Cache, writes
 from runs_tui.models import (
-    AutomationType, DefinitionSummary, Event, EventType, InputSpec, Prompt, PromptKind,
-    PromptResponse, RunDetail, RunFilter, RunKind, RunStatus, RunSummary, StatusGroup, Step,
-    StepPhase, StepStatus, TimePreset, TimeRange, ToolInvocation, Variable, VariableDirection,
+    AutomationType,
+    DefinitionSummary,
+    Event,
+    EventType,
+    InputSpec,
+    Prompt,
+    PromptKind,
+    PromptResponse,
+    RunDetail,
+    RunFilter,
+    RunKind,
+    RunStatus,
+    RunSummary,
+    StatusGroup,
+    Step,
+    StepPhase,
+    StepStatus,
+    TimePreset,
+    TimeRange,
+    ToolInvocation,
+    Variable,
+    VariableDirection,
 )
 from tests.cache.factories import NOW, make_runs, page
 
@@ -30,8 +49,9 @@ def test_apply_changes_inserts_rows_and_moves_the_cursor(cache: Cache) -> None:
 
 def test_a_newer_version_replaces_the_row_and_an_older_one_is_ignored(cache: Cache) -> None:
     run = make_runs(1)[0]
-    newer = run.model_copy(update={"status": RunStatus.CANCELLED, "seq": run.seq + 5,
-                                   "name": "Renamed"})
+    newer = run.model_copy(
+        update={"status": RunStatus.CANCELLED, "seq": run.seq + 5, "name": "Renamed"}
+    )
     cache.apply_changes(page([run], 1))
     cache.apply_changes(page([newer], 2))
     cache.apply_changes(page([run], 3))
@@ -96,7 +116,8 @@ def test_a_resync_shows_the_old_cache_until_it_replaces_it_at_the_end(cache: Cac
     assert cache.count(ALL_TIME, NOW) == 10
     assert cache.finish_full_resync() == 4  # runs 2 (tombstoned), 7, 8 and 9 (not seen)
     assert sorted(r.id for r in cache.iter_runs(ALL_TIME, NOW)) == sorted(
-        r.id for r in [runs[0], runs[1], *runs[3:7]])
+        r.id for r in [runs[0], runs[1], *runs[3:7]]
+    )
     assert cache.get_run(runs[1].id) == renamed
     assert cache.get_detail(runs[0].id) is not None and cache.get_detail(runs[9].id) is None
     state = cache.sync_state()
@@ -105,7 +126,8 @@ def test_a_resync_shows_the_old_cache_until_it_replaces_it_at_the_end(cache: Cac
     assert [r.id for r in cache.iter_runs(named, NOW)] == [runs[1].id]
     assert cache.group_counts(ALL_TIME, NOW) == {
         group: sum(1 for r in [runs[0], renamed, *runs[3:7]] if r.status in group.statuses)
-        for group in StatusGroup}
+        for group in StatusGroup
+    }
 
 
 def test_an_interrupted_resync_is_still_in_progress_after_reopening(cache_file: Path) -> None:
@@ -139,21 +161,34 @@ def test_sync_state_records_success_errors_and_offline_period(cache: Cache) -> N
 
 def _detail(run: RunSummary) -> RunDetail:
     step = Step(
-        id="s1", phase=StepPhase.TRIAGE, position=0, title="Check disk",
-        automation=AutomationType.SEMI_AUTOMATED, status=StepStatus.WAITING_FOR_INPUT,
+        id="s1",
+        phase=StepPhase.TRIAGE,
+        position=0,
+        title="Check disk",
+        automation=AutomationType.SEMI_AUTOMATED,
+        status=StepStatus.WAITING_FOR_INPUT,
         started_at=NOW,
-        tool=ToolInvocation(tool="df", tool_type="shell", input={"args": ["-h", 1, None]},
-                            output="/dev/sda1 91%\x00\x1b[2J", exit_status=0),
+        tool=ToolInvocation(
+            tool="df",
+            tool_type="shell",
+            input={"args": ["-h", 1, None]},
+            output="/dev/sda1 91%\x00\x1b[2J",
+            exit_status=0,
+        ),
         prompt=Prompt(kind=PromptKind.CONFIRM, question="Purge?", requested_at=NOW),
         response=PromptResponse(value="approve", note="ok", answered_by="bob", answered_at=NOW),
     )
     return RunDetail(
-        **run.model_dump(), steps=[step, step.model_copy(update={"id": "s2", "position": 1})],
-        variables=[Variable(name="host", value="db-1", direction=VariableDirection.INPUT,
-                            updated_at=NOW),
-                   Variable(name="out", value="", direction=VariableDirection.OUTPUT)],
-        events=[Event(seq=1, at=NOW, type=EventType.RUN_CREATED, data={"n": [1, {"x": None}]}),
-                Event(seq=2, at=NOW, type=EventType.STEP_STARTED, step_id="s1")],
+        **run.model_dump(),
+        steps=[step, step.model_copy(update={"id": "s2", "position": 1})],
+        variables=[
+            Variable(name="host", value="db-1", direction=VariableDirection.INPUT, updated_at=NOW),
+            Variable(name="out", value="", direction=VariableDirection.OUTPUT),
+        ],
+        events=[
+            Event(seq=1, at=NOW, type=EventType.RUN_CREATED, data={"n": [1, {"x": None}]}),
+            Event(seq=2, at=NOW, type=EventType.STEP_STARTED, step_id="s1"),
+        ],
     )
 
 
@@ -187,9 +222,16 @@ def test_a_newer_detail_refreshes_the_list_row_but_never_adds_one(cache: Cache) 
 
 
 def test_definitions_are_replaced_wholesale(cache: Cache) -> None:
-    first = [DefinitionSummary(id="disk", kind=RunKind.FLOW, title="Disk full",
-                               inputs=[InputSpec(name="host", required=True)], tags=["a"]),
-             DefinitionSummary(id="dns", kind=RunKind.GUIDE, title="DNS")]
+    first = [
+        DefinitionSummary(
+            id="disk",
+            kind=RunKind.FLOW,
+            title="Disk full",
+            inputs=[InputSpec(name="host", required=True)],
+            tags=["a"],
+        ),
+        DefinitionSummary(id="dns", kind=RunKind.GUIDE, title="DNS"),
+    ]
     cache.replace_definitions(first)
     assert cache.definitions() == first
     cache.replace_definitions(first[1:])
@@ -201,7 +243,10 @@ def test_the_cache_file_never_holds_more_than_it_was_given(cache: Cache, cache_f
     cache.apply_changes(page(make_runs(3), 3))
     cache.record_sync_error("401 unauthorized", NOW)
     conn = sqlite3.connect(cache_file)
-    columns = {row[1] for table in ("sync_state", "runs", "run_details")
-               for row in conn.execute(f"PRAGMA table_info({table})")}
+    columns = {
+        row[1]
+        for table in ("sync_state", "runs", "run_details")
+        for row in conn.execute(f"PRAGMA table_info({table})")
+    }
     conn.close()
     assert not any("token" in column or "auth" in column for column in columns)

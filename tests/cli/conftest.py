@@ -42,7 +42,9 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 
 @pytest.fixture
-def cli(dirs: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def cli(
+    dirs: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> CliRunner:
     """`cli("runs", "list", stdin="...")` → Result(code, out, err); stdin is never a TTY."""
 
     def run(*argv: str, stdin: str = "") -> Result:
@@ -73,7 +75,9 @@ def backend_token() -> str:
 @pytest.fixture
 def remote(cli: CliRunner, live_backend: Any) -> Any:
     """A profile `live` pointing at the real backend, its token stored by `runs-tui login`."""
-    result = cli("login", "--profile", "live", "--url", live_backend.url, stdin=live_backend.token + "\n")
+    result = cli(
+        "login", "--profile", "live", "--url", live_backend.url, stdin=live_backend.token + "\n"
+    )
     assert result.code == 0, result.err
     return live_backend
 
@@ -84,18 +88,24 @@ def api(backend: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
 
 
 def start_guide(backend: Any, engineer: str = "ann@example.com") -> str:
-    response = api(backend, "POST", f"/guides/{GUIDE}/runs", json={"inputs": {"engineer": engineer}})
+    response = api(
+        backend, "POST", f"/guides/{GUIDE}/runs", json={"inputs": {"engineer": engineer}}
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
 
-def wait_for(backend: Any, run_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20) -> dict[str, Any]:
+def wait_for(
+    backend: Any, run_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         detail = api(backend, "GET", f"/runs/{run_id}").json()
         if predicate(detail):
             return detail
-        assert time.monotonic() < deadline, f"run {run_id} never reached the state: {detail['status']}"
+        assert time.monotonic() < deadline, (
+            f"run {run_id} never reached the state: {detail['status']}"
+        )
         time.sleep(0.05)
 
 

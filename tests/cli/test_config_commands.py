@@ -14,12 +14,16 @@ from runs_tui import config as cfg
 from runs_tui.cli import ExitCode
 
 
-def test_config_path_prints_the_file_under_the_config_dir(cli: CliRunner, config_file: Path) -> None:
+def test_config_path_prints_the_file_under_the_config_dir(
+    cli: CliRunner, config_file: Path
+) -> None:
     result = cli("config", "path")
     assert (result.code, result.out, result.err) == (0, f"{config_file}\n", "")
 
 
-def test_config_set_writes_a_private_file_and_show_reads_it_back(cli: CliRunner, config_file: Path) -> None:
+def test_config_set_writes_a_private_file_and_show_reads_it_back(
+    cli: CliRunner, config_file: Path
+) -> None:
     assert cli("config", "set", "profiles.prod.url", "https://prod.example.com").code == 0
     assert cli("config", "set", "theme", "nord").code == 0
     assert cli("config", "set", "profiles.prod.tls.verify", "false").code == 0
@@ -47,7 +51,9 @@ def test_config_set_refusals_exit_2_and_write_nothing(
     assert not config_file.exists()
 
 
-def test_a_bad_config_file_is_named_with_its_key_and_exits_2(cli: CliRunner, config_file: Path) -> None:
+def test_a_bad_config_file_is_named_with_its_key_and_exits_2(
+    cli: CliRunner, config_file: Path
+) -> None:
     config_file.parent.mkdir(mode=0o700)
     config_file.write_text("[profiles.prod]\nurl = 42\n")
     os.chmod(config_file, 0o600)
@@ -67,8 +73,18 @@ def test_a_readable_config_draws_a_warning_with_the_fix(cli: CliRunner, config_f
 def test_show_masks_the_token_and_mentions_environment_overrides(
     cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert cli("login", "--profile", "prod", "--url", "https://prod.example.com", "--no-verify",
-               stdin="file-secret\n").code == 0
+    assert (
+        cli(
+            "login",
+            "--profile",
+            "prod",
+            "--url",
+            "https://prod.example.com",
+            "--no-verify",
+            stdin="file-secret\n",
+        ).code
+        == 0
+    )
     monkeypatch.setenv(cfg.TOKEN_ENV, "env-secret")
     shown = cli("config", "show")
     assert "file-secret" not in shown.out + shown.err and "env-secret" not in shown.out + shown.err
@@ -121,8 +137,13 @@ def test_config_keys_lists_every_binding_with_the_keymap_applied(
     assert any(line.split()[:2] == ["list.down", "down,j"] for line in lines)
     listed = json.loads(cli("config", "keys", "--format", "json").out)
     entry = next(e for e in listed if e["id"] == "runs.filter")
-    assert entry == {"id": "runs.filter", "keys": "f5", "default_keys": "f",
-                     "description": "Filter", "where": "RunsScreen"}
+    assert entry == {
+        "id": "runs.filter",
+        "keys": "f5",
+        "default_keys": "f",
+        "description": "Filter",
+        "where": "RunsScreen",
+    }
 
 
 def test_config_set_refuses_a_binding_id_that_does_not_exist(

@@ -18,7 +18,9 @@ import pytest
 from runs_tui import config as cfg
 
 
-def read_until(master: int, process: subprocess.Popen[bytes], wanted: bytes, timeout: float) -> bytes:
+def read_until(
+    master: int, process: subprocess.Popen[bytes], wanted: bytes, timeout: float
+) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None and wanted not in seen:
@@ -54,8 +56,14 @@ def test_the_bare_command_opens_the_dashboard_on_the_embedded_backend_and_quits(
     env.update({name: str(path) for name, path in dirs.items()}, **TERMINALS[terminal])
     master, slave = pty.openpty()
     set_window_size(slave, 80, 24)
-    process = subprocess.Popen([sys.executable, "-m", "runs_tui"], stdin=slave, stdout=slave, stderr=slave,
-                               env=env, close_fds=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runs_tui"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     try:
         screen = read_until(master, process, b"Completed", timeout=60)

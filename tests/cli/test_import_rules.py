@@ -19,9 +19,17 @@ HEAVY = ("textual", "httpx", "sqlalchemy", "sqlmodel")
 
 
 def imported_after(code: str, env: dict[str, str] | None = None) -> dict[str, bool]:
-    probe = f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                          env=env, timeout=120)
+    probe = (
+        f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=120,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -31,15 +39,21 @@ def test_the_dashboard_modules_and_an_open_cache_need_no_http_client_nor_sqlalch
     loaded = imported_after(
         "import runs_tui.cli, runs_tui.app, runs_tui.service\n"
         "from runs_tui.cache import Cache\n"
-        f"Cache.open({str(tmp_path / 'c.sqlite3')!r}).close()")
+        f"Cache.open({str(tmp_path / 'c.sqlite3')!r}).close()"
+    )
     assert loaded == {"textual": True, "httpx": False, "sqlalchemy": False, "sqlmodel": False}
 
 
 def test_a_headless_command_does_not_import_textual(dirs: dict[str, Path]) -> None:
     import os
 
-    env = {**os.environ, **{name: str(path) for name, path in dirs.items()},
-           cfg.URL_ENV: "http://127.0.0.1:9", cfg.TOKEN_ENV: "token"}
+    env = {
+        **os.environ,
+        **{name: str(path) for name, path in dirs.items()},
+        cfg.URL_ENV: "http://127.0.0.1:9",
+        cfg.TOKEN_ENV: "token",
+    }
     loaded = imported_after(
-        "from runs_tui.cli import main\nmain(['runs', 'list', '--offline'])", env)
+        "from runs_tui.cli import main\nmain(['runs', 'list', '--offline'])", env
+    )
     assert not loaded["textual"] and not loaded["sqlalchemy"] and not loaded["sqlmodel"]

@@ -15,7 +15,9 @@ from runs_tui.cli import ExitCode
 def test_login_reads_the_token_from_stdin_checks_it_and_stores_it(
     cli: CliRunner, live_backend: Any, config_file: Path
 ) -> None:
-    result = cli("login", "--profile", "local", "--url", live_backend.url, stdin=live_backend.token + "\n")
+    result = cli(
+        "login", "--profile", "local", "--url", live_backend.url, stdin=live_backend.token + "\n"
+    )
     assert result.code == 0, result.err
     assert live_backend.token not in result.out + result.err
     stored = tomllib.loads(config_file.read_text())

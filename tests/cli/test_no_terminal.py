@@ -22,8 +22,9 @@ from runs_tui import config as cfg
 
 from .test_dashboard_launch import read_until, set_window_size
 
-NEEDS_TERMINAL = ("runs-tui: the dashboard needs a terminal "
-                  "(use `ssh -t`, or `runs-tui runs list` for scripts)\n")
+NEEDS_TERMINAL = (
+    "runs-tui: the dashboard needs a terminal (use `ssh -t`, or `runs-tui runs list` for scripts)\n"
+)
 HANG_UP_EXIT_CODE = 128 + signal.SIGHUP
 
 
@@ -35,15 +36,22 @@ def dashboard_env(dirs: dict[str, Path]) -> dict[str, str]:
 
 @pytest.mark.parametrize("tty_side", ["neither", "stdin only", "stdout only"])
 def test_the_dashboard_refuses_to_start_without_a_terminal_on_stdin_and_stdout(
-    tty_side: str, dirs: dict[str, Path],
+    tty_side: str,
+    dirs: dict[str, Path],
 ) -> None:
     master, slave = pty.openpty()
     stdin = slave if tty_side == "stdin only" else subprocess.PIPE
     stdout = slave if tty_side == "stdout only" else subprocess.PIPE
     try:
-        process = subprocess.run([sys.executable, "-m", "runs_tui"], stdin=stdin, stdout=stdout,
-                                 stderr=subprocess.PIPE,
-                                 env=dashboard_env(dirs), timeout=60, check=False)
+        process = subprocess.run(
+            [sys.executable, "-m", "runs_tui"],
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env=dashboard_env(dirs),
+            timeout=60,
+            check=False,
+        )
     finally:
         os.close(slave)
         os.close(master)
@@ -58,9 +66,15 @@ def dashboard_in_pty(dirs: dict[str, Path]) -> Iterator[tuple[subprocess.Popen[b
     """The dashboard on the embedded backend in a pty, shown its first runs; (process, master)."""
     master, slave = pty.openpty()
     set_window_size(slave, 80, 24)
-    process = subprocess.Popen([sys.executable, "-m", "runs_tui"], stdin=slave, stdout=slave,
-                               stderr=slave, env=dashboard_env(dirs), close_fds=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runs_tui"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=dashboard_env(dirs),
+        close_fds=True,
+        start_new_session=True,
+    )
     os.close(slave)
     try:
         screen = read_until(master, process, b"Completed", timeout=60)
@@ -108,7 +122,7 @@ def listening_ports(pid: int) -> set[int]:
         except OSError:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
@@ -128,7 +142,8 @@ def answers(port: int) -> bool:
 
 @pytest.mark.parametrize("loss", ["pty closed (EIO)", "SIGHUP"])
 def test_the_dashboard_exits_cleanly_and_stops_its_backend_when_the_terminal_goes_away(
-    loss: str, dashboard_in_pty: tuple[subprocess.Popen[bytes], int],
+    loss: str,
+    dashboard_in_pty: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     process, master = dashboard_in_pty
     ports = listening_ports(process.pid)

@@ -18,7 +18,9 @@ def twins(remote: Any, make_run: Callable[..., RunDetail]) -> dict[str, RunDetai
     """Two finished runs sharing the prefix `beef`, one alone under `cafe`."""
     runs = {
         "beef1": make_run(id="beef1111aaaa", name="First twin", status=RunStatus.COMPLETED_SUCCESS),
-        "beef2": make_run(id="beef2222bbbb", name="Second twin", status=RunStatus.COMPLETED_FAILURE),
+        "beef2": make_run(
+            id="beef2222bbbb", name="Second twin", status=RunStatus.COMPLETED_FAILURE
+        ),
         "cafe": make_run(id="cafe3333cccc", name="Alone", status=RunStatus.COMPLETED_SUCCESS),
     }
     for run in runs.values():
@@ -26,7 +28,9 @@ def twins(remote: Any, make_run: Callable[..., RunDetail]) -> dict[str, RunDetai
     return runs
 
 
-def test_show_export_watch_and_delete_take_a_unique_prefix(cli: CliRunner, twins: dict[str, RunDetail]) -> None:
+def test_show_export_watch_and_delete_take_a_unique_prefix(
+    cli: CliRunner, twins: dict[str, RunDetail]
+) -> None:
     shown = cli("runs", "show", "cafe")
     assert shown.code == 0, shown.err
     assert "id:        cafe3333cccc" in shown.out
@@ -40,8 +44,13 @@ def test_show_export_watch_and_delete_take_a_unique_prefix(cli: CliRunner, twins
 def test_an_ambiguous_prefix_lists_the_candidates_and_exits_9(
     cli: CliRunner, twins: dict[str, RunDetail], remote: Any
 ) -> None:
-    for argv in (("runs", "show", "beef"), ("runs", "cancel", "beef", "--yes"), ("runs", "delete", "beef", "--yes"),
-                 ("runs", "rerun", "beef"), ("runs", "export", "beef", "--format", "csv")):
+    for argv in (
+        ("runs", "show", "beef"),
+        ("runs", "cancel", "beef", "--yes"),
+        ("runs", "delete", "beef", "--yes"),
+        ("runs", "rerun", "beef"),
+        ("runs", "export", "beef", "--format", "csv"),
+    ):
         result = cli(*argv)
         assert result.code == ExitCode.AMBIGUOUS, (argv, result.err)
         assert "beef1111aaaa (First twin, Completed Success)" in result.err
@@ -51,7 +60,9 @@ def test_an_ambiguous_prefix_lists_the_candidates_and_exits_9(
     assert {"beef1111aaaa", "beef2222bbbb"} <= kept  # nothing was deleted on a guess
 
 
-def test_a_short_prefix_or_no_match_is_not_found(cli: CliRunner, twins: dict[str, RunDetail]) -> None:
+def test_a_short_prefix_or_no_match_is_not_found(
+    cli: CliRunner, twins: dict[str, RunDetail]
+) -> None:
     short = cli("runs", "show", "caf")
     assert short.code == ExitCode.NOT_FOUND and "at least 4 characters" in short.err
     missing = cli("runs", "show", "dead")
@@ -63,7 +74,9 @@ def test_a_run_created_elsewhere_since_the_last_sync_is_found_by_prefix(
 ) -> None:
     assert cli("sync").code == 0
     remote.store.insert_run(make_run(id="f00d4444dddd", name="Started by someone else"), [])
-    assert cli("runs", "show", "f00d", "--offline").code == ExitCode.NOT_FOUND  # the cache alone does not know it
+    assert (
+        cli("runs", "show", "f00d", "--offline").code == ExitCode.NOT_FOUND
+    )  # the cache alone does not know it
     shown = cli("runs", "show", "f00d")
     assert shown.code == 0, shown.err
     assert "Started by someone else" in shown.out
@@ -90,8 +103,12 @@ def test_cancel_and_rerun_record_the_operator_not_operator(
     run_id = start_guide(remote)
     rerun = cli("runs", "rerun", run_id)
     assert rerun.code == 0, rerun.err
-    assert api(remote, "GET", f"/runs/{rerun.out.strip()}").json()["trigger"]["actor"] == "cli-oncall"
+    assert (
+        api(remote, "GET", f"/runs/{rerun.out.strip()}").json()["trigger"]["actor"] == "cli-oncall"
+    )
     assert cli("runs", "cancel", run_id[:8], "--yes").code == 0
     record = api(remote, "GET", f"/runs/{run_id}").json()
     assert record["error"] == "cancelled by cli-oncall"
-    assert [e["data"].get("actor") for e in record["events"] if e["data"].get("to") == "cancelled"] == ["cli-oncall"]
+    assert [
+        e["data"].get("actor") for e in record["events"] if e["data"].get("to") == "cancelled"
+    ] == ["cli-oncall"]

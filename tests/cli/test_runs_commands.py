@@ -34,19 +34,42 @@ NOW = datetime.now(UTC)
 def history(remote: Any, make_run: Callable[..., RunDetail]) -> dict[str, RunDetail]:
     """Finished runs stored straight into the backend: known names, kinds, times, statuses."""
     step = Step(
-        id="s1", phase=StepPhase.TRIAGE, position=1, title="Check disk", automation=AutomationType.AUTOMATED,
-        status=StepStatus.FAILED, tool=ToolInvocation(tool="df", tool_type="shell", input={"path": "/"},
-                                                        output="=1+1 disk full"),
+        id="s1",
+        phase=StepPhase.TRIAGE,
+        position=1,
+        title="Check disk",
+        automation=AutomationType.AUTOMATED,
+        status=StepStatus.FAILED,
+        tool=ToolInvocation(
+            tool="df", tool_type="shell", input={"path": "/"}, output="=1+1 disk full"
+        ),
     )
     runs = {
-        "ok": make_run(id="run-ok", status=RunStatus.COMPLETED_SUCCESS, created_at=NOW - timedelta(hours=1),
-                       started_at=NOW - timedelta(hours=1), finished_at=NOW - timedelta(minutes=58),
-                       trigger=Trigger(kind=TriggerKind.CHAT, actor="ann")),
-        "failed": make_run(id="run-failed", name="Disk pressure", status=RunStatus.COMPLETED_FAILURE,
-                           created_at=NOW - timedelta(hours=3), started_at=NOW - timedelta(hours=3),
-                           steps=[step], root_cause="disk full", summary="+cleanup needed"),
-        "old_guide": make_run(id="run-old-guide", kind=RunKind.GUIDE, name="On-call handover",
-                              status=RunStatus.CANCELLED, created_at=NOW - timedelta(days=10)),
+        "ok": make_run(
+            id="run-ok",
+            status=RunStatus.COMPLETED_SUCCESS,
+            created_at=NOW - timedelta(hours=1),
+            started_at=NOW - timedelta(hours=1),
+            finished_at=NOW - timedelta(minutes=58),
+            trigger=Trigger(kind=TriggerKind.CHAT, actor="ann"),
+        ),
+        "failed": make_run(
+            id="run-failed",
+            name="Disk pressure",
+            status=RunStatus.COMPLETED_FAILURE,
+            created_at=NOW - timedelta(hours=3),
+            started_at=NOW - timedelta(hours=3),
+            steps=[step],
+            root_cause="disk full",
+            summary="+cleanup needed",
+        ),
+        "old_guide": make_run(
+            id="run-old-guide",
+            kind=RunKind.GUIDE,
+            name="On-call handover",
+            status=RunStatus.CANCELLED,
+            created_at=NOW - timedelta(days=10),
+        ),
     }
     for run in runs.values():
         remote.store.insert_run(run, [])
@@ -79,16 +102,28 @@ def test_list_formats(cli: CliRunner, history: dict[str, RunDetail]) -> None:
     ("options", "expected"),
     [
         (("--status", "failed"), {"run-failed"}),
-        (("--status", "Completed Success", "--status", "cancelled", "--since", "all"), {"run-ok", "run-old-guide"}),
+        (
+            ("--status", "Completed Success", "--status", "cancelled", "--since", "all"),
+            {"run-ok", "run-old-guide"},
+        ),
         (("--status", "Completed Success", "--status", "cancelled"), {"run-ok"}),
         (("--type", "guide", "--status", "completed", "--since", "30d"), {"run-old-guide"}),
         (("--since", "24h", "--status", "completed"), {"run-ok", "run-failed"}),
         (("--name", "pressure"), {"run-failed"}),
-        (("--from", (NOW - timedelta(days=11)).isoformat(), "--to", (NOW - timedelta(days=9)).isoformat()),
-         {"run-old-guide"}),
+        (
+            (
+                "--from",
+                (NOW - timedelta(days=11)).isoformat(),
+                "--to",
+                (NOW - timedelta(days=9)).isoformat(),
+            ),
+            {"run-old-guide"},
+        ),
     ],
 )
-def test_list_filters(cli: CliRunner, history: dict[str, RunDetail], options: tuple[str, ...], expected: set[str]) -> None:
+def test_list_filters(
+    cli: CliRunner, history: dict[str, RunDetail], options: tuple[str, ...], expected: set[str]
+) -> None:
     result = cli("runs", "list", "--format", "json", *options)
     assert result.code == 0, result.err
     assert set(listed_ids(result.out)) == expected
@@ -105,7 +140,9 @@ def test_list_filters(cli: CliRunner, history: dict[str, RunDetail], options: tu
         (("--limit", "0"), "positive"),
     ],
 )
-def test_bad_filters_exit_2_with_a_clear_message(cli: CliRunner, remote: Any, options: tuple[str, ...], message: str) -> None:
+def test_bad_filters_exit_2_with_a_clear_message(
+    cli: CliRunner, remote: Any, options: tuple[str, ...], message: str
+) -> None:
     result = cli("runs", "list", *options)
     assert result.code == ExitCode.USAGE and message in result.err and result.out == ""
 
@@ -123,7 +160,9 @@ def test_list_answers_from_the_cache_when_the_backend_is_gone(
     assert cli("sync").code == ExitCode.UNREACHABLE
 
 
-def test_a_wrong_token_exits_6(cli: CliRunner, remote: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_token_exits_6(
+    cli: CliRunner, remote: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RUNS_TUI_TOKEN", "not-the-token")
     result = cli("sync")
     assert result.code == ExitCode.UNAUTHORIZED and "unauthorized" in result.err
@@ -140,7 +179,9 @@ def test_show_text_and_json(cli: CliRunner, history: dict[str, RunDetail]) -> No
     assert missing.code == ExitCode.NOT_FOUND and missing.out == ""
 
 
-def test_show_offline_uses_the_cached_detail(cli: CliRunner, history: dict[str, RunDetail], remote: Any) -> None:
+def test_show_offline_uses_the_cached_detail(
+    cli: CliRunner, history: dict[str, RunDetail], remote: Any
+) -> None:
     assert cli("runs", "show", "run-ok").code == 0
     remote.stop()
     offline = cli("runs", "show", "run-ok", "--offline")
@@ -161,7 +202,12 @@ def test_export_to_stdout_and_to_files_byte_identical(
     assert first.code == 0 and first.out == ""
     written = out_dir / "run-run-failed.json"
     content = written.read_bytes()
-    assert cli("runs", "export", "run-failed", "--format", "json", "-o", str(out_dir), "--offline").code == 0
+    assert (
+        cli(
+            "runs", "export", "run-failed", "--format", "json", "-o", str(out_dir), "--offline"
+        ).code
+        == 0
+    )
     assert written.read_bytes() == content
     assert json.loads(content)["run"]["root_cause"] == "disk full"
     named = tmp_path / "chosen.csv"
@@ -174,7 +220,16 @@ def test_export_list_byte_identical_from_the_same_cache(
     cli: CliRunner, history: dict[str, RunDetail], tmp_path: Path
 ) -> None:
     target = tmp_path / "runs.csv"
-    options = ("runs", "export-list", "--from", "2020-01-01", "--to", NOW.isoformat(), "--format", "csv")
+    options = (
+        "runs",
+        "export-list",
+        "--from",
+        "2020-01-01",
+        "--to",
+        NOW.isoformat(),
+        "--format",
+        "csv",
+    )
     assert cli(*options, "-o", str(target)).code == 0
     first = target.read_bytes()
     assert cli(*options, "-o", str(target), "--offline").code == 0
@@ -186,7 +241,9 @@ def test_export_list_byte_identical_from_the_same_cache(
     assert listed_ids(as_json.out) == ["run-failed"]
 
 
-def test_respond_answers_the_waiting_step_and_explains_refusals(cli: CliRunner, remote: Any) -> None:
+def test_respond_answers_the_waiting_step_and_explains_refusals(
+    cli: CliRunner, remote: Any
+) -> None:
     run_id = start_guide(remote)
     wait_for(remote, run_id, waiting)
     answered = cli("runs", "respond", run_id, "--value", "done", "--note", "all acked")
@@ -198,7 +255,10 @@ def test_respond_answers_the_waiting_step_and_explains_refusals(cli: CliRunner, 
     assert again.code == ExitCode.CONFLICT, again.err
     invalid = cli("runs", "respond", run_id, "--value", "maybe")
     assert invalid.code == ExitCode.INVALID, invalid.err
-    assert cli("runs", "respond", "no-such-run", "--step", "x", "--value", "done").code == ExitCode.NOT_FOUND
+    assert (
+        cli("runs", "respond", "no-such-run", "--step", "x", "--value", "done").code
+        == ExitCode.NOT_FOUND
+    )
 
 
 def test_respond_binds_the_answer_to_the_prompt_it_fetched(cli: CliRunner, remote: Any) -> None:
@@ -209,13 +269,17 @@ def test_respond_binds_the_answer_to_the_prompt_it_fetched(cli: CliRunner, remot
     asked = [e for e in before["events"] if e["type"] == "input_requested"][-1]
     assert asked["data"]["prompt_id"]
     assert cli("runs", "respond", run_id, "--value", "done").code == 0
-    detail = wait_for(remote, run_id, lambda d: any(e["type"] == "input_received" for e in d["events"]))
+    detail = wait_for(
+        remote, run_id, lambda d: any(e["type"] == "input_received" for e in d["events"])
+    )
     received = next(e for e in detail["events"] if e["type"] == "input_received")
     assert received["step_id"] == asked["step_id"]
     assert received["data"]["prompt_id"] == asked["data"]["prompt_id"]
 
 
-def test_respond_to_a_run_that_is_not_waiting_is_a_conflict(cli: CliRunner, history: dict[str, RunDetail]) -> None:
+def test_respond_to_a_run_that_is_not_waiting_is_a_conflict(
+    cli: CliRunner, history: dict[str, RunDetail]
+) -> None:
     result = cli("runs", "respond", "run-ok", "--value", "done")
     assert result.code == ExitCode.CONFLICT and "not waiting for input" in result.err
 
@@ -239,7 +303,9 @@ def test_delete_removes_finished_runs_and_refuses_active_ones(
     assert cli("runs", "delete", "run-ok").code == ExitCode.USAGE
     result = cli("runs", "delete", "run-ok", "run-old-guide", "--yes")
     assert result.code == 0 and result.out == "run-ok\tdeleted\nrun-old-guide\tdeleted\n"
-    assert set(listed_ids(cli("runs", "list", "--since", "all", "--format", "json").out)).isdisjoint({"run-ok", "run-old-guide"})
+    assert set(
+        listed_ids(cli("runs", "list", "--since", "all", "--format", "json").out)
+    ).isdisjoint({"run-ok", "run-old-guide"})
     refused = cli("runs", "delete", active, "--yes")
     assert refused.code == ExitCode.CONFLICT and active in refused.err
 
@@ -251,11 +317,16 @@ def test_rerun_starts_the_same_definition_with_the_same_inputs(cli: CliRunner, r
     new_id = result.out.strip()
     assert new_id != original
     detail = api(remote, "GET", f"/runs/{new_id}").json()
-    assert detail["definition_id"] == "on-call-handover" and detail["inputs"]["engineer"] == "bob@example.com"
+    assert (
+        detail["definition_id"] == "on-call-handover"
+        and detail["inputs"]["engineer"] == "bob@example.com"
+    )
     assert cli("runs", "rerun", "no-such-run").code == ExitCode.NOT_FOUND
 
 
-def test_watch_a_finished_run_with_exit_status(cli: CliRunner, history: dict[str, RunDetail]) -> None:
+def test_watch_a_finished_run_with_exit_status(
+    cli: CliRunner, history: dict[str, RunDetail]
+) -> None:
     ok = cli("runs", "watch", "run-ok", "--exit-status")
     assert ok.code == 0 and "status: Completed Success" in ok.out
     failed = cli("runs", "watch", "run-failed", "--exit-status")

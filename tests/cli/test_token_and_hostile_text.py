@@ -22,7 +22,11 @@ def every_byte_under(folder: Path) -> bytes:
 
 
 def test_the_token_appears_in_no_output_log_cache_or_export(
-    cli: CliRunner, remote: Any, dirs: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    cli: CliRunner,
+    remote: Any,
+    dirs: dict[str, Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     exported = tmp_path / "exports"
@@ -72,7 +76,10 @@ def hostile_runs(remote: Any, make_run: Callable[..., RunDetail]) -> list[str]:
     for index, (name, value) in enumerate(hostile_strings()):
         short = value[:5000]  # the 1 MiB line is exercised by the export tests
         run = make_run(
-            id=f"hostile-{index}", name=short, status=RunStatus.COMPLETED_FAILURE, root_cause=short,
+            id=f"hostile-{index}",
+            name=short,
+            status=RunStatus.COMPLETED_FAILURE,
+            root_cause=short,
             variables=[Variable(name="v", value=short, direction=VariableDirection.OUTPUT)],
         )
         remote.store.insert_run(run, [])
@@ -80,21 +87,29 @@ def hostile_runs(remote: Any, make_run: Callable[..., RunDetail]) -> list[str]:
     return ids
 
 
-def test_hostile_text_is_inert_in_table_and_text_output(cli: CliRunner, hostile_runs: list[str]) -> None:
+def test_hostile_text_is_inert_in_table_and_text_output(
+    cli: CliRunner, hostile_runs: list[str]
+) -> None:
     table = cli("runs", "list", "--since", "all", "--limit", "500")
     assert table.code == 0, table.err
     outputs = [table.out] + [cli("runs", "show", run_id).out for run_id in hostile_runs]
     for output in outputs:
-        assert not (set(output) & (_CONTROL | _BIDI)), "a control or bidi character reached the terminal"
+        assert not (set(output) & (_CONTROL | _BIDI)), (
+            "a control or bidi character reached the terminal"
+        )
         assert "\x1b" not in output and "\r" not in output
     lines = table.out.split("\n")[1:-1]
     for run_id in hostile_runs:  # no value broke the one-line-per-run layout
         assert sum(line.endswith(f"  {run_id}") for line in lines) == 1
 
 
-def test_hostile_text_survives_the_json_output_literally(cli: CliRunner, hostile_runs: list[str]) -> None:
+def test_hostile_text_survives_the_json_output_literally(
+    cli: CliRunner, hostile_runs: list[str]
+) -> None:
     values = dict((f"hostile-{i}", v[:5000]) for i, (_, v) in enumerate(hostile_strings()))
-    listed = json.loads(cli("runs", "list", "--since", "all", "--limit", "500", "--format", "json").out)
+    listed = json.loads(
+        cli("runs", "list", "--since", "all", "--limit", "500", "--format", "json").out
+    )
     names = {run["id"]: run["name"] for run in listed["runs"] if run["id"].startswith("hostile-")}
     assert names == values
 
@@ -117,11 +132,18 @@ def test_hostile_text_is_inert_in_every_csv_and_json_output_and_file(
     files = tmp_path / "files"
     files.mkdir()
     for fmt in ("csv", "json"):
-        assert cli("runs", "export-list", "--since", "all", "--format", fmt, "-o", str(files)).code == 0
+        assert (
+            cli("runs", "export-list", "--since", "all", "--format", fmt, "-o", str(files)).code
+            == 0
+        )
         for run_id in hostile_runs:
             assert cli("runs", "export", run_id, "--format", fmt, "-o", str(files)).code == 0
     for label, result in outputs.items():
         assert result.code == 0, (label, result.err)
-        assert not unsafe_characters(result.out + result.err), f"{label}: raw control/bidi characters"
+        assert not unsafe_characters(result.out + result.err), (
+            f"{label}: raw control/bidi characters"
+        )
     for path in files.iterdir():
-        assert not unsafe_characters(path.read_text(encoding="utf-8")), f"{path.name}: raw control/bidi"
+        assert not unsafe_characters(path.read_text(encoding="utf-8")), (
+            f"{path.name}: raw control/bidi"
+        )

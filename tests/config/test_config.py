@@ -32,20 +32,26 @@ PROD = '[profiles.prod]\nurl = "https://prod.example.com"\ntoken = "prod-secret"
 STAGE = '[profiles.stage]\nurl = "https://stage.example.com"\ntoken_env = "STAGE_TOKEN"\n'
 
 
-def test_the_config_dir_follows_the_environment_variable(env: dict[str, str], tmp_path: Path) -> None:
+def test_the_config_dir_follows_the_environment_variable(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     assert cfg.config_path(env) == tmp_path / "conf" / "config.toml"
     assert cfg.cache_dir({cfg.CACHE_DIR_ENV: "/x/c"}) == Path("/x/c")
     assert cfg.data_dir({cfg.DATA_DIR_ENV: "/x/d"}) == Path("/x/d")
 
 
-def test_a_missing_file_is_an_empty_config_and_means_the_embedded_backend(env: dict[str, str]) -> None:
+def test_a_missing_file_is_an_empty_config_and_means_the_embedded_backend(
+    env: dict[str, str],
+) -> None:
     config = cfg.load_config(env=env)
     assert config.profiles == {} and config.warnings == ()
     assert cfg.resolve_profile(config, None, env).is_embedded
 
 
 def test_a_full_profile_is_read(env: dict[str, str]) -> None:
-    write(env, """
+    write(
+        env,
+        """
 theme = "nord"
 default_profile = "prod"
 [profiles.prod]
@@ -55,12 +61,15 @@ refresh_interval = 2
 tls = { verify = false, ca_bundle = "/etc/ca.pem", allow_insecure_http = true }
 notifications = { toast = false, bell = true }
 default_filter = { statuses = ["failed", "Cancelled"], kind = "flow", time = "7d", name = "db" }
-""")
+""",
+    )
     config = cfg.load_config(env=env)
     prod = config.profiles["prod"]
     assert config.theme == "nord" and config.default_profile == "prod"
     assert prod.refresh_interval == 2.0
-    assert prod.tls == cfg.TlsOptions(verify=False, ca_bundle=Path("/etc/ca.pem"), allow_insecure_http=True)
+    assert prod.tls == cfg.TlsOptions(
+        verify=False, ca_bundle=Path("/etc/ca.pem"), allow_insecure_http=True
+    )
     assert prod.notifications == cfg.Notifications(toast=False, bell=True)
     assert prod.default_filter == RunFilter(
         statuses=StatusGroup.FAILED.statuses | {RunStatus.CANCELLED},
@@ -78,17 +87,31 @@ default_filter = { statuses = ["failed", "Cancelled"], kind = "flow", time = "7d
         ('default_profile = "nope"', "default_profile"),
         ('[profiles.p]\nurl = "ftp://x"', "profiles.p.url"),
         ("[profiles.p]\nrefresh_interval = 1", "profiles.p.url"),
-        ('[profiles.p]\nurl = "https://x"\nrefresh_interval = "fast"', "profiles.p.refresh_interval"),
+        (
+            '[profiles.p]\nurl = "https://x"\nrefresh_interval = "fast"',
+            "profiles.p.refresh_interval",
+        ),
         ('[profiles.p]\nurl = "https://x"\nrefresh_interval = -1', "profiles.p.refresh_interval"),
         ('[profiles.p]\nurl = "https://x"\ntoken = "a"\ntoken_env = "B"', "profiles.p.token_env"),
         ('[profiles.p]\nurl = "https://x"\ntoken_env = "not a name"', "profiles.p.token_env"),
         ('[profiles.p]\nurl = "https://x"\ntls = { verify = "yes" }', "profiles.p.tls.verify"),
         ('[profiles.p]\nurl = "https://x"\ntls = { pin = true }', "profiles.p.tls.pin"),
-        ('[profiles.p]\nurl = "https://x"\nnotifications = { bell = 1 }', "profiles.p.notifications.bell"),
-        ('[profiles.p]\nurl = "https://x"\ndefault_filter = { statuses = ["bogus"] }',
-         "profiles.p.default_filter.statuses"),
-        ('[profiles.p]\nurl = "https://x"\ndefault_filter = { time = "1y" }', "profiles.p.default_filter.time"),
-        ('[profiles.p]\nurl = "https://x"\nlast_filter = { from = "yesterday" }', "profiles.p.last_filter.from"),
+        (
+            '[profiles.p]\nurl = "https://x"\nnotifications = { bell = 1 }',
+            "profiles.p.notifications.bell",
+        ),
+        (
+            '[profiles.p]\nurl = "https://x"\ndefault_filter = { statuses = ["bogus"] }',
+            "profiles.p.default_filter.statuses",
+        ),
+        (
+            '[profiles.p]\nurl = "https://x"\ndefault_filter = { time = "1y" }',
+            "profiles.p.default_filter.time",
+        ),
+        (
+            '[profiles.p]\nurl = "https://x"\nlast_filter = { from = "yesterday" }',
+            "profiles.p.last_filter.from",
+        ),
         ('[profiles.p]\nurl = "https://user:pw@x"', "profiles.p.url"),
         ('[profiles.embedded]\nurl = "https://x"', "profiles.embedded"),
         ('[embedded]\nurl = "https://x"', "embedded.url"),
@@ -164,14 +187,20 @@ def test_environment_url_and_token_beat_the_file(env: dict[str, str]) -> None:
     config = cfg.load_config(env=env)
     overridden = {**env, cfg.URL_ENV: "http://127.0.0.1:9", cfg.TOKEN_ENV: "env-secret"}
     profile = cfg.resolve_profile(config, None, overridden)
-    assert (profile.name, profile.url, profile.token) == ("prod", "http://127.0.0.1:9", "env-secret")
+    assert (profile.name, profile.url, profile.token) == (
+        "prod",
+        "http://127.0.0.1:9",
+        "env-secret",
+    )
     plain = cfg.resolve_profile(config, None, env)
     assert (plain.url, plain.token) == ("https://prod.example.com", "prod-secret")
     assert profile.cache_name != plain.cache_name
 
 
 def test_environment_url_without_any_profile_is_not_embedded(env: dict[str, str]) -> None:
-    profile = cfg.resolve_profile(cfg.load_config(env=env), None, {**env, cfg.URL_ENV: "https://x.example"})
+    profile = cfg.resolve_profile(
+        cfg.load_config(env=env), None, {**env, cfg.URL_ENV: "https://x.example"}
+    )
     assert not profile.is_embedded and profile.url == "https://x.example"
 
 
@@ -193,9 +222,15 @@ def test_set_value_types_by_schema_and_validates(env: dict[str, str]) -> None:
     doc = cfg.set_value(doc, "embedded.notifications.bell", "yes", path)
     config = cfg.parse_document(doc, path)
     prod = config.profiles["prod"]
-    assert prod.refresh_interval == 2.5 and prod.tls.verify is False and config.embedded.notifications.bell
+    assert (
+        prod.refresh_interval == 2.5
+        and prod.tls.verify is False
+        and config.embedded.notifications.bell
+    )
     assert prod.default_filter is not None
-    assert prod.default_filter.statuses == StatusGroup.FAILED.statuses | StatusGroup.WAITING.statuses
+    assert (
+        prod.default_filter.statuses == StatusGroup.FAILED.statuses | StatusGroup.WAITING.statuses
+    )
 
 
 @pytest.mark.parametrize(
@@ -219,7 +254,9 @@ def test_the_last_filter_is_remembered_per_profile(env: dict[str, str]) -> None:
     chosen = RunFilter(
         statuses=frozenset({RunStatus.COMPLETED_PARTIAL}),
         kind=RunKind.GUIDE,
-        time=TimeRange(TimePreset.CUSTOM, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)),
+        time=TimeRange(
+            TimePreset.CUSTOM, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+        ),
         name="disk",
     )
     cfg.remember_last_filter("prod", chosen, env)

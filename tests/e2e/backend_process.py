@@ -27,7 +27,10 @@ class BackendProcess:
     def __init__(self, args: list[str], env: dict[str, str], token: str | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "runs_tui", "backend", *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         self.token = token
         self.lines: list[str] = []
@@ -80,15 +83,18 @@ class BackendProcess:
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
 
-    def wait_for_run(self, run_id: str, predicate: Callable[[dict[str, Any]], bool],
-                     timeout: float = 60) -> dict[str, Any]:
+    def wait_for_run(
+        self, run_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 60
+    ) -> dict[str, Any]:
         """The run's detail once `predicate` holds for it."""
         deadline = time.monotonic() + timeout
         while True:
             detail = self.run(run_id)
             if predicate(detail):
                 return detail
-            assert time.monotonic() < deadline, f"run {run_id} never got there; now {detail['status']}"
+            assert time.monotonic() < deadline, (
+                f"run {run_id} never got there; now {detail['status']}"
+            )
             time.sleep(0.1)
 
     def stop(self, sig: signal.Signals = signal.SIGINT) -> str:

@@ -59,13 +59,25 @@ def terminal(tmp_path: Path, e2e_backend: BackendProcess) -> Iterator[TerminalFa
     """`terminal(width=80, height=24, no_color=False, actor="e2e-operator", args=(), env={})`."""
     opened: list[Terminal] = []
 
-    def open_terminal(*, width: int = 80, height: int = 24, no_color: bool = False,
-                      actor: str = "e2e-operator", args: tuple[str, ...] = (),
-                      env: dict[str, str] | None = None) -> Terminal:
+    def open_terminal(
+        *,
+        width: int = 80,
+        height: int = 24,
+        no_color: bool = False,
+        actor: str = "e2e-operator",
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> Terminal:
         home = tmp_path / f"operator-{len(opened)}"
         home.mkdir()
-        variables = environment(home, e2e_backend.origin, e2e_backend.token or "", actor=actor,
-                                no_color=no_color, extra=env)
+        variables = environment(
+            home,
+            e2e_backend.origin,
+            e2e_backend.token or "",
+            actor=actor,
+            no_color=no_color,
+            extra=env,
+        )
         term = Terminal(variables, args, width=width, height=height)
         opened.append(term)
         return term.start()
@@ -80,12 +92,24 @@ def cli(tmp_path: Path, e2e_backend: BackendProcess) -> CliRunner:
     """`cli("runs", "respond", run_id, "--value", "done")`: the real command line, another operator."""
     home = tmp_path / "cli-operator"
 
-    def run(*args: str, actor: str = "cli-oncall", stdin: str = "", timeout: float = 60,
-            **extra: Any) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, actor: str = "cli-oncall", stdin: str = "", timeout: float = 60, **extra: Any
+    ) -> subprocess.CompletedProcess[str]:
         home.mkdir(exist_ok=True)
-        env = environment(home, e2e_backend.origin, e2e_backend.token or "", actor=actor,
-                          extra={str(k): str(v) for k, v in extra.items()})
-        return subprocess.run([sys.executable, "-m", "runs_tui", *args], input=stdin, text=True,
-                              capture_output=True, env=env, timeout=timeout)
+        env = environment(
+            home,
+            e2e_backend.origin,
+            e2e_backend.token or "",
+            actor=actor,
+            extra={str(k): str(v) for k, v in extra.items()},
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "runs_tui", *args],
+            input=stdin,
+            text=True,
+            capture_output=True,
+            env=env,
+            timeout=timeout,
+        )
 
     return run

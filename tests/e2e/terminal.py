@@ -29,8 +29,9 @@ def tmux_available() -> bool:
 class Terminal:
     """One tmux pane running `python -m runs_tui ARGS` with `env`, at `width`×`height`."""
 
-    def __init__(self, env: Mapping[str, str], args: Sequence[str] = (), *, width: int = 80,
-                 height: int = 24) -> None:
+    def __init__(
+        self, env: Mapping[str, str], args: Sequence[str] = (), *, width: int = 80, height: int = 24
+    ) -> None:
         self.socket = f"runs-tui-e2e-{uuid.uuid4().hex[:12]}"
         self.width, self.height = width, height
         self._env = dict(env)
@@ -43,8 +44,21 @@ class Terminal:
         command = [sys.executable, "-m", "runs_tui", *self._args]
         # The server starts with exactly this environment (nothing leaks in from the test
         # process, NO_COLOR included), and the pane inherits it.
-        self._tmux("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", str(self.width),
-                   "-y", str(self.height), "--", *command, env=self._env)
+        self._tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            str(self.width),
+            "-y",
+            str(self.height),
+            "--",
+            *command,
+            env=self._env,
+        )
         self._tmux("set-option", "-t", "main", "remain-on-exit", "on")
         self._tmux("set-option", "-t", "main", "status", "off")
         self._started = True
@@ -90,11 +104,17 @@ class Terminal:
     def wait_for(self, wanted: str | re.Pattern[str], timeout: float = DEFAULT_TIMEOUT) -> str:
         """The screen once it shows `wanted` (a substring, or a compiled regex)."""
         if isinstance(wanted, re.Pattern):
-            return self.wait_until(lambda screen: wanted.search(screen) is not None, timeout, repr(wanted.pattern))
+            return self.wait_until(
+                lambda screen: wanted.search(screen) is not None, timeout, repr(wanted.pattern)
+            )
         return self.wait_until(lambda screen: wanted in screen, timeout, repr(wanted))
 
-    def wait_until(self, predicate: Callable[[str], bool], timeout: float = DEFAULT_TIMEOUT,
-                   what: str = "the condition") -> str:
+    def wait_until(
+        self,
+        predicate: Callable[[str], bool],
+        timeout: float = DEFAULT_TIMEOUT,
+        what: str = "the condition",
+    ) -> str:
         """The screen once `predicate(screen)` holds; fails with the last screen otherwise."""
         deadline = time.monotonic() + timeout
         while True:
@@ -126,14 +146,28 @@ class Terminal:
     def _pane_format(self, fmt: str) -> str:
         return self._tmux("display-message", "-p", "-t", "main", fmt).stdout.strip()
 
-    def _tmux(self, *args: str, check: bool = True,
-              env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
-                              check=check, timeout=30, env=dict(env) if env is not None else None)
+    def _tmux(
+        self, *args: str, check: bool = True, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=30,
+            env=dict(env) if env is not None else None,
+        )
 
 
-def environment(home: Path, backend_url: str, token: str, *, actor: str, no_color: bool = False,
-                extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def environment(
+    home: Path,
+    backend_url: str,
+    token: str,
+    *,
+    actor: str,
+    no_color: bool = False,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """What a `runs-tui` process of one operator needs: the backend, the token, its own folders."""
     env = {
         "RUNS_TUI_URL": backend_url,

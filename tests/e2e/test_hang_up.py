@@ -20,7 +20,8 @@ def alive(pid: int) -> bool:
 
 
 def test_the_dashboard_ends_when_its_terminal_is_killed(
-        e2e_backend: BackendProcess, terminal: TerminalFactory) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory
+) -> None:
     run_id = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
     e2e_backend.wait_for_run(run_id, waiting)
     term = terminal(no_color=True)

@@ -8,7 +8,8 @@ from .conftest import CliRunner, TerminalFactory
 
 
 def test_dashboard_shows_a_run_started_elsewhere_and_quits(
-        e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner
+) -> None:
     run_id = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
     e2e_backend.wait_for_run(run_id, waiting)
     term = terminal()

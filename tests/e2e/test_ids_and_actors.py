@@ -12,8 +12,11 @@ from .conftest import CliRunner, TerminalFactory
 
 def cancels(detail: dict[str, Any]) -> list[str | None]:
     """The actor of every status change to Cancelled in the backend's record."""
-    return [event["data"].get("actor") for event in detail["events"]
-            if event["type"] == "status_changed" and event["data"].get("to") == "cancelled"]
+    return [
+        event["data"].get("actor")
+        for event in detail["events"]
+        if event["type"] == "status_changed" and event["data"].get("to") == "cancelled"
+    ]
 
 
 def waiting_guide(backend: BackendProcess) -> str:
@@ -23,7 +26,8 @@ def waiting_guide(backend: BackendProcess) -> str:
 
 
 def test_go_to_run_opens_the_run_named_by_a_four_character_prefix(
-        e2e_backend: BackendProcess, terminal: TerminalFactory) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory
+) -> None:
     other = e2e_backend.start("flows", "database-health-check", host="db-prod-02")
     run_id = waiting_guide(e2e_backend)
     term = terminal(no_color=True)
@@ -35,14 +39,17 @@ def test_go_to_run_opens_the_run_named_by_a_four_character_prefix(
     term.send("Enter")
     term.wait_for("Run name or id")
     term.type(run_id[:4])
-    term.wait_until(lambda screen: run_id in screen and other not in screen, what="the one matching run")
+    term.wait_until(
+        lambda screen: run_id in screen and other not in screen, what="the one matching run"
+    )
     term.send("Enter")
     screen = term.wait_for(f"{run_id[:8]}  On-call handover")  # the detail's header shows the id
     assert "Trigger" in screen
 
 
 def test_a_cancel_from_the_dashboard_records_the_operators_name(
-        e2e_backend: BackendProcess, terminal: TerminalFactory) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory
+) -> None:
     run_id = waiting_guide(e2e_backend)
     term = terminal(no_color=True, actor="dana-sre")
     term.wait_for("On-call handover")
@@ -56,7 +63,8 @@ def test_a_cancel_from_the_dashboard_records_the_operators_name(
 
 
 def test_a_cancel_made_elsewhere_while_the_confirmation_is_open_is_told_and_not_repeated(
-        e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner
+) -> None:
     run_id = waiting_guide(e2e_backend)
     term = terminal(no_color=True, actor="dana-sre")
     term.wait_for("On-call handover")

@@ -9,12 +9,16 @@ from .conftest import CliRunner, TerminalFactory
 
 def _answers(detail: dict) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
     """(step id, value, who) of every answer the backend recorded."""
-    return [(e["step_id"], e["data"]["value"], e["data"]["answered_by"])
-            for e in detail["events"] if e["type"] == "input_received"]
+    return [
+        (e["step_id"], e["data"]["value"], e["data"]["answered_by"])
+        for e in detail["events"]
+        if e["type"] == "input_received"
+    ]
 
 
 def test_an_answer_from_the_cli_disarms_the_prompt_and_enter_records_nothing(
-        e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner
+) -> None:
     run_id = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
     first = waiting_step(e2e_backend.wait_for_run(run_id, waiting))
     term = terminal(no_color=True)
@@ -48,7 +52,8 @@ def test_an_answer_from_the_cli_disarms_the_prompt_and_enter_records_nothing(
 
 
 def test_every_triage_choice_is_visible_at_80x24_and_the_one_shown_is_recorded(
-        e2e_backend: BackendProcess, terminal: TerminalFactory) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory
+) -> None:
     run_id = e2e_backend.start("flows", "disk-pressure", host="web-prod-01")
     detail = e2e_backend.wait_for_run(run_id, waiting)
     step = waiting_step(detail)

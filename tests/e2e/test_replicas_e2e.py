@@ -31,8 +31,20 @@ def two_replicas(pg_url: str) -> Iterator[tuple[BackendProcess, BackendProcess]]
     started: list[BackendProcess] = []
     try:
         for name in ("a", "b"):
-            replica = BackendProcess(["--db", pg_url, "--port", "0", "--replica-id", name,
-                                      "--lease-timeout", LEASE_TIMEOUT], env, token=token)
+            replica = BackendProcess(
+                [
+                    "--db",
+                    pg_url,
+                    "--port",
+                    "0",
+                    "--replica-id",
+                    name,
+                    "--lease-timeout",
+                    LEASE_TIMEOUT,
+                ],
+                env,
+                token=token,
+            )
             started.append(replica)
             replica.wait_until_healthy()
         yield started[0], started[1]
@@ -44,12 +56,18 @@ def two_replicas(pg_url: str) -> Iterator[tuple[BackendProcess, BackendProcess]]
 def _cli(home: Path, replica: BackendProcess, *args: str) -> subprocess.CompletedProcess[str]:
     home.mkdir(exist_ok=True)
     env = environment(home, replica.origin, replica.token or "", actor="cli-oncall")
-    return subprocess.run([sys.executable, "-m", "runs_tui", *args], text=True, capture_output=True,
-                          env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runs_tui", *args],
+        text=True,
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_a_dashboard_on_b_follows_answers_through_a_and_a_takeover_after_kill_9(
-        two_replicas: tuple[BackendProcess, BackendProcess], tmp_path: Path) -> None:
+    two_replicas: tuple[BackendProcess, BackendProcess], tmp_path: Path
+) -> None:
     a, b = two_replicas
     home = tmp_path / "operator"
     home.mkdir()
@@ -61,7 +79,9 @@ def test_a_dashboard_on_b_follows_answers_through_a_and_a_takeover_after_kill_9(
         term.wait_for("On-call handover")  # announced by B's stream: the run lives on A
         answered = _cli(tmp_path / "cli", a, "runs", "respond", run_id, "--value", "done")
         assert answered.returncode == 0, answered.stderr
-        second = b.wait_for_run(run_id, lambda d: waiting(d) and waiting_step(d)["id"] != waiting_step(first)["id"])
+        second = b.wait_for_run(
+            run_id, lambda d: waiting(d) and waiting_step(d)["id"] != waiting_step(first)["id"]
+        )
         term.send("enter")  # open the run on B: it asks the next question, answered on A
         term.wait_for("Hand the pager to", timeout=30)
         # the confirm through A hands A the run; kill A while it posts to the channel
@@ -72,7 +92,9 @@ def test_a_dashboard_on_b_follows_answers_through_a_and_a_takeover_after_kill_9(
         term.wait_for(re.compile(r"Completed (Success|Partial|Failure)"), timeout=30)
     received = [e for e in done["events"] if e["type"] == "input_received"]
     assert [(e["data"]["value"], e["data"]["answered_by"]) for e in received] == [
-        ("done", "cli-oncall"), ("approve", "cli-oncall")]
+        ("done", "cli-oncall"),
+        ("approve", "cli-oncall"),
+    ]
     finished = [e["step_id"] for e in done["events"] if e["type"] == "step_finished"]
     assert len(finished) == len(set(finished)), "a step finished twice"
     assert second["status"].startswith("waiting")

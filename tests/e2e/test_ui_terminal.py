@@ -20,7 +20,8 @@ COLOUR_CODE = re.compile(r"\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
 
 
 def test_the_list_at_80x24_without_colour_reads_whole(
-        e2e_backend: BackendProcess, terminal: TerminalFactory) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory
+) -> None:
     run_id = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
     e2e_backend.wait_for_run(run_id, waiting)
     term = terminal(no_color=True)
@@ -54,7 +55,8 @@ def test_ctrl_c_quits_the_dashboard(terminal: TerminalFactory) -> None:
 
 
 def test_a_run_deleted_elsewhere_says_deleted_and_r_explains(
-        e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner) -> None:
+    e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner
+) -> None:
     run_id = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
     e2e_backend.wait_for_run(run_id, waiting)
     term = terminal()

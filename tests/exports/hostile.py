@@ -24,8 +24,20 @@ def _value(entry: dict[str, object]) -> str:
 
 
 # What must never reach a terminal raw: C0 controls but tab/LF/CR, DEL, C1, bidi and zero-width.
-_UNSAFE = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x0D), *range(0x0E, 0x20), *range(0x7F, 0xA0),
-                            0x061C, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x206A), 0xFEFF]}
+_UNSAFE = {
+    chr(c)
+    for c in [
+        *range(0x00, 0x09),
+        *range(0x0B, 0x0D),
+        *range(0x0E, 0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x206A),
+        0xFEFF,
+    ]
+}
 
 
 def unsafe_characters(text: str) -> set[str]:

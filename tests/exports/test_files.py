@@ -25,10 +25,14 @@ EVERYTHING = RunFilter(time=TimeRange(TimePreset.ALL))
 @pytest.fixture
 def cache(tmp_path: Path, make_run: Callable[..., RunDetail]) -> Iterator[Cache]:
     with Cache.open(tmp_path / "cache.sqlite3") as opened:
-        runs = [make_run(id=f"run-{i}", index=i, name=value[:2000], seq=i + 1)
-                for i, (_, value) in enumerate(hostile_strings())]
+        runs = [
+            make_run(id=f"run-{i}", index=i, name=value[:2000], seq=i + 1)
+            for i, (_, value) in enumerate(hostile_strings())
+        ]
         runs.append(make_run(id="../../escape", name="../../etc/passwd", seq=len(runs) + 1))
-        opened.apply_changes(ChangesPage(changes=runs, deleted=[], next_cursor=len(runs), has_more=False))
+        opened.apply_changes(
+            ChangesPage(changes=runs, deleted=[], next_cursor=len(runs), has_more=False)
+        )
         for run in runs:
             opened.store_detail(run, etag=f'"{run.id}"', fetched_at=NOW)
         yield opened
@@ -50,8 +54,12 @@ def test_without_a_path_the_export_goes_to_the_working_directory(
     cache: Cache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert exports.export_run(cache, "run-0", ExportFormat.JSON, None) == tmp_path / "run-run-0.json"
-    assert exports.export_list(cache, EVERYTHING, NOW, ExportFormat.CSV, None) == tmp_path / "runs.csv"
+    assert (
+        exports.export_run(cache, "run-0", ExportFormat.JSON, None) == tmp_path / "run-run-0.json"
+    )
+    assert (
+        exports.export_list(cache, EVERYTHING, NOW, ExportFormat.CSV, None) == tmp_path / "runs.csv"
+    )
 
 
 def test_exporting_a_run_without_cached_detail_says_so(cache: Cache, tmp_path: Path) -> None:
@@ -61,18 +69,28 @@ def test_exporting_a_run_without_cached_detail_says_so(cache: Cache, tmp_path: P
 
 
 @pytest.mark.parametrize("fmt", list(ExportFormat))
-def test_the_same_cache_gives_byte_identical_files(cache: Cache, tmp_path: Path, fmt: ExportFormat) -> None:
+def test_the_same_cache_gives_byte_identical_files(
+    cache: Cache, tmp_path: Path, fmt: ExportFormat
+) -> None:
     first = exports.export_list(cache, EVERYTHING, NOW, fmt, tmp_path / "a").read_bytes()
-    later = exports.export_list(cache, EVERYTHING, NOW + timedelta(days=3), fmt, tmp_path / "b").read_bytes()
+    later = exports.export_list(
+        cache, EVERYTHING, NOW + timedelta(days=3), fmt, tmp_path / "b"
+    ).read_bytes()
     assert first == later
     run_a = exports.export_run(cache, "run-5", fmt, tmp_path / "r1").read_bytes()
     assert exports.export_run(cache, "run-5", fmt, tmp_path / "r2").read_bytes() == run_a
 
 
-def test_the_list_export_holds_one_object_per_run_with_huge_values_intact(cache: Cache, tmp_path: Path) -> None:
-    document = json.loads(exports.export_list(cache, EVERYTHING, NOW, ExportFormat.JSON, tmp_path / "l").read_text())
+def test_the_list_export_holds_one_object_per_run_with_huge_values_intact(
+    cache: Cache, tmp_path: Path
+) -> None:
+    document = json.loads(
+        exports.export_list(cache, EVERYTHING, NOW, ExportFormat.JSON, tmp_path / "l").read_text()
+    )
     assert len(document["runs"]) == len(hostile_strings()) + 1
-    detail = json.loads(exports.export_run(cache, "run-0", ExportFormat.JSON, tmp_path / "r").read_text())
+    detail = json.loads(
+        exports.export_run(cache, "run-0", ExportFormat.JSON, tmp_path / "r").read_text()
+    )
     assert detail["run"]["name"] == hostile_strings()[0][1][:2000]
 
 

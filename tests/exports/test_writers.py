@@ -50,7 +50,9 @@ def step(position: int, text: str, status: StepStatus = StepStatus.SUCCEEDED) ->
         status=status,
         started_at=T0 + timedelta(seconds=position),
         finished_at=T0 + timedelta(seconds=position + 2),
-        tool=ToolInvocation(tool="sh", tool_type="shell", input={"cmd": text}, output=text, exit_status=-9),
+        tool=ToolInvocation(
+            tool="sh", tool_type="shell", input={"cmd": text}, output=text, exit_status=-9
+        ),
         prompt=Prompt(kind=PromptKind.CONFIRM, question=text),
         response=PromptResponse(value="approve", note=text, answered_by=text, answered_at=T0),
         error=text,
@@ -97,7 +99,10 @@ def test_the_json_export_is_the_full_nested_run_with_a_format_version() -> None:
     assert [s["id"] for s in run["steps"]] == ["s0", "s1", "s2"]
     assert run["steps"][0]["tool"]["input"] == {"cmd": "Disk almost full"}
     assert run["steps"][0]["tool"]["output"] == "Disk almost full"
-    assert run["variables"][0]["value"] == "Disk almost full" and run["events"][0]["type"] == "run_created"
+    assert (
+        run["variables"][0]["value"] == "Disk almost full"
+        and run["events"][0]["type"] == "run_created"
+    )
     assert RunDetail.model_validate(run) == detail
 
 
@@ -114,14 +119,20 @@ def test_the_run_csv_has_one_row_per_step_with_the_run_columns_repeated() -> Non
     assert text.endswith("\r\n") and "\r\n" in text
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [row["step_id"] for row in rows] == ["s0", "s1", "s2"]
-    assert {row["run_id"] for row in rows} == {"r-1"} and {row["status_label"] for row in rows} == {"Completed Partial"}
+    assert {row["run_id"] for row in rows} == {"r-1"} and {row["status_label"] for row in rows} == {
+        "Completed Partial"
+    }
     assert rows[0]["duration_seconds"] == "300.0" and rows[0]["step_duration_seconds"] == "2.0"
     assert rows[0]["tool_exit_status"] == "-9"  # our own numbers are not "formulas"
     assert list(rows[0]) == list(exports.RUN_EXPORT_COLUMNS)
 
 
 def test_a_run_without_steps_still_has_a_row() -> None:
-    rows = list(csv.DictReader(io.StringIO(render(exports.write_run_csv, run_with("s", steps=0)), newline="")))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(render(exports.write_run_csv, run_with("s", steps=0)), newline="")
+        )
+    )
     assert len(rows) == 1 and rows[0]["run_id"] == "r-1" and rows[0]["step_id"] == ""
 
 
@@ -137,13 +148,19 @@ def test_the_list_exports_have_one_entry_per_run() -> None:
     assert json.loads(render(exports.write_list_json, [], RunFilter()))["runs"] == []
 
 
-@pytest.mark.parametrize(("name", "value"), hostile_strings(), ids=[n for n, _ in hostile_strings()])
-def test_hostile_text_in_csv_is_shown_as_pictures_and_never_starts_a_formula(name: str, value: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "value"), hostile_strings(), ids=[n for n, _ in hostile_strings()]
+)
+def test_hostile_text_in_csv_is_shown_as_pictures_and_never_starts_a_formula(
+    name: str, value: str
+) -> None:
     for text in (
         render(exports.write_run_csv, run_with(value, steps=1)),
         render(exports.write_list_csv, [run_with(value, steps=0)]),
     ):
-        assert not unsafe_characters(text), "a control, bidi or zero-width character is raw in the CSV"
+        assert not unsafe_characters(text), (
+            "a control, bidi or zero-width character is raw in the CSV"
+        )
         rows = list(csv.reader(io.StringIO(text, newline="")))
         for cell in (cell for row in rows[1:] for cell in row):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell == "-9"
@@ -160,13 +177,17 @@ def test_csv_pictures_replace_escapes_but_keep_newlines_and_tabs() -> None:
     assert name == "a␛]0;t␇b⟨U+202E⟩�\tc\nd␍e"
 
 
-@pytest.mark.parametrize(("name", "value"), hostile_strings(), ids=[n for n, _ in hostile_strings()])
+@pytest.mark.parametrize(
+    ("name", "value"), hostile_strings(), ids=[n for n, _ in hostile_strings()]
+)
 def test_hostile_text_survives_json_literally_and_escaped(name: str, value: str) -> None:
     for text in (
         render(exports.write_run_json, run_with(value, steps=1)),
         render(exports.write_list_json, [run_with(value, steps=0)], RunFilter(name=value)),
     ):
-        assert not unsafe_characters(text), "a control, bidi or zero-width character is raw in the JSON"
+        assert not unsafe_characters(text), (
+            "a control, bidi or zero-width character is raw in the JSON"
+        )
         document = json.loads(text)
         run = document["run"] if "run" in document else document["runs"][0]
         assert run["name"] == value
@@ -189,7 +210,12 @@ def test_formula_leads_are_prefixed_with_a_quote(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("run_id", "name"),
-    [("r-1", "run-r-1.json"), ("../../etc/passwd", "run-______etc_passwd.json"), ("a/b\\c\x00", "run-a_b_c_.json"), ("", "run-_.json")],
+    [
+        ("r-1", "run-r-1.json"),
+        ("../../etc/passwd", "run-______etc_passwd.json"),
+        ("a/b\\c\x00", "run-a_b_c_.json"),
+        ("", "run-_.json"),
+    ],
 )
 def test_the_default_file_name_comes_from_the_sanitised_id_only(run_id: str, name: str) -> None:
     assert exports.default_run_filename(run_id, ExportFormat.JSON) == name

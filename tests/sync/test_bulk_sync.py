@@ -40,15 +40,20 @@ def _corrupt_second_page() -> Any:
         if seen["pages"] == 2:
             body["changes"][0]["status"] = "on_fire"
         content = json.dumps(body, separators=(",", ":")).encode()
-        return httpx.Response(response.status_code, content=content,
-                              headers={"Content-Type": "application/json"})
+        return httpx.Response(
+            response.status_code, content=content, headers={"Content-Type": "application/json"}
+        )
 
     return apply
 
 
 async def test_a_first_sync_bulk_loads_and_then_syncs_page_by_page(
-    syncers: Callable[..., Syncer], backend: Backend, client: RunsClient, cache: Cache,
-    cache_path: Path, make_run: Callable[..., RunDetail],
+    syncers: Callable[..., Syncer],
+    backend: Backend,
+    client: RunsClient,
+    cache: Cache,
+    cache_path: Path,
+    make_run: Callable[..., RunDetail],
 ) -> None:
     backend.seed(make_run, 30)
     syncer = syncers(cache, client, page_size=7)
@@ -61,7 +66,9 @@ async def test_a_first_sync_bulk_loads_and_then_syncs_page_by_page(
 
 
 async def test_a_page_cut_off_in_transit_is_fetched_again(
-    syncers: Callable[..., Syncer], backend: Backend, cache: Cache,
+    syncers: Callable[..., Syncer],
+    backend: Backend,
+    cache: Cache,
     make_run: Callable[..., RunDetail],
 ) -> None:
     backend.seed(make_run, 20)
@@ -74,8 +81,13 @@ async def test_a_page_cut_off_in_transit_is_fetched_again(
 
 @pytest.mark.parametrize("own_connection", [True, False], ids=["own-connection", "inline"])
 async def test_a_malformed_page_stops_the_load_and_the_next_sync_completes_it(
-    syncers: Callable[..., Syncer], backend: Backend, client: RunsClient, cache: Cache,
-    cache_path: Path, make_run: Callable[..., RunDetail], own_connection: bool,
+    syncers: Callable[..., Syncer],
+    backend: Backend,
+    client: RunsClient,
+    cache: Cache,
+    cache_path: Path,
+    make_run: Callable[..., RunDetail],
+    own_connection: bool,
 ) -> None:
     backend.seed(make_run, 20)
     faults = FaultTransport().add(_corrupt_second_page(), path="/runs/changes", times=None)
@@ -91,7 +103,10 @@ async def test_a_malformed_page_stops_the_load_and_the_next_sync_completes_it(
 
 
 async def test_an_expired_cursor_during_a_load_restarts_it_cleanly(
-    syncers: Callable[..., Syncer], backend: Backend, client: RunsClient, cache: Cache,
+    syncers: Callable[..., Syncer],
+    backend: Backend,
+    client: RunsClient,
+    cache: Cache,
     make_run: Callable[..., RunDetail],
 ) -> None:
     seeded = backend.seed(make_run, 12)

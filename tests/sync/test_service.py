@@ -183,7 +183,8 @@ async def test_exports_go_through_the_exports_module(
 
 
 async def test_a_deferred_client_is_made_on_first_need_and_then_serves_actions(
-    backend: Backend, cache: Cache,
+    backend: Backend,
+    cache: Cache,
 ) -> None:
     """The dashboard paints from the cache before it imports the client: until then the
     status is "not synced yet" (not "local cache only"), and an action makes the client."""
@@ -210,8 +211,9 @@ async def test_a_deferred_client_is_made_on_first_need_and_then_serves_actions(
 
 async def test_the_live_sync_makes_a_deferred_client_first(backend: Backend, cache: Cache) -> None:
     run_id = backend.start_checklist()
-    service = RunsService(cache, connect=lambda: RunsClient(backend.url, backend.token,
-                                                            retry=FAST_RETRY))
+    service = RunsService(
+        cache, connect=lambda: RunsClient(backend.url, backend.token, retry=FAST_RETRY)
+    )
     seen: list[object] = []
     live = asyncio.create_task(service.run_live(seen.append))
     try:

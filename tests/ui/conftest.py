@@ -75,8 +75,13 @@ def filled_cache(empty_cache: Cache) -> Cache:
 
 
 def frozen_service(cache: Cache, now: datetime = NOW) -> RunsService:
-    return RunsService(cache, client=None, now=lambda: now, profile_label="demo",
-                       backend_label="http://127.0.0.1:8765")
+    return RunsService(
+        cache,
+        client=None,
+        now=lambda: now,
+        profile_label="demo",
+        backend_label="http://127.0.0.1:8765",
+    )
 
 
 @pytest.fixture

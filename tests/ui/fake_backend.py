@@ -31,8 +31,19 @@ import httpx
 from runs_tui.models import ChangesPage, RunDetail, RunStatus, RunSummary
 from runs_tui.models.domain import API_PREFIX
 
-ENDPOINTS = ("health", "changes", "list", "stream", "detail", "delete_one", "delete", "cancel",
-             "respond", "definitions", "start")
+ENDPOINTS = (
+    "health",
+    "changes",
+    "list",
+    "stream",
+    "detail",
+    "delete_one",
+    "delete",
+    "cancel",
+    "respond",
+    "definitions",
+    "start",
+)
 FIRST_SERVER_SEQ = 1_000_000
 """Above every cursor the test cache holds, so the server's changes are always news to it."""
 
@@ -209,12 +220,17 @@ class ScriptedBackend(httpx.AsyncBaseTransport):
     def _changes(self, sent: Sent, request: httpx.Request) -> Reply:
         cursor = request.url.params.get("cursor")
         after = int(cursor) if cursor is not None else -1
-        changed = sorted((seq, run_id) for run_id, seq in self._seqs.items()
-                         if seq > after and run_id in self.runs)
+        changed = sorted(
+            (seq, run_id)
+            for run_id, seq in self._seqs.items()
+            if seq > after and run_id in self.runs
+        )
         page = ChangesPage(
             changes=[summary_of(self.runs[run_id]) for _, run_id in changed],
             deleted=[run_id for run_id, seq in self._tombstones.items() if seq > after],
-            next_cursor=max(self._seq, after), has_more=False)
+            next_cursor=max(self._seq, after),
+            has_more=False,
+        )
         return Reply(200, page)
 
     def _detail(self, sent: Sent, request: httpx.Request) -> Reply:
@@ -236,11 +252,16 @@ class ScriptedBackend(httpx.AsyncBaseTransport):
         if run is None:
             return refusal(404, "not_found", f"no run {_run_id(sent)}")
         if run.status.is_terminal and run.status is not RunStatus.CANCELLED:
-            return refusal(409, "conflict", f"run already finished: {run.status.label}",
-                           status=run.status.value)
+            return refusal(
+                409,
+                "conflict",
+                f"run already finished: {run.status.label}",
+                status=run.status.value,
+            )
         if run.status is not RunStatus.CANCELLED:
-            run = self.put(run.model_copy(update={"status": RunStatus.CANCELLED,
-                                                  "finished_at": self.now}))
+            run = self.put(
+                run.model_copy(update={"status": RunStatus.CANCELLED, "finished_at": self.now})
+            )
         return Reply(200, summary_of(run))
 
     def _delete(self, sent: Sent, request: httpx.Request) -> Reply:
@@ -254,9 +275,14 @@ class ScriptedBackend(httpx.AsyncBaseTransport):
             elif run is None:
                 refused.append({"code": "not_found", "message": "no such run", "run_id": run_id})
             else:
-                refused.append({"code": "conflict", "run_id": run_id,
-                                "message": f"run is {run.status.label}: only finished runs can be deleted",
-                                "details": {"status": run.status.value}})
+                refused.append(
+                    {
+                        "code": "conflict",
+                        "run_id": run_id,
+                        "message": f"run is {run.status.label}: only finished runs can be deleted",
+                        "details": {"status": run.status.value},
+                    }
+                )
         return Reply(200, {"deleted": deleted, "refused": refused})
 
     def _run(self, sent: Sent) -> RunDetail | None:
@@ -271,7 +297,9 @@ def _record(request: httpx.Request) -> Sent:
     path = request.url.raw_path.decode("ascii").partition("?")[0].removeprefix(API_PREFIX)
     content = request.content
     return Sent(
-        method=request.method, path=path, endpoint=endpoint_of(request.method, path),
+        method=request.method,
+        path=path,
+        endpoint=endpoint_of(request.method, path),
         body=json.loads(content) if content else None,
         idempotency_key=request.headers.get("Idempotency-Key"),
         if_none_match=request.headers.get("If-None-Match"),

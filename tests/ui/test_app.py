@@ -15,7 +15,14 @@ from runs_tui.config import Notifications, load_config, resolve_profile
 from runs_tui.models import StatusGroup
 from runs_tui.screens.help import collect_bindings
 from runs_tui.screens.runs import RunsScreen
-from runs_tui.service import CacheChanged, RunsService, SyncMode, SyncStateChanged, SyncStatus, WaitingStarted
+from runs_tui.service import (
+    CacheChanged,
+    RunsService,
+    SyncMode,
+    SyncStateChanged,
+    SyncStatus,
+    WaitingStarted,
+)
 from runs_tui.widgets.run_list import RunList
 
 from .ui_data import NOW, fill, sample_runs
@@ -27,8 +34,9 @@ def messages(app: RunsApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def test_waiting_started_toasts_and_rings_when_asked(service: RunsService, tmp_path: Path,
-                                                           app_factory: Callable[..., RunsApp]) -> None:
+async def test_waiting_started_toasts_and_rings_when_asked(
+    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+) -> None:
     config = load_config(tmp_path / "config.toml")
     profile = replace(config.embedded, notifications=Notifications(toast=True, bell=True))
     app = app_factory(service, config=config, profile=profile)
@@ -47,7 +55,9 @@ async def test_waiting_started_toasts_and_rings_when_asked(service: RunsService,
         assert rings == [1]
 
 
-async def test_no_bell_unless_configured(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_no_bell_unless_configured(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
@@ -57,11 +67,16 @@ async def test_no_bell_unless_configured(service: RunsService, app_factory: Call
         assert rings == [] and any("Certificate rotation" in m for m in messages(app))
 
 
-async def test_offline_state_in_words(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_offline_state_in_words(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
-        status = SyncStatus(SyncMode.OFFLINE, offline_since=NOW.replace(hour=14, minute=2),
-                            last_synced=NOW.replace(hour=14, minute=27))
+        status = SyncStatus(
+            SyncMode.OFFLINE,
+            offline_since=NOW.replace(hour=14, minute=2),
+            last_synced=NOW.replace(hour=14, minute=27),
+        )
         app._on_service_event(SyncStateChanged(status))
         await pilot.pause()
         header = app.screen.query_one("#header")
@@ -69,7 +84,9 @@ async def test_offline_state_in_words(service: RunsService, app_factory: Callabl
         assert header.has_class("-offline")
 
 
-async def test_cache_changed_reloads_the_list(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_cache_changed_reloads_the_list(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         lst = app.screen.query_one(RunList)
@@ -81,7 +98,9 @@ async def test_cache_changed_reloads_the_list(service: RunsService, app_factory:
         assert lst.total == 32
 
 
-async def test_palette_filter_command(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_palette_filter_command(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
@@ -95,7 +114,9 @@ async def test_palette_filter_command(service: RunsService, app_factory: Callabl
         assert app.screen.query_one(RunList).run_filter.group is StatusGroup.FAILED
 
 
-async def test_palette_go_to_run(service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_palette_go_to_run(
+    service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     app = app_factory(service)
     opened: list[str] = []
     monkeypatch.setattr(app, "open_run", lambda run_id, **_: opened.append(run_id))
@@ -112,8 +133,9 @@ async def test_palette_go_to_run(service: RunsService, app_factory: Callable[...
         assert opened == ["run-0007"]
 
 
-async def test_theme_choice_is_saved_in_config(service: RunsService, tmp_path: Path,
-                                               app_factory: Callable[..., RunsApp]) -> None:
+async def test_theme_choice_is_saved_in_config(
+    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+) -> None:
     path = tmp_path / "config.toml"
     config = load_config(path)
     app = app_factory(service, config=config, profile=config.embedded)
@@ -126,8 +148,9 @@ async def test_theme_choice_is_saved_in_config(service: RunsService, tmp_path: P
         assert again.theme == "nord"
 
 
-async def test_last_filter_is_remembered_per_profile(service: RunsService, tmp_path: Path,
-                                                     app_factory: Callable[..., RunsApp]) -> None:
+async def test_last_filter_is_remembered_per_profile(
+    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+) -> None:
     path = tmp_path / "config.toml"
     config = load_config(path)
     app = app_factory(service, config=config, profile=resolve_profile(config, None, {}))
@@ -169,7 +192,8 @@ async def test_the_config_keymap_rebinds_keys_and_reports_unknown_ids(
 
 
 async def test_help_names_the_apps_own_actions_not_widget_internals(
-        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     from runs_tui.screens.help import HelpScreen
 
     app = app_factory(service)
@@ -184,12 +208,19 @@ async def test_help_names_the_apps_own_actions_not_widget_internals(
         entries = app.screen.entries
         descriptions = {entry.description for entry in entries}
         assert {"Next step", "Previous step", "Back", "Rerun"} <= descriptions
-        assert not descriptions & {"Scroll Left", "Scroll Right", "Page Left", "Page Right", "Select"}
+        assert not descriptions & {
+            "Scroll Left",
+            "Scroll Right",
+            "Page Left",
+            "Page Right",
+            "Select",
+        }
         assert not {entry.where for entry in entries} & {"StepList", "OptionList"}
 
 
-async def test_the_palette_lists_each_command_once(service: RunsService,
-                                                   app_factory: Callable[..., RunsApp]) -> None:
+async def test_the_palette_lists_each_command_once(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     from textual.command import CommandPalette
 
     app = app_factory(service)
@@ -200,7 +231,9 @@ async def test_the_palette_lists_each_command_once(service: RunsService,
         palette = app.screen
         assert isinstance(palette, CommandPalette)
         await pilot.pause(0.3)
-        names = [str(option.prompt).split("\n")[0] for option in palette.query_one("CommandList").options]
+        names = [
+            str(option.prompt).split("\n")[0] for option in palette.query_one("CommandList").options
+        ]
         assert names, "the palette listed nothing"
         quits = [name for name in names if name.strip().lower() == "quit"]
         themes = [name for name in names if name.strip().lower().startswith("theme")]
@@ -221,7 +254,8 @@ def needs_you(app: RunsApp) -> list[str]:
 
 
 async def test_waiting_notices_collapse_into_one_and_spare_the_run_on_screen_and_dialogs(
-        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -247,13 +281,18 @@ async def test_waiting_notices_collapse_into_one_and_spare_the_run_on_screen_and
         assert needs_you(app) == []
 
 
-async def test_w_opens_the_oldest_waiting_run(service: RunsService,
-                                              app_factory: Callable[..., RunsApp]) -> None:
+async def test_w_opens_the_oldest_waiting_run(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     from runs_tui.models import RunFilter, SortColumn, TimePreset, TimeRange
     from runs_tui.screens.detail import RunDetailScreen
 
-    waiting = RunFilter(statuses=StatusGroup.WAITING.statuses, time=TimeRange(TimePreset.ALL),
-                        sort=SortColumn.STARTED, descending=False)
+    waiting = RunFilter(
+        statuses=StatusGroup.WAITING.statuses,
+        time=TimeRange(TimePreset.ALL),
+        sort=SortColumn.STARTED,
+        descending=False,
+    )
     oldest = service.cache.window(waiting, service.now(), limit=1)[0]
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:

@@ -25,7 +25,8 @@ def type_ahead(app: RunsApp, *keys: str) -> None:
 
 
 async def test_quit_then_export_typed_ahead_exits_cleanly(
-        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -36,7 +37,8 @@ async def test_quit_then_export_typed_ahead_exits_cleanly(
 
 
 async def test_keys_typed_after_leaving_a_detail_go_to_the_list(
-        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -10,8 +10,17 @@ from typing import Any
 
 import pytest
 from ui.detail_fixtures import (
-    ACTOR, NOW, Scripted, failure_detail, open_run, progress_detail, screen_text, scripted, settle,
-    success_detail, waiting_detail,
+    ACTOR,
+    NOW,
+    Scripted,
+    failure_detail,
+    open_run,
+    progress_detail,
+    screen_text,
+    scripted,
+    settle,
+    success_detail,
+    waiting_detail,
 )
 from ui.fake_backend import created, refusal, reply, summary_of
 
@@ -47,7 +56,9 @@ def _sent(world: Scripted, endpoint: str) -> list[tuple[str, str]]:
     return [(request.method, request.path) for request in world.backend.requests(endpoint)]
 
 
-async def test_progress_view_shows_steps_current_tool_output_and_variables(app_factory, world) -> None:
+async def test_progress_view_shows_steps_current_tool_output_and_variables(
+    app_factory, world
+) -> None:
     world.seed(progress_detail())
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -69,7 +80,9 @@ async def test_progress_view_shows_steps_current_tool_output_and_variables(app_f
         assert world.backend.requests("detail")[0].if_none_match is not None  # a conditional fetch
 
 
-async def test_results_view_walks_steps_with_their_input_output_and_time(app_factory, world) -> None:
+async def test_results_view_walks_steps_with_their_input_output_and_time(
+    app_factory, world
+) -> None:
     world.seed(success_detail())
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -126,7 +139,9 @@ async def test_success_has_no_troubleshooting(app_factory, world) -> None:
         assert not screen.query_one(ResultPanel).has_class("-empty")  # the summary shows
 
 
-async def test_output_streams_follows_the_end_and_counts_new_lines_when_scrolled_up(app_factory, world) -> None:
+async def test_output_streams_follows_the_end_and_counts_new_lines_when_scrolled_up(
+    app_factory, world
+) -> None:
     world.seed(progress_detail())
     app = _app(app_factory, world)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -176,7 +191,8 @@ async def test_offline_shows_cached_detail_with_its_age(app_factory, world) -> N
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
         assert screen.query_one(RunHeader).freshness == (
-            "Cached detail from 7 min ago — not confirmed by the backend")
+            "Cached detail from 7 min ago — not confirmed by the backend"
+        )
         assert "✓ Delete rotated logs" in screen_text(app)
 
 
@@ -211,11 +227,15 @@ async def test_cancel_asks_naming_run_and_status_then_cancels(app_factory, world
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        assert app.screen.message.plain.startswith("Cancel “Disk space remediation” (Executing Remediation)?")
+        assert app.screen.message.plain.startswith(
+            "Cancel “Disk space remediation” (Executing Remediation)?"
+        )
         await pilot.press("n")
         await settle(app, pilot)
         assert world.backend.requests("cancel") == []
-        cancelled = progress_detail().model_copy(update={"status": RunStatus.CANCELLED, "finished_at": NOW})
+        cancelled = progress_detail().model_copy(
+            update={"status": RunStatus.CANCELLED, "finished_at": NOW}
+        )
         world.backend.script("cancel", reply(200, summary_of(cancelled), then=cancelled))
         await pilot.press("c")
         await pilot.pause()
@@ -240,7 +260,9 @@ async def test_cancel_of_a_finished_run_is_refused_without_asking(app_factory, w
 
 async def test_backend_refusals_are_explained_not_raised(app_factory, world) -> None:
     world.seed(progress_detail())
-    world.backend.script("cancel", refusal(409, "conflict", "run already finished", status="completed_success"))
+    world.backend.script(
+        "cancel", refusal(409, "conflict", "run already finished", status="completed_success")
+    )
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
@@ -252,7 +274,9 @@ async def test_backend_refusals_are_explained_not_raised(app_factory, world) -> 
         assert app.screen is screen
 
 
-async def test_delete_only_finished_runs_after_an_irreversible_confirmation(app_factory, world) -> None:
+async def test_delete_only_finished_runs_after_an_irreversible_confirmation(
+    app_factory, world
+) -> None:
     world.seed(progress_detail(), success_detail())
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -272,14 +296,28 @@ async def test_delete_only_finished_runs_after_an_irreversible_confirmation(app_
         await pilot.press("y")
         await settle(app, pilot)
         [delete] = world.backend.requests("delete")
-        assert (delete.method, delete.path, delete.body) == ("POST", "/runs/delete", {"ids": ["run-success"]})
+        assert (delete.method, delete.path, delete.body) == (
+            "POST",
+            "/runs/delete",
+            {"ids": ["run-success"]},
+        )
         assert len(app.screen_stack) == depth - 1 and not isinstance(app.screen, RunDetailScreen)
 
 
 async def test_delete_refused_by_the_backend_is_explained(app_factory, world) -> None:
     world.seed(success_detail())
-    world.backend.script("delete", reply(200, {"deleted": [], "refused": [
-        {"code": "conflict", "message": "run is still active", "run_id": "run-success"}]}))
+    world.backend.script(
+        "delete",
+        reply(
+            200,
+            {
+                "deleted": [],
+                "refused": [
+                    {"code": "conflict", "message": "run is still active", "run_id": "run-success"}
+                ],
+            },
+        ),
+    )
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
@@ -300,19 +338,25 @@ async def test_rerun_confirms_then_opens_the_new_run(app_factory, world) -> None
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.message.plain == (
-            "Start a new run of “Disk space remediation” (Completed Failure) with the same inputs?")
+            "Start a new run of “Disk space remediation” (Completed Failure) with the same inputs?"
+        )
         world.backend.script("start", created(progress_detail(run_id="run-rerun")))
         await pilot.press("y")
         await settle(app, pilot)
         [start] = world.backend.requests("start")
         assert (start.method, start.path) == ("POST", "/flows/disk-space-remediation/runs")
-        assert start.body == {"inputs": {"host": "db-prod-01"}, "trigger": {"kind": "manual", "actor": ACTOR}}
+        assert start.body == {
+            "inputs": {"host": "db-prod-01"},
+            "trigger": {"kind": "manual", "actor": ACTOR},
+        }
         assert start.idempotency_key
         assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id == "run-rerun"
         assert len(app.screen_stack) == depth  # replaced, so escape goes back to the list
 
 
-async def test_export_writes_the_file_and_reports_the_path(app_factory, world, tmp_path: Path) -> None:
+async def test_export_writes_the_file_and_reports_the_path(
+    app_factory, world, tmp_path: Path
+) -> None:
     world.seed(success_detail())
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -330,7 +374,9 @@ async def test_export_writes_the_file_and_reports_the_path(app_factory, world, t
         assert "Exporting…" in [n.message for n in app._notifications]
 
 
-async def test_export_runs_on_a_thread_through_its_own_connection(app_factory, world, monkeypatch) -> None:
+async def test_export_runs_on_a_thread_through_its_own_connection(
+    app_factory, world, monkeypatch
+) -> None:
     """Like the list's: the export must not hold the UI thread nor share its one-thread cache."""
     seen: list[tuple[threading.Thread, Any]] = []
     real_export = exports.export_run
@@ -359,8 +405,9 @@ async def test_export_of_a_run_without_cached_detail_is_explained(app_factory, w
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
-        world.cache.apply_changes(ChangesPage(changes=[], deleted=["run-success"], next_cursor=10**9,
-                                              has_more=False))  # gone from the cache meanwhile
+        world.cache.apply_changes(
+            ChangesPage(changes=[], deleted=["run-success"], next_cursor=10**9, has_more=False)
+        )  # gone from the cache meanwhile
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("enter")
@@ -394,8 +441,12 @@ async def test_step_list_marks_every_state_by_glyph_and_words(app_factory, world
     async with app.run_test(size=(120, 40)) as pilot:
         await open_run(app, pilot, "run-failure")
         text = screen_text(app)
-        for expected in ("✓ Check disk usage", "⊘ Find largest directories  cancelled",
-                         "✗ Rotate and compress logs  failed", "↷ Verify free space  skipped"):
+        for expected in (
+            "✓ Check disk usage",
+            "⊘ Find largest directories  cancelled",
+            "✗ Rotate and compress logs  failed",
+            "↷ Verify free space  skipped",
+        ):
             assert expected in text
         assert isinstance(app.screen.query_one(VariablesView), VariablesView)
 
@@ -409,7 +460,9 @@ def test_export_file_name_cannot_climb_out_of_the_folder() -> None:
     assert export_stem("...") == "run-export"
 
 
-async def test_y_copies_the_shown_step_output_and_says_when_there_is_none(app_factory, world) -> None:
+async def test_y_copies_the_shown_step_output_and_says_when_there_is_none(
+    app_factory, world
+) -> None:
     world.seed(success_detail())
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -419,7 +472,10 @@ async def test_y_copies_the_shown_step_output_and_says_when_there_is_none(app_fa
         await pilot.pause()
         output = screen.query_one(StepPanel).output
         await pilot.press("y")
-        assert app.clipboard == output.text and "/dev/sda1        50G   48G  2.0G  96% /" in app.clipboard
+        assert (
+            app.clipboard == output.text
+            and "/dev/sda1        50G   48G  2.0G  96% /" in app.clipboard
+        )
         assert any(f"Copied {output.line_count} lines" in n.message for n in app._notifications)
         screen.query_one(StepPanel).show_step(None)
         await pilot.press("y")

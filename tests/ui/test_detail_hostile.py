@@ -14,14 +14,31 @@ from collections.abc import Iterator
 import pytest
 
 from ui.detail_fixtures import (
-    Scripted, at, hostile_strings, open_run, screen_text, scripted, settle, step, tool,
+    Scripted,
+    at,
+    hostile_strings,
+    open_run,
+    screen_text,
+    scripted,
+    settle,
+    step,
+    tool,
     waiting_detail,
 )
 
 from runs_tui.cache import Cache
 from runs_tui.models import (
-    Event, EventType, Prompt, PromptKind, RunStatus, StepPhase, StepStatus, Trigger, TriggerKind,
-    Variable, VariableDirection,
+    Event,
+    EventType,
+    Prompt,
+    PromptKind,
+    RunStatus,
+    StepPhase,
+    StepStatus,
+    Trigger,
+    TriggerKind,
+    Variable,
+    VariableDirection,
 )
 from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.step_list import StepList
@@ -30,7 +47,9 @@ from runs_tui.widgets.tool_output import ToolOutput
 
 # What must never reach the terminal from data: C0/C1 controls (ESC, CSI, BEL, NUL...), bidi
 # overrides and isolates, zero-width characters.
-FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2060\ufeff]")
+FORBIDDEN = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2060\ufeff]"
+)
 
 
 def hostile_run(status: RunStatus):  # type: ignore[no-untyped-def]
@@ -42,29 +61,60 @@ def hostile_run(status: RunStatus):  # type: ignore[no-untyped-def]
         extra = {}
         if last and status is RunStatus.WAITING_FOR_USER_INPUT_TRIAGE:
             state = StepStatus.WAITING_FOR_INPUT
-            extra["prompt"] = Prompt(kind=PromptKind.ANSWER, question=value + " " + values[0],
-                                     choices=values[:6], requested_at=at(500))
+            extra["prompt"] = Prompt(
+                kind=PromptKind.ANSWER,
+                question=value + " " + values[0],
+                choices=values[:6],
+                requested_at=at(500),
+            )
         elif last:
             state = StepStatus.FAILED
             extra["error"] = value + " connection refused " + values[1]
-        steps.append(step(f"h{index}", index + 1, StepPhase.TRIAGE, value, state, index * 10,
-                          None if state is StepStatus.WAITING_FOR_INPUT else index * 10 + 5,
-                          description=value,
-                          tool=tool(value, value + "\n" + "\n".join(values), outpost=value,
-                                    error=value if state is StepStatus.FAILED else None,
-                                    **{value[:20] or "k": value}), **extra))
+        steps.append(
+            step(
+                f"h{index}",
+                index + 1,
+                StepPhase.TRIAGE,
+                value,
+                state,
+                index * 10,
+                None if state is StepStatus.WAITING_FOR_INPUT else index * 10 + 5,
+                description=value,
+                tool=tool(
+                    value,
+                    value + "\n" + "\n".join(values),
+                    outpost=value,
+                    error=value if state is StepStatus.FAILED else None,
+                    **{value[:20] or "k": value},
+                ),
+                **extra,
+            )
+        )
     base = waiting_detail(run_id="run-hostile")
-    return base.model_copy(update={
-        "name": values[12], "status": status, "steps": steps,
-        "trigger": Trigger(kind=TriggerKind.CHAT, actor=values[1]),
-        "outcome": values[2], "root_cause": values[3], "summary": values[4], "error": values[5],
-        "current_step_id": steps[-1].id if status.is_waiting else None,
-        "finished_at": None if status.is_waiting else at(900),
-        "variables": [Variable(name=v[:30] or "v", value=v, direction=VariableDirection.OUTPUT)
-                      for v in values],
-        "events": [Event(seq=i + 1, at=at(i), type=EventType.VARIABLE_SET, data={"name": v, "value": v})
-                   for i, v in enumerate(values)],
-    })
+    return base.model_copy(
+        update={
+            "name": values[12],
+            "status": status,
+            "steps": steps,
+            "trigger": Trigger(kind=TriggerKind.CHAT, actor=values[1]),
+            "outcome": values[2],
+            "root_cause": values[3],
+            "summary": values[4],
+            "error": values[5],
+            "current_step_id": steps[-1].id if status.is_waiting else None,
+            "finished_at": None if status.is_waiting else at(900),
+            "variables": [
+                Variable(name=v[:30] or "v", value=v, direction=VariableDirection.OUTPUT)
+                for v in values
+            ],
+            "events": [
+                Event(
+                    seq=i + 1, at=at(i), type=EventType.VARIABLE_SET, data={"name": v, "value": v}
+                )
+                for i, v in enumerate(values)
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -81,8 +131,12 @@ def _assert_inert(app, text: str) -> None:  # type: ignore[no-untyped-def]
     assert app.clipboard == ""
 
 
-@pytest.mark.parametrize("status", [RunStatus.WAITING_FOR_USER_INPUT_TRIAGE, RunStatus.COMPLETED_FAILURE])
-async def test_hostile_text_renders_literally_everywhere(app_factory, world: Scripted, status) -> None:
+@pytest.mark.parametrize(
+    "status", [RunStatus.WAITING_FOR_USER_INPUT_TRIAGE, RunStatus.COMPLETED_FAILURE]
+)
+async def test_hostile_text_renders_literally_everywhere(
+    app_factory, world: Scripted, status
+) -> None:
     world.seed(hostile_run(status))
     app = app_factory(world.service, live=False)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -30,8 +30,14 @@ pytestmark = pytest.mark.timeout(180)
 async def live_service(live_backend: Any, tmp_path: Path) -> AsyncIterator[RunsService]:
     cache = Cache.open(tmp_path / "live-cache.sqlite3")
     client = RunsClient(live_backend.url, live_backend.token)
-    service = RunsService(cache, client, profile_label="live", backend_label=live_backend.url,
-                          actor="tester", refresh_interval=0.5)
+    service = RunsService(
+        cache,
+        client,
+        profile_label="live",
+        backend_label=live_backend.url,
+        actor="tester",
+        refresh_interval=0.5,
+    )
     yield service
     await service.aclose()  # the app closed it when it unmounted: closing is idempotent
     cache.close()
@@ -39,7 +45,9 @@ async def live_service(live_backend: Any, tmp_path: Path) -> AsyncIterator[RunsS
 
 async def start(runs: RunsService, kind: RunKind, definition: str, **inputs: str) -> str:
     assert runs.client is not None
-    request = StartRunRequest(inputs=inputs, trigger=Trigger(kind=TriggerKind.MANUAL, actor="tester"))
+    request = StartRunRequest(
+        inputs=inputs, trigger=Trigger(kind=TriggerKind.MANUAL, actor="tester")
+    )
     summary = await runs.client.start_run(kind, definition, request, new_idempotency_key())
     await runs.sync_now()
     return summary.id
@@ -59,28 +67,46 @@ def _status(app: Any) -> RunStatus | None:
     return detail.status if detail is not None else None
 
 
-async def test_a_waiting_demo_run_is_answered_through_the_prompt_and_completes(app_factory, live_service) -> None:
-    run_id = await start(live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com")
+async def test_a_waiting_demo_run_is_answered_through_the_prompt_and_completes(
+    app_factory, live_service
+) -> None:
+    run_id = await start(
+        live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com"
+    )
     app = app_factory(live_service)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id, focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
-        await until(pilot, lambda: prompt.prompt is not None and prompt.prompt.kind.value == "complete",
-                    "the 'complete' prompt")
-        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus")
+        await until(
+            pilot,
+            lambda: prompt.prompt is not None and prompt.prompt.kind.value == "complete",
+            "the 'complete' prompt",
+        )
+        await until(
+            pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus"
+        )
         await pilot.press("tab", *"all acked", "enter")  # "done" is the first value
-        await until(pilot, lambda: prompt.prompt is not None and prompt.prompt.kind.value == "confirm",
-                    "the 'confirm' prompt")
+        await until(
+            pilot,
+            lambda: prompt.prompt is not None and prompt.prompt.kind.value == "confirm",
+            "the 'confirm' prompt",
+        )
         assert not isinstance(app.focused, ChoicePicker)  # the next question takes a fresh key
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the next prompt to take the focus")
+        await until(
+            pilot,
+            lambda: isinstance(app.focused, ChoicePicker),
+            "the next prompt to take the focus",
+        )
         await pilot.press("enter")  # approve
         await until(pilot, lambda: _status(app) is RunStatus.COMPLETED_SUCCESS, "completion")
         assert "✓ Completed Success" in screen_text(app)
         assert prompt.has_class("-hidden") and prompt.sends == 2
         answered = [s for s in screen.detail.steps if s.response is not None]
         assert [(s.response.value, s.response.answered_by) for s in answered] == [
-            ("done", "tester"), ("approve", "tester")]
+            ("done", "tester"),
+            ("approve", "tester"),
+        ]
         assert answered[0].response.note == "all acked"
 
 
@@ -89,7 +115,11 @@ async def test_a_running_run_is_cancelled_and_shows_cancelled(app_factory, live_
     app = app_factory(live_service)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id)
-        await until(pilot, lambda: _status(app) is not None and not _status(app).is_terminal, "an active run")
+        await until(
+            pilot,
+            lambda: _status(app) is not None and not _status(app).is_terminal,
+            "an active run",
+        )
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -99,15 +129,21 @@ async def test_a_running_run_is_cancelled_and_shows_cancelled(app_factory, live_
 
 
 async def test_a_failed_run_shows_its_failing_step_and_hint(app_factory, live_service) -> None:
-    run_id = await start(live_service, RunKind.GUIDE, "rotate-credentials", service="legacy-billing")
+    run_id = await start(
+        live_service, RunKind.GUIDE, "rotate-credentials", service="legacy-billing"
+    )
     app = app_factory(live_service)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id, focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
         await until(pilot, lambda: prompt.prompt is not None, "the Vault confirmation")
-        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus")
+        await until(
+            pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus"
+        )
         await pilot.press("enter")
-        await until(pilot, lambda: _status(app) is not None and _status(app).is_terminal, "the end", 45)
+        await until(
+            pilot, lambda: _status(app) is not None and _status(app).is_terminal, "the end", 45
+        )
         assert _status(app) in (RunStatus.COMPLETED_FAILURE, RunStatus.COMPLETED_PARTIAL)
         text = screen_text(app)
         assert "Failed ✗ Restart the connection pools" in text
@@ -124,12 +160,17 @@ async def test_a_rerun_opens_and_appears_in_the_list(app_factory, live_service) 
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen.run_id != run_id,
-                    "the new run's detail")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, RunDetailScreen) and app.screen.run_id != run_id,
+            "the new run's detail",
+        )
         new_id = app.screen.run_id
         await until(pilot, lambda: app.screen.detail is not None, "the new run's detail to load")
-        assert app.screen.detail.inputs == {"host": "web-prod-02", "mount": "/var"} or \
-            app.screen.detail.inputs.get("host") == "web-prod-02"
+        assert (
+            app.screen.detail.inputs == {"host": "web-prod-02", "mount": "/var"}
+            or app.screen.detail.inputs.get("host") == "web-prod-02"
+        )
         await pilot.press("escape")
         await settle(app, pilot)
         ids = [run.id for run in app.screen.run_list.pager.rows(0, 20)]
@@ -144,7 +185,9 @@ async def test_an_answer_given_elsewhere_between_the_render_and_the_key_records_
     who answered, and the record holds cli-oncall's answer only."""
     from runs_tui.models.domain import RespondRequest
 
-    run_id = await start(live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com")
+    run_id = await start(
+        live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com"
+    )
     app = app_factory(live_service, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id, focus_prompt=True)
@@ -155,27 +198,39 @@ async def test_an_answer_given_elsewhere_between_the_render_and_the_key_records_
             await pilot.pause(0.2)
             screen.fetch_detail()
             await settle(app, pilot)
-        await until(pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus")
+        await until(
+            pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus"
+        )
         shown_step = prompt.step_id
         other = RunsClient(live_backend.url, live_backend.token)
         try:
-            await other.respond(run_id, shown_step, RespondRequest(value="done", answered_by="cli-oncall",
-                                                                    prompt_id=prompt.prompt_id),
-                                new_idempotency_key())
+            await other.respond(
+                run_id,
+                shown_step,
+                RespondRequest(value="done", answered_by="cli-oncall", prompt_id=prompt.prompt_id),
+                new_idempotency_key(),
+            )
         finally:
             await other.aclose()
         await pilot.press("tab", *"mine", "enter")
-        await until(pilot, lambda: not prompt.armed and prompt.has_class("-disarmed"), "the disarmed prompt")
+        await until(
+            pilot, lambda: not prompt.armed and prompt.has_class("-disarmed"), "the disarmed prompt"
+        )
         assert prompt.disarmed_text.startswith("cli-oncall answered ‘done’ at ")
         assert "answered by cli-oncall" in screen.notice_text
         detail = screen.detail
         received = [e for e in detail.events if e.type.value == "input_received"]
-        assert [(e.step_id, e.data["answered_by"]) for e in received] == [(shown_step, "cli-oncall")]
+        assert [(e.step_id, e.data["answered_by"]) for e in received] == [
+            (shown_step, "cli-oncall")
+        ]
 
 
 async def test_a_run_deleted_elsewhere_says_deleted_and_its_actions_say_why(
-        app_factory, live_service, live_backend) -> None:
-    run_id = await start(live_service, RunKind.GUIDE, "rotate-credentials", service="legacy-billing")
+    app_factory, live_service, live_backend
+) -> None:
+    run_id = await start(
+        live_service, RunKind.GUIDE, "rotate-credentials", service="legacy-billing"
+    )
     app = app_factory(live_service)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_run(app, pilot, run_id)

@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from ui.detail_fixtures import (
-    Scripted, failure_detail, long_wait_detail, open_run, progress_detail, scripted, settle,
+    Scripted,
+    failure_detail,
+    long_wait_detail,
+    open_run,
+    progress_detail,
+    scripted,
+    settle,
     success_detail,
 )
 
@@ -56,7 +62,9 @@ def world(empty_cache: Cache) -> Iterator[Scripted]:
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_detail_looks(scenario: str, size: tuple[int, int], snap_compare, app_factory, world) -> None:
+def test_detail_looks(
+    scenario: str, size: tuple[int, int], snap_compare, app_factory, world
+) -> None:
     details, run_before = SCENARIOS[scenario]
     world.seed(*details())
     world.backend.down("detail")

@@ -25,7 +25,8 @@ async def until(pilot, condition: Callable[[], bool], what: str, timeout: float 
 
 
 async def test_an_outcome_line_clears_by_itself_but_an_error_stays(
-        service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch: pytest.MonkeyPatch) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(RunDetailScreen, "NOTICE_SECONDS", 0.2)
     app = app_factory(service)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -45,7 +46,8 @@ async def test_an_outcome_line_clears_by_itself_but_an_error_stays(
 
 
 def test_exports_default_to_downloads_then_documents_never_the_cwd(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     downloads, documents = tmp_path / "Downloads", tmp_path / "Documents"
     monkeypatch.setattr(platformdirs, "user_downloads_path", lambda: downloads)
     monkeypatch.setattr(platformdirs, "user_documents_path", lambda: documents)
@@ -58,7 +60,8 @@ def test_exports_default_to_downloads_then_documents_never_the_cwd(
 
 
 async def test_the_detail_export_proposes_the_last_folder_used(
-        service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path
+) -> None:
     chosen = tmp_path / "incident-42"
     chosen.mkdir()
     app = app_factory(service, export_dir=tmp_path / "nowhere")
@@ -92,8 +95,13 @@ async def test_variable_values_show_in_the_80_column_side_pane() -> None:
     app = Pane()
     async with app.run_test(size=(32, 6)) as pilot:  # the detail's left pane at 80 columns
         view = app.query_one(VariablesView)
-        view.variables = (Variable(name="notification_channel_override", value="#db-oncall",
-                                   direction=VariableDirection.INPUT),)
+        view.variables = (
+            Variable(
+                name="notification_channel_override",
+                value="#db-oncall",
+                direction=VariableDirection.INPUT,
+            ),
+        )
         await pilot.pause()
         text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
         assert "#db-onc" in text and "in" in text

@@ -26,12 +26,15 @@ def test_custom_range_parses_dates_and_whole_days() -> None:
     assert rng.start == datetime(2025, 11, 20, 8, 15, tzinfo=UTC) and rng.end is None
 
 
-@pytest.mark.parametrize(("start", "end", "message"), [
-    ("2025-13-40", "", "From: “2025-13-40” is not a date"),
-    ("", "yesterday", "To: “yesterday” is not a date"),
-    ("", "", "needs a From or a To"),
-    ("2025-11-22", "2025-11-20", "From must be before To"),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2025-13-40", "", "From: “2025-13-40” is not a date"),
+        ("", "yesterday", "To: “yesterday” is not a date"),
+        ("", "", "needs a From or a To"),
+        ("2025-11-22", "2025-11-20", "From must be before To"),
+    ],
+)
 def test_custom_range_rejects_with_a_clear_message(start: str, end: str, message: str) -> None:
     with pytest.raises(BadDate, match=message):
         custom_range(start, end, UTC)
@@ -44,8 +47,9 @@ async def open_filter(app: RunsApp, pilot) -> FilterScreen:  # type: ignore[no-u
     return app.screen
 
 
-async def test_bad_custom_date_is_explained_and_nothing_applied(service: RunsService,
-                                                                app_factory: Callable[..., RunsApp]) -> None:
+async def test_bad_custom_date_is_explained_and_nothing_applied(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_filter(app, pilot)
@@ -56,7 +60,9 @@ async def test_bad_custom_date_is_explained_and_nothing_applied(service: RunsSer
         await pilot.click("#filter-apply")
         await pilot.pause()
         assert app.screen is screen
-        assert "“2025-02-30” is not a date: use YYYY-MM-DD" in str(screen.query_one("#filter-error").render())
+        assert "“2025-02-30” is not a date: use YYYY-MM-DD" in str(
+            screen.query_one("#filter-error").render()
+        )
         screen.query_one("#filter-from").value = "2025-11-22"
         screen.query_one("#filter-to").value = "2025-11-25"
         screen.query_one("#filter-to").focus()
@@ -67,10 +73,14 @@ async def test_bad_custom_date_is_explained_and_nothing_applied(service: RunsSer
         assert lst.run_filter.time.preset is TimePreset.CUSTOM
         # strict range: the 3-day-old active run and the 5-day-old success are both in
         assert lst.total == 30 + 1 - 0
-        assert "2025-11-22 00:00 – 2025-11-26 00:00" in str(app.screen.query_one("#filter-summary").render())
+        assert "2025-11-22 00:00 – 2025-11-26 00:00" in str(
+            app.screen.query_one("#filter-summary").render()
+        )
 
 
-async def test_single_status_and_name_then_reset(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_single_status_and_name_then_reset(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_filter(app, pilot)
@@ -82,8 +92,10 @@ async def test_single_status_and_name_then_reset(service: RunsService, app_facto
         lst = app.screen.query_one(RunList)
         assert lst.run_filter.statuses == frozenset({RunStatus.COMPLETED_PARTIAL})
         assert lst.run_filter.kind is RunKind.FLOW and lst.run_filter.name == "restart"
-        assert all(r.status is RunStatus.COMPLETED_PARTIAL and "Restart" in r.name
-                   for r in lst.pager.rows(0, lst.total))
+        assert all(
+            r.status is RunStatus.COMPLETED_PARTIAL and "Restart" in r.name
+            for r in lst.pager.rows(0, lst.total)
+        )
         assert "Completed Partial · flows" in str(app.screen.query_one("#filter-summary").render())
         screen = await open_filter(app, pilot)
         await pilot.click("#filter-reset")
@@ -91,7 +103,9 @@ async def test_single_status_and_name_then_reset(service: RunsService, app_facto
         assert app.screen.query_one(RunList).run_filter == RunFilter()
 
 
-async def test_escape_cancels_without_change(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_escape_cancels_without_change(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
@@ -101,8 +115,9 @@ async def test_escape_cancels_without_change(service: RunsService, app_factory: 
         assert app.screen.query_one(RunList).run_filter.group is StatusGroup.WAITING
 
 
-async def test_name_field_suggests_cached_definitions(service: RunsService,
-                                                      app_factory: Callable[..., RunsApp]) -> None:
+async def test_name_field_suggests_cached_definitions(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_filter(app, pilot)
@@ -122,8 +137,8 @@ def screen_lines(app: RunsApp) -> list[str]:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_focused_type_and_time_rows_stay_readable_with_a_cursor_glyph(
-        service: RunsService, app_factory: Callable[..., RunsApp], no_color: bool,
-        size: tuple[int, int]) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp], no_color: bool, size: tuple[int, int]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=size) as pilot:
         await open_filter(app, pilot)
@@ -139,15 +154,18 @@ async def test_focused_type_and_time_rows_stay_readable_with_a_cursor_glyph(
         assert not any("▸" in line and "Flows" in line for line in lines)  # only the focused row
 
 
-async def test_several_statuses_and_groups_at_once(service: RunsService,
-                                                   app_factory: Callable[..., RunsApp]) -> None:
+async def test_several_statuses_and_groups_at_once(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_filter(app, pilot)
         picker = screen.query_one("#filter-status")
         picker.highlighted = [key for key, _ in picker.choices].index("group:failed")
         await pilot.press("space")
-        picker.highlighted = [key for key, _ in picker.choices].index(f"status:{RunStatus.CANCELLED.value}")
+        picker.highlighted = [key for key, _ in picker.choices].index(
+            f"status:{RunStatus.CANCELLED.value}"
+        )
         await pilot.press("enter")
         assert "[x]   Cancelled" in str(picker.get_option_at_index(picker.highlighted).prompt)
         screen.query_one("#filter-name").focus()

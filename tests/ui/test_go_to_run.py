@@ -32,7 +32,10 @@ async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: f
 def hex_runs() -> list[Any]:
     base = sample_runs()[:3]
     ids = ["beef1111aaaa", "beef2222bbbb", "cafe3333cccc"]
-    return [run.model_copy(update={"id": run_id, "seq": 500 + i}) for i, (run, run_id) in enumerate(zip(base, ids))]
+    return [
+        run.model_copy(update={"id": run_id, "seq": 500 + i})
+        for i, (run, run_id) in enumerate(zip(base, ids))
+    ]
 
 
 async def open_go_to_run(app: RunsApp, pilot: Any, query: str) -> CommandPalette:
@@ -49,7 +52,9 @@ def hit_texts(palette: CommandPalette) -> list[str]:
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
-async def test_a_unique_prefix_opens_the_run(service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_unique_prefix_opens_the_run(
+    service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     fill(service.cache, hex_runs())
     app = app_factory(service)
     opened: list[str] = []
@@ -61,15 +66,21 @@ async def test_a_unique_prefix_opens_the_run(service: RunsService, app_factory: 
         await until(pilot, lambda: opened == ["cafe3333cccc"], "the run to open")
 
 
-async def test_an_ambiguous_prefix_lists_every_candidate(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_an_ambiguous_prefix_lists_every_candidate(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     fill(service.cache, hex_runs())
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         palette = await open_go_to_run(app, pilot, "beef")
-        await until(pilot, lambda: sum("beef" in t for t in hit_texts(palette)) == 2, "both candidates")
+        await until(
+            pilot, lambda: sum("beef" in t for t in hit_texts(palette)) == 2, "both candidates"
+        )
 
 
-async def test_three_characters_are_not_a_prefix(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_three_characters_are_not_a_prefix(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     fill(service.cache, hex_runs())
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
@@ -88,16 +99,25 @@ async def live_service(live_backend: Any, tmp_path: Path) -> AsyncIterator[RunsS
 
 
 async def test_a_run_started_elsewhere_since_the_last_sync_is_looked_up_on_the_backend(
-    live_backend: Any, live_service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch  # type: ignore[no-untyped-def]
+    live_backend: Any,
+    live_service: RunsService,
+    app_factory: Callable[..., RunsApp],
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     app = app_factory(live_service, live=False)
     opened: list[str] = []
     monkeypatch.setattr(app, "open_run", lambda run_id, **_: opened.append(run_id))
-    request = StartRunRequest(inputs={"engineer": "ann@example.com"}, trigger=Trigger(kind=TriggerKind.EXTERNAL))
-    run_id = live_backend.run(live_backend.engine.start_run(RunKind.GUIDE, "on-call-handover", request)).id
+    request = StartRunRequest(
+        inputs={"engineer": "ann@example.com"}, trigger=Trigger(kind=TriggerKind.EXTERNAL)
+    )
+    run_id = live_backend.run(
+        live_backend.engine.start_run(RunKind.GUIDE, "on-call-handover", request)
+    ).id
     async with app.run_test(size=SIZE) as pilot:
         assert live_service.cache.get_run(run_id) is None
         palette = await open_go_to_run(app, pilot, run_id[:5])
-        await until(pilot, lambda: any("Look up run id" in t for t in hit_texts(palette)), "the backend hit")
+        await until(
+            pilot, lambda: any("Look up run id" in t for t in hit_texts(palette)), "the backend hit"
+        )
         await pilot.press("enter")
         await until(pilot, lambda: opened == [run_id], "the run to open")

@@ -21,20 +21,25 @@ def line_styles(lst: RunList, name_part: str) -> list:
     width, height = lst.size
     for strip in lst.render_lines(Region(0, 0, width, height)):
         if name_part in strip.text:
-            return [segment.style for segment in strip
-                    if segment.style is not None and segment.text.strip()]
+            return [
+                segment.style
+                for segment in strip
+                if segment.style is not None and segment.text.strip()
+            ]
     raise AssertionError(f"no line shows {name_part!r}")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_no_grey_and_no_faint_text_under_no_color(
-        service: RunsService, app_factory: Callable[..., RunsApp], no_color: bool,
-        size: tuple[int, int]) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp], no_color: bool, size: tuple[int, int]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         lst = app.screen.query_one(RunList)
-        failed = next(r for r in lst.pager.rows(0, lst.total) if r.status.label == "Completed Failure")
+        failed = next(
+            r for r in lst.pager.rows(0, lst.total) if r.status.label == "Completed Failure"
+        )
         styles = line_styles(lst, failed.name[:12])
         if not no_color:
             assert any(s.color is not None and not s.color.is_default for s in styles)
@@ -45,7 +50,8 @@ async def test_no_grey_and_no_faint_text_under_no_color(
 
 
 async def test_the_cursor_row_is_reverse_video_under_no_color(
-        service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch: pytest.MonkeyPatch) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_factory(service)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -9,6 +9,7 @@ from runs_tui.app import RunsApp
 from runs_tui.service import RunsService
 
 
-def test_no_color_reaches_the_app(no_color: bool, app_factory: Callable[..., RunsApp],
-                                  service: RunsService) -> None:
+def test_no_color_reaches_the_app(
+    no_color: bool, app_factory: Callable[..., RunsApp], service: RunsService
+) -> None:
     assert app_factory(service).no_color is no_color

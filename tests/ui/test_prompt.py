@@ -8,7 +8,14 @@ import pytest
 from textual.widgets import Input
 
 from ui.detail_fixtures import (
-    ACTOR, FAST_RETRY, Scripted, open_run, screen_text, scripted, settle, success_detail,
+    ACTOR,
+    FAST_RETRY,
+    Scripted,
+    open_run,
+    screen_text,
+    scripted,
+    settle,
+    success_detail,
     waiting_detail,
 )
 from ui.fake_backend import Sent, refusal
@@ -37,7 +44,9 @@ def _answers(world: Scripted) -> list[Sent]:
     return world.backend.requests("respond")
 
 
-async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_note(app_factory, world) -> None:
+async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_note(
+    app_factory, world
+) -> None:
     app = await _opened(app_factory, world, "confirm")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
@@ -51,14 +60,20 @@ async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_no
         await settle(app, pilot)
         [sent] = _answers(world)
         assert (sent.method, sent.path) == ("POST", ANSWER_PATH)
-        assert sent.body == {"value": "reject", "note": "disk is fine", "answered_by": ACTOR,
-                             "prompt_id": "p-confirm"}  # bound to the prompt on screen
+        assert sent.body == {
+            "value": "reject",
+            "note": "disk is fine",
+            "answered_by": ACTOR,
+            "prompt_id": "p-confirm",
+        }  # bound to the prompt on screen
         assert len(sent.idempotency_key or "") == 32  # an idempotency key
         assert screen.query_one(PromptPanel).status_text == "Answer sent."
 
 
-@pytest.mark.parametrize(("kind", "values"), [("complete", ("done", "failed")),
-                                              ("choice", ("root", "postgres", "docker"))])
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [("complete", ("done", "failed")), ("choice", ("root", "postgres", "docker"))],
+)
 async def test_closed_prompts_offer_exactly_their_values(app_factory, world, kind, values) -> None:
     app = await _opened(app_factory, world, kind)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -70,7 +85,9 @@ async def test_closed_prompts_offer_exactly_their_values(app_factory, world, kin
         assert [sent.body["value"] for sent in _answers(world)] == [values[-1]]
 
 
-async def test_free_text_prompt_sends_typed_text_and_refuses_an_empty_answer(app_factory, world) -> None:
+async def test_free_text_prompt_sends_typed_text_and_refuses_an_empty_answer(
+    app_factory, world
+) -> None:
     app = await _opened(app_factory, world, "text")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
@@ -132,7 +149,9 @@ async def test_unreachable_keeps_the_answer_and_a_retry_reuses_the_key(app_facto
         assert prompt.status_text == "Answer sent."
 
 
-async def test_invalid_shows_the_reason_and_keeps_the_text_for_correction(app_factory, world) -> None:
+async def test_invalid_shows_the_reason_and_keeps_the_text_for_correction(
+    app_factory, world
+) -> None:
     app = await _opened(app_factory, world, "text")
     world.backend.script("respond", refusal(422, "invalid", "value must not contain spaces"))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -140,24 +159,36 @@ async def test_invalid_shows_the_reason_and_keeps_the_text_for_correction(app_fa
         prompt = screen.query_one(PromptPanel)
         await pilot.press(*"team storage", "enter")
         await settle(app, pilot)
-        assert prompt.status_text == ("The backend refused this answer: value must not contain spaces "
-                                      "— correct it and press enter.")
+        assert prompt.status_text == (
+            "The backend refused this answer: value must not contain spaces "
+            "— correct it and press enter."
+        )
         assert prompt.query_one("#prompt-answer", Input).value == "team storage"
         assert "value must not contain spaces" in screen_text(app)
 
 
 async def test_conflict_says_who_answered_and_when_and_refreshes(app_factory, world) -> None:
     app = await _opened(app_factory, world, "confirm")
-    world.backend.script("respond", refusal(
-        409, "conflict", "step is not waiting for input", status="executing_remediation",
-        answered_by="bob", answered_at="2025-11-25T14:28:10+00:00"))
+    world.backend.script(
+        "respond",
+        refusal(
+            409,
+            "conflict",
+            "step is not waiting for input",
+            status="executing_remediation",
+            answered_by="bob",
+            answered_at="2025-11-25T14:28:10+00:00",
+        ),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         world.backend.put(success_detail(run_id="run-waiting"))  # bob answered meanwhile
         await pilot.press("enter")
         await settle(app, pilot)
-        expected = ("Already answered or no longer waiting — answered by bob at 14:28:10. "
-                    "The view has been refreshed.")
+        expected = (
+            "Already answered or no longer waiting — answered by bob at 14:28:10. "
+            "The view has been refreshed."
+        )
         assert screen.notice_text == expected
         assert expected in screen_text(app)
         # fetched on opening, by the service settling after the 409, and by the screen's refresh
@@ -165,7 +196,9 @@ async def test_conflict_says_who_answered_and_when_and_refreshes(app_factory, wo
         assert len(_answers(world)) == 1  # a 409 is not retried
         prompt = screen.query_one(PromptPanel)
         assert not prompt.armed and prompt.has_class("-disarmed")  # no longer waiting
-        assert prompt.disarmed_text.startswith("alice answered ‘approve’ at 14:24:30 — the run is now")
+        assert prompt.disarmed_text.startswith(
+            "alice answered ‘approve’ at 14:24:30 — the run is now"
+        )
         assert isinstance(app.focused, StepList)
 
 

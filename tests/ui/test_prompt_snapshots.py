@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from ui.detail_fixtures import (
-    Scripted, answered_elsewhere, open_run, scripted, settle, success_detail, waiting_detail,
+    Scripted,
+    answered_elsewhere,
+    open_run,
+    scripted,
+    settle,
+    success_detail,
+    waiting_detail,
 )
 from ui.fake_backend import refusal
 
@@ -50,8 +56,9 @@ def _opened(*keys: str) -> Callable[[Any], Awaitable[None]]:
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("scenario", list(KINDS))
-def test_prompt_looks(scenario: str, size: tuple[int, int], no_color: bool, snap_compare, app_factory,
-                      world) -> None:
+def test_prompt_looks(
+    scenario: str, size: tuple[int, int], no_color: bool, snap_compare, app_factory, world
+) -> None:
     kind, keys = KINDS[scenario]
     world.seed(waiting_detail(kind))
     world.backend.down("detail")
@@ -60,7 +67,9 @@ def test_prompt_looks(scenario: str, size: tuple[int, int], no_color: bool, snap
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_disarmed_prompt_looks(size: tuple[int, int], no_color: bool, snap_compare, app_factory, world) -> None:
+def test_disarmed_prompt_looks(
+    size: tuple[int, int], no_color: bool, snap_compare, app_factory, world
+) -> None:
     """cli-oncall answered while this operator had picked Reject and typed a note."""
     world.seed(waiting_detail("confirm"))
     opened = _opened("right", "tab", *"disk is fine")
@@ -78,9 +87,17 @@ def test_disarmed_prompt_looks(size: tuple[int, int], no_color: bool, snap_compa
 @pytest.mark.parametrize("size", SIZES)
 def test_conflict_message_looks(size: tuple[int, int], snap_compare, app_factory, world) -> None:
     world.seed(waiting_detail("confirm"))
-    world.backend.script("respond", refusal(
-        409, "conflict", "step is not waiting for input", status="executing_remediation",
-        answered_by="bob", answered_at="2025-11-25T14:28:10+00:00"))
+    world.backend.script(
+        "respond",
+        refusal(
+            409,
+            "conflict",
+            "step is not waiting for input",
+            status="executing_remediation",
+            answered_by="bob",
+            answered_at="2025-11-25T14:28:10+00:00",
+        ),
+    )
     opened = _opened()
 
     async def run_before(pilot: Any) -> None:

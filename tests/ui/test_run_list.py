@@ -15,7 +15,12 @@ from runs_tui.models import RunStatus, Trigger
 from runs_tui.models.domain import TriggerKind
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.widgets.run_list import (
-    RunList, RunPager, cell_value, format_duration, layout_columns, trigger_forms,
+    RunList,
+    RunPager,
+    cell_value,
+    format_duration,
+    layout_columns,
+    trigger_forms,
 )
 
 from .conftest import frozen_service
@@ -26,7 +31,14 @@ ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (None, 0, 59, 61, 3599, 3661, 90000)] == [
-        "—", "0s", "59s", "1m 01s", "59m 59s", "1h 01m", "1d 01h"]
+        "—",
+        "0s",
+        "59s",
+        "1m 01s",
+        "59m 59s",
+        "1h 01m",
+        "1d 01h",
+    ]
 
 
 @pytest.mark.parametrize("width", [40, 60, 79, 80, 100, 119, 160, 220])
@@ -75,8 +87,16 @@ class CountingCache:
 
 
 def test_pager_fetches_neighbours_by_keyset_and_keeps_a_small_lru(empty_cache: Cache) -> None:
-    runs = [make_run(i, f"run {i}", RunStatus.COMPLETED_SUCCESS, age=timedelta(seconds=i * 10),
-                     ran=timedelta(seconds=3)) for i in range(1, 1001)]
+    runs = [
+        make_run(
+            i,
+            f"run {i}",
+            RunStatus.COMPLETED_SUCCESS,
+            age=timedelta(seconds=i * 10),
+            ran=timedelta(seconds=3),
+        )
+        for i in range(1, 1001)
+    ]
     fill(empty_cache, runs)
     source = CountingCache(empty_cache)
     everything = RunFilter(time=TimeRange(TimePreset.ALL))
@@ -95,13 +115,21 @@ def test_pager_fetches_neighbours_by_keyset_and_keeps_a_small_lru(empty_cache: C
     assert len(pager._pages) <= RunPager.MAX_PAGES
 
 
-async def test_hostile_strings_render_inert_in_every_column(empty_cache: Cache,
-                                                            app_factory: Callable[..., RunsApp]) -> None:
+async def test_hostile_strings_render_inert_in_every_column(
+    empty_cache: Cache, app_factory: Callable[..., RunsApp]
+) -> None:
     values = hostile_values()
-    runs = [make_run(i + 1, value, RunStatus.EXECUTING_TRIAGE if i % 2 else RunStatus.COMPLETED_FAILURE,
-                     age=timedelta(minutes=i + 1), ran=timedelta(seconds=30),
-                     trigger=Trigger(kind=TriggerKind.EXTERNAL, actor=value))
-            for i, value in enumerate(values)]
+    runs = [
+        make_run(
+            i + 1,
+            value,
+            RunStatus.EXECUTING_TRIAGE if i % 2 else RunStatus.COMPLETED_FAILURE,
+            age=timedelta(minutes=i + 1),
+            ran=timedelta(seconds=30),
+            trigger=Trigger(kind=TriggerKind.EXTERNAL, actor=value),
+        )
+        for i, value in enumerate(values)
+    ]
     fill(empty_cache, runs)
     app = app_factory(frozen_service(empty_cache))
     async with app.run_test(size=(220, len(values) + 10)) as pilot:
@@ -117,16 +145,23 @@ async def test_hostile_strings_render_inert_in_every_column(empty_cache: Cache,
                 assert segment.style is None or not (segment.style.meta or {}).get("@click")
             texts.append(strip.text)
         joined = "\n".join(texts)
-        for literal in ("[bold]not bold[/]", "[@click=app.quit]quit[/]", "[link=http://evil.invalid]x",
-                        "␛[2J␛[H", "⟨U+202E⟩", "数据库健康检查"):
+        for literal in (
+            "[bold]not bold[/]",
+            "[@click=app.quit]quit[/]",
+            "[link=http://evil.invalid]x",
+            "␛[2J␛[H",
+            "⟨U+202E⟩",
+            "数据库健康检查",
+        ):
             assert literal in joined, literal
         header = str(app.screen.query_one("#header").render())
         assert not ESCAPES.search(header)
         assert app.title == "runs-tui"
 
 
-async def test_ticks_redraw_only_duration_cells_of_active_rows(filled_cache: Cache,
-                                                               app_factory: Callable[..., RunsApp]) -> None:
+async def test_ticks_redraw_only_duration_cells_of_active_rows(
+    filled_cache: Cache, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(frozen_service(filled_cache), ticking=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -138,7 +173,9 @@ async def test_ticks_redraw_only_duration_cells_of_active_rows(filled_cache: Cac
         duration = layout_columns(lst.scrollable_content_region.width).column("duration")
         # 5 visible active runs have started (pending and scheduled have no duration yet)
         assert len(regions) == 5
-        assert all(r.x == duration.x and r.width == duration.width and r.height == 1 for r in regions)
+        assert all(
+            r.x == duration.x and r.width == duration.width and r.height == 1 for r in regions
+        )
         regions.clear()
         await pilot.press("4")  # completed runs only: nothing ticks
         lst.tick()
@@ -155,12 +192,19 @@ def test_at_80_columns_names_and_triggers_read_whole() -> None:
     layout = layout_columns(79)  # an 80-column terminal less the scrollbar
     assert layout.column("name").width >= len("Database health check")
     trigger = layout.column("trigger")
-    run = make_run(1, "Database health check", RunStatus.COMPLETED_SUCCESS, age=timedelta(hours=1),
-                   ran=timedelta(seconds=5),
-                   trigger=Trigger(kind=TriggerKind.MANUAL, actor="carol@example.com"))
+    run = make_run(
+        1,
+        "Database health check",
+        RunStatus.COMPLETED_SUCCESS,
+        age=timedelta(hours=1),
+        ran=timedelta(seconds=5),
+        trigger=Trigger(kind=TriggerKind.MANUAL, actor="carol@example.com"),
+    )
     assert cell_value(run, trigger, layout, NOW, UTC)[0] == "manual · carol"
     wide = layout_columns(160)
-    assert cell_value(run, wide.column("trigger"), wide, NOW, UTC)[0] == "manual · carol@example.com"
+    assert (
+        cell_value(run, wide.column("trigger"), wide, NOW, UTC)[0] == "manual · carol@example.com"
+    )
 
 
 def test_trigger_forms_say_the_kind_once() -> None:

@@ -40,7 +40,9 @@ def notifications(app: RunsApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def test_default_view_is_active_and_last_24h_newest_first(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_default_view_is_active_and_last_24h_newest_first(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -49,12 +51,16 @@ async def test_default_view_is_active_and_last_24h_newest_first(service: RunsSer
         # 30 runs of the last 24h + the 3-day-old active "Queue drain"; the 5-day-old success is out
         assert lst.total == 31
         rows = lst.pager.rows(0, lst.total)
-        assert [r.created_at for r in rows[:-1]] == sorted((r.created_at for r in rows[:-1]), reverse=True)
+        assert [r.created_at for r in rows[:-1]] == sorted(
+            (r.created_at for r in rows[:-1]), reverse=True
+        )
         assert rows[-1].name == "Queue drain"
         assert "run-0040" not in {r.id for r in rows}
 
 
-async def test_cursor_keys_move_and_scroll(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_cursor_keys_move_and_scroll(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=(80, 12)) as pilot:
         lst = run_list(app)
@@ -75,8 +81,9 @@ async def test_cursor_keys_move_and_scroll(service: RunsService, app_factory: Ca
         assert lst.cursor == 0
 
 
-async def test_y_copies_the_current_or_marked_run_ids(service: RunsService,
-                                                      app_factory: Callable[..., RunsApp]) -> None:
+async def test_y_copies_the_current_or_marked_run_ids(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("y")
@@ -86,7 +93,9 @@ async def test_y_copies_the_current_or_marked_run_ids(service: RunsService,
         assert "Copied 2 run ids to the clipboard." in [n.message for n in app._notifications]
 
 
-async def test_marks_and_mark_all(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_marks_and_mark_all(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         lst = run_list(app)
@@ -103,12 +112,24 @@ async def test_marks_and_mark_all(service: RunsService, app_factory: Callable[..
         assert lst.marks == set()
 
 
-@pytest.mark.parametrize(("key", "group", "expected"), [
-    ("1", StatusGroup.ALL, 31), ("2", StatusGroup.ACTIVE, 7), ("3", StatusGroup.WAITING, 2),
-    ("4", StatusGroup.COMPLETED, 24), ("5", StatusGroup.FAILED, 7), ("6", StatusGroup.CANCELLED, 3),
-])
-async def test_number_keys_switch_groups(key: str, group: StatusGroup, expected: int, service: RunsService,
-                                         app_factory: Callable[..., RunsApp]) -> None:
+@pytest.mark.parametrize(
+    ("key", "group", "expected"),
+    [
+        ("1", StatusGroup.ALL, 31),
+        ("2", StatusGroup.ACTIVE, 7),
+        ("3", StatusGroup.WAITING, 2),
+        ("4", StatusGroup.COMPLETED, 24),
+        ("5", StatusGroup.FAILED, 7),
+        ("6", StatusGroup.CANCELLED, 3),
+    ],
+)
+async def test_number_keys_switch_groups(
+    key: str,
+    group: StatusGroup,
+    expected: int,
+    service: RunsService,
+    app_factory: Callable[..., RunsApp],
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(key)
@@ -121,7 +142,9 @@ async def test_number_keys_switch_groups(key: str, group: StatusGroup, expected:
         assert all(run.status in group.statuses for run in lst.pager.rows(0, lst.total))
 
 
-async def test_search_as_you_type_and_clear(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_search_as_you_type_and_clear(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"kafka")
@@ -135,7 +158,9 @@ async def test_search_as_you_type_and_clear(service: RunsService, app_factory: C
         assert lst.run_filter.name == "" and lst.total == 31
 
 
-async def test_sort_cycles_columns_and_reverses(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_sort_cycles_columns_and_reverses(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         lst = run_list(app)
@@ -145,9 +170,16 @@ async def test_sort_cycles_columns_and_reverses(service: RunsService, app_factor
         assert names == sorted(names)
         await pilot.press("o")
         assert lst.run_filter.descending
-        assert [r.name.casefold() for r in lst.pager.rows(0, lst.total)] == sorted(names, reverse=True)
-        for expected in (SortColumn.STATUS, SortColumn.KIND, SortColumn.DURATION, SortColumn.TRIGGER,
-                         SortColumn.STARTED):
+        assert [r.name.casefold() for r in lst.pager.rows(0, lst.total)] == sorted(
+            names, reverse=True
+        )
+        for expected in (
+            SortColumn.STATUS,
+            SortColumn.KIND,
+            SortColumn.DURATION,
+            SortColumn.TRIGGER,
+            SortColumn.STARTED,
+        ):
             await pilot.press("s")
             assert lst.run_filter.sort is expected
         assert "Started ▼" in lst.render_line(0).text
@@ -171,8 +203,9 @@ def spy_detail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(detail, "RunDetailScreen", SpyDetail)
 
 
-async def test_enter_opens_the_run(service: RunsService, app_factory: Callable[..., RunsApp],
-                                   spy_detail: None) -> None:
+async def test_enter_opens_the_run(
+    service: RunsService, app_factory: Callable[..., RunsApp], spy_detail: None
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "enter")
@@ -184,9 +217,9 @@ async def test_enter_opens_the_run(service: RunsService, app_factory: Callable[.
         assert isinstance(app.screen, RunsScreen)
 
 
-async def test_answer_opens_waiting_run_with_prompt_focus(service: RunsService,
-                                                          app_factory: Callable[..., RunsApp],
-                                                          spy_detail: None) -> None:
+async def test_answer_opens_waiting_run_with_prompt_focus(
+    service: RunsService, app_factory: Callable[..., RunsApp], spy_detail: None
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")  # the first run executes: refused with a reason
@@ -199,7 +232,9 @@ async def test_answer_opens_waiting_run_with_prompt_focus(service: RunsService,
         assert getattr(app.screen, "focus_prompt", None) is True
 
 
-async def test_filter_key_opens_filter_and_applies(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_filter_key_opens_filter_and_applies(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")
@@ -216,7 +251,9 @@ async def test_filter_key_opens_filter_and_applies(service: RunsService, app_fac
         assert "guides" in summary and "last 7 days" in summary
 
 
-async def test_delete_refuses_active_runs(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_delete_refuses_active_runs(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("d")
@@ -225,8 +262,9 @@ async def test_delete_refuses_active_runs(service: RunsService, app_factory: Cal
         assert any("Only finished runs can be deleted" in m for m in notifications(app))
 
 
-async def test_delete_confirmation_states_count_and_irreversibility(service: RunsService,
-                                                                    app_factory: Callable[..., RunsApp]) -> None:
+async def test_delete_confirmation_states_count_and_irreversibility(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         lst = run_list(app)
@@ -246,7 +284,9 @@ async def test_delete_confirmation_states_count_and_irreversibility(service: Run
         assert isinstance(app.screen, RunsScreen)
 
 
-async def test_cancel_asks_then_reports_refusal(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_cancel_asks_then_reports_refusal(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
@@ -265,7 +305,9 @@ async def test_cancel_asks_then_reports_refusal(service: RunsService, app_factor
         assert any("already finished" in m for m in notifications(app))
 
 
-async def test_sync_key_reports_unreachable(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_sync_key_reports_unreachable(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
@@ -273,8 +315,9 @@ async def test_sync_key_reports_unreachable(service: RunsService, app_factory: C
         assert any("unreachable" in m.lower() for m in notifications(app))
 
 
-async def test_export_dialog_writes_the_filtered_list(service: RunsService, app_factory: Callable[..., RunsApp],
-                                                      tmp_path: Path) -> None:
+async def test_export_dialog_writes_the_filtered_list(
+    service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path
+) -> None:
     app = app_factory(service, export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5", "e")
@@ -294,9 +337,9 @@ async def test_export_dialog_writes_the_filtered_list(service: RunsService, app_
         assert any(str(written[0]) in m and "7 runs" in m for m in notifications(app))
 
 
-async def test_export_dialog_explains_a_path_it_cannot_use(service: RunsService,
-                                                           app_factory: Callable[..., RunsApp],
-                                                           tmp_path: Path) -> None:
+async def test_export_dialog_explains_a_path_it_cannot_use(
+    service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path
+) -> None:
     app = app_factory(service, export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
@@ -315,8 +358,11 @@ async def test_export_dialog_explains_a_path_it_cannot_use(service: RunsService,
 
 
 async def test_list_export_runs_on_a_thread_through_its_own_connection(
-        service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    service: RunsService,
+    app_factory: Callable[..., RunsApp],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A million-run export must not hold the UI thread, nor share its one-thread cache."""
     seen: list[tuple[threading.Thread, Any]] = []
     real_export = exports.export_list
@@ -342,8 +388,9 @@ async def test_list_export_runs_on_a_thread_through_its_own_connection(
         assert len(list(tmp_path.glob("runs-*.json"))) == 1
 
 
-async def test_a_failed_list_export_is_reported(service: RunsService, app_factory: Callable[..., RunsApp],
-                                                tmp_path: Path) -> None:
+async def test_a_failed_list_export_is_reported(
+    service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path
+) -> None:
     app = app_factory(service, export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
@@ -365,7 +412,9 @@ async def test_a_failed_list_export_is_reported(service: RunsService, app_factor
         assert [path.name for path in taken.parent.iterdir()] == [taken.name]  # no temp file left
 
 
-async def test_help_lists_every_binding_of_the_screen(service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+async def test_help_lists_every_binding_of_the_screen(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
@@ -388,8 +437,9 @@ async def test_quit_key(service: RunsService, app_factory: Callable[..., RunsApp
     assert app.return_code == 0 and not app.is_running
 
 
-async def test_status_of_waiting_runs_stays_in_the_header(service: RunsService,
-                                                          app_factory: Callable[..., RunsApp]) -> None:
+async def test_status_of_waiting_runs_stays_in_the_header(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("6")  # even on the cancelled group
@@ -398,8 +448,9 @@ async def test_status_of_waiting_runs_stays_in_the_header(service: RunsService,
         assert "local cache only" in header
 
 
-async def test_no_color_keeps_status_readable(service: RunsService, app_factory: Callable[..., RunsApp],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_color_keeps_status_readable(
+    service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Under NO_COLOR the app strips colour (a line filter); glyph and words must still say it."""
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_factory(service)
@@ -424,16 +475,23 @@ async def test_no_color_keeps_status_readable(service: RunsService, app_factory:
         assert any("✓ Completed Success" in line for line in lines)
 
 
-async def test_run_not_in_status_enum_order_is_stable_after_reload(service: RunsService,
-                                                                   app_factory: Callable[..., RunsApp]) -> None:
+async def test_run_not_in_status_enum_order_is_stable_after_reload(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     """New runs arriving at the top keep the cursor on the run it was on."""
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         lst = run_list(app)
         await pilot.press("j", "j", "j")
         before = lst.current_run
-        fill(service.cache, [make_run(90, "Fresh run", RunStatus.PENDING, age=timedelta(seconds=1),
-                                      ran=None, now=NOW)])
+        fill(
+            service.cache,
+            [
+                make_run(
+                    90, "Fresh run", RunStatus.PENDING, age=timedelta(seconds=1), ran=None, now=NOW
+                )
+            ],
+        )
         app.screen.reload()
         assert lst.current_run is not None and before is not None
         assert lst.current_run.id == before.id and lst.cursor == 4
@@ -449,13 +507,18 @@ class RefusingService(RunsService):
         raise Unauthorized("401")
 
 
-async def test_conflict_and_unauthorized_become_toasts(filled_cache, app_factory: Callable[..., RunsApp]) -> None:  # type: ignore[no-untyped-def]
+async def test_conflict_and_unauthorized_become_toasts(
+    filled_cache, app_factory: Callable[..., RunsApp]
+) -> None:  # type: ignore[no-untyped-def]
     service = RefusingService(filled_cache, client=None, now=lambda: NOW)
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c", "y")
         await pilot.pause(0.2)
-        assert any("run already finished — current status: completed_success" in m for m in notifications(app))
+        assert any(
+            "run already finished — current status: completed_success" in m
+            for m in notifications(app)
+        )
         await pilot.press("5", "d", "y")
         await pilot.pause(0.2)
         assert any("refused the token" in m for m in notifications(app))
@@ -463,7 +526,8 @@ async def test_conflict_and_unauthorized_become_toasts(filled_cache, app_factory
 
 
 async def test_the_footer_keeps_help_and_shows_only_whole_keys_at_80x24(
-        service: RunsService, app_factory: Callable[..., RunsApp]) -> None:
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
     from textual.widgets._footer import FooterKey
 
     from runs_tui.widgets.key_footer import KeyFooter

@@ -14,11 +14,21 @@ from .ui_data import NOW, make_run
 
 
 def scheduled(run_id: str = "3f9a2c1b7d0e4f5a9b8c7d6e5f4a3b2c") -> object:
-    run = make_run(1, "Database health check", RunStatus.SCHEDULED_FOR_EXECUTION, age=timedelta(minutes=1), ran=None)
-    return run.model_copy(update={"id": run_id, "scheduled_for": NOW + timedelta(minutes=4, seconds=30)})
+    run = make_run(
+        1,
+        "Database health check",
+        RunStatus.SCHEDULED_FOR_EXECUTION,
+        age=timedelta(minutes=1),
+        ran=None,
+    )
+    return run.model_copy(
+        update={"id": run_id, "scheduled_for": NOW + timedelta(minutes=4, seconds=30)}
+    )
 
 
-@pytest.mark.parametrize(("width", "words"), [(120, "Scheduled for 14:34 · in 4 min"), (80, "Due 14:34 · in 4 min")])
+@pytest.mark.parametrize(
+    ("width", "words"), [(120, "Scheduled for 14:34 · in 4 min"), (80, "Due 14:34 · in 4 min")]
+)
 def test_the_list_status_cell_says_when_a_scheduled_run_is_due(width: int, words: str) -> None:
     layout = layout_columns(width)
     column = layout.column("status")

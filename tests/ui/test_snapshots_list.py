@@ -29,33 +29,50 @@ def build(cache: Cache) -> RunsApp:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_default_list(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int],
-                      no_color: bool) -> None:
+def test_default_list(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int], no_color: bool
+) -> None:
     """The cursor row in reverse video and every status legible under NO_COLOR."""
     assert snap_compare(build(filled_cache), press=["j"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_filtered_list(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
-    assert snap_compare(build(filled_cache), press=["5", "slash", *"disk", "enter"], terminal_size=size)
+def test_filtered_list(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
+    assert snap_compare(
+        build(filled_cache), press=["5", "slash", *"disk", "enter"], terminal_size=size
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_marks(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
-    assert snap_compare(build(filled_cache), press=["j", "j", "j", "j", "j", "j", "space", "space", "j", "space"],
-                        terminal_size=size)
+def test_marks(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
+    assert snap_compare(
+        build(filled_cache),
+        press=["j", "j", "j", "j", "j", "j", "space", "space", "j", "space"],
+        terminal_size=size,
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_empty_cache(snap_compare: Callable[..., bool], empty_cache: Cache, size: tuple[int, int]) -> None:
+def test_empty_cache(
+    snap_compare: Callable[..., bool], empty_cache: Cache, size: tuple[int, int]
+) -> None:
     assert snap_compare(build(empty_cache), terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_offline(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int],
-                 no_color: bool) -> None:
-    status = SyncStatus(SyncMode.OFFLINE, offline_since=NOW.replace(hour=14, minute=2),
-                        last_synced=NOW.replace(hour=14, minute=27), last_error="connection refused")
+def test_offline(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int], no_color: bool
+) -> None:
+    status = SyncStatus(
+        SyncMode.OFFLINE,
+        offline_since=NOW.replace(hour=14, minute=2),
+        last_synced=NOW.replace(hour=14, minute=27),
+        last_error="connection refused",
+    )
 
     async def go_offline(pilot: Any) -> None:
         pilot.app._on_service_event(SyncStateChanged(status))
@@ -65,7 +82,9 @@ def test_offline(snap_compare: Callable[..., bool], filled_cache: Cache, size: t
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_filter_screen(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+def test_filter_screen(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
     assert snap_compare(build(filled_cache), press=["f"], terminal_size=size)
 
 
@@ -74,16 +93,22 @@ FILTER_ROWS = ["filter-status", "filter-kind", "filter-time", "filter-name"]
 
 @pytest.mark.parametrize("row", FILTER_ROWS)
 @pytest.mark.parametrize("size", SIZES)
-def test_filter_screen_focus(snap_compare: Callable[..., bool], filled_cache: Cache,
-                             size: tuple[int, int], row: str, no_color: bool) -> None:
+def test_filter_screen_focus(
+    snap_compare: Callable[..., bool],
+    filled_cache: Cache,
+    size: tuple[int, int],
+    row: str,
+    no_color: bool,
+) -> None:
     """Each row of the filter screen focused: never blank, and the focus visible without colour."""
     tabs = ["tab"] * FILTER_ROWS.index(row)
     assert snap_compare(build(filled_cache), press=["f", *tabs], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_filter_screen_bad_date(snap_compare: Callable[..., bool], filled_cache: Cache,
-                                size: tuple[int, int]) -> None:
+def test_filter_screen_bad_date(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
     async def bad_date(pilot: Any) -> None:
         await pilot.press("f")
         await pilot.pause()
@@ -98,22 +123,28 @@ def test_filter_screen_bad_date(snap_compare: Callable[..., bool], filled_cache:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_help_screen(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+def test_help_screen(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
     assert snap_compare(build(filled_cache), press=["question_mark"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_export_dialog(snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]) -> None:
+def test_export_dialog(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
     assert snap_compare(build(filled_cache), press=["e"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_delete_confirmation(snap_compare: Callable[..., bool], filled_cache: Cache,
-                             size: tuple[int, int]) -> None:
+def test_delete_confirmation(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
     assert snap_compare(build(filled_cache), press=["5", "x", "d"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_cancel_confirmation(snap_compare: Callable[..., bool], filled_cache: Cache,
-                             size: tuple[int, int]) -> None:
+def test_cancel_confirmation(
+    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+) -> None:
     assert snap_compare(build(filled_cache), press=["c"], terminal_size=size)

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 import pytest
 
 from ui.detail_fixtures import (
-    Scripted, long_wait_detail, open_run, progress_detail, screen_text, scripted, settle,
+    Scripted,
+    long_wait_detail,
+    open_run,
+    progress_detail,
+    screen_text,
+    scripted,
+    settle,
     success_detail,
 )
 
@@ -39,8 +45,13 @@ async def test_breakdown_and_bars_of_a_run_with_a_wait(app_factory, world, size)
     async with app.run_test(size=size) as pilot:
         screen = await _timeline(app, pilot, "run-success")
         text = screen_text(app)
-        for line in ("Queued before start        4s", "Waiting for input      3m 20s   61.3%",
-                     "Executing triage", "Executing remediation", "Total                  5m 26s  100.0%"):
+        for line in (
+            "Queued before start        4s",
+            "Waiting for input      3m 20s   61.3%",
+            "Executing triage",
+            "Executing remediation",
+            "Total                  5m 26s  100.0%",
+        ):
             assert line in text
         assert "Duration 5m 26s" in text  # the header and the timeline: one duration rule
         chart = screen.query_one(TimelineChart)
@@ -58,9 +69,14 @@ async def test_events_are_listed_in_order_with_offsets(app_factory, world) -> No
     async with app.run_test(size=(120, 60)) as pilot:
         await _timeline(app, pilot, "run-success")
         text = screen_text(app)
-        created, asked, answered = (text.index(s) for s in (
-            "Run created", "Waiting for input on “Delete rotated logs”",
-            "alice answered “Delete rotated logs”: “approve”"))
+        created, asked, answered = (
+            text.index(s)
+            for s in (
+                "Run created",
+                "Waiting for input on “Delete rotated logs”",
+                "alice answered “Delete rotated logs”: “approve”",
+            )
+        )
         assert created < asked < answered
         assert "+4m 30s  14:24:30" in text
 

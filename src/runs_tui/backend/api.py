@@ -36,7 +36,14 @@ from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, Bounde
 from runs_tui.backend.openapi_doc import problems
 from runs_tui.backend.bus import Bus, Notice
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
-from runs_tui.backend.store import CursorExpired, DeleteRefusal, RunNotFound, RunStore, StoredResponse, etag_of
+from runs_tui.backend.store import (
+    CursorExpired,
+    DeleteRefusal,
+    RunNotFound,
+    RunStore,
+    StoredResponse,
+    etag_of,
+)
 from runs_tui.models.domain import (
     API_PREFIX,
     ApiError,
@@ -188,7 +195,9 @@ class _KeyedLocks:
 
 
 class _Handlers:
-    def __init__(self, engine: Engine, store: RunStore, bus: Bus, stopping: asyncio.Event, heartbeat: float) -> None:
+    def __init__(
+        self, engine: Engine, store: RunStore, bus: Bus, stopping: asyncio.Event, heartbeat: float
+    ) -> None:
         self.engine = engine
         self.store = store
         self.bus = bus
@@ -197,33 +206,86 @@ class _Handlers:
         self.locks = _KeyedLocks()
 
     def router(self, guard: Callable[..., None]) -> APIRouter:
-        router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard), Depends(_valid_unicode_body)])
+        router = APIRouter(
+            prefix=API_PREFIX, dependencies=[Depends(guard), Depends(_valid_unicode_body)]
+        )
         json_answer = {"content": {JSON: {}}}
         body = (400, 401, 408, 413, 422)  # every operation with a JSON body can meet these
-        router.add_api_route("/runs/changes", self.changes, methods=["GET"], tags=["runs"],
-                             responses={200: {"model": ChangesPage, **json_answer}, **problems(400, 401, 410, 422)})
-        router.add_api_route("/runs", self.list_runs, methods=["GET"], tags=["runs"],
-                             responses={200: {"model": RunsPage, **json_answer}, **problems(400, 401, 422)})
-        router.add_api_route("/runs/delete", self.delete_many, methods=["POST"], tags=["runs"],
-                             response_model=BulkDeleteResult, responses=problems(*body))
-        router.add_api_route("/runs/{run_id}", self.get_run, methods=["GET"], tags=["runs"],
-                             responses={200: {"model": RunDetail, **json_answer}, **problems(304, 400, 401, 404)})
-        router.add_api_route("/runs/{run_id}", self.delete_one, methods=["DELETE"], tags=["runs"],
-                             status_code=204, responses=problems(400, 401, 404, 409))
-        router.add_api_route("/runs/{run_id}/steps/{step_id}/response", self.respond, methods=["POST"],
-                             tags=["actions"], responses={200: {"model": RunDetail, **json_answer},
-                                                          **problems(*body, 404, 409)})
-        router.add_api_route("/runs/{run_id}/cancel", self.cancel, methods=["POST"], tags=["actions"],
-                             responses={200: {"model": RunSummary, **json_answer}, **problems(*body, 404, 409)})
-        router.add_api_route("/stream", self.stream, methods=["GET"], tags=["live"],
-                             responses={200: {"content": {"text/event-stream": {}}}, **problems(400, 401)})
+        router.add_api_route(
+            "/runs/changes",
+            self.changes,
+            methods=["GET"],
+            tags=["runs"],
+            responses={200: {"model": ChangesPage, **json_answer}, **problems(400, 401, 410, 422)},
+        )
+        router.add_api_route(
+            "/runs",
+            self.list_runs,
+            methods=["GET"],
+            tags=["runs"],
+            responses={200: {"model": RunsPage, **json_answer}, **problems(400, 401, 422)},
+        )
+        router.add_api_route(
+            "/runs/delete",
+            self.delete_many,
+            methods=["POST"],
+            tags=["runs"],
+            response_model=BulkDeleteResult,
+            responses=problems(*body),
+        )
+        router.add_api_route(
+            "/runs/{run_id}",
+            self.get_run,
+            methods=["GET"],
+            tags=["runs"],
+            responses={200: {"model": RunDetail, **json_answer}, **problems(304, 400, 401, 404)},
+        )
+        router.add_api_route(
+            "/runs/{run_id}",
+            self.delete_one,
+            methods=["DELETE"],
+            tags=["runs"],
+            status_code=204,
+            responses=problems(400, 401, 404, 409),
+        )
+        router.add_api_route(
+            "/runs/{run_id}/steps/{step_id}/response",
+            self.respond,
+            methods=["POST"],
+            tags=["actions"],
+            responses={200: {"model": RunDetail, **json_answer}, **problems(*body, 404, 409)},
+        )
+        router.add_api_route(
+            "/runs/{run_id}/cancel",
+            self.cancel,
+            methods=["POST"],
+            tags=["actions"],
+            responses={200: {"model": RunSummary, **json_answer}, **problems(*body, 404, 409)},
+        )
+        router.add_api_route(
+            "/stream",
+            self.stream,
+            methods=["GET"],
+            tags=["live"],
+            responses={200: {"content": {"text/event-stream": {}}}, **problems(400, 401)},
+        )
         for kind, plural in ((RunKind.FLOW, "flows"), (RunKind.GUIDE, "guides")):
-            router.add_api_route(f"/{plural}", self._definitions_handler(kind), methods=["GET"],
-                                 tags=["definitions"], response_model=list[DefinitionSummary],
-                                 responses=problems(400, 401))
-            router.add_api_route(f"/{plural}/{{definition_id}}/runs", self._start_handler(kind),
-                                 methods=["POST"], tags=["definitions"], status_code=201,
-                                 responses={201: {"model": RunSummary, **json_answer}, **problems(*body, 404)})
+            router.add_api_route(
+                f"/{plural}",
+                self._definitions_handler(kind),
+                methods=["GET"],
+                tags=["definitions"],
+                response_model=list[DefinitionSummary],
+                responses=problems(400, 401),
+            )
+            router.add_api_route(
+                f"/{plural}/{{definition_id}}/runs",
+                self._start_handler(kind),
+                methods=["POST"],
+                tags=["definitions"],
+                status_code=201,
+                responses={201: {"model": RunSummary, **json_answer}, **problems(*body, 404)},
+            )
         return router
 
     # reads ----------------------------------------------------------------------------------
@@ -232,36 +294,63 @@ class _Handlers:
         self,
         cursor: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_LIMIT)] = DEFAULT_CHANGES_LIMIT,
-        resync: Annotated[bool, Query(description=(
-            "The cursor is a full resync's own: never 410. A resync cursor ahead of this server's "
-            "sequence (another database) restarts the sweep: the page is read from the start."))] = False,
+        resync: Annotated[
+            bool,
+            Query(
+                description=(
+                    "The cursor is a full resync's own: never 410. A resync cursor ahead of this server's "
+                    "sequence (another database) restarts the sweep: the page is read from the start."
+                )
+            ),
+        ] = False,
     ) -> Response:
         """The change feed: runs changed and runs deleted after `cursor`, in sequence order."""
         try:
-            body = await run_in_threadpool(partial(self.store.changes_json, cursor, limit, resync=resync))
+            body = await run_in_threadpool(
+                partial(self.store.changes_json, cursor, limit, resync=resync)
+            )
         except CursorExpired as expired:
-            raise ApiProblem(410, ErrorCode.GONE, str(expired), details={"cursor": cursor}) from None
+            raise ApiProblem(
+                410, ErrorCode.GONE, str(expired), details={"cursor": cursor}
+            ) from None
         return Response(body, media_type=JSON)
 
     async def list_runs(
         self,
-        status: Annotated[list[_StatusList], Query(
-            description="Groups (active, failed...) or status values (completed_partial...), comma-separated; repeatable.",
-        )] = [],  # noqa: B006
+        status: Annotated[
+            list[_StatusList],
+            Query(
+                description="Groups (active, failed...) or status values (completed_partial...), comma-separated; repeatable.",
+            ),
+        ] = [],  # noqa: B006
         kind: RunKind | None = None,
-        since: Annotated[datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)] = None,
-        until: Annotated[datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)] = None,
+        since: Annotated[
+            datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)
+        ] = None,
+        until: Annotated[
+            datetime | None, BeforeValidator(_iso_time), Query(description=_TIME_HELP)
+        ] = None,
         name: Annotated[str, Query(max_length=MAX_NAME_FILTER)] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 100,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-        cursor: Annotated[str | None, Query(
-            pattern=r"^[0-9]{0,9}$", description="`next_cursor` of the previous page; empty: the first page.")] = None,
+        cursor: Annotated[
+            str | None,
+            Query(
+                pattern=r"^[0-9]{0,9}$",
+                description="`next_cursor` of the previous page; empty: the first page.",
+            ),
+        ] = None,
     ) -> Response:
         """Runs newest first, for scripts; filters combine with AND, statuses with OR."""
         page = await run_in_threadpool(
             lambda: self.store.list_runs_json(
-                statuses=_parse_statuses(status), kind=kind, since=since, until=until, name=name,
-                limit=limit, offset=_parse_offset(cursor, offset),
+                statuses=_parse_statuses(status),
+                kind=kind,
+                since=since,
+                until=until,
+                name=name,
+                limit=limit,
+                offset=_parse_offset(cursor, offset),
             )
         )
         return Response(page.body, media_type=JSON)
@@ -280,7 +369,8 @@ class _Handlers:
         """Server-sent events: `change` {"seq"}, `output` {"run_id","step_id","chunk"}, and a
         `heartbeat` on connect and after every quiet interval."""
         return StreamingResponse(
-            self._events(), media_type="text/event-stream",
+            self._events(),
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
@@ -297,7 +387,9 @@ class _Handlers:
         """Answer the prompt of a step that waits; 409 when it does not (with who answered)."""
 
         async def act() -> tuple[int, str]:
-            response = PromptResponse(value=body.value, note=body.note, answered_by=body.answered_by)
+            response = PromptResponse(
+                value=body.value, note=body.note, answered_by=body.answered_by
+            )
             with _engine_errors(run_id):
                 detail = await self.engine.respond(run_id, step_id, response, body.prompt_id)
             return 200, detail.model_dump_json()
@@ -305,7 +397,10 @@ class _Handlers:
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
     async def cancel(
-        self, run_id: str, request: Request, body: CancelRequest | None = None,
+        self,
+        run_id: str,
+        request: Request,
+        body: CancelRequest | None = None,
         idempotency_key: _IdempotencyKey = None,
     ) -> Response:
         """Cooperative cancel by `actor` (recorded); 409 for a run finished otherwise; a
@@ -329,9 +424,13 @@ class _Handlers:
     async def delete_many(self, body: BulkDeleteRequest) -> BulkDeleteResult:
         """Delete the finished runs among `ids`; the others are listed as refused."""
         deleted, refused = await self._delete(body.ids)
-        return BulkDeleteResult(deleted=deleted, refused=[_refusal_problem(r).body for r in refused])
+        return BulkDeleteResult(
+            deleted=deleted, refused=[_refusal_problem(r).body for r in refused]
+        )
 
-    def _definitions_handler(self, kind: RunKind) -> Callable[[], Awaitable[list[DefinitionSummary]]]:
+    def _definitions_handler(
+        self, kind: RunKind
+    ) -> Callable[[], Awaitable[list[DefinitionSummary]]]:
         async def definitions() -> list[DefinitionSummary]:
             return self.engine.definitions(kind)
 
@@ -370,7 +469,11 @@ class _Handlers:
         return deleted, refused
 
     async def _idempotent(
-        self, request: Request, key: str | None, canonical_body: str, act: Callable[[], Awaitable[tuple[int, str]]]
+        self,
+        request: Request,
+        key: str | None,
+        canonical_body: str,
+        act: Callable[[], Awaitable[tuple[int, str]]],
     ) -> Response:
         """Same key + same request → the first answer again, nothing done; same key + another
         request → 422 `idempotency_key_reused`. Only successful answers are recorded, so a
@@ -378,13 +481,17 @@ class _Handlers:
         if not key:
             status, body = await act()
             return Response(body, status_code=status, media_type=JSON)
-        fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical_body}".encode()).hexdigest()
+        fingerprint = hashlib.sha256(
+            f"{request.method} {request.url.path}\n{canonical_body}".encode()
+        ).hexdigest()
         async with self.locks.hold(key):
             stored = await run_in_threadpool(self.store.recall_response, key)
             if stored is not None:
                 return _replay(stored, fingerprint)
             status, body = await act()
-            await run_in_threadpool(self.store.remember_response, key, StoredResponse(fingerprint, status, body))
+            await run_in_threadpool(
+                self.store.remember_response, key, StoredResponse(fingerprint, status, body)
+            )
         return Response(body, status_code=status, media_type=JSON)
 
     async def _events(self) -> AsyncIterator[str]:
@@ -398,15 +505,24 @@ class _Handlers:
                     yield _sse(StreamEventType.HEARTBEAT, {})
 
 
-_IdempotencyKey = Annotated[str | None, Header(
-    max_length=MAX_IDEMPOTENCY_KEY,
-    description="Same key and same request: the first answer again, nothing done twice; "
-                "same key and another request: 422 `idempotency_key_reused`.",
-)]
+_IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=MAX_IDEMPOTENCY_KEY,
+        description="Same key and same request: the first answer again, nothing done twice; "
+        "same key and another request: 422 `idempotency_key_reused`.",
+    ),
+]
+
+
 def _status_token() -> str:
     """Every spelling the filter takes: group and status values and their labels, as written."""
-    spellings = {*(g.value for g in StatusGroup), *(g.label for g in StatusGroup),
-                 *(s.value for s in RunStatus), *(s.label for s in RunStatus)}
+    spellings = {
+        *(g.value for g in StatusGroup),
+        *(g.label for g in StatusGroup),
+        *(s.value for s in RunStatus),
+        *(s.label for s in RunStatus),
+    }
     escaped = (spelling.replace("(", "\\(").replace(")", "\\)") for spelling in spellings)
     return "(?:" + "|".join(sorted(escaped, key=len, reverse=True)) + ")"
 
@@ -414,7 +530,9 @@ def _status_token() -> str:
 _STATUS_TOKEN = _status_token()
 # The document states the exact spellings taken, so a fuzzer (or a client) can tell a valid
 # filter from a refused one; empty items are skipped ("active," is "active").
-_StatusList = Annotated[str, StringConstraints(pattern=f"^{_STATUS_TOKEN}?(?:,{_STATUS_TOKEN}?)*$", max_length=1000)]
+_StatusList = Annotated[
+    str, StringConstraints(pattern=f"^{_STATUS_TOKEN}?(?:,{_STATUS_TOKEN}?)*$", max_length=1000)
+]
 _TIME_HELP = "ISO 8601 (`2026-03-01T09:00:00Z`); without a zone, UTC. Numbers are refused."
 
 
@@ -426,12 +544,16 @@ def _iso_time(value: Any) -> Any:
     return value
 
 
-async def _next_notice(queue: asyncio.Queue[Notice], stopping: asyncio.Event, timeout: float) -> Notice | None:
+async def _next_notice(
+    queue: asyncio.Queue[Notice], stopping: asyncio.Event, timeout: float
+) -> Notice | None:
     """The next notice, or None after `timeout` seconds of quiet or when the server stops."""
     getter = asyncio.ensure_future(queue.get())
     stopper = asyncio.ensure_future(stopping.wait())
     try:
-        done, _ = await asyncio.wait({getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         stopper.cancel()
     if getter in done:
@@ -447,12 +569,17 @@ def _sse(type: StreamEventType, data: dict[str, Any]) -> str:
 def _replay(stored: StoredResponse, fingerprint: str) -> Response:
     if stored.fingerprint != fingerprint:
         raise ApiProblem(
-            422, ErrorCode.INVALID,
+            422,
+            ErrorCode.INVALID,
             "this Idempotency-Key was already used with a different request",
             details={"reason": "idempotency_key_reused"},
         )
-    return Response(stored.body, status_code=stored.status_code, media_type=JSON,
-                    headers={"Idempotent-Replayed": "true"})
+    return Response(
+        stored.body,
+        status_code=stored.status_code,
+        media_type=JSON,
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 @contextmanager
@@ -461,25 +588,36 @@ def _engine_errors(run_id: str | None) -> Iterator[None]:
     try:
         yield
     except Conflict as error:
-        raise ApiProblem(409, ErrorCode.CONFLICT, str(error), run_id=run_id, details=_jsonable(error.current)) from None
+        raise ApiProblem(
+            409, ErrorCode.CONFLICT, str(error), run_id=run_id, details=_jsonable(error.current)
+        ) from None
     except InvalidRequest as error:
         raise ApiProblem(422, ErrorCode.INVALID, str(error), run_id=run_id) from None
     except DefinitionNotFound as error:
         raise ApiProblem(404, ErrorCode.NOT_FOUND, str(error) or "no such definition") from None
     except _NOT_FOUND_ERRORS as error:
-        raise ApiProblem(404, ErrorCode.NOT_FOUND, str(error) or "no such run", run_id=run_id) from None
+        raise ApiProblem(
+            404, ErrorCode.NOT_FOUND, str(error) or "no such run", run_id=run_id
+        ) from None
 
 
 def _jsonable(current: dict[str, object]) -> dict[str, Any]:
     """The engine's `current` may hold enums and datetimes; the error body is plain JSON."""
-    return json.loads(json.dumps(current, default=lambda value: getattr(value, "value", None) or str(value)))
+    return json.loads(
+        json.dumps(current, default=lambda value: getattr(value, "value", None) or str(value))
+    )
 
 
 def _refusal_problem(refusal: DeleteRefusal) -> ApiProblem:
     if refusal.status is None:
         return ApiProblem(404, ErrorCode.NOT_FOUND, refusal.message, run_id=refusal.run_id)
-    return ApiProblem(409, ErrorCode.CONFLICT, refusal.message, run_id=refusal.run_id,
-                      details={"status": refusal.status.value})
+    return ApiProblem(
+        409,
+        ErrorCode.CONFLICT,
+        refusal.message,
+        run_id=refusal.run_id,
+        details={"status": refusal.status.value},
+    )
 
 
 async def _valid_unicode_body(request: Request) -> None:
@@ -495,8 +633,12 @@ async def _valid_unicode_body(request: Request) -> None:
     except ValueError:
         return  # not JSON: FastAPI answers it
     if _has_lone_surrogate(document):
-        raise ApiProblem(422, ErrorCode.INVALID, "the request holds text that is not valid Unicode (a lone surrogate)",
-                         details={"reason": "invalid_unicode"})
+        raise ApiProblem(
+            422,
+            ErrorCode.INVALID,
+            "the request holds text that is not valid Unicode (a lone surrogate)",
+            details={"reason": "invalid_unicode"},
+        )
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -507,7 +649,9 @@ def _has_lone_surrogate(value: Any) -> bool:
             return True
         return False
     if isinstance(value, dict):
-        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
+        return any(
+            _has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items()
+        )
     if isinstance(value, list):
         return any(_has_lone_surrogate(item) for item in value)
     return False
@@ -522,7 +666,9 @@ def _parse_statuses(values: list[str]) -> frozenset[RunStatus]:
             try:
                 statuses |= parse_status_filter(part)
             except ValueError:
-                raise ApiProblem(422, ErrorCode.INVALID, f"unknown status or group: {part.strip()!r}") from None
+                raise ApiProblem(
+                    422, ErrorCode.INVALID, f"unknown status or group: {part.strip()!r}"
+                ) from None
     return frozenset(statuses)
 
 
@@ -532,7 +678,9 @@ def _parse_offset(cursor: str | None, offset: int) -> int:
     if not cursor:
         return offset
     if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_OFFSET:
-        raise ApiProblem(422, ErrorCode.INVALID, "cursor must be a `next_cursor` from a previous page")
+        raise ApiProblem(
+            422, ErrorCode.INVALID, "cursor must be a `next_cursor` from a previous page"
+        )
     return int(cursor)
 
 
@@ -543,8 +691,12 @@ def _etags(header: str) -> set[str]:
 # errors ---------------------------------------------------------------------------------------
 
 
-def _error_response(status: int, body: ApiErrorBody, headers: dict[str, str] | None = None) -> Response:
-    return Response(ApiError(error=body).model_dump_json(), status_code=status, media_type=JSON, headers=headers)
+def _error_response(
+    status: int, body: ApiErrorBody, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        ApiError(error=body).model_dump_json(), status_code=status, media_type=JSON, headers=headers
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -564,7 +716,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
-        code = _STATUS_CODES.get(error.status_code, ErrorCode.SERVER_ERROR if error.status_code >= 500 else ErrorCode.INVALID)
+        code = _STATUS_CODES.get(
+            error.status_code,
+            ErrorCode.SERVER_ERROR if error.status_code >= 500 else ErrorCode.INVALID,
+        )
         message = error.detail if isinstance(error.detail, str) else "request refused"
         headers = dict(error.headers or {})
         if error.status_code == 405:
@@ -574,12 +729,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, error: RequestValidationError) -> Response:
         problems = [
-            {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", "")), "type": str(item.get("type", ""))}
+            {
+                "loc": [str(part) for part in item.get("loc", ())],
+                "msg": str(item.get("msg", "")),
+                "type": str(item.get("type", "")),
+            }
             for item in error.errors()
         ]
         first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
         message = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
-        return _error_response(422, ApiErrorBody(code=ErrorCode.INVALID, message=message, details={"errors": problems}))
+        return _error_response(
+            422, ApiErrorBody(code=ErrorCode.INVALID, message=message, details={"errors": problems})
+        )
 
     app.add_middleware(_CrashGuard)
 
@@ -589,9 +750,11 @@ def _allowed_methods(request: Request) -> list[str]:
     first route that matched, so `/runs/{id}` (GET and DELETE) advertised GET. Of the templates
     a path matches, the most literal one is its own (`/runs/changes`, not `/runs/{run_id}`)."""
     path = request.scope.get("path", "")
-    matching = [(template.count("{"), operations)
-                for template, operations in request.app.openapi().get("paths", {}).items()
-                if _template_pattern(template).fullmatch(path)]
+    matching = [
+        (template.count("{"), operations)
+        for template, operations in request.app.openapi().get("paths", {}).items()
+        if _template_pattern(template).fullmatch(path)
+    ]
     if not matching:
         return []
     _, operations = min(matching, key=lambda match: match[0])
@@ -604,7 +767,9 @@ _HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 @functools.cache
 def _template_pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts))
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    )
 
 
 class _CrashGuard:

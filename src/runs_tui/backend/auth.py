@@ -15,7 +15,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 MIN_TOKEN_LENGTH = 16
-_DOCUMENTED = HTTPBearer(auto_error=False, description="The backend's token (`RUNS_TUI_BACKEND_TOKEN`).")
+_DOCUMENTED = HTTPBearer(
+    auto_error=False, description="The backend's token (`RUNS_TUI_BACKEND_TOKEN`)."
+)
 
 
 class Unauthorized(Exception):
@@ -45,7 +47,8 @@ def bearer_guard(token: str) -> Callable[..., None]:
     expected = token.encode()
 
     def require_bearer(
-        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_DOCUMENTED)] = None
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_DOCUMENTED)] = None,
     ) -> None:
         """Reads the raw headers rather than `HTTPBearer`'s answer, which sees only the first
         `Authorization` header; `HTTPBearer` is here so the OpenAPI document names the scheme."""

@@ -17,9 +17,7 @@ from typing import Any, NamedTuple
 from runs_tui.models.domain import RunDetail, RunSummary
 
 _SUMMARY_WITHOUT_SEQ_VERSION = frozenset(RunSummary.model_fields) - {"seq", "version"}
-_RUN_COLUMNS = (
-    "id, seq, kind, definition_id, name, status, created_us, version, last_event_seq, summary_json, detail_json"
-)
+_RUN_COLUMNS = "id, seq, kind, definition_id, name, status, created_us, version, last_event_seq, summary_json, detail_json"
 _EVENT_COLUMNS = "run_id, seq, event_json"
 # Seeding writes gigabytes through one connection: a big page cache, and no fsync per batch
 # (a crash mid-seed loses demo data only; the normal setting is restored afterwards).
@@ -49,11 +47,24 @@ def summary_head(run: RunDetail, version: int) -> str:
     return f'{summary[:-1]},"version":{version},"seq":'
 
 
-def insert_rows(dbapi_connection: Any, dialect: str, rows: Sequence[SeedRow], first_seq: int) -> None:
+def insert_rows(
+    dbapi_connection: Any, dialect: str, rows: Sequence[SeedRow], first_seq: int
+) -> None:
     """Insert `rows`, the i-th taking seq `first_seq + i`, with their events."""
     run_values = [
-        (r.id, first_seq + i, r.kind, r.definition_id, r.name, r.status, r.created_us, r.version,
-         len(r.events), f"{r.summary_head}{first_seq + i}}}", r.detail_json)
+        (
+            r.id,
+            first_seq + i,
+            r.kind,
+            r.definition_id,
+            r.name,
+            r.status,
+            r.created_us,
+            r.version,
+            len(r.events),
+            f"{r.summary_head}{first_seq + i}}}",
+            r.detail_json,
+        )
         for i, r in enumerate(rows)
     ]
     event_values = [(r.id, n, text) for r in rows for n, text in enumerate(r.events, start=1)]
@@ -79,7 +90,9 @@ def sqlite_seed_tuning(dbapi_connection: Any) -> Iterator[None]:
         cursor.close()
 
 
-def _executemany(dbapi_connection: Any, table: str, columns: str, values: list[tuple[Any, ...]]) -> None:
+def _executemany(
+    dbapi_connection: Any, table: str, columns: str, values: list[tuple[Any, ...]]
+) -> None:
     if not values:
         return
     marks = ", ".join("?" * len(values[0]))
@@ -93,6 +106,9 @@ def _executemany(dbapi_connection: Any, table: str, columns: str, values: list[t
 def _copy(dbapi_connection: Any, table: str, columns: str, values: list[tuple[Any, ...]]) -> None:
     if not values:
         return
-    with dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    with (
+        dbapi_connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
         for row in values:
             copy.write_row(row)

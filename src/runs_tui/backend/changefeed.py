@@ -28,12 +28,31 @@ def page_json(cursor: Any, mark: str, after: int, limit: int, *, resync: bool = 
     inside a snapshot transaction; `mark` is the driver's placeholder ("?" or "%s")."""
     if after:
         after = _checked(cursor, mark, after, resync)
-    runs = _rows(cursor, f"SELECT seq, summary_json FROM runs WHERE seq > {mark} ORDER BY seq LIMIT {mark}", after, limit)
-    tombs = _rows(cursor, f"SELECT seq, run_id FROM tombstones WHERE seq > {mark} ORDER BY seq LIMIT {mark}", after, limit)
+    runs = _rows(
+        cursor,
+        f"SELECT seq, summary_json FROM runs WHERE seq > {mark} ORDER BY seq LIMIT {mark}",
+        after,
+        limit,
+    )
+    tombs = _rows(
+        cursor,
+        f"SELECT seq, run_id FROM tombstones WHERE seq > {mark} ORDER BY seq LIMIT {mark}",
+        after,
+        limit,
+    )
     if not tombs:
-        return _body(",".join(map(_second, runs[:limit])), "[]", runs[:limit], after, len(runs) > limit)
-    merged = list(islice(heapq.merge(((seq, text, None) for seq, text in runs),
-                                     ((seq, None, run_id) for seq, run_id in tombs)), limit + 1))
+        return _body(
+            ",".join(map(_second, runs[:limit])), "[]", runs[:limit], after, len(runs) > limit
+        )
+    merged = list(
+        islice(
+            heapq.merge(
+                ((seq, text, None) for seq, text in runs),
+                ((seq, None, run_id) for seq, run_id in tombs),
+            ),
+            limit + 1,
+        )
+    )
     page = merged[:limit]
     changes = ",".join(text for _, text, _ in page if text is not None)
     deleted = json.dumps([run_id for _, _, run_id in page if run_id is not None])
@@ -50,11 +69,16 @@ def _checked(cursor: Any, mark: str, after: int, resync: bool) -> int:
     this server handed out (the database was replaced under the client). A full resync sweeps
     the runs it did not see at its end, so it needs no tombstones and its cursors never answer
     410: one from another database restarts the sweep at the start (as the contract says)."""
-    cursor.execute(f"SELECT name, value FROM counters WHERE name IN ({mark}, {mark})", (CHANGE_SEQ, PRUNED_THROUGH))
+    cursor.execute(
+        f"SELECT name, value FROM counters WHERE name IN ({mark}, {mark})",
+        (CHANGE_SEQ, PRUNED_THROUGH),
+    )
     counters = dict(cursor.fetchall())
     pruned_through = counters.get(PRUNED_THROUGH, 0)
     if after < pruned_through and not resync:
-        raise CursorExpired(f"cursor {after} is older than the tombstones kept (from {pruned_through + 1})")
+        raise CursorExpired(
+            f"cursor {after} is older than the tombstones kept (from {pruned_through + 1})"
+        )
     if after > counters.get(CHANGE_SEQ, 0):
         if resync:
             return 0

@@ -61,8 +61,10 @@ def condition_holds(condition: Condition, results: Mapping[str, TriageResult]) -
         condition.status is None or result.status is condition.status,
         condition.exit_status is None or result.exit_status == condition.exit_status,
         condition.output_contains is None or condition.output_contains in result.output,
-        condition.output_regex is None or re.search(condition.output_regex, result.output) is not None,
-        condition.answer is None or (result.answer or "").strip().lower() == condition.answer.strip().lower(),
+        condition.output_regex is None
+        or re.search(condition.output_regex, result.output) is not None,
+        condition.answer is None
+        or (result.answer or "").strip().lower() == condition.answer.strip().lower(),
     )
     return all(checks)
 
@@ -78,8 +80,12 @@ def _chosen_by_answer(flow: FlowDefinition, results: Mapping[str, TriageResult])
 
 
 def _decision(outcome: Outcome, reason: str) -> Decision:
-    return Decision(outcome=outcome.name, root_causes=outcome.root_causes,
-                    remediation=outcome.remediation, reason=reason)
+    return Decision(
+        outcome=outcome.name,
+        root_causes=outcome.root_causes,
+        remediation=outcome.remediation,
+        reason=reason,
+    )
 
 
 def _describe(conditions: tuple[Condition, ...]) -> str:

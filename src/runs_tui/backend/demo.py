@@ -21,7 +21,13 @@ from datetime import UTC, datetime, timedelta
 
 from runs_tui.backend.bulk import SeedRow
 from runs_tui.backend.clock import Clock
-from runs_tui.backend.definitions import Definition, DefinitionSet, FlowDefinition, SimTool, StepDefinition
+from runs_tui.backend.definitions import (
+    Definition,
+    DefinitionSet,
+    FlowDefinition,
+    SimTool,
+    StepDefinition,
+)
 from runs_tui.backend.definitions.schema import ToolSpec
 from runs_tui.backend.engine import Engine, EngineError
 from runs_tui.backend.history import T0 as _T0
@@ -56,7 +62,14 @@ USERS = ("alice@example.com", "bob@example.com", "carol@example.com", "dave@exam
 CHATS = ("chat:#incidents", "chat:#ops", "chat:#db-oncall")
 INTEGRATIONS = ("pagerduty", "datadog", "opsgenie")
 SAMPLE_INPUTS: dict[str, tuple[str, ...]] = {
-    "host": ("web-prod-01", "web-prod-02", "db-prod-01", "db-prod-02", "db-replica-01", "edge-lb-03"),
+    "host": (
+        "web-prod-01",
+        "web-prod-02",
+        "db-prod-01",
+        "db-prod-02",
+        "db-replica-01",
+        "edge-lb-03",
+    ),
     "service": ("checkout-api", "orders-api", "search", "legacy-billing", "payments"),
     "engineer": USERS,
     "domain": ("shop.example.com", "api.example.com"),
@@ -69,9 +82,18 @@ _HAND_TRIGGERS = [
     *(Trigger(kind=TriggerKind.CHAT, actor=actor) for actor in CHATS),
     *(Trigger(kind=TriggerKind.EXTERNAL, actor=actor) for actor in INTEGRATIONS),
 ]
-_HAND_WEIGHTS = [0.5 / len(USERS)] * len(USERS) + [0.25 / len(CHATS)] * len(CHATS) + [0.25 / len(INTEGRATIONS)] * len(INTEGRATIONS)
-_ENDINGS: dict[S, float] = {S.COMPLETED_SUCCESS: 70, S.COMPLETED_FAILURE: 12, S.COMPLETED_PARTIAL: 9,
-                            S.CANCELLED: 7, S.NO_STEPS: 2}
+_HAND_WEIGHTS = (
+    [0.5 / len(USERS)] * len(USERS)
+    + [0.25 / len(CHATS)] * len(CHATS)
+    + [0.25 / len(INTEGRATIONS)] * len(INTEGRATIONS)
+)
+_ENDINGS: dict[S, float] = {
+    S.COMPLETED_SUCCESS: 70,
+    S.COMPLETED_FAILURE: 12,
+    S.COMPLETED_PARTIAL: 9,
+    S.CANCELLED: 7,
+    S.NO_STEPS: 2,
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +102,9 @@ class _Template:
     weight: float
 
 
-def seed_history(store: RunStore, clock: Clock, count: int = 2000, definitions: DefinitionSet | None = None) -> int:
+def seed_history(
+    store: RunStore, clock: Clock, count: int = 2000, definitions: DefinitionSet | None = None
+) -> int:
     """Inserts `count` finished runs spread over the last 30 days; returns how many."""
     if definitions is None:
         from runs_tui.backend.definitions import load_definitions
@@ -98,17 +122,25 @@ def history_rows(templates: list[_Template], now: datetime, count: int) -> Itera
     rng = random.Random(20260101)
     rows = [(RowTemplate.of(t.run), t.run.trigger.kind is TriggerKind.SCHEDULE) for t in templates]
     picks = rng.choices(rows, weights=[t.weight for t in templates], k=count)
-    by_hand = rng.choices([t.model_dump_json() for t in _HAND_TRIGGERS], weights=_HAND_WEIGHTS, k=count)
+    by_hand = rng.choices(
+        [t.model_dump_json() for t in _HAND_TRIGGERS], weights=_HAND_WEIGHTS, k=count
+    )
     scheduled_json = Trigger(kind=TriggerKind.SCHEDULE, actor="schedule").model_dump_json()
-    start_s = -(-(now - _UNIX_EPOCH) // timedelta(seconds=1)) - HISTORY_DAYS * 86_400  # whole seconds, rounded up
-    room_s = HISTORY_DAYS * 86_400 - max(row.duration_us for row, _ in rows) // 1_000_000 - 1  # all end by now
+    start_s = (
+        -(-(now - _UNIX_EPOCH) // timedelta(seconds=1)) - HISTORY_DAYS * 86_400
+    )  # whole seconds, rounded up
+    room_s = (
+        HISTORY_DAYS * 86_400 - max(row.duration_us for row, _ in rows) // 1_000_000 - 1
+    )  # all end by now
     fractions = sorted(rng.random() for _ in range(count))
     times = IsoTimes()
     with_events = count <= EVENTS_UP_TO
     for index, (row, scheduled) in enumerate(picks):
         created_us = (start_s + int(fractions[index] * room_s)) * 1_000_000
         trigger = scheduled_json if scheduled else by_hand[index]
-        yield row.row(f"h{index:07d}{rng.getrandbits(40):010x}", created_us, trigger, times, with_events)
+        yield row.row(
+            f"h{index:07d}{rng.getrandbits(40):010x}", created_us, trigger, times, with_events
+        )
 
 
 def _trigger(rng: random.Random) -> Trigger:
@@ -126,15 +158,24 @@ def _templates(definition: Definition, shared_tools: dict[str, ToolSpec]) -> lis
     missing = any(step.tool and step.tool not in tools for step in definition.all_steps())
     if missing:
         runs.append((builder.failed_identifying(), 1.0))
-    elif not any(step.automation is not AutomationType.INFORMATION_ONLY for step in definition.all_steps()):
+    elif not any(
+        step.automation is not AutomationType.INFORMATION_ONLY for step in definition.all_steps()
+    ):
         runs.append((builder.no_steps(), _ENDINGS[S.NO_STEPS]))
     else:
         for ending in (S.COMPLETED_SUCCESS, S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL, S.CANCELLED):
             runs.extend((run, _ENDINGS[ending] / 2) for run in builder.endings(ending))
     templates = [_Template(run, weight) for run, weight in runs]
     if definition.schedule_interval_seconds:
-        templates += [_Template(r.run.model_copy(update={"trigger": Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")}),
-                                r.weight) for r in templates]
+        templates += [
+            _Template(
+                r.run.model_copy(
+                    update={"trigger": Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")}
+                ),
+                r.weight,
+            )
+            for r in templates
+        ]
     return templates
 
 
@@ -155,36 +196,72 @@ def sample_inputs(definition: Definition, rng: random.Random) -> dict[str, str]:
 class _TemplateBuilder:
     """Builds finished runs of one definition at time _T0, with legal status chains."""
 
-    def __init__(self, definition: Definition, inputs: dict[str, str], tools: dict[str, ToolSpec]) -> None:
+    def __init__(
+        self, definition: Definition, inputs: dict[str, str], tools: dict[str, ToolSpec]
+    ) -> None:
         self.definition = definition
         self.inputs = inputs
         self.tools = tools
 
-    def _run(self, status: S, steps: list[Step], chain: list[S], end: float, **fields: object) -> RunDetail:
+    def _run(
+        self, status: S, steps: list[Step], chain: list[S], end: float, **fields: object
+    ) -> RunDetail:
         finished = _T0 + timedelta(seconds=end)
         events = [Event(seq=0, at=_T0, type=EventType.RUN_CREATED, data={"trigger": "manual"})]
         for previous, target in zip([S.PENDING, *chain], chain):
-            events.append(Event(seq=0, at=finished if target.is_terminal else _T0, type=EventType.STATUS_CHANGED,
-                                data={"from": previous.value, "to": target.value}))
+            events.append(
+                Event(
+                    seq=0,
+                    at=finished if target.is_terminal else _T0,
+                    type=EventType.STATUS_CHANGED,
+                    data={"from": previous.value, "to": target.value},
+                )
+            )
         return RunDetail(
-            id="template", kind=self.definition.kind, definition_id=self.definition.id, name=self.definition.title,
-            status=status, trigger=Trigger(kind=TriggerKind.MANUAL, actor=USERS[0]), created_at=_T0,
-            started_at=_T0 + timedelta(seconds=1), finished_at=finished, updated_at=finished,
-            inputs=self.inputs, version=len(chain) + len(steps) * 2 + 1, seq=0, steps=steps,
-            variables=[Variable(name=k, value=v, direction=VariableDirection.INPUT, updated_at=_T0)
-                       for k, v in self.inputs.items()],
-            events=events, **fields,
+            id="template",
+            kind=self.definition.kind,
+            definition_id=self.definition.id,
+            name=self.definition.title,
+            status=status,
+            trigger=Trigger(kind=TriggerKind.MANUAL, actor=USERS[0]),
+            created_at=_T0,
+            started_at=_T0 + timedelta(seconds=1),
+            finished_at=finished,
+            updated_at=finished,
+            inputs=self.inputs,
+            version=len(chain) + len(steps) * 2 + 1,
+            seq=0,
+            steps=steps,
+            variables=[
+                Variable(name=k, value=v, direction=VariableDirection.INPUT, updated_at=_T0)
+                for k, v in self.inputs.items()
+            ],
+            events=events,
+            **fields,
         )
 
     def failed_identifying(self) -> RunDetail:
-        missing = sorted({s.tool for s in self.definition.all_steps() if s.tool and s.tool not in self.tools})
+        missing = sorted(
+            {s.tool for s in self.definition.all_steps() if s.tool and s.tool not in self.tools}
+        )
         error = f"tool {', '.join(missing)} not available on outpost local"
-        return self._run(S.COMPLETED_FAILURE, [], [S.IDENTIFYING_TOOLS, S.COMPLETED_FAILURE], 2,
-                         error=error, summary=f"The run could not start: {error}.")
+        return self._run(
+            S.COMPLETED_FAILURE,
+            [],
+            [S.IDENTIFYING_TOOLS, S.COMPLETED_FAILURE],
+            2,
+            error=error,
+            summary=f"The run could not start: {error}.",
+        )
 
     def no_steps(self) -> RunDetail:
-        return self._run(S.NO_STEPS, [], [S.IDENTIFYING_TOOLS, S.NO_STEPS], 2,
-                         summary="Nothing to execute: the definition has no executable steps.")
+        return self._run(
+            S.NO_STEPS,
+            [],
+            [S.IDENTIFYING_TOOLS, S.NO_STEPS],
+            2,
+            summary="Nothing to execute: the definition has no executable steps.",
+        )
 
     def endings(self, ending: S) -> list[RunDetail]:
         if isinstance(self.definition, FlowDefinition):
@@ -195,13 +272,24 @@ class _TemplateBuilder:
         defs = list(self.definition.all_steps())
         chain = [S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.EXECUTING_REMEDIATION]
         fail_at = len(defs) - 1 if ending in (S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL) else None
-        if ending is S.COMPLETED_PARTIAL and not any(d.tool is None and d.prompt for d in defs[:-1]):
+        if ending is S.COMPLETED_PARTIAL and not any(
+            d.tool is None and d.prompt for d in defs[:-1]
+        ):
             return []
         cancel_at = len(defs) // 2 if ending is S.CANCELLED else None
-        steps, clock = self._steps(StepPhase.PROCEDURE, defs, 2.0, fail_at=fail_at, cancel_at=cancel_at)
+        steps, clock = self._steps(
+            StepPhase.PROCEDURE, defs, 2.0, fail_at=fail_at, cancel_at=cancel_at
+        )
         chain += [S.CANCELLED] if ending is S.CANCELLED else [S.SUMMARIZING, ending]
-        error = next((f"step “{s.title}” failed: {s.error}" for s in steps if s.status is StepStatus.FAILED), None)
-        return [self._run(ending, steps, chain, clock + 1, error=error, summary=f"Result: {ending.label}.")]
+        error = next(
+            (f"step “{s.title}” failed: {s.error}" for s in steps if s.status is StepStatus.FAILED),
+            None,
+        )
+        return [
+            self._run(
+                ending, steps, chain, clock + 1, error=error, summary=f"Result: {ending.label}."
+            )
+        ]
 
     def _flow_endings(self, flow: FlowDefinition, ending: S) -> list[RunDetail]:
         start = [S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.EXECUTING_TRIAGE]
@@ -209,12 +297,30 @@ class _TemplateBuilder:
             triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0, fail_at=0)
             chain = [*start, S.DECIDING_REMEDIATION, S.SUMMARIZING, ending]
             error = f"triage step “{triage[0].title}” failed: {triage[0].error}"
-            return [self._run(ending, triage, chain, clock + 2, error=error,
-                              summary="Triage failed; no remediation was attempted. Result: Completed Failure.")]
+            return [
+                self._run(
+                    ending,
+                    triage,
+                    chain,
+                    clock + 2,
+                    error=error,
+                    summary="Triage failed; no remediation was attempted. Result: Completed Failure.",
+                )
+            ]
         if ending is S.CANCELLED:
-            triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0, cancel_at=len(flow.triage) - 1)
-            return [self._run(ending, triage, [*start, S.CANCELLED], clock + 1, error="cancelled by operator",
-                              summary="Cancelled during triage.")]
+            triage, clock = self._steps(
+                StepPhase.TRIAGE, list(flow.triage), 2.0, cancel_at=len(flow.triage) - 1
+            )
+            return [
+                self._run(
+                    ending,
+                    triage,
+                    [*start, S.CANCELLED],
+                    clock + 1,
+                    error="cancelled by operator",
+                    summary="Cancelled during triage.",
+                )
+            ]
         runs: list[RunDetail] = []
         for outcome in flow.outcomes:
             remediation = flow.remediations.get(outcome.remediation or "")
@@ -223,17 +329,36 @@ class _TemplateBuilder:
                 continue
             triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0)
             fail_at = len(rem_defs) - 1 if ending is S.COMPLETED_PARTIAL else None
-            rem, clock = self._steps(StepPhase.REMEDIATION, rem_defs, clock + 1, fail_at=fail_at, first=len(triage) + 1)
+            rem, clock = self._steps(
+                StepPhase.REMEDIATION, rem_defs, clock + 1, fail_at=fail_at, first=len(triage) + 1
+            )
             chain = [*start, S.DECIDING_REMEDIATION]
             chain += [S.READY_FOR_REMEDIATION, S.EXECUTING_REMEDIATION] if rem else []
             chain += [S.SUMMARIZING, ending]
             summary = f"Outcome: {outcome.name}. Result: {ending.label}."
-            runs.append(self._run(ending, triage + rem, chain, clock + 1, outcome=outcome.name,
-                                  root_cause=", ".join(outcome.root_causes) or None, summary=summary))
+            runs.append(
+                self._run(
+                    ending,
+                    triage + rem,
+                    chain,
+                    clock + 1,
+                    outcome=outcome.name,
+                    root_cause=", ".join(outcome.root_causes) or None,
+                    summary=summary,
+                )
+            )
         return runs
 
-    def _steps(self, phase: StepPhase, defs: list[StepDefinition], at: float, *, fail_at: int | None = None,
-               cancel_at: int | None = None, first: int = 1) -> tuple[list[Step], float]:
+    def _steps(
+        self,
+        phase: StepPhase,
+        defs: list[StepDefinition],
+        at: float,
+        *,
+        fail_at: int | None = None,
+        cancel_at: int | None = None,
+        first: int = 1,
+    ) -> tuple[list[Step], float]:
         steps: list[Step] = []
         for index, step_def in enumerate(defs):
             if cancel_at is not None and index > cancel_at:
@@ -244,9 +369,15 @@ class _TemplateBuilder:
                 status = StepStatus.SKIPPED
             else:
                 status = StepStatus.FAILED if index == fail_at else StepStatus.SUCCEEDED
-            started = None if status is StepStatus.SKIPPED or (cancel_at is not None and index > cancel_at) else at
+            started = (
+                None
+                if status is StepStatus.SKIPPED or (cancel_at is not None and index > cancel_at)
+                else at
+            )
             length = self._length(step_def) if started is not None else 0.0
-            steps.append(self._step(phase, index + 1, first + index, step_def, status, started, length))
+            steps.append(
+                self._step(phase, index + 1, first + index, step_def, status, started, length)
+            )
             at += length
         return steps, at
 
@@ -255,39 +386,85 @@ class _TemplateBuilder:
         wait = 95.0 if step_def.prompt else 0.0
         if isinstance(tool, SimTool):
             scenario = tool.scenarios[0]
-            return wait + tool.latency_seconds + scenario.line_delay_seconds * max(0, len(scenario.lines) - 1) + 0.2
+            return (
+                wait
+                + tool.latency_seconds
+                + scenario.line_delay_seconds * max(0, len(scenario.lines) - 1)
+                + 0.2
+            )
         return wait + (1.5 if tool else 0.5)
 
-    def _step(self, phase: StepPhase, index: int, position: int, step_def: StepDefinition, status: StepStatus,
-              started: float | None, length: float) -> Step:
+    def _step(
+        self,
+        phase: StepPhase,
+        index: int,
+        position: int,
+        step_def: StepDefinition,
+        status: StepStatus,
+        started: float | None,
+        length: float,
+    ) -> Step:
         begin = _T0 + timedelta(seconds=started) if started is not None else None
-        end = begin + timedelta(seconds=length) if begin is not None and status.is_finished else None
+        end = (
+            begin + timedelta(seconds=length) if begin is not None and status.is_finished else None
+        )
         tool = self.tools.get(step_def.tool or "")
         failed = status is StepStatus.FAILED
         invocation = None
-        if tool is not None and begin is not None and not (step_def.prompt and status is StepStatus.CANCELLED):
+        if (
+            tool is not None
+            and begin is not None
+            and not (step_def.prompt and status is StepStatus.CANCELLED)
+        ):
             output = self._output(tool)
-            invocation = ToolInvocation(tool=tool.name, tool_type=tool.type, input=dict(step_def.tool_config),
-                                        output=output + ("error: exit status 1\n" if failed else ""),
-                                        exit_status=1 if failed else 0)
+            invocation = ToolInvocation(
+                tool=tool.name,
+                tool_type=tool.type,
+                input=dict(step_def.tool_config),
+                output=output + ("error: exit status 1\n" if failed else ""),
+                exit_status=1 if failed else 0,
+            )
         prompt = response = None
         if step_def.prompt and begin is not None:
             choices = list(step_def.prompt.choices)
-            prompt = Prompt(kind=step_def.prompt.kind, question=render_lenient(step_def.prompt.question, self.inputs),
-                            choices=choices, allow_free_text=step_def.prompt.allow_free_text, requested_at=begin)
+            prompt = Prompt(
+                kind=step_def.prompt.kind,
+                question=render_lenient(step_def.prompt.question, self.inputs),
+                choices=choices,
+                allow_free_text=step_def.prompt.allow_free_text,
+                requested_at=begin,
+            )
             if status.is_finished and status is not StepStatus.CANCELLED:
-                value = {PromptKind.CONFIRM: "approve", PromptKind.COMPLETE: "failed" if failed else "done"}.get(
-                    prompt.kind, choices[0] if choices else "Looks normal")
-                response = PromptResponse(value=value, answered_by=USERS[position % len(USERS)],
-                                          answered_at=begin + timedelta(seconds=90))
-        return Step(id=f"{phase.value}-{index}", phase=phase, position=position, title=step_def.title,
-                    description=step_def.description, automation=step_def.automation, status=status,
-                    started_at=begin, finished_at=end, tool=invocation, prompt=prompt, response=response,
-                    error=("exit status 1 (expected 0)" if failed else None))
+                value = {
+                    PromptKind.CONFIRM: "approve",
+                    PromptKind.COMPLETE: "failed" if failed else "done",
+                }.get(prompt.kind, choices[0] if choices else "Looks normal")
+                response = PromptResponse(
+                    value=value,
+                    answered_by=USERS[position % len(USERS)],
+                    answered_at=begin + timedelta(seconds=90),
+                )
+        return Step(
+            id=f"{phase.value}-{index}",
+            phase=phase,
+            position=position,
+            title=step_def.title,
+            description=step_def.description,
+            automation=step_def.automation,
+            status=status,
+            started_at=begin,
+            finished_at=end,
+            tool=invocation,
+            prompt=prompt,
+            response=response,
+            error=("exit status 1 (expected 0)" if failed else None),
+        )
 
     def _output(self, tool: ToolSpec) -> str:
         if isinstance(tool, SimTool):
-            return "".join(render_lenient(line, self.inputs) + "\n" for line in tool.scenarios[0].lines)
+            return "".join(
+                render_lenient(line, self.inputs) + "\n" for line in tool.scenarios[0].lines
+            )
         return f"{tool.name}: ok\n"
 
 
@@ -299,8 +476,14 @@ class DemoTraffic:
 
     It answers nothing: runs that wait for input wait for an operator."""
 
-    def __init__(self, engine: Engine, clock: Clock, interval: float = 6.0, max_active: int = 12,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        interval: float = 6.0,
+        max_active: int = 12,
+        seed: int | None = None,
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._interval = interval
@@ -319,9 +502,13 @@ class DemoTraffic:
     async def start_one(self) -> str:
         """Starts one run of a random definition with plausible inputs and trigger."""
         definitions = self._engine.loaded_definitions.all()
-        weights = [0.3 if d.id.endswith("-draft") or "certificate" in d.id else 1.0 for d in definitions]
+        weights = [
+            0.3 if d.id.endswith("-draft") or "certificate" in d.id else 1.0 for d in definitions
+        ]
         definition = self._rng.choices(definitions, weights=weights)[0]
-        request = StartRunRequest(inputs=sample_inputs(definition, self._rng), trigger=_trigger(self._rng))
+        request = StartRunRequest(
+            inputs=sample_inputs(definition, self._rng), trigger=_trigger(self._rng)
+        )
         summary = await self._engine.start_run(definition.kind, definition.id, request)
         return summary.id
 

@@ -45,7 +45,13 @@ from runs_tui.backend.definitions import (
     StepDefinition,
     load_definitions,
 )
-from runs_tui.backend.outposts import LocalOutpost, MissingVariable, OutputSink, ToolResult, render_argv
+from runs_tui.backend.outposts import (
+    LocalOutpost,
+    MissingVariable,
+    OutputSink,
+    ToolResult,
+    render_argv,
+)
 from runs_tui.backend.outposts.templates import render_lenient
 from runs_tui.backend.store import Lease, RunNotFound, RunStore, StaleWrite
 from runs_tui.models.domain import (
@@ -169,7 +175,11 @@ class Engine:
     async def stop(self) -> None:
         """Stop background tasks (not runs' state: they resume on the next start) and give the
         leases back, so a peer replica takes the runs over at once."""
-        tasks = [task for task in [self._schedule_task, self._lease_task, *self._drivers.values()] if task is not None]
+        tasks = [
+            task
+            for task in [self._schedule_task, self._lease_task, *self._drivers.values()]
+            if task is not None
+        ]
         self._schedule_task = self._lease_task = None
         if self._heartbeat is not None:
             await asyncio.to_thread(self._heartbeat.stop)
@@ -195,7 +205,11 @@ class Engine:
             self._drop_lease(run_id)  # answered or cancelled there: its driver lives there now
             return
         current = self._store.lease_of(run_id)
-        if current is None or current.status.is_terminal or current.lease != self._leases.get(run_id):
+        if (
+            current is None
+            or current.status.is_terminal
+            or current.lease != self._leases.get(run_id)
+        ):
             self._abandon(run_id)
 
     def driving(self) -> set[str]:
@@ -210,7 +224,9 @@ class Engine:
     def definitions(self, kind: RunKind) -> list[DefinitionSummary]:
         return [definition.summary() for definition in self._definitions.of_kind(kind)]
 
-    async def start_run(self, kind: RunKind, definition_id: str, request: StartRunRequest) -> RunSummary:
+    async def start_run(
+        self, kind: RunKind, definition_id: str, request: StartRunRequest
+    ) -> RunSummary:
         """Raises DefinitionNotFound, InvalidRequest (missing required input)."""
         definition = self._definitions.get(kind, definition_id)
         if definition is None:
@@ -229,13 +245,25 @@ class Engine:
             for _ in range(CAS_ATTEMPTS):
                 run = self._editable(run_id, fresh=True)  # another replica may have answered
                 step = _find_step(run, step_id)
-                if step.status is not StepStatus.WAITING_FOR_INPUT or not run.status.is_waiting or step.prompt is None:
-                    raise Conflict(f"step {step_id} is not waiting for input", _conflict_state(run, step))
+                if (
+                    step.status is not StepStatus.WAITING_FOR_INPUT
+                    or not run.status.is_waiting
+                    or step.prompt is None
+                ):
+                    raise Conflict(
+                        f"step {step_id} is not waiting for input", _conflict_state(run, step)
+                    )
                 if prompt_id is not None and prompt_id != step.prompt.prompt_id:
-                    raise Conflict(f"step {step_id} no longer shows that prompt", _conflict_state(run, step))
+                    raise Conflict(
+                        f"step {step_id} no longer shows that prompt", _conflict_state(run, step)
+                    )
                 value = allowed_value(step.prompt, response.value)
-                answer = PromptResponse(value=value, note=response.note,
-                                        answered_by=response.answered_by or "operator", answered_at=self._now())
+                answer = PromptResponse(
+                    value=value,
+                    note=response.note,
+                    answered_by=response.answered_by or "operator",
+                    answered_at=self._now(),
+                )
                 events = self._apply_response(run, step, answer, prompt_id)
                 self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
                 try:
@@ -244,7 +272,10 @@ class Engine:
                     continue  # changed between the read and the write: look again
                 self._spawn(run_id)
                 return stored
-            raise Conflict(f"run {run_id} kept changing; try again", {"status": self._current(run_id).status.value})
+            raise Conflict(
+                f"run {run_id} kept changing; try again",
+                {"status": self._current(run_id).status.value},
+            )
 
     async def cancel(self, run_id: str, actor: str = "") -> RunSummary:
         """Cooperative cancel: stops the running tool; Conflict for a run finished otherwise;
@@ -255,7 +286,9 @@ class Engine:
                 if run.status is S.CANCELLED:
                     return _summary(run)
                 if run.status.is_terminal:
-                    raise Conflict(f"run already finished: {run.status.label}", {"status": run.status.value})
+                    raise Conflict(
+                        f"run already finished: {run.status.label}", {"status": run.status.value}
+                    )
                 driver = self._drivers.pop(run_id, None)
                 if driver is not None and driver is not asyncio.current_task():
                     driver.cancel()
@@ -268,19 +301,31 @@ class Engine:
                 run.error = f"cancelled by {actor or 'operator'}"
                 run.summary = _cancel_summary(run)
                 try:
-                    stored = self._save(run, events, fenced=False)  # the owner, wherever, stops on the notice
+                    stored = self._save(
+                        run, events, fenced=False
+                    )  # the owner, wherever, stops on the notice
                 except StaleWrite:
                     continue
                 self._drop_lease(run_id)
                 return _summary(stored)
-            raise Conflict(f"run {run_id} kept changing; try again", {"status": self._current(run_id).status.value})
+            raise Conflict(
+                f"run {run_id} kept changing; try again",
+                {"status": self._current(run_id).status.value},
+            )
 
     # --- run creation -------------------------------------------------------------------------
 
-    def _create_run(self, definition: Definition, inputs: dict[str, str], trigger: Trigger,
-                    scheduled_for: datetime | None) -> RunDetail:
+    def _create_run(
+        self,
+        definition: Definition,
+        inputs: dict[str, str],
+        trigger: Trigger,
+        scheduled_for: datetime | None,
+    ) -> RunDetail:
         run, events = self._new_run(definition, inputs, trigger, scheduled_for)
-        stored = self._store.insert_run(run, events, owner=self.replica_id, lease_until=self._lease_until())
+        stored = self._store.insert_run(
+            run, events, owner=self.replica_id, lease_until=self._lease_until()
+        )
         self._launch(stored)
         return stored
 
@@ -291,8 +336,13 @@ class Engine:
         self._bus.publish_change(stored.seq)
         self._spawn(stored.id)
 
-    def _new_run(self, definition: Definition, inputs: dict[str, str], trigger: Trigger,
-                 scheduled_for: datetime | None) -> tuple[RunDetail, list[Event]]:
+    def _new_run(
+        self,
+        definition: Definition,
+        inputs: dict[str, str],
+        trigger: Trigger,
+        scheduled_for: datetime | None,
+    ) -> tuple[RunDetail, list[Event]]:
         now = self._now()
         run = RunDetail(
             id=uuid.uuid4().hex,
@@ -308,12 +358,18 @@ class Engine:
             version=1,
             seq=0,
             steps=_initial_steps(definition),
-            variables=[Variable(name=name, value=value, direction=VariableDirection.INPUT, updated_at=now)
-                       for name, value in inputs.items()],
+            variables=[
+                Variable(name=name, value=value, direction=VariableDirection.INPUT, updated_at=now)
+                for name, value in inputs.items()
+            ],
         )
-        events = [self._event(EventType.RUN_CREATED, trigger=trigger.kind.value, actor=trigger.actor)]
-        events += [self._event(EventType.VARIABLE_SET, name=name, value=value, direction="input")
-                   for name, value in inputs.items()]
+        events = [
+            self._event(EventType.RUN_CREATED, trigger=trigger.kind.value, actor=trigger.actor)
+        ]
+        events += [
+            self._event(EventType.VARIABLE_SET, name=name, value=value, direction="input")
+            for name, value in inputs.items()
+        ]
         return run, events
 
     # --- drivers ------------------------------------------------------------------------------
@@ -339,11 +395,18 @@ class Engine:
 
     def _claim(self, live_too: bool = False) -> int:
         """Take over runs without a live driver (see `RunStore.claim_runs`) and drive them."""
-        claimed = self._store.claim_runs(self.replica_id, self._lease_until(), now=self._now(),
-                                         live_too=live_too, limit=None if live_too else 200,
-                                         exclude=frozenset(self.driving()))
+        claimed = self._store.claim_runs(
+            self.replica_id,
+            self._lease_until(),
+            now=self._now(),
+            live_too=live_too,
+            limit=None if live_too else 200,
+            exclude=frozenset(self.driving()),
+        )
         for run, lease in claimed:
-            self._abandon(run.id)  # our own lease lapsed (a long pause): the old driver is fenced anyway
+            self._abandon(
+                run.id
+            )  # our own lease lapsed (a long pause): the old driver is fenced anyway
             self._hold(run.id, lease)
             self._resume(run)
         if claimed and self._store.shared:
@@ -409,8 +472,14 @@ class Engine:
         status = self._current(run_id).status
         if status.is_terminal or status.is_waiting:
             return False
-        if status in (S.PENDING, S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.DECIDING_REMEDIATION,
-                      S.READY_FOR_REMEDIATION, S.SUMMARIZING):
+        if status in (
+            S.PENDING,
+            S.IDENTIFYING_TOOLS,
+            S.READY_FOR_EXECUTION,
+            S.DECIDING_REMEDIATION,
+            S.READY_FOR_REMEDIATION,
+            S.SUMMARIZING,
+        ):
             await self._clock.sleep(self._pace)
         if status is S.SCHEDULED_FOR_EXECUTION:
             await self._wait_until_due(run_id)
@@ -448,18 +517,28 @@ class Engine:
             raise RuntimeError(f"no move from {run.status.label}")
 
     def _identify_tools(self, run: RunDetail, definition: Definition, events: list[Event]) -> None:
-        missing = sorted({step.tool for step in definition.all_steps()
-                          if step.tool and self._outpost.resolve(step.tool, definition.tools) is None})
+        missing = sorted(
+            {
+                step.tool
+                for step in definition.all_steps()
+                if step.tool and self._outpost.resolve(step.tool, definition.tools) is None
+            }
+        )
         if missing:
             names = ", ".join(f"“{name}”" for name in missing)
             run.error = f"tool {names} not available on outpost {self._outpost.name}"
             run.summary = f"The run could not start: {run.error}."
             self._transition(run, S.COMPLETED_FAILURE, events, missing_tools=missing)
-        elif not any(step.automation is not AutomationType.INFORMATION_ONLY for step in definition.all_steps()):
+        elif not any(
+            step.automation is not AutomationType.INFORMATION_ONLY
+            for step in definition.all_steps()
+        ):
             run.summary = "Nothing to execute: the definition has no executable steps."
             self._transition(run, S.NO_STEPS, events)
         elif run.scheduled_for is not None and run.scheduled_for > self._now():
-            self._transition(run, S.SCHEDULED_FOR_EXECUTION, events, scheduled_for=run.scheduled_for.isoformat())
+            self._transition(
+                run, S.SCHEDULED_FOR_EXECUTION, events, scheduled_for=run.scheduled_for.isoformat()
+            )
         else:
             self._transition(run, S.READY_FOR_EXECUTION, events)
 
@@ -495,7 +574,8 @@ class Engine:
                 self._save(run, events)
                 return True
             needs_answer = step_def.automation is AutomationType.MANUAL or (
-                step_def.automation is AutomationType.SEMI_AUTOMATED and step.response is None)
+                step_def.automation is AutomationType.SEMI_AUTOMATED and step.response is None
+            )
             if needs_answer:
                 self._request_input(run, step, step_def, events)
                 self._save(run, events)
@@ -510,15 +590,25 @@ class Engine:
             self._save(run, events)
         return True
 
-    def _recover_interrupted(self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]) -> None:
+    def _recover_interrupted(
+        self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]
+    ) -> None:
         """A step whose tool was running when its backend stopped: re-run it when the tool is
         declared idempotent (running it twice is harmless), otherwise fail it as interrupted:
         a tool that changes things may have done so, and only a person can tell."""
         tool = self._outpost.resolve(step_def.tool or "", self._definition_of(run).tools)
         if tool is not None and getattr(tool, "idempotent", False):
             step.status = StepStatus.PENDING
-            events.append(self._event(EventType.STEP_STARTED, step.id, title=step.title, phase=step.phase.value,
-                                      rerun=True, reason="the backend driving this step stopped; the tool is idempotent"))
+            events.append(
+                self._event(
+                    EventType.STEP_STARTED,
+                    step.id,
+                    title=step.title,
+                    phase=step.phase.value,
+                    rerun=True,
+                    reason="the backend driving this step stopped; the tool is idempotent",
+                )
+            )
             self._store.append_output(run.id, step.id, RERUN_MARKER, fence=self._leases.get(run.id))
             return
         self._finish_step(run, step, StepStatus.FAILED, events, error=INTERRUPTED)
@@ -527,7 +617,9 @@ class Engine:
     def _finish_phase(self, run: RunDetail, events: list[Event]) -> None:
         for step in _phase_steps(run):
             if step.status is StepStatus.PENDING:
-                self._finish_step(run, step, StepStatus.SKIPPED, events, error="skipped: an earlier step failed")
+                self._finish_step(
+                    run, step, StepStatus.SKIPPED, events, error="skipped: an earlier step failed"
+                )
         run.current_step_id = run.current_step = None
         target = S.DECIDING_REMEDIATION if run.status is S.EXECUTING_TRIAGE else S.SUMMARIZING
         self._transition(run, target, events)
@@ -536,10 +628,20 @@ class Engine:
         run.current_step_id, run.current_step = step.id, step.title
         if step.started_at is None:
             step.started_at = self._now()
-            events.append(self._event(EventType.STEP_STARTED, step.id, title=step.title, phase=step.phase.value))
+            events.append(
+                self._event(
+                    EventType.STEP_STARTED, step.id, title=step.title, phase=step.phase.value
+                )
+            )
 
-    def _finish_step(self, run: RunDetail, step: Step, status: StepStatus, events: list[Event],
-                     error: str | None = None) -> None:
+    def _finish_step(
+        self,
+        run: RunDetail,
+        step: Step,
+        status: StepStatus,
+        events: list[Event],
+        error: str | None = None,
+    ) -> None:
         step.status = status
         step.finished_at = self._now()
         step.error = error
@@ -550,52 +652,87 @@ class Engine:
             data["exit_status"] = step.tool.exit_status
         events.append(self._event(EventType.STEP_FINISHED, step.id, **data))
 
-    def _request_input(self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]) -> None:
+    def _request_input(
+        self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]
+    ) -> None:
         assert step_def.prompt is not None
         spec = step_def.prompt
         definition = self._definition_of(run)
         choices = list(spec.choices)
         if spec.choices_from_outcomes and isinstance(definition, FlowDefinition):
-            choices += [outcome.name for outcome in definition.outcomes if outcome.name not in choices]
-        step.prompt = Prompt(kind=spec.kind, question=render_lenient(spec.question, _variables(run)),
-                             choices=choices, allow_free_text=spec.allow_free_text, requested_at=self._now(),
-                             prompt_id=uuid.uuid4().hex)
+            choices += [
+                outcome.name for outcome in definition.outcomes if outcome.name not in choices
+            ]
+        step.prompt = Prompt(
+            kind=spec.kind,
+            question=render_lenient(spec.question, _variables(run)),
+            choices=choices,
+            allow_free_text=spec.allow_free_text,
+            requested_at=self._now(),
+            prompt_id=uuid.uuid4().hex,
+        )
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
-        events.append(self._event(EventType.INPUT_REQUESTED, step.id, kind=spec.kind.value,
-                                  question=step.prompt.question, choices=choices,
-                                  prompt_id=step.prompt.prompt_id))
+        events.append(
+            self._event(
+                EventType.INPUT_REQUESTED,
+                step.id,
+                kind=spec.kind.value,
+                question=step.prompt.question,
+                choices=choices,
+                prompt_id=step.prompt.prompt_id,
+            )
+        )
         self._transition(run, _waiting_status(run), events)
 
-    def _apply_response(self, run: RunDetail, step: Step, answer: PromptResponse,
-                        bound_to: str | None = None) -> list[Event]:
+    def _apply_response(
+        self, run: RunDetail, step: Step, answer: PromptResponse, bound_to: str | None = None
+    ) -> list[Event]:
         """`bound_to` is the prompt id the client echoed (None: it named none), kept in the record
         so an audit shows whether the answer was given to the prompt as shown."""
         assert step.prompt is not None
         step.response = answer
-        events = [self._event(EventType.INPUT_RECEIVED, step.id, value=answer.value, note=answer.note,
-                              answered_by=answer.answered_by, prompt_id=bound_to)]
+        events = [
+            self._event(
+                EventType.INPUT_RECEIVED,
+                step.id,
+                value=answer.value,
+                note=answer.note,
+                answered_by=answer.answered_by,
+                prompt_id=bound_to,
+            )
+        ]
         kind = step.prompt.kind
         if kind is PromptKind.CONFIRM and answer.value == "approve":
             step.status = StepStatus.PENDING  # the driver runs the tool next
         elif kind is PromptKind.CONFIRM:
-            self._finish_step(run, step, StepStatus.SKIPPED, events, error=f"rejected by {answer.answered_by}")
+            self._finish_step(
+                run, step, StepStatus.SKIPPED, events, error=f"rejected by {answer.answered_by}"
+            )
         elif kind is PromptKind.COMPLETE and answer.value == "failed":
             note = f": {answer.note}" if answer.note else ""
-            self._finish_step(run, step, StepStatus.FAILED, events,
-                              error=f"marked failed by {answer.answered_by}{note}")
+            self._finish_step(
+                run,
+                step,
+                StepStatus.FAILED,
+                events,
+                error=f"marked failed by {answer.answered_by}{note}",
+            )
         else:
             self._finish_step(run, step, StepStatus.SUCCEEDED, events)
         return events
 
-    def _start_tool(self, run: RunDetail, step: Step, step_def: StepDefinition,
-                    events: list[Event]) -> dict[str, str]:
+    def _start_tool(
+        self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]
+    ) -> dict[str, str]:
         definition = self._definition_of(run)
         assert step_def.tool is not None
         tool = self._outpost.resolve(step_def.tool, definition.tools)
         assert tool is not None, "checked while Identifying Tools"
         variables = _variables(run)
-        config = {key: render_lenient(value, variables) for key, value in step_def.tool_config.items()}
+        config = {
+            key: render_lenient(value, variables) for key, value in step_def.tool_config.items()
+        }
         variables |= config
         recorded: dict[str, Any] = dict(config)
         if tool.type == "shell":
@@ -607,11 +744,14 @@ class Engine:
             recorded["request"] = f"{tool.method} {tool.url}"  # type: ignore[union-attr]
         self._start_step(run, step, events)
         step.status = StepStatus.RUNNING
-        step.tool = ToolInvocation(tool=tool.name, tool_type=tool.type, outpost=self._outpost.name, input=recorded)
+        step.tool = ToolInvocation(
+            tool=tool.name, tool_type=tool.type, outpost=self._outpost.name, input=recorded
+        )
         return variables
 
-    async def _run_tool(self, run_id: str, step_id: str, step_def: StepDefinition,
-                        variables: dict[str, str]) -> ToolResult:
+    async def _run_tool(
+        self, run_id: str, step_id: str, step_def: StepDefinition, variables: dict[str, str]
+    ) -> ToolResult:
         run = self._current(run_id)
         tool = self._outpost.resolve(step_def.tool or "", self._definition_of(run).tools)
         assert tool is not None
@@ -631,8 +771,14 @@ class Engine:
         finally:
             sink.close()
 
-    def _record_tool_result(self, run: RunDetail, step: Step, step_def: StepDefinition, result: ToolResult,
-                            events: list[Event]) -> None:
+    def _record_tool_result(
+        self,
+        run: RunDetail,
+        step: Step,
+        step_def: StepDefinition,
+        result: ToolResult,
+        events: list[Event],
+    ) -> None:
         assert step.tool is not None
         step.tool.exit_status = result.exit_status
         step.tool.error = result.error
@@ -643,13 +789,25 @@ class Engine:
                 value = match.group(1) if match.groups() else match.group(0)
                 self._set_variable(run, capture.variable, value, events, step.id)
         error = _tool_failure(step_def, result, output)
-        self._finish_step(run, step, StepStatus.FAILED if error else StepStatus.SUCCEEDED, events, error=error)
+        self._finish_step(
+            run, step, StepStatus.FAILED if error else StepStatus.SUCCEEDED, events, error=error
+        )
 
-    def _set_variable(self, run: RunDetail, name: str, value: str, events: list[Event], step_id: str) -> None:
+    def _set_variable(
+        self, run: RunDetail, name: str, value: str, events: list[Event], step_id: str
+    ) -> None:
         now = self._now()
-        run.variables = [v for v in run.variables if not (v.name == name and v.direction is VariableDirection.OUTPUT)]
-        run.variables.append(Variable(name=name, value=value, direction=VariableDirection.OUTPUT, updated_at=now))
-        events.append(self._event(EventType.VARIABLE_SET, step_id, name=name, value=value, direction="output"))
+        run.variables = [
+            v
+            for v in run.variables
+            if not (v.name == name and v.direction is VariableDirection.OUTPUT)
+        ]
+        run.variables.append(
+            Variable(name=name, value=value, direction=VariableDirection.OUTPUT, updated_at=now)
+        )
+        events.append(
+            self._event(EventType.VARIABLE_SET, step_id, name=name, value=value, direction="output")
+        )
 
     def _cancel_step(self, step: Step, events: list[Event]) -> None:
         if step.status.is_finished:
@@ -660,7 +818,9 @@ class Engine:
             step.finished_at = self._now()
             if step.tool is not None and step.tool.exit_status is None:
                 step.tool.error = "stopped: the run was cancelled"
-            events.append(self._event(EventType.STEP_FINISHED, step.id, status=StepStatus.CANCELLED.value))
+            events.append(
+                self._event(EventType.STEP_FINISHED, step.id, status=StepStatus.CANCELLED.value)
+            )
 
     # --- deciding and summarizing ---------------------------------------------------------------
 
@@ -678,14 +838,24 @@ class Engine:
         run.root_cause = ", ".join(decision.root_causes) or None
         remediation = flow.remediations.get(decision.remediation or "")
         if remediation is None or not remediation.steps:
-            self._transition(run, S.SUMMARIZING, events, outcome=decision.outcome, reason=decision.reason)
+            self._transition(
+                run, S.SUMMARIZING, events, outcome=decision.outcome, reason=decision.reason
+            )
             return
         first = len(run.steps) + 1
-        run.steps += [_new_step(StepPhase.REMEDIATION, index, first + index - 1, step_def)
-                      for index, step_def in enumerate(remediation.steps, 1)]
-        self._transition(run, S.READY_FOR_REMEDIATION, events, outcome=decision.outcome,
-                         root_causes=list(decision.root_causes), remediation=remediation.id,
-                         reason=decision.reason)
+        run.steps += [
+            _new_step(StepPhase.REMEDIATION, index, first + index - 1, step_def)
+            for index, step_def in enumerate(remediation.steps, 1)
+        ]
+        self._transition(
+            run,
+            S.READY_FOR_REMEDIATION,
+            events,
+            outcome=decision.outcome,
+            root_causes=list(decision.root_causes),
+            remediation=remediation.id,
+            reason=decision.reason,
+        )
 
     def _summarize(self, run: RunDetail, definition: Definition, events: list[Event]) -> None:
         final = final_status(run, definition)
@@ -733,12 +903,21 @@ class Engine:
             due = previous_due + interval if previous_due else now + interval
             if due <= now:
                 due = now + interval
-            inputs = {spec.name: spec.default or "" for spec in definition.inputs if spec.default is not None}
+            inputs = {
+                spec.name: spec.default or ""
+                for spec in definition.inputs
+                if spec.default is not None
+            }
             trigger = Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")
             return self._new_run(definition, inputs, trigger, scheduled_for=due)
 
-        stored = self._store.insert_scheduled_run(definition.id, make, upcoming=BEFORE_EXECUTION,
-                                                  owner=self.replica_id, lease_until=self._lease_until())
+        stored = self._store.insert_scheduled_run(
+            definition.id,
+            make,
+            upcoming=BEFORE_EXECUTION,
+            owner=self.replica_id,
+            lease_until=self._lease_until(),
+        )
         if stored is not None:
             self._launch(stored)
 
@@ -793,7 +972,12 @@ class Engine:
         run.updated_at = self._now()
         try:
             stored, lease = self._store.save_run_taking_lease(
-                run, events, expected_version=run.version, owner=self.replica_id, lease_until=self._lease_until())
+                run,
+                events,
+                expected_version=run.version,
+                owner=self.replica_id,
+                lease_until=self._lease_until(),
+            )
         except Exception:
             self._cache.pop(run.id, None)
             raise
@@ -804,7 +988,14 @@ class Engine:
 
     def _transition(self, run: RunDetail, target: S, events: list[Event], **data: Any) -> None:
         check_transition(run.kind, run.status, target)
-        events.append(self._event(EventType.STATUS_CHANGED, None, **{"from": run.status.value, "to": target.value}, **data))
+        events.append(
+            self._event(
+                EventType.STATUS_CHANGED,
+                None,
+                **{"from": run.status.value, "to": target.value},
+                **data,
+            )
+        )
         run.status = target
         if target.is_terminal:
             run.finished_at = self._now()
@@ -836,7 +1027,9 @@ class _Heartbeat:
         self._engine = engine
         self._loop = loop
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"leases-{engine.replica_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._beat, name=f"leases-{engine.replica_id}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -865,7 +1058,9 @@ def validated_inputs(definition: Definition, given: dict[str, str]) -> dict[str,
     specs = {spec.name: spec for spec in definition.inputs}
     unknown = sorted(set(given) - set(specs))
     if unknown:
-        raise InvalidRequest(f"unknown input {unknown[0]!r}; {definition.title} takes: {', '.join(specs) or 'none'}")
+        raise InvalidRequest(
+            f"unknown input {unknown[0]!r}; {definition.title} takes: {', '.join(specs) or 'none'}"
+        )
     inputs: dict[str, str] = {}
     for name, spec in specs.items():
         value = given.get(name, "").strip() or (spec.default or "")
@@ -887,7 +1082,9 @@ def allowed_value(prompt: Prompt, value: str) -> str:
         for candidate in allowed:
             if candidate.lower() == text.lower():
                 return candidate
-        raise InvalidRequest(f"{value!r} is not allowed here; expected one of: {', '.join(allowed)}")
+        raise InvalidRequest(
+            f"{value!r} is not allowed here; expected one of: {', '.join(allowed)}"
+        )
     for candidate in prompt.choices:
         if candidate.lower() == text.lower():
             return candidate
@@ -918,7 +1115,11 @@ def failure_path(kind: RunKind, start: S) -> list[S]:
 def final_status(run: RunDetail, definition: Definition) -> S:
     """Success: every executed step succeeded. Partial: some remediation steps failed and some
     succeeded. Failure: triage failed, all failed, or a tool failed in a guide."""
-    if run.kind is RunKind.FLOW and isinstance(definition, FlowDefinition) and _failed_stop_step(run, definition):
+    if (
+        run.kind is RunKind.FLOW
+        and isinstance(definition, FlowDefinition)
+        and _failed_stop_step(run, definition)
+    ):
         return S.COMPLETED_FAILURE
     acting = [s for s in run.steps if s.phase is not StepPhase.TRIAGE]
     failed = [s for s in acting if s.status is StepStatus.FAILED]
@@ -937,9 +1138,11 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     parts: list[str] = []
     if run.kind is RunKind.FLOW:
         triage = [s for s in run.steps if s.phase is StepPhase.TRIAGE]
-        parts.append(f"Triage ran {steps_word(len(triage))}: {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
-                     f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed, "
-                     f"{count(StepPhase.TRIAGE, StepStatus.SKIPPED)} skipped.")
+        parts.append(
+            f"Triage ran {steps_word(len(triage))}: {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
+            f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed, "
+            f"{count(StepPhase.TRIAGE, StepStatus.SKIPPED)} skipped."
+        )
         if run.outcome:
             cause = f" Root cause: {run.root_cause}." if run.root_cause else ""
             parts.append(f"Outcome: {run.outcome}.{cause}")
@@ -949,8 +1152,10 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     acting = [s for s in run.steps if s.phase is phase]
     if acting:
         label = "Remediation" if run.kind is RunKind.FLOW else "Procedure"
-        parts.append(f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {steps_word(len(acting))} succeeded, "
-                     f"{count(phase, StepStatus.FAILED)} failed, {count(phase, StepStatus.SKIPPED)} skipped.")
+        parts.append(
+            f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {steps_word(len(acting))} succeeded, "
+            f"{count(phase, StepStatus.FAILED)} failed, {count(phase, StepStatus.SKIPPED)} skipped."
+        )
     parts.append(f"Result: {final.label}.")
     del definition
     return " ".join(parts)
@@ -977,22 +1182,39 @@ def _initial_steps(definition: Definition) -> list[Step]:
 
 
 def _new_step(phase: StepPhase, index: int, position: int, step_def: StepDefinition) -> Step:
-    return Step(id=f"{phase.value}-{index}", phase=phase, position=position, title=step_def.title,
-                description=step_def.description, automation=step_def.automation)
+    return Step(
+        id=f"{phase.value}-{index}",
+        phase=phase,
+        position=position,
+        title=step_def.title,
+        description=step_def.description,
+        automation=step_def.automation,
+    )
 
 
 def _phase_steps(run: RunDetail) -> list[Step]:
-    phases = {StepPhase.TRIAGE} if run.status is S.EXECUTING_TRIAGE else {StepPhase.REMEDIATION, StepPhase.PROCEDURE}
+    phases = (
+        {StepPhase.TRIAGE}
+        if run.status is S.EXECUTING_TRIAGE
+        else {StepPhase.REMEDIATION, StepPhase.PROCEDURE}
+    )
     return [step for step in run.steps if step.phase in phases]
 
 
 def _waiting_status(run: RunDetail) -> S:
-    return S.WAITING_FOR_USER_INPUT_TRIAGE if run.status is S.EXECUTING_TRIAGE else S.WAITING_FOR_USER_INPUT_REMEDIATION
+    return (
+        S.WAITING_FOR_USER_INPUT_TRIAGE
+        if run.status is S.EXECUTING_TRIAGE
+        else S.WAITING_FOR_USER_INPUT_REMEDIATION
+    )
 
 
 def _failed_stops(run: RunDetail, definition: Definition) -> Iterator[Step]:
     for step in run.steps:
-        if step.status is StepStatus.FAILED and not step_definition(definition, run, step).continue_on_failure:
+        if (
+            step.status is StepStatus.FAILED
+            and not step_definition(definition, run, step).continue_on_failure
+        ):
             yield step
 
 
@@ -1028,7 +1250,9 @@ def _tool_failure(step_def: StepDefinition, result: ToolResult, output: str) -> 
         return result.error or f"exit status {result.exit_status} (expected {expected.exit_status})"
     if expected.output_contains is not None and expected.output_contains not in output:
         return f"output does not contain “{expected.output_contains}”"
-    if expected.output_regex is not None and not re.search(expected.output_regex, output, re.MULTILINE):
+    if expected.output_regex is not None and not re.search(
+        expected.output_regex, output, re.MULTILINE
+    ):
         return f"output does not match /{expected.output_regex}/"
     return None
 
@@ -1055,7 +1279,9 @@ def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
         "status": run.status.value,
         "step_status": step.status.value,
         "answered_by": response.answered_by if response else None,
-        "answered_at": response.answered_at.isoformat() if response and response.answered_at else None,
+        "answered_at": response.answered_at.isoformat()
+        if response and response.answered_at
+        else None,
         "answered_value": response.value if response else None,
         "waiting_step_id": waiting.id if waiting else None,
         "prompt_id": waiting.prompt.prompt_id if waiting and waiting.prompt else None,
@@ -1077,6 +1303,15 @@ def _summary(run: RunDetail) -> RunSummary:
 
 
 __all__ = [
-    "Conflict", "DefinitionNotFound", "Engine", "EngineError", "InvalidRequest", "RunNotFound",
-    "StepNotFound", "allowed_value", "failure_path", "final_status", "validated_inputs",
+    "Conflict",
+    "DefinitionNotFound",
+    "Engine",
+    "EngineError",
+    "InvalidRequest",
+    "RunNotFound",
+    "StepNotFound",
+    "allowed_value",
+    "failure_path",
+    "final_status",
+    "validated_inputs",
 ]

@@ -27,7 +27,9 @@ _TRIGGER = Trigger(actor="\ue000trigger\ue000")
 # Template times all fall in the first days after T0; no demo text is a bare timestamp of 2000.
 # The hole is the time without its "Z", which stays in the fixed fragment.
 _TIME = r'(?<=")2000-01-0\dT\d\d:\d\d:\d\d(?:\.\d{6})?(?=Z")'
-_HOLE = re.compile("|".join([_TIME, re.escape(f'"{_ID_MARK}"'), re.escape(_TRIGGER.model_dump_json())]))
+_HOLE = re.compile(
+    "|".join([_TIME, re.escape(f'"{_ID_MARK}"'), re.escape(_TRIGGER.model_dump_json())])
+)
 _ID_SLOT, _TRIGGER_SLOT, _FIRST_TIME_SLOT = 0, 1, 2
 _HOUR_US = 3_600_000_000
 _WITHIN_HOUR_MEMO = 200_000  # bounds the memo when creation times are not whole seconds
@@ -80,26 +82,45 @@ class RowTemplate:
         """`run` must be timed from `T0` (created exactly at T0)."""
         marked = run.model_copy(update={"id": _ID_MARK, "trigger": _TRIGGER})
         version = max(run.version, 1)
-        events = [e.model_copy(update={"seq": n}).model_dump_json() for n, e in enumerate(run.events, start=1)]
+        events = [
+            e.model_copy(update={"seq": n}).model_dump_json()
+            for n, e in enumerate(run.events, start=1)
+        ]
         offsets: dict[timedelta, int] = {}  # in slot order
         slot_of = _SlotTable(offsets)
         summary = Spliced.of(summary_head(marked, version), slot_of)
         detail = Spliced.of(detail_json(run), slot_of)
         spliced_events = tuple(Spliced.of(text, slot_of) for text in events)
         return cls(
-            kind=run.kind.value, definition_id=run.definition_id, name=run.name, status=run.status.value,
-            version=version, duration_us=((run.finished_at or run.updated_at) - T0) // timedelta(microseconds=1),
-            offsets_us=tuple(o // timedelta(microseconds=1) for o in offsets), summary=summary, detail=detail,
+            kind=run.kind.value,
+            definition_id=run.definition_id,
+            name=run.name,
+            status=run.status.value,
+            version=version,
+            duration_us=((run.finished_at or run.updated_at) - T0) // timedelta(microseconds=1),
+            offsets_us=tuple(o // timedelta(microseconds=1) for o in offsets),
+            summary=summary,
+            detail=detail,
             events=spliced_events,
         )
 
-    def row(self, run_id: str, created_us: int, trigger_json: str, times: IsoTimes, with_events: bool) -> SeedRow:
+    def row(
+        self, run_id: str, created_us: int, trigger_json: str, times: IsoTimes, with_events: bool
+    ) -> SeedRow:
         """A seeded run created at `created_us` (µs since the Unix epoch, UTC)."""
         values = [f'"{run_id}"', trigger_json, *times.after(created_us, self.offsets_us)]
         events = tuple(e.fill(values) for e in self.events) if with_events else ()
         return SeedRow(
-            run_id, self.kind, self.definition_id, self.name, self.status, created_us, self.version,
-            self.summary.fill(values), self.detail.fill(values), events,
+            run_id,
+            self.kind,
+            self.definition_id,
+            self.name,
+            self.status,
+            created_us,
+            self.version,
+            self.summary.fill(values),
+            self.detail.fill(values),
+            events,
         )
 
 
@@ -132,7 +153,9 @@ class IsoTimes:
     def _head(self, hour: int) -> str:
         head = self._hours.get(hour)
         if head is None:
-            head = self._hours[hour] = (_EPOCH + timedelta(microseconds=hour * _HOUR_US)).isoformat()[:14]
+            head = self._hours[hour] = (
+                _EPOCH + timedelta(microseconds=hour * _HOUR_US)
+            ).isoformat()[:14]
         return head
 
     def _tail(self, within: int) -> str:

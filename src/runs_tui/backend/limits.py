@@ -27,8 +27,13 @@ class _Refused(Exception):
 
 
 class BoundedRequests:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES,
-                 body_timeout: float = DEFAULT_BODY_TIMEOUT) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
@@ -43,7 +48,9 @@ class BoundedRequests:
             await _refuse(send, refusal.status, str(refusal))
             return
         except TimeoutError:
-            await _refuse(send, 408, f"the request body did not arrive within {self.body_timeout:g}s")
+            await _refuse(
+                send, 408, f"the request body did not arrive within {self.body_timeout:g}s"
+            )
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -93,8 +100,13 @@ async def _refuse(send: Send, status: int, message: str) -> None:
     """The `ApiError` JSON, written by hand: this layer sits below FastAPI's handlers. The
     connection is closed after it, since the rest of the body may still be on the wire."""
     code = "invalid"
-    body = json.dumps({"error": {"code": code, "message": message, "run_id": None, "details": {}}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"connection", b"close")]
+    body = json.dumps(
+        {"error": {"code": code, "message": message, "run_id": None, "details": {}}}
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -20,7 +20,7 @@ _DESCRIPTIONS = {
     410: "Gone: the cursor is older than the tombstones kept, or from another database.",
     413: "Content too large: the body is over the size limit; it is not read.",
     422: "Invalid: a value out of bounds or not allowed (unknown or missing input, a prompt "
-         "answer it does not take, a reused `Idempotency-Key`).",
+    "answer it does not take, a reused `Idempotency-Key`).",
 }
 
 

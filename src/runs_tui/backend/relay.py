@@ -65,7 +65,11 @@ class Relay:
     def _listen(self) -> None:
         import psycopg
 
-        conninfo = make_url(self._store.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        conninfo = (
+            make_url(self._store.url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False)
+        )
         channel = self._store.channel()
         first = True
         while not self._stopping.is_set():
@@ -73,7 +77,9 @@ class Relay:
                 with psycopg.connect(conninfo, autocommit=True) as conn:
                     conn.execute(f'LISTEN "{channel}"')
                     self._ready.set()
-                    if not first:  # what committed while we were away reaches clients through the feed
+                    if (
+                        not first
+                    ):  # what committed while we were away reaches clients through the feed
                         self._hand_over(self._announce, None, self._store.max_seq())
                     first = False
                     while not self._stopping.is_set():

@@ -85,12 +85,29 @@ def _build(
 ) -> _Parts:
     replica = replica or ReplicaOptions()
     bus = Bus()
-    engine = Engine(store, bus, clock, definitions_dir, replica_id=replica.replica_id,
-                    lease_timeout=replica.lease_timeout)
-    app = create_app(engine, store, bus, token, heartbeat_seconds=heartbeat_seconds, manage_engine=False,
-                     body_timeout=body_timeout)
+    engine = Engine(
+        store,
+        bus,
+        clock,
+        definitions_dir,
+        replica_id=replica.replica_id,
+        lease_timeout=replica.lease_timeout,
+    )
+    app = create_app(
+        engine,
+        store,
+        bus,
+        token,
+        heartbeat_seconds=heartbeat_seconds,
+        manage_engine=False,
+        body_timeout=body_timeout,
+    )
     config = uvicorn.Config(
-        app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2,
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
         http=with_header_timeout(header_timeout),
     )
     parts = _Parts(store, bus, clock, engine, uvicorn.Server(config), demo, history)
@@ -132,7 +149,9 @@ async def _start_demo(parts: _Parts) -> None:
     from runs_tui.backend import demo
 
     if parts.history > 0 and await asyncio.to_thread(parts.store.claim_seed, DEMO_SEED_MARK):
-        await asyncio.to_thread(demo.seed_history, parts.store, parts.clock, parts.history, _definitions(parts.engine))
+        await asyncio.to_thread(
+            demo.seed_history, parts.store, parts.clock, parts.history, _definitions(parts.engine)
+        )
     parts.tasks.append(asyncio.create_task(demo.DemoTraffic(parts.engine, parts.clock).run()))
 
 
@@ -243,7 +262,10 @@ class EmbeddedBackend:
         self.url = _origin("127.0.0.1", sock.getsockname()[1])
         built: Future[None] = Future()
         self._thread = threading.Thread(
-            target=self._thread_main, args=(store, sock, built), name="runs-tui-backend", daemon=True
+            target=self._thread_main,
+            args=(store, sock, built),
+            name="runs-tui-backend",
+            daemon=True,
         )
         self._thread.start()
         built.result(timeout=STARTUP_TIMEOUT)
@@ -277,7 +299,12 @@ class EmbeddedBackend:
     def __enter__(self) -> EmbeddedBackend:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # internals ------------------------------------------------------------------------------
@@ -302,8 +329,17 @@ class EmbeddedBackend:
     async def _main(self, store: RunStore, sock: socket.socket, built: Future[None]) -> None:
         self._loop = asyncio.get_running_loop()
         self._parts = _build(
-            store, self._clock, self.token, self._definitions_dir, self._demo, self._history,
-            self._heartbeat, "warning", self._replica, self._body_timeout, self._header_timeout,
+            store,
+            self._clock,
+            self.token,
+            self._definitions_dir,
+            self._demo,
+            self._history,
+            self._heartbeat,
+            "warning",
+            self._replica,
+            self._body_timeout,
+            self._header_timeout,
         )
         built.set_result(None)
         await _serve_backend(self._parts, sock)
@@ -319,7 +355,9 @@ class EmbeddedBackend:
         with httpx.Client(timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self._thread is None or not self._thread.is_alive():
-                    raise RuntimeError("the embedded backend stopped while starting") from self._failure
+                    raise RuntimeError(
+                        "the embedded backend stopped while starting"
+                    ) from self._failure
                 try:
                     if client.get(f"{self.api_url}/health").status_code == 200:
                         return
@@ -387,20 +425,42 @@ def serve(
         lock.release()
 
 
-def _serve_locked(host: str, port: int, db_url: str, definitions_dir: str | None, demo: bool, history: int,
-                  token: str, generated: bool, replica: ReplicaOptions | None) -> None:
+def _serve_locked(
+    host: str,
+    port: int,
+    db_url: str,
+    definitions_dir: str | None,
+    demo: bool,
+    history: int,
+    token: str,
+    generated: bool,
+    replica: ReplicaOptions | None,
+) -> None:
     store = RunStore(db_url)
     store.create_schema()
     sock = _bind(host, port)
     origin = _origin(host, sock.getsockname()[1])
-    print(f"runs-tui backend: serving {origin}{API_PREFIX} (OpenAPI at {origin}{API_PREFIX}/openapi.json, with the token)",
-          file=sys.stderr)
+    print(
+        f"runs-tui backend: serving {origin}{API_PREFIX} (OpenAPI at {origin}{API_PREFIX}/openapi.json, with the token)",
+        file=sys.stderr,
+    )
     if generated:
         print(f"runs-tui backend: token {token}  (set {TOKEN_ENV} to choose one)", file=sys.stderr)
-    parts = _build(store, SystemClock(), token, definitions_dir, demo, history if demo else 0,
-                   DEFAULT_HEARTBEAT_SECONDS, "info", replica)
-    print(f"runs-tui backend: replica {parts.engine.replica_id}, lease timeout {parts.engine.lease_timeout:g}s",
-          file=sys.stderr)
+    parts = _build(
+        store,
+        SystemClock(),
+        token,
+        definitions_dir,
+        demo,
+        history if demo else 0,
+        DEFAULT_HEARTBEAT_SECONDS,
+        "info",
+        replica,
+    )
+    print(
+        f"runs-tui backend: replica {parts.engine.replica_id}, lease timeout {parts.engine.lease_timeout:g}s",
+        file=sys.stderr,
+    )
     try:
         asyncio.run(_serve_backend(parts, sock))
     finally:
@@ -410,19 +470,50 @@ def _serve_locked(host: str, port: int, db_url: str, definitions_dir: str | None
 
 def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `runs-tui backend`."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free port)")
-    parser.add_argument("--db", metavar="URL", default=None,
-                        help="SQLAlchemy URL: sqlite:///path (default: in the user data folder) or postgresql+psycopg://...")
-    parser.add_argument("--definitions", metavar="DIR", default=None,
-                        help="folder of flow and guide TOML files (default: the shipped demo set)")
-    parser.add_argument("--demo", action="store_true", help="seed history and keep starting live demo runs")
-    parser.add_argument("--history", type=int, metavar="N", default=DEFAULT_HISTORY,
-                        help=f"with --demo: finished runs to seed over the last 30 days (default: {DEFAULT_HISTORY})")
-    parser.add_argument("--replica-id", metavar="ID", default=None,
-                        help="this replica's name in run leases (default: a fresh random id per start)")
-    parser.add_argument("--lease-timeout", type=_positive_seconds, metavar="SECONDS", default=DEFAULT_LEASE_TIMEOUT,
-                        help=f"PostgreSQL replicas: how soon a run of a dead replica is taken over (default: {DEFAULT_LEASE_TIMEOUT:g})")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default: {DEFAULT_PORT}; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="SQLAlchemy URL: sqlite:///path (default: in the user data folder) or postgresql+psycopg://...",
+    )
+    parser.add_argument(
+        "--definitions",
+        metavar="DIR",
+        default=None,
+        help="folder of flow and guide TOML files (default: the shipped demo set)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="seed history and keep starting live demo runs"
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        metavar="N",
+        default=DEFAULT_HISTORY,
+        help=f"with --demo: finished runs to seed over the last 30 days (default: {DEFAULT_HISTORY})",
+    )
+    parser.add_argument(
+        "--replica-id",
+        metavar="ID",
+        default=None,
+        help="this replica's name in run leases (default: a fresh random id per start)",
+    )
+    parser.add_argument(
+        "--lease-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        default=DEFAULT_LEASE_TIMEOUT,
+        help=f"PostgreSQL replicas: how soon a run of a dead replica is taken over (default: {DEFAULT_LEASE_TIMEOUT:g})",
+    )
 
 
 def _positive_seconds(text: str) -> float:
@@ -438,15 +529,27 @@ def _positive_seconds(text: str) -> float:
 def run_backend_command(args: argparse.Namespace) -> int:
     """Runs `runs-tui backend`; returns the exit status."""
     try:
-        replica = ReplicaOptions(getattr(args, "replica_id", None),
-                                 getattr(args, "lease_timeout", DEFAULT_LEASE_TIMEOUT))
-        serve(args.host, args.port, args.db, args.definitions, args.demo, args.history, replica=replica)
+        replica = ReplicaOptions(
+            getattr(args, "replica_id", None), getattr(args, "lease_timeout", DEFAULT_LEASE_TIMEOUT)
+        )
+        serve(
+            args.host,
+            args.port,
+            args.db,
+            args.definitions,
+            args.demo,
+            args.history,
+            replica=replica,
+        )
     except BackendRefused as refusal:
         print(f"runs-tui backend: {refusal}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except OSError as error:
-        print(f"runs-tui backend: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        print(
+            f"runs-tui backend: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     return 0

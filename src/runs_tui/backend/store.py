@@ -184,32 +184,58 @@ class RunStore:
         with self._write() as conn:
             for name in t.LEASE_COLUMNS:
                 if name not in present:
-                    kind = "TEXT NOT NULL DEFAULT ''" if name == "owner" else "BIGINT NOT NULL DEFAULT 0"
+                    kind = (
+                        "TEXT NOT NULL DEFAULT ''"
+                        if name == "owner"
+                        else "BIGINT NOT NULL DEFAULT 0"
+                    )
                     conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
 
     # writes ---------------------------------------------------------------------------------
 
-    def insert_run(self, run: RunDetail, events: list[Event], *, owner: str = "",
-                   lease_until: datetime | None = None) -> RunDetail:
+    def insert_run(
+        self,
+        run: RunDetail,
+        events: list[Event],
+        *,
+        owner: str = "",
+        lease_until: datetime | None = None,
+    ) -> RunDetail:
         """Persist a new run (version 1) with its first events; returns it with `seq` set.
         `owner` is the replica that will drive it (epoch 1, lease until `lease_until`)."""
         with self._write() as conn:
             return self._insert_run(conn, run, events, owner, lease_until)
 
-    def _insert_run(self, conn: Connection, run: RunDetail, events: list[Event], owner: str,
-                    lease_until: datetime | None) -> RunDetail:
+    def _insert_run(
+        self,
+        conn: Connection,
+        run: RunDetail,
+        events: list[Event],
+        owner: str,
+        lease_until: datetime | None,
+    ) -> RunDetail:
         seq = self._take_seqs(conn, 1)
         numbered = _number_events(events, first=1)
         stored = run.model_copy(update={"seq": seq, "version": 1, "events": numbered})
         row = _run_row(stored, last_event_seq=len(numbered))
-        row |= {"owner": owner, "epoch": 1 if owner else 0, "lease_until_us": _micros(lease_until) if lease_until else 0}
+        row |= {
+            "owner": owner,
+            "epoch": 1 if owner else 0,
+            "lease_until_us": _micros(lease_until) if lease_until else 0,
+        }
         conn.execute(insert(t.runs), [row])
         _insert_events(conn, stored.id, numbered)
         self._notify(conn, {"k": "c", "s": seq, "r": stored.id})
         return stored
 
-    def save_run(self, run: RunDetail, new_events: list[Event], *, expected_version: int | None = None,
-                 fence: Lease | None = None) -> RunDetail:
+    def save_run(
+        self,
+        run: RunDetail,
+        new_events: list[Event],
+        *,
+        expected_version: int | None = None,
+        fence: Lease | None = None,
+    ) -> RunDetail:
         """Persist the run's new state: version + 1, next seq, events appended (their `seq`
         numbered after the run's last event). Returns the stored copy, read back in the same
         transaction: all its events, and each step's output as `append_output` recorded it
@@ -220,29 +246,53 @@ class RunStore:
         with self._write() as conn:
             return self._save(conn, run, new_events, expected_version, fence, None)[0]
 
-    def save_run_taking_lease(self, run: RunDetail, new_events: list[Event], *, expected_version: int,
-                              owner: str, lease_until: datetime) -> tuple[RunDetail, Lease]:
+    def save_run_taking_lease(
+        self,
+        run: RunDetail,
+        new_events: list[Event],
+        *,
+        expected_version: int,
+        owner: str,
+        lease_until: datetime,
+    ) -> tuple[RunDetail, Lease]:
         """`save_run` that also makes `owner` the run's driver at the next epoch: how an answer
         through any replica hands the run to that replica. Raises `StaleWrite` like `save_run`."""
         with self._write() as conn:
             return self._save(conn, run, new_events, expected_version, None, (owner, lease_until))
 
-    def _save(self, conn: Connection, run: RunDetail, new_events: list[Event], expected_version: int | None,
-              fence: Lease | None, take: tuple[str, datetime] | None) -> tuple[RunDetail, Lease]:
+    def _save(
+        self,
+        conn: Connection,
+        run: RunDetail,
+        new_events: list[Event],
+        expected_version: int | None,
+        fence: Lease | None,
+        take: tuple[str, datetime] | None,
+    ) -> tuple[RunDetail, Lease]:
         """The run's row lock first, the change sequence last: the sequence's lock, which every
         writer of every replica waits for, is held only for the final update and the commit,
         not for the checks, the events and the read-back."""
         previous = conn.execute(
-            select(t.runs.c.version, t.runs.c.last_event_seq, t.runs.c.owner, t.runs.c.epoch, t.runs.c.seq)
+            select(
+                t.runs.c.version,
+                t.runs.c.last_event_seq,
+                t.runs.c.owner,
+                t.runs.c.epoch,
+                t.runs.c.seq,
+            )
             .where(t.runs.c.id == _key(run.id))
             .with_for_update()
         ).first()
         if previous is None:
             raise RunNotFound(run.id)
         if expected_version is not None and previous.version != expected_version:
-            raise StaleWrite(f"run {run.id} is at version {previous.version}, not {expected_version}")
+            raise StaleWrite(
+                f"run {run.id} is at version {previous.version}, not {expected_version}"
+            )
         if fence is not None and (previous.owner, previous.epoch) != (fence.owner, fence.epoch):
-            raise StaleWrite(f"run {run.id} is driven by {previous.owner or 'nobody'} at epoch {previous.epoch}")
+            raise StaleWrite(
+                f"run {run.id} is driven by {previous.owner or 'nobody'} at epoch {previous.epoch}"
+            )
         numbered = _number_events(new_events, first=previous.last_event_seq + 1)
         stored = run.model_copy(update={"seq": previous.seq, "version": previous.version + 1})
         row = _run_row(stored, last_event_seq=previous.last_event_seq + len(numbered))
@@ -255,13 +305,16 @@ class RunStore:
         detail = _load_detail(conn, run.id)
         seq = self._take_seqs(conn, 1)
         conn.execute(
-            update(t.runs).where(t.runs.c.id == run.id)
+            update(t.runs)
+            .where(t.runs.c.id == run.id)
             .values(seq=seq, summary_json=f"{summary_head(stored, stored.version)}{seq}}}")
         )
         self._notify(conn, {"k": "c", "s": seq, "r": run.id})
         return detail.model_copy(update={"seq": seq}), lease
 
-    def append_output(self, run_id: str, step_id: str, chunk: str, *, fence: Lease | None = None) -> None:
+    def append_output(
+        self, run_id: str, step_id: str, chunk: str, *, fence: Lease | None = None
+    ) -> None:
         """Cheap path for streamed tool output: appends to the step's output (capped at 1 MiB
         with a truncation marker) and a TOOL_OUTPUT event, without a change-feed entry.
         Output past the cap is dropped, so the marker is always the last thing kept.
@@ -269,20 +322,29 @@ class RunStore:
         with self._write() as conn:
             current = conn.execute(
                 select(t.runs.c.last_event_seq, t.runs.c.owner, t.runs.c.epoch)
-                .where(t.runs.c.id == _key(run_id)).with_for_update()
+                .where(t.runs.c.id == _key(run_id))
+                .with_for_update()
             ).first()
             if current is None:
                 raise RunNotFound(run_id)
             if fence is not None and (current.owner, current.epoch) != (fence.owner, fence.epoch):
-                raise StaleWrite(f"run {run_id} is driven by {current.owner or 'nobody'} at epoch {current.epoch}")
+                raise StaleWrite(
+                    f"run {run_id} is driven by {current.owner or 'nobody'} at epoch {current.epoch}"
+                )
             last_event_seq = current.last_event_seq
             kept, kept_bytes, truncated = self._append_step_output(conn, run_id, step_id, chunk)
             if not kept:
                 return
             data: dict[str, Any] = {"chunk": kept, "truncated": truncated}
-            output_event = Event(seq=0, at=self.clock.now(), type=EventType.TOOL_OUTPUT, step_id=step_id, data=data)
+            output_event = Event(
+                seq=0, at=self.clock.now(), type=EventType.TOOL_OUTPUT, step_id=step_id, data=data
+            )
             _insert_events(conn, run_id, _number_events([output_event], first=last_event_seq + 1))
-            conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(last_event_seq=last_event_seq + 1))
+            conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(last_event_seq=last_event_seq + 1)
+            )
             self._notify_output(conn, run_id, step_id, last_event_seq + 1, kept)
 
     def output_chunk(self, run_id: str, event_seq: int) -> tuple[str, str] | None:
@@ -290,7 +352,9 @@ class RunStore:
         chunk points at."""
         with self._read() as conn:
             text = conn.execute(
-                select(t.events.c.event_json).where(t.events.c.run_id == _key(run_id), t.events.c.seq == event_seq)
+                select(t.events.c.event_json).where(
+                    t.events.c.run_id == _key(run_id), t.events.c.seq == event_seq
+                )
             ).scalar_one_or_none()
         if text is None:
             return None
@@ -302,13 +366,20 @@ class RunStore:
         wanted = list(dict.fromkeys(ids))
         with self._write() as conn:
             statuses = _statuses_of(conn, wanted)
-            refused = [_refusal(run_id, statuses.get(run_id)) for run_id in wanted if statuses.get(run_id) not in _FINISHED]
+            refused = [
+                _refusal(run_id, statuses.get(run_id))
+                for run_id in wanted
+                if statuses.get(run_id) not in _FINISHED
+            ]
             deletable = [run_id for run_id in wanted if statuses.get(run_id) in _FINISHED]
             if deletable:
                 last = self._take_seqs(conn, len(deletable))
                 first = last - len(deletable) + 1
                 _delete_run_rows(conn, deletable)
-                conn.execute(insert(t.tombstones), [{"seq": first + i, "run_id": r} for i, r in enumerate(deletable)])
+                conn.execute(
+                    insert(t.tombstones),
+                    [{"seq": first + i, "run_id": r} for i, r in enumerate(deletable)],
+                )
                 self._prune_tombstones(conn)
                 self._notify(conn, {"k": "c", "s": last})
         return deletable, refused
@@ -328,7 +399,9 @@ class RunStore:
             while chunk := list(islice(iterator, max(batch, 1))):
                 with conn.begin():
                     last = self._take_seqs(conn, len(chunk))
-                    insert_rows(dbapi_connection, self._engine.dialect.name, chunk, last - len(chunk) + 1)
+                    insert_rows(
+                        dbapi_connection, self._engine.dialect.name, chunk, last - len(chunk) + 1
+                    )
                     self._notify(conn, {"k": "c", "s": last})
                 count += len(chunk)
         return count
@@ -345,7 +418,11 @@ class RunStore:
             "created_us": now,
         }
         with self._write() as conn:
-            conn.execute(sql_delete(t.idempotency_keys).where(t.idempotency_keys.c.created_us < self._idempotency_cutoff()))
+            conn.execute(
+                sql_delete(t.idempotency_keys).where(
+                    t.idempotency_keys.c.created_us < self._idempotency_cutoff()
+                )
+            )
             self._insert_ignore(conn, t.idempotency_keys, [row])
 
     def recall_response(self, key: str) -> StoredResponse | None:
@@ -361,8 +438,16 @@ class RunStore:
 
     # leases, schedules, seeding -----------------------------------------------------------
 
-    def claim_runs(self, owner: str, until: datetime, *, now: datetime, live_too: bool = False,
-                   limit: int | None = 200, exclude: frozenset[str] = frozenset()) -> list[tuple[RunDetail, Lease]]:
+    def claim_runs(
+        self,
+        owner: str,
+        until: datetime,
+        *,
+        now: datetime,
+        live_too: bool = False,
+        limit: int | None = 200,
+        exclude: frozenset[str] = frozenset(),
+    ) -> list[tuple[RunDetail, Lease]]:
         """Take over unfinished runs that need a driver (not waiting for a person) whose lease
         has expired; `live_too` takes every one (a replica that knows it is alone: SQLite).
         `exclude`: runs the caller drives already. Rows another transaction holds are skipped,
@@ -372,19 +457,28 @@ class RunStore:
             query = select(t.runs.c.id).where(t.runs.c.status.in_(_DRIVEN))
             if not live_too:
                 query = query.where(t.runs.c.lease_until_us < _micros(now))
-            found = conn.execute(
-                query.order_by(t.runs.c.seq).limit(limit).with_for_update(skip_locked=True)
-            ).scalars().all()
+            found = (
+                conn.execute(
+                    query.order_by(t.runs.c.seq).limit(limit).with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
             ids = [run_id for run_id in found if run_id not in exclude]
             if not ids:
                 return []
             conn.execute(
-                update(t.runs).where(t.runs.c.id.in_(ids))
+                update(t.runs)
+                .where(t.runs.c.id.in_(ids))
                 .values(owner=owner, epoch=t.runs.c.epoch + 1, lease_until_us=_micros(until))
             )
-            epochs = dict(conn.execute(select(t.runs.c.id, t.runs.c.epoch).where(t.runs.c.id.in_(ids))).all())
+            epochs = dict(
+                conn.execute(select(t.runs.c.id, t.runs.c.epoch).where(t.runs.c.id.in_(ids))).all()
+            )
         claimed: list[tuple[RunDetail, Lease]] = []
-        with self._read() as conn:  # read once the locks are gone: they block the runs' other writers
+        with (
+            self._read() as conn
+        ):  # read once the locks are gone: they block the runs' other writers
             for run_id in ids:
                 try:
                     claimed.append((_load_detail(conn, run_id), Lease(owner, epochs[run_id])))
@@ -398,7 +492,8 @@ class RunStore:
         longer its own (cancelled, answered elsewhere, taken over)."""
         with self._write() as conn:
             rows = conn.execute(
-                update(t.runs).where(t.runs.c.owner == owner, t.runs.c.status.in_(_DRIVEN))
+                update(t.runs)
+                .where(t.runs.c.owner == owner, t.runs.c.status.in_(_DRIVEN))
                 .values(lease_until_us=_micros(until))
                 .returning(t.runs.c.id, t.runs.c.epoch)
             ).all()
@@ -409,19 +504,24 @@ class RunStore:
         its next sweep instead of after the lease timeout."""
         with self._write() as conn:
             result = conn.execute(
-                update(t.runs).where(t.runs.c.owner == owner, t.runs.c.lease_until_us > 0).values(lease_until_us=0)
+                update(t.runs)
+                .where(t.runs.c.owner == owner, t.runs.c.lease_until_us > 0)
+                .values(lease_until_us=0)
             )
         return int(result.rowcount or 0)
 
     def lease_of(self, run_id: str) -> RunLease | None:
         with self._read() as conn:
             row = conn.execute(
-                select(t.runs.c.owner, t.runs.c.epoch, t.runs.c.lease_until_us, t.runs.c.status)
-                .where(t.runs.c.id == _key(run_id))
+                select(
+                    t.runs.c.owner, t.runs.c.epoch, t.runs.c.lease_until_us, t.runs.c.status
+                ).where(t.runs.c.id == _key(run_id))
             ).first()
         if row is None:
             return None
-        return RunLease(Lease(row.owner, row.epoch), _from_micros(row.lease_until_us), RunStatus(row.status))
+        return RunLease(
+            Lease(row.owner, row.epoch), _from_micros(row.lease_until_us), RunStatus(row.status)
+        )
 
     def insert_scheduled_run(
         self,
@@ -437,19 +537,27 @@ class RunStore:
         replicas ticking at once create each due run exactly once. `make(previous_due)` builds
         the run and its first events."""
         with self._write() as conn:
-            self._insert_ignore(conn, t.schedules, [{"definition_id": definition_id, "run_id": "", "due_us": 0}])
+            self._insert_ignore(
+                conn, t.schedules, [{"definition_id": definition_id, "run_id": "", "due_us": 0}]
+            )
             row = conn.execute(
-                select(t.schedules).where(t.schedules.c.definition_id == definition_id).with_for_update()
+                select(t.schedules)
+                .where(t.schedules.c.definition_id == definition_id)
+                .with_for_update()
             ).one()
             if row.run_id:
-                status = conn.execute(select(t.runs.c.status).where(t.runs.c.id == row.run_id)).scalar_one_or_none()
+                status = conn.execute(
+                    select(t.runs.c.status).where(t.runs.c.id == row.run_id)
+                ).scalar_one_or_none()
                 if status is not None and RunStatus(status) in upcoming:
                     return None
             run, events = make(_from_micros(row.due_us) if row.due_us else None)
             stored = self._insert_run(conn, run, events, owner, lease_until)
             due = _micros(run.scheduled_for) if run.scheduled_for else 0
             conn.execute(
-                update(t.schedules).where(t.schedules.c.definition_id == definition_id).values(run_id=stored.id, due_us=due)
+                update(t.schedules)
+                .where(t.schedules.c.definition_id == definition_id)
+                .values(run_id=stored.id, due_us=due)
             )
             return stored
 
@@ -458,10 +566,15 @@ class RunStore:
         history goes into an empty database once, however many replicas start, in any order."""
         with self._write() as conn:
             self._take_seqs(conn, 0)  # the counter's lock orders this with every other writer
-            if conn.execute(select(t.counters.c.value).where(t.counters.c.name == name)).first() is not None:
+            if (
+                conn.execute(select(t.counters.c.value).where(t.counters.c.name == name)).first()
+                is not None
+            ):
                 return False
             conn.execute(insert(t.counters), [{"name": name, "value": 1}])
-            finished = conn.execute(select(t.runs.c.id).where(t.runs.c.status.in_(_TERMINAL)).limit(1)).first()
+            finished = conn.execute(
+                select(t.runs.c.id).where(t.runs.c.status.in_(_TERMINAL)).limit(1)
+            ).first()
             return finished is None
 
     # reads ----------------------------------------------------------------------------------
@@ -492,7 +605,9 @@ class RunStore:
         with self._read() as conn:
             raw = conn.connection.dbapi_connection.cursor()
             try:
-                return page_json(raw, self._placeholder, max(cursor or 0, 0), max(limit, 1), resync=resync)
+                return page_json(
+                    raw, self._placeholder, max(cursor or 0, 0), max(limit, 1), resync=resync
+                )
             finally:
                 raw.close()
 
@@ -508,7 +623,13 @@ class RunStore:
         offset: int = 0,
     ) -> RunsPage:
         page = self.list_runs_json(
-            statuses=statuses, kind=kind, since=since, until=until, name=name, limit=limit, offset=offset
+            statuses=statuses,
+            kind=kind,
+            since=since,
+            until=until,
+            name=name,
+            limit=limit,
+            offset=offset,
         )
         return RunsPage.model_validate_json(page.body)
 
@@ -526,14 +647,20 @@ class RunStore:
         """Newest first (creation time, then id); `next_cursor` is the next page's offset."""
         conditions = _list_conditions(statuses, kind, since, until, name)
         with self._read() as conn:
-            total = conn.execute(select(func.count()).select_from(t.runs).where(*conditions)).scalar_one()
-            summaries = conn.execute(
-                select(t.runs.c.summary_json)
-                .where(*conditions)
-                .order_by(t.runs.c.created_us.desc(), t.runs.c.id.desc())
-                .limit(limit)
-                .offset(offset)
-            ).scalars().all()
+            total = conn.execute(
+                select(func.count()).select_from(t.runs).where(*conditions)
+            ).scalar_one()
+            summaries = (
+                conn.execute(
+                    select(t.runs.c.summary_json)
+                    .where(*conditions)
+                    .order_by(t.runs.c.created_us.desc(), t.runs.c.id.desc())
+                    .limit(limit)
+                    .offset(offset)
+                )
+                .scalars()
+                .all()
+            )
         next_offset = offset + len(summaries)
         next_cursor = json.dumps(str(next_offset)) if next_offset < total and summaries else "null"
         body = f'{{"runs":[{",".join(summaries)}],"next_cursor":{next_cursor},"total":{total}}}'
@@ -542,9 +669,15 @@ class RunStore:
     def unfinished_runs(self) -> list[RunDetail]:
         """For the engine's restart: runs that were not terminal when it stopped."""
         with self._read() as conn:
-            ids = conn.execute(
-                select(t.runs.c.id).where(t.runs.c.status.in_(_UNFINISHED)).order_by(t.runs.c.seq)
-            ).scalars().all()
+            ids = (
+                conn.execute(
+                    select(t.runs.c.id)
+                    .where(t.runs.c.status.in_(_UNFINISHED))
+                    .order_by(t.runs.c.seq)
+                )
+                .scalars()
+                .all()
+            )
             return [_load_detail(conn, run_id) for run_id in ids]
 
     def summaries(self, ids: Iterable[str]) -> list[RunSummary]:
@@ -555,7 +688,9 @@ class RunStore:
             for chunk in _chunks(wanted):
                 query = select(t.runs.c.id, t.runs.c.summary_json).where(t.runs.c.id.in_(chunk))
                 found.update((row.id, row.summary_json) for row in conn.execute(query))
-        return [RunSummary.model_validate_json(found[run_id]) for run_id in wanted if run_id in found]
+        return [
+            RunSummary.model_validate_json(found[run_id]) for run_id in wanted if run_id in found
+        ]
 
     def max_seq(self) -> int:
         """The last value the change sequence handed out."""
@@ -604,11 +739,15 @@ class RunStore:
         if self._is_sqlite:
             return
         if self._channel is None:
-            self._channel = _channel_name(str(conn.exec_driver_sql("SELECT current_schema()").scalar_one()))
+            self._channel = _channel_name(
+                str(conn.exec_driver_sql("SELECT current_schema()").scalar_one())
+            )
         text = json.dumps({"o": self.origin, **payload}, separators=(",", ":"))
         conn.execute(select(func.pg_notify(self._channel, text)))
 
-    def _notify_output(self, conn: Connection, run_id: str, step_id: str, event_seq: int, chunk: str) -> None:
+    def _notify_output(
+        self, conn: Connection, run_id: str, step_id: str, event_seq: int, chunk: str
+    ) -> None:
         """A chunk rides in its notification when it fits; otherwise the notification points at
         its TOOL_OUTPUT event and each listener reads the chunk from there."""
         payload: dict[str, Any] = {"k": "o", "r": run_id, "p": step_id, "e": event_seq}
@@ -650,7 +789,9 @@ class RunStore:
             .values(value=cutoff)
         )
 
-    def _append_step_output(self, conn: Connection, run_id: str, step_id: str, chunk: str) -> tuple[str, int, bool]:
+    def _append_step_output(
+        self, conn: Connection, run_id: str, step_id: str, chunk: str
+    ) -> tuple[str, int, bool]:
         """Returns what was kept of `chunk`, its size, and whether the output is now truncated."""
         current = conn.execute(
             select(t.step_outputs.c.size_bytes, t.step_outputs.c.truncated).where(
@@ -665,7 +806,15 @@ class RunStore:
         if current is None:
             conn.execute(
                 insert(t.step_outputs),
-                [{"run_id": run_id, "step_id": step_id, "output": _escape_nul(kept), "size_bytes": kept_bytes, "truncated": truncated}],
+                [
+                    {
+                        "run_id": run_id,
+                        "step_id": step_id,
+                        "output": _escape_nul(kept),
+                        "size_bytes": kept_bytes,
+                        "truncated": truncated,
+                    }
+                ],
             )
         else:
             conn.execute(
@@ -713,7 +862,13 @@ def _connect_sqlite(url: str) -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("page_size=16384", "journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL", "foreign_keys=ON"):
+        for pragma in (
+            "page_size=16384",
+            "journal_mode=WAL",
+            "busy_timeout=30000",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+        ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -776,7 +931,9 @@ def _number_events(events: Iterable[Event], first: int) -> list[Event]:
     return [e.model_copy(update={"seq": first + i}) for i, e in enumerate(events)]
 
 
-def _run_row(run: RunDetail, last_event_seq: int, seq: int | None = None, version: int | None = None) -> dict[str, Any]:
+def _run_row(
+    run: RunDetail, last_event_seq: int, seq: int | None = None, version: int | None = None
+) -> dict[str, Any]:
     """The row of `run`; `seq` and `version`, when given, replace the run's own."""
     seq = run.seq if seq is None else seq
     version = run.version if version is None else version
@@ -804,10 +961,20 @@ def detail_json(run: RunDetail) -> str:
 
 def _seed_row(run: RunDetail) -> SeedRow:
     version = max(run.version, 1)
-    events = [e.model_copy(update={"seq": n}).model_dump_json() for n, e in enumerate(run.events, start=1)]
+    events = [
+        e.model_copy(update={"seq": n}).model_dump_json() for n, e in enumerate(run.events, start=1)
+    ]
     return SeedRow(
-        run.id, run.kind.value, _key(run.definition_id), _key(run.name), run.status.value,
-        _micros(run.created_at), version, summary_head(run, version), detail_json(run), events,
+        run.id,
+        run.kind.value,
+        _key(run.definition_id),
+        _key(run.name),
+        run.status.value,
+        _micros(run.created_at),
+        version,
+        summary_head(run, version),
+        detail_json(run),
+        events,
     )
 
 
@@ -819,7 +986,13 @@ def _with_capped_outputs(run: RunDetail) -> RunDetail:
     for step in run.steps:
         if step.tool and _utf8_len(step.tool.output) > OUTPUT_CAP_BYTES:
             output, _ = cap_output(step.tool.output, OUTPUT_CAP_BYTES)
-            step = step.model_copy(update={"tool": step.tool.model_copy(update={"output": output, "output_truncated": True})})
+            step = step.model_copy(
+                update={
+                    "tool": step.tool.model_copy(
+                        update={"output": output, "output_truncated": True}
+                    )
+                }
+            )
         steps.append(step)
     return run.model_copy(update={"steps": steps})
 
@@ -843,7 +1016,9 @@ def _load_detail(conn: Connection, run_id: str) -> RunDetail:
     document["events"] = [
         json.loads(text)
         for text in conn.execute(
-            select(t.events.c.event_json).where(t.events.c.run_id == run_id).order_by(t.events.c.seq)
+            select(t.events.c.event_json)
+            .where(t.events.c.run_id == run_id)
+            .order_by(t.events.c.seq)
         ).scalars()
     ]
     _merge_outputs(conn, run_id, document.setdefault("steps", []))
@@ -859,13 +1034,17 @@ def _merge_outputs(conn: Connection, run_id: str, steps: list[dict[str, Any]]) -
         stored = outputs.get(step["id"])
         if stored is not None and step.get("tool") is not None:
             step["tool"]["output"] = _unescape_nul(stored.output)
-            step["tool"]["output_truncated"] = stored.truncated or step["tool"].get("output_truncated", False)
+            step["tool"]["output_truncated"] = stored.truncated or step["tool"].get(
+                "output_truncated", False
+            )
 
 
 def _statuses_of(conn: Connection, ids: Sequence[str]) -> dict[str, RunStatus]:
     found: dict[str, RunStatus] = {}
     for chunk in _chunks([_key(run_id) for run_id in ids]):
-        rows = conn.execute(select(t.runs.c.id, t.runs.c.status).where(t.runs.c.id.in_(chunk)).with_for_update())
+        rows = conn.execute(
+            select(t.runs.c.id, t.runs.c.status).where(t.runs.c.id.in_(chunk)).with_for_update()
+        )
         found.update((row.id, RunStatus(row.status)) for row in rows)
     return found
 
@@ -873,7 +1052,9 @@ def _statuses_of(conn: Connection, ids: Sequence[str]) -> dict[str, RunStatus]:
 def _refusal(run_id: str, status: RunStatus | None) -> DeleteRefusal:
     if status is None:
         return DeleteRefusal(run_id, None, "no such run")
-    return DeleteRefusal(run_id, status, f"run is {status.label}: only finished runs can be deleted")
+    return DeleteRefusal(
+        run_id, status, f"run is {status.label}: only finished runs can be deleted"
+    )
 
 
 def _delete_run_rows(conn: Connection, ids: Sequence[str]) -> None:

@@ -48,7 +48,9 @@ class RunRow(BackendTable, table=True):
     last_event_seq: int = 0
     owner: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
-    lease_until_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    lease_until_us: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
     summary_json: str = Field(sa_column=Column(Text, nullable=False))
     detail_json: str = Field(sa_column=Column(Text, nullable=False))
 

@@ -8,6 +8,12 @@ from runs_tui.cache.rows import RowKey
 from runs_tui.cache.state import SyncState
 
 __all__ = [
-    "CACHE_DIR_ENV", "Cache", "CacheTooNew", "CachedDetail", "RowKey", "SyncState",
-    "cache_dir", "cache_path_for",
+    "CACHE_DIR_ENV",
+    "Cache",
+    "CacheTooNew",
+    "CachedDetail",
+    "RowKey",
+    "SyncState",
+    "cache_dir",
+    "cache_path_for",
 ]

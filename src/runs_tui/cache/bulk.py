@@ -30,8 +30,14 @@ from runs_tui.cache.feed import RowPage
 from runs_tui.cache.rows import RUN_COLUMNS
 from runs_tui.cache.schema_sql import CREATE_RUNS_INDEXES, CREATE_STAGING
 from runs_tui.cache.writes import (
-    COUNT_TABLES, DETAIL_TABLES, STAGING_TABLES, CountTable, NameIds, current_generation,
-    delete_runs, upsert_rows,
+    COUNT_TABLES,
+    DETAIL_TABLES,
+    STAGING_TABLES,
+    CountTable,
+    NameIds,
+    current_generation,
+    delete_runs,
+    upsert_rows,
 )
 
 _COLUMNS = ", ".join(RUN_COLUMNS)
@@ -64,9 +70,7 @@ def stage_page(conn: sqlite3.Connection, names: NameIds, page: RowPage) -> None:
     if page.rows:
         ids = names.ensure(conn, {row[_NAME] for row in page.rows})
         generation = current_generation(conn)
-        conn.executemany(
-            STAGE_ROWS, [row + (ids[row[_NAME]], generation) for row in page.rows]
-        )
+        conn.executemany(STAGE_ROWS, [row + (ids[row[_NAME]], generation) for row in page.rows])
     if page.deleted:
         upto = conn.execute("SELECT coalesce(max(rid), 0) FROM run_staging").fetchone()[0]
         conn.executemany(
@@ -124,8 +128,9 @@ def _drop_what_staging_lacks(conn: sqlite3.Connection) -> int:
 
 def _apply_staged_tombstones(conn: sqlite3.Connection) -> list[str]:
     """Drop staged rows deleted later in the feed; return every tombstoned id."""
-    tombstoned = [run_id for (run_id,) in conn.execute(
-        "SELECT DISTINCT id FROM run_staging_deleted")]
+    tombstoned = [
+        run_id for (run_id,) in conn.execute("SELECT DISTINCT id FROM run_staging_deleted")
+    ]
     if tombstoned:
         conn.execute(
             "DELETE FROM run_staging WHERE EXISTS (SELECT 1 FROM run_staging_deleted AS d "

@@ -23,15 +23,31 @@ from runs_tui.cache.counts import status_counts
 from runs_tui.cache.details import CachedDetail
 from runs_tui.cache.feed import RowPage
 from runs_tui.cache.paging import (
-    IndexChooser, Order, Row, anchor_of, choose_index, rows_at_offset, window_rows,
+    IndexChooser,
+    Order,
+    Row,
+    anchor_of,
+    choose_index,
+    rows_at_offset,
+    window_rows,
 )
 from runs_tui.cache.queries import Arm, base_arms, filter_arms, filter_ranks, segments
 from runs_tui.cache.rows import (
-    SELECT_SUMMARY, STATUS_RANK, SUMMARY_COLUMNS, RowKey, run_values, summary_from_row,
+    SELECT_SUMMARY,
+    STATUS_RANK,
+    SUMMARY_COLUMNS,
+    RowKey,
+    run_values,
+    summary_from_row,
 )
 from runs_tui.cache.state import SyncState
 from runs_tui.models import (
-    ChangesPage, DefinitionSummary, RunDetail, RunFilter, RunSummary, StatusGroup,
+    ChangesPage,
+    DefinitionSummary,
+    RunDetail,
+    RunFilter,
+    RunSummary,
+    StatusGroup,
 )
 
 ITER_CHUNK = 1000
@@ -69,7 +85,9 @@ class Cache:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
         self.close()
@@ -78,14 +96,19 @@ class Cache:
 
     def apply_changes(self, page: ChangesPage) -> None:
         """Rows, tombstones and `page.next_cursor`, all in one transaction."""
-        self.apply_rows(RowPage(
-            [run_values(run) for run in page.changes], list(page.deleted), page.next_cursor,
-            page.has_more,
-        ))
+        self.apply_rows(
+            RowPage(
+                [run_values(run) for run in page.changes],
+                list(page.deleted),
+                page.next_cursor,
+                page.has_more,
+            )
+        )
 
     def apply_rows(self, page: RowPage) -> None:
         """`apply_changes` of a page parsed straight to rows (`feed.parse_page`); staged
         during a bulk load."""
+
         def apply(conn: sqlite3.Connection) -> None:
             if bulk.loading(conn):
                 bulk.stage_page(conn, self._names, page)
@@ -112,6 +135,7 @@ class Cache:
     def finish_full_resync(self) -> int:
         """Publish the resync's staged pages in place of `runs`, and delete runs it did not
         see, in one transaction; returns how many runs the server no longer has."""
+
         def finish(conn: sqlite3.Connection) -> int:
             published = bulk.publish(conn, self._names)
             return published.removed + writes.finish_full_resync(conn)
@@ -164,8 +188,10 @@ class Cache:
         ranks = filter_ranks(f)
         with database.read_snapshot(self._conn):
             return sum(
-                n for arm in base_arms(f, now)
-                for rank, n in self._status_counts(arm).items() if rank in ranks
+                n
+                for arm in base_arms(f, now)
+                for rank, n in self._status_counts(arm).items()
+                if rank in ranks
             )
 
     def group_counts(self, f: RunFilter, now: datetime) -> dict[StatusGroup, int]:
@@ -175,13 +201,17 @@ class Cache:
             for arm in base_arms(f, now):
                 per_status.update(self._status_counts(arm))
         return {
-            group: sum(per_status[STATUS_RANK[s]] for s in group.statuses)
-            for group in StatusGroup
+            group: sum(per_status[STATUS_RANK[s]] for s in group.statuses) for group in StatusGroup
         }
 
     def window(
-        self, f: RunFilter, now: datetime, *, after: RowKey | None = None,
-        before: RowKey | None = None, limit: int,
+        self,
+        f: RunFilter,
+        now: datetime,
+        *,
+        after: RowKey | None = None,
+        before: RowKey | None = None,
+        limit: int,
     ) -> list[RunSummary]:
         """Up to `limit` rows in `f`'s order: the first ones, those right after `after`, or
         those right before `before` (still returned in list order)."""
@@ -191,8 +221,9 @@ class Cache:
         if limit <= 0:
             return []
         with database.read_snapshot(self._conn) as conn:
-            arms = [arm for part in segments(filter_arms(f, now), f.sort, f.descending)
-                    for arm in part]
+            arms = [
+                arm for part in segments(filter_arms(f, now), f.sort, f.descending) for arm in part
+            ]
             if before is not None:
                 reading = order.reversed
                 anchor = anchor_of(conn, before, reading, self._edge_rids)
@@ -268,8 +299,12 @@ class Cache:
             self._counts_memo.clear()
 
     def _arm_count(self, arm: Arm) -> int:
-        return sum(self._status_counts(Arm(kind=arm.kind, name=arm.name, lo=arm.lo,
-                                           hi=arm.hi)).get(rank, 0) for rank in arm.ranks)
+        return sum(
+            self._status_counts(Arm(kind=arm.kind, name=arm.name, lo=arm.lo, hi=arm.hi)).get(
+                rank, 0
+            )
+            for rank in arm.ranks
+        )
 
     def _total_estimate(self) -> int:
         """Rows in the table, near enough to cost a plan: the rowid span (an upper bound)."""
@@ -288,8 +323,10 @@ class Cache:
 
     def _rows_at(self, f: RunFilter, now: datetime, offset: int, limit: int) -> list[Row]:
         order = Order(f.sort, f.descending)
-        counted = [[(arm, self._arm_count(arm)) for arm in segment]
-                   for segment in segments(filter_arms(f, now), f.sort, f.descending)]
+        counted = [
+            [(arm, self._arm_count(arm)) for arm in segment]
+            for segment in segments(filter_arms(f, now), f.sort, f.descending)
+        ]
         counted = [[(arm, n) for arm, n in segment if n] for segment in counted]
         counted = [segment for segment in counted if segment]
         every_arm = [arm for segment in counted for arm, _ in segment]
@@ -297,8 +334,9 @@ class Cache:
         if offset >= total or limit <= 0:
             return []
         if offset + limit >= total:  # the tail: read backwards, no OFFSET
-            rows = window_rows(self._conn, every_arm, order.reversed, self._chooser(), None,
-                               total - offset)
+            rows = window_rows(
+                self._conn, every_arm, order.reversed, self._chooser(), None, total - offset
+            )
             rows.reverse()
             return rows
         if offset == 0:
@@ -322,8 +360,9 @@ class Cache:
         """A middle jump inside one segment, counted from whichever end is nearer."""
         if offset > size // 2:
             from_end = size - offset - limit
-            rows = rows_at_offset(self._conn, segment, order.reversed, self._chooser(), from_end,
-                                  limit)
+            rows = rows_at_offset(
+                self._conn, segment, order.reversed, self._chooser(), from_end, limit
+            )
             rows.reverse()
             return rows
         return rows_at_offset(self._conn, segment, order, self._chooser(), offset, limit)

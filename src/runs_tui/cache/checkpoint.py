@@ -87,8 +87,9 @@ class Checkpointer:
 
     def _run(self) -> None:
         try:
-            conn = sqlite3.connect(self._uri, uri=True, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self._uri, uri=True, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error:
             return  # the writer's own fallback checkpoints still bound the WAL
         try:

@@ -139,7 +139,8 @@ def _has_tables(conn: sqlite3.Connection) -> bool:
 def _drop_everything(conn: sqlite3.Connection) -> None:
     """Drop every object of an older cache (dropping a virtual table drops its shadows)."""
     virtual = [
-        name for (name,) in conn.execute(
+        name
+        for (name,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
         )
     ]
@@ -147,7 +148,8 @@ def _drop_everything(conn: sqlite3.Connection) -> None:
         conn.execute(f'DROP TABLE IF EXISTS "{_quoted(name)}"')
     for kind in ("trigger", "view", "table"):
         names = [
-            name for (name,) in conn.execute(
+            name
+            for (name,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%'",
                 (kind,),
             )

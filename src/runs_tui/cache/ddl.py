@@ -46,7 +46,9 @@ def compile_schema() -> Schema:
     runs = tables.RunRow.__table__  # type: ignore[attr-defined]
     staging = tables.StagedRunRow.__table__  # type: ignore[attr-defined]
     return Schema(
-        tables.SCHEMA_VERSION, tuple(create), sql(CreateTable(staging)),
+        tables.SCHEMA_VERSION,
+        tuple(create),
+        sql(CreateTable(staging)),
         tuple(sql(CreateIndex(index)) for index in _by_name(runs.indexes)),
     )
 
@@ -58,6 +60,7 @@ def _by_name(indexes: set[Any]) -> list[Any]:
 
 def render(schema: Schema) -> str:
     """The source of `schema_sql.py`."""
+
     def strings(values: tuple[str, ...]) -> str:
         return "(\n" + "".join(f"    {value!r},\n" for value in values) + ")"
 

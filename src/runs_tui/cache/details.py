@@ -27,7 +27,10 @@ class CachedDetail:
 
 
 def store_detail(
-    conn: sqlite3.Connection, names: NameIds, detail: RunDetail, etag: str | None,
+    conn: sqlite3.Connection,
+    names: NameIds,
+    detail: RunDetail,
+    etag: str | None,
     fetched_at: datetime,
 ) -> None:
     """Replace the cached detail of `detail.id`; call inside one write transaction."""
@@ -42,22 +45,41 @@ def store_detail(
     conn.executemany(
         "INSERT INTO run_steps (run_id, position, step_id, phase, title, status, step_json) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(run_id, i, s.id, s.phase.value, s.title, s.status.value, s.model_dump_json())
-         for i, s in enumerate(detail.steps)],
+        [
+            (run_id, i, s.id, s.phase.value, s.title, s.status.value, s.model_dump_json())
+            for i, s in enumerate(detail.steps)
+        ],
     )
     conn.executemany(
         "INSERT INTO run_variables (run_id, position, name, value, direction, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [(run_id, i, v.name, v.value, v.direction.value,
-          v.updated_at.isoformat() if v.updated_at else None)
-         for i, v in enumerate(detail.variables)],
+        [
+            (
+                run_id,
+                i,
+                v.name,
+                v.value,
+                v.direction.value,
+                v.updated_at.isoformat() if v.updated_at else None,
+            )
+            for i, v in enumerate(detail.variables)
+        ],
     )
     conn.executemany(
         "INSERT INTO run_events (run_id, position, seq, at, type, step_id, data_json) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(run_id, i, e.seq, e.at.isoformat(), e.type.value, e.step_id,
-          json.dumps(e.model_dump(mode="json")["data"], ensure_ascii=False))
-         for i, e in enumerate(detail.events)],
+        [
+            (
+                run_id,
+                i,
+                e.seq,
+                e.at.isoformat(),
+                e.type.value,
+                e.step_id,
+                json.dumps(e.model_dump(mode="json")["data"], ensure_ascii=False),
+            )
+            for i, e in enumerate(detail.events)
+        ],
     )
     _refresh_list_row(conn, names, summary)
 
@@ -81,39 +103,58 @@ def load_detail(conn: sqlite3.Connection, run_id: str) -> CachedDetail | None:
     if head is None:
         return None
     etag, fetched_at, summary_json = head
-    steps = [Step.model_validate_json(text) for (text,) in conn.execute(
-        "SELECT step_json FROM run_steps WHERE run_id = ? ORDER BY position", (run_id,))]
+    steps = [
+        Step.model_validate_json(text)
+        for (text,) in conn.execute(
+            "SELECT step_json FROM run_steps WHERE run_id = ? ORDER BY position", (run_id,)
+        )
+    ]
     variables = [
-        Variable(name=name, value=value, direction=direction,
-                 updated_at=datetime.fromisoformat(at) if at else None)
+        Variable(
+            name=name,
+            value=value,
+            direction=direction,
+            updated_at=datetime.fromisoformat(at) if at else None,
+        )
         for name, value, direction, at in conn.execute(
             "SELECT name, value, direction, updated_at FROM run_variables WHERE run_id = ? "
-            "ORDER BY position", (run_id,))
+            "ORDER BY position",
+            (run_id,),
+        )
     ]
     events = [
-        Event(seq=seq, at=datetime.fromisoformat(at), type=kind, step_id=step_id,
-              data=json.loads(data))
+        Event(
+            seq=seq,
+            at=datetime.fromisoformat(at),
+            type=kind,
+            step_id=step_id,
+            data=json.loads(data),
+        )
         for seq, at, kind, step_id, data in conn.execute(
             "SELECT seq, at, type, step_id, data_json FROM run_events WHERE run_id = ? "
-            "ORDER BY position", (run_id,))
+            "ORDER BY position",
+            (run_id,),
+        )
     ]
     summary = json.loads(summary_json)
-    detail = RunDetail.model_validate({**summary, "steps": steps, "variables": variables,
-                                       "events": events})
+    detail = RunDetail.model_validate(
+        {**summary, "steps": steps, "variables": variables, "events": events}
+    )
     return CachedDetail(detail, etag, moment(fetched_at))
 
 
 def replace_definitions(conn: sqlite3.Connection, definitions: list[DefinitionSummary]) -> None:
     conn.execute("DELETE FROM definitions")
     conn.executemany(
-        "INSERT OR REPLACE INTO definitions (id, kind, title, definition_json) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO definitions (id, kind, title, definition_json) VALUES (?, ?, ?, ?)",
         [(d.id, d.kind.value, d.title, d.model_dump_json()) for d in definitions],
     )
 
 
 def load_definitions(conn: sqlite3.Connection) -> list[DefinitionSummary]:
     return [
-        DefinitionSummary.model_validate_json(text) for (text,) in conn.execute(
-            "SELECT definition_json FROM definitions ORDER BY kind, title, id")
+        DefinitionSummary.model_validate_json(text)
+        for (text,) in conn.execute(
+            "SELECT definition_json FROM definitions ORDER BY kind, title, id"
+        )
     ]

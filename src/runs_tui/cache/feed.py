@@ -21,8 +21,13 @@ from typing import Any, Literal
 import msgspec
 
 from runs_tui.cache.rows import (
-    EPOCH, NO_DURATION, STATUS_RANK, SUMMARY_COLUMNS, active_duration_key,
-    inputs_json, summary_from_row,
+    EPOCH,
+    NO_DURATION,
+    STATUS_RANK,
+    SUMMARY_COLUMNS,
+    active_duration_key,
+    inputs_json,
+    summary_from_row,
 )
 from runs_tui.models import RunKind, RunSummary, TriggerKind
 
@@ -47,8 +52,11 @@ class RowPage:
 
     def summaries(self, wanted: set[str] | None = None) -> list[RunSummary]:
         """The page's runs as models (all, or those whose id is in `wanted`)."""
-        return [summary_from_row(row[: len(SUMMARY_COLUMNS)]) for row in self.rows
-                if wanted is None or row[0] in wanted]
+        return [
+            summary_from_row(row[: len(SUMMARY_COLUMNS)])
+            for row in self.rows
+            if wanted is None or row[0] in wanted
+        ]
 
 
 class _WireTrigger(msgspec.Struct, gc=False):
@@ -135,8 +143,9 @@ def parse_page(body: bytes | str) -> RowPage:
         page = _PAGE_DECODER.decode(body)
     except msgspec.MsgspecError as error:  # DecodeError or ValidationError: a malformed answer
         raise ValueError(f"malformed change-feed page: {error}") from None
-    return RowPage([_row(run) for run in page.changes], page.deleted, page.next_cursor,
-                   page.has_more)
+    return RowPage(
+        [_row(run) for run in page.changes], page.deleted, page.next_cursor, page.has_more
+    )
 
 
 def _row(run: _WireRun) -> Row:
@@ -153,12 +162,31 @@ def _row(run: _WireRun) -> Row:
     else:
         duration = max(0, finished_us - started_us)
     return (
-        run.id, run.kind, run.definition_id, name, status, trigger.kind, trigger.actor,
-        _micros(run.created_at), None if scheduled is None else _micros(scheduled), started_us,
-        finished_us, _micros(run.updated_at), run.current_step_id, run.current_step,
-        run.root_cause, run.outcome, run.summary, run.error,
-        inputs_json(run.inputs) if run.inputs else "{}", run.version, run.seq,
-        name.casefold(), _RANK_OF[status], duration, f"{trigger.actor.casefold()}\x1f{trigger.kind}",
+        run.id,
+        run.kind,
+        run.definition_id,
+        name,
+        status,
+        trigger.kind,
+        trigger.actor,
+        _micros(run.created_at),
+        None if scheduled is None else _micros(scheduled),
+        started_us,
+        finished_us,
+        _micros(run.updated_at),
+        run.current_step_id,
+        run.current_step,
+        run.root_cause,
+        run.outcome,
+        run.summary,
+        run.error,
+        inputs_json(run.inputs) if run.inputs else "{}",
+        run.version,
+        run.seq,
+        name.casefold(),
+        _RANK_OF[status],
+        duration,
+        f"{trigger.actor.casefold()}\x1f{trigger.kind}",
     )
 
 

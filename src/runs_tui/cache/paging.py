@@ -61,7 +61,7 @@ class Order:
 
     def key_of(self, row: Row) -> tuple[Any, ...]:
         """Where a row selected with `selected` appended sorts (the merges' key)."""
-        return row[len(row) - len(self.columns) - 1:]
+        return row[len(row) - len(self.columns) - 1 :]
 
     @property
     def clause(self) -> str:
@@ -92,8 +92,14 @@ def anchor_of(
 
 
 def arm_rows(
-    conn: sqlite3.Connection, arm: Arm, order: Order, index: str, *,
-    after: Anchor | None = None, limit: int | None = None, offset: int = 0,
+    conn: sqlite3.Connection,
+    arm: Arm,
+    order: Order,
+    index: str,
+    *,
+    after: Anchor | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Row]:
     """Rows of `arm` in `order` strictly after `after`, read through `index`.
 
@@ -181,8 +187,12 @@ IndexChooser = Callable[[Arm, Order, int], str]
 
 
 def window_rows(
-    conn: sqlite3.Connection, arms: list[Arm], order: Order, choose: IndexChooser,
-    after: Anchor | None, limit: int,
+    conn: sqlite3.Connection,
+    arms: list[Arm],
+    order: Order,
+    choose: IndexChooser,
+    after: Anchor | None,
+    limit: int,
 ) -> list[Row]:
     """The first `limit` rows after `after` in `order`, merged across arms."""
     per_arm = [
@@ -200,8 +210,12 @@ def _merge(lists: list[list[Row]], order: Order, limit: int) -> list[Row]:
 
 
 def rows_at_offset(
-    conn: sqlite3.Connection, arms: list[tuple[Arm, int]], order: Order, choose: IndexChooser,
-    offset: int, limit: int,
+    conn: sqlite3.Connection,
+    arms: list[tuple[Arm, int]],
+    order: Order,
+    choose: IndexChooser,
+    offset: int,
+    limit: int,
 ) -> list[Row]:
     """Rows [offset, offset + limit) of the merged arms ((arm, count) pairs) in `order`.
 
@@ -218,8 +232,9 @@ def rows_at_offset(
     small_rows.sort(key=order.key_of, reverse=order.descending)
     start = max(0, offset - len(small_rows))
     wanted = offset + limit - start
-    big_rows = arm_rows(conn, big, order, choose(big, order, offset + limit), limit=wanted,
-                        offset=start)
+    big_rows = arm_rows(
+        conn, big, order, choose(big, order, offset + limit), limit=wanted, offset=start
+    )
     merged = list(heapq.merge(big_rows, small_rows, key=order.key_of, reverse=order.descending))
     return merged[offset - start : offset - start + limit]
 

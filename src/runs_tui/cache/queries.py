@@ -73,13 +73,20 @@ def segments(arms: list[Arm], sort: SortColumn, descending: bool) -> list[list[A
     if sort is not SortColumn.KIND:
         return [arms]
     kinds = sorted(RunKind, key=lambda kind: kind.value, reverse=descending)
-    split = [[replace(arm, kind=kind.value) for arm in arms if arm.kind in (None, kind.value)]
-             for kind in kinds]
+    split = [
+        [replace(arm, kind=kind.value) for arm in arms if arm.kind in (None, kind.value)]
+        for kind in kinds
+    ]
     return [segment for segment in split if segment]
 
 
 def conditions(
-    arm: Arm, *, status: bool = True, kind: bool = True, name: bool = True, time: bool = True,
+    arm: Arm,
+    *,
+    status: bool = True,
+    kind: bool = True,
+    name: bool = True,
+    time: bool = True,
     name_by_key: bool = False,
 ) -> tuple[list[str], list[Any]]:
     """SQL conditions (over the runs table) and their parameters; flags leave parts out.

@@ -36,7 +36,12 @@ def read_state(conn: sqlite3.Connection) -> SyncState:
     ).fetchone()
     cursor, success, error, error_at, offline, resync, loading = row
     return SyncState(
-        cursor, _when(success), error, _when(error_at), _when(offline), bool(resync),
+        cursor,
+        _when(success),
+        error,
+        _when(error_at),
+        _when(offline),
+        bool(resync),
         bool(loading),
     )
 

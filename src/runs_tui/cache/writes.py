@@ -54,8 +54,9 @@ _CHUNK = 500
 
 Bucket = tuple[int, int, str, int]  # created_at, status_rank, kind, name_id of one run
 Row = tuple[Any, ...]
-_CREATED, _RANK, _KIND, _NAME_ID, _NAME, _SEQ = (RUN_COLUMNS.index(c) for c in (
-    "created_at", "status_rank", "kind", "name_id", "name", "seq"))
+_CREATED, _RANK, _KIND, _NAME_ID, _NAME, _SEQ = (
+    RUN_COLUMNS.index(c) for c in ("created_at", "status_rank", "kind", "name_id", "name", "seq")
+)
 
 
 class NameIds:
@@ -137,7 +138,8 @@ def _cached_rows(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, tupl
         chunk = run_ids[start : start + _CHUNK]
         for run_id, *rest in conn.execute(
             "SELECT id, seq, seen_generation, created_at, status_rank, kind, name_id FROM runs "
-            f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk,
+            f"WHERE id IN ({', '.join('?' * len(chunk))})",
+            chunk,
         ):
             found[run_id] = tuple(rest)
     return found
@@ -155,11 +157,13 @@ def add_counts(conn: sqlite3.Connection, deltas: Counter[Bucket]) -> None:
         conn.executemany(
             f"INSERT INTO {table.name} ({', '.join(columns)}, n) "
             f"VALUES ({', '.join('?' * (len(columns) + 1))}) "
-            "ON CONFLICT DO UPDATE SET n = n + excluded.n", changed,
+            "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            changed,
         )
         conn.executemany(
             f"DELETE FROM {table.name} WHERE "
-            + " AND ".join(f"{c} = ?" for c in columns) + " AND n = 0",
+            + " AND ".join(f"{c} = ?" for c in columns)
+            + " AND n = 0",
             [row[:-1] for row in changed if row[-1] < 0],
         )
 
@@ -209,7 +213,8 @@ def finish_full_resync(conn: sqlite3.Connection) -> int:
     detail fetched meanwhile) can be of an older generation."""
     generation = current_generation(conn)
     stale = [
-        run_id for (run_id,) in conn.execute(
+        run_id
+        for (run_id,) in conn.execute(
             "SELECT id FROM runs WHERE seen_generation <> ?", (generation,)
         )
     ]

@@ -31,7 +31,8 @@ def answer_target(detail: RunDetail, step_id: str | None) -> tuple[str, str | No
     step = detail.waiting_step()
     if step is None or step.prompt is None:
         raise CliError(
-            f"run {detail.id} is not waiting for input (status: {detail.status.label})", ExitCode.CONFLICT
+            f"run {detail.id} is not waiting for input (status: {detail.status.label})",
+            ExitCode.CONFLICT,
         )
     return step.id, step.prompt.prompt_id
 
@@ -46,7 +47,9 @@ def cmd_runs_respond(ctx: Context) -> int:
         run_id = await resolve(ctx, service, ctx.args.run_id)
         fetched = await fetch_detail(ctx, service, run_id)
         step_id, prompt_id = answer_target(fetched, ctx.args.step)
-        detail = await service.respond(run_id, step_id, ctx.args.value, ctx.args.note, prompt_id=prompt_id)
+        detail = await service.respond(
+            run_id, step_id, ctx.args.value, ctx.args.note, prompt_id=prompt_id
+        )
         print_run_status(ctx, detail.id, detail.status)
         return ExitCode.OK
 
@@ -58,7 +61,9 @@ def confirm(ctx: Context, question: str) -> bool:
     if ctx.args.yes:
         return True
     if not sys.stdin.isatty():
-        raise CliError("refusing without --yes: stdin is not a terminal to confirm on", ExitCode.USAGE)
+        raise CliError(
+            "refusing without --yes: stdin is not a terminal to confirm on", ExitCode.USAGE
+        )
     print(f"{question} [y/N] ", end="", file=ctx.stderr, flush=True)
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 

@@ -22,11 +22,14 @@ def cmd_config_show(ctx: Context) -> int:
     the file's TOML with every token masked."""
     profile = ctx.profile()
     where = "embedded demo backend" if profile.is_embedded else inert(profile.url)
-    overrides = [name for name in (config.PROFILE_ENV, config.URL_ENV, config.TOKEN_ENV) if ctx.env.get(name)]
+    overrides = [
+        name for name in (config.PROFILE_ENV, config.URL_ENV, config.TOKEN_ENV) if ctx.env.get(name)
+    ]
     header = [
         f"# file: {ctx.config.path}",
         f"# active profile: {profile.name} ({where})",
-        f"# token: {'set' if profile.token else 'not set'}" + (" (shown masked)" if profile.token else ""),
+        f"# token: {'set' if profile.token else 'not set'}"
+        + (" (shown masked)" if profile.token else ""),
     ]
     if overrides:
         header.append(f"# overridden by the environment: {', '.join(overrides)}")
@@ -43,8 +46,9 @@ def cmd_config_set(ctx: Context) -> int:
         from runs_tui.keymap import unknown_ids
 
         if unknown_ids({key.removeprefix(f"{config.KEYMAP}."): ""}):
-            raise CliError(f"{key}: no such binding; `runs-tui config keys` lists the ids",
-                           ExitCode.USAGE)
+            raise CliError(
+                f"{key}: no such binding; `runs-tui config keys` lists the ids", ExitCode.USAGE
+            )
     document = config.set_value(ctx.config.document, key, ctx.args.value, ctx.config.path)
     config.save_document(ctx.config.path, document)
     ctx.say(f"set {key} in {ctx.config.path}")
@@ -60,8 +64,16 @@ def cmd_config_keys(ctx: Context) -> int:
     keymap = ctx.config.keymap
     entries = key_bindings()
     if ctx.args.format == "json":
-        rows = [{"id": e.id, "keys": keymap.get(e.id, e.keys), "default_keys": e.keys,
-                 "description": e.description, "where": e.where} for e in entries]
+        rows = [
+            {
+                "id": e.id,
+                "keys": keymap.get(e.id, e.keys),
+                "default_keys": e.keys,
+                "description": e.description,
+                "where": e.where,
+            }
+            for e in entries
+        ]
         print(json.dumps(rows, indent=2, ensure_ascii=False), file=ctx.stdout)
     else:
         table = [("ID", "KEYS", "ACTION", "WHERE")] + [

@@ -9,7 +9,9 @@ from typing import IO, Any
 from runs_tui.cli.exit_codes import CliError, ExitCode
 from runs_tui.cli.session import Context, actor_name, backend_origin, build_service
 
-NEEDS_TERMINAL = "the dashboard needs a terminal (use `ssh -t`, or `runs-tui runs list` for scripts)"
+NEEDS_TERMINAL = (
+    "the dashboard needs a terminal (use `ssh -t`, or `runs-tui runs list` for scripts)"
+)
 
 
 def cmd_dashboard(ctx: Context) -> int:
@@ -49,7 +51,8 @@ def cmd_backend(ctx: Context) -> int:
     from runs_tui.backend.server import TOKEN_ENV, add_backend_arguments, run_backend_command
 
     parser = argparse.ArgumentParser(
-        prog="runs-tui backend", description="Run the reference runs backend.",
+        prog="runs-tui backend",
+        description="Run the reference runs backend.",
         epilog=f"The API token comes from the environment, never the command line: set {TOKEN_ENV}. "
         "Without it, a loopback backend generates one and prints it on stderr; any other address "
         "refuses to start.",

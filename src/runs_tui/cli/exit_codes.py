@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Refused, ServerError, Unauthorized
+from runs_tui.errors import (
+    ClientError,
+    Conflict,
+    Invalid,
+    NotFound,
+    Refused,
+    ServerError,
+    Unauthorized,
+)
 
 
 class ExitCode(IntEnum):

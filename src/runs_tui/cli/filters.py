@@ -34,20 +34,35 @@ def status_set(text: str) -> frozenset[RunStatus]:
         return parse_status_filter(text)
     except ValueError:
         groups = "all, active, waiting, completed, failed, cancelled"
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a status group ({groups}) nor a status") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a status group ({groups}) nor a status"
+        ) from None
 
 
 def filter_options() -> argparse.ArgumentParser:
     """The options shared by every command that lists runs (an argparse parent parser)."""
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--status", action="append", type=status_set, metavar="STATUS",
-                         help="group (active, waiting, completed, failed, cancelled, all) or status; repeatable")
+    options.add_argument(
+        "--status",
+        action="append",
+        type=status_set,
+        metavar="STATUS",
+        help="group (active, waiting, completed, failed, cancelled, all) or status; repeatable",
+    )
     options.add_argument("--type", choices=("flow", "guide", "all"), help="flow or guide runs")
-    options.add_argument("--since", choices=("24h", "7d", "30d", "all"), help="runs created in the last ...")
-    options.add_argument("--from", dest="time_from", type=iso_time, metavar="TIME", help="ISO date/time")
-    options.add_argument("--to", dest="time_to", type=iso_time, metavar="TIME", help="ISO date/time")
+    options.add_argument(
+        "--since", choices=("24h", "7d", "30d", "all"), help="runs created in the last ..."
+    )
+    options.add_argument(
+        "--from", dest="time_from", type=iso_time, metavar="TIME", help="ISO date/time"
+    )
+    options.add_argument(
+        "--to", dest="time_to", type=iso_time, metavar="TIME", help="ISO date/time"
+    )
     options.add_argument("--name", help="flow or guide name contains TEXT")
-    options.add_argument("--offline", action="store_true", help="answer from the cache without syncing")
+    options.add_argument(
+        "--offline", action="store_true", help="answer from the cache without syncing"
+    )
     return options
 
 
@@ -67,7 +82,9 @@ def filter_from_args(args: argparse.Namespace, base: RunFilter) -> RunFilter:
     if args.time_from or args.time_to:
         if args.time_from and args.time_to and args.time_from > args.time_to:
             raise CliError("--from must be before --to", ExitCode.USAGE)
-        run_filter = replace(run_filter, time=TimeRange(TimePreset.CUSTOM, args.time_from, args.time_to))
+        run_filter = replace(
+            run_filter, time=TimeRange(TimePreset.CUSTOM, args.time_from, args.time_to)
+        )
     return run_filter
 
 

@@ -26,7 +26,12 @@ def read_token(prompt: str) -> str:
 
 
 def cmd_login(ctx: Context) -> int:
-    name = ctx.args.profile or ctx.env.get(config.PROFILE_ENV) or ctx.config.default_profile or "default"
+    name = (
+        ctx.args.profile
+        or ctx.env.get(config.PROFILE_ENV)
+        or ctx.config.default_profile
+        or "default"
+    )
     if name == config.EMBEDDED_PROFILE:
         raise CliError("the embedded backend needs no login", ExitCode.USAGE)
     existing = ctx.config.profiles.get(name)

@@ -63,14 +63,17 @@ def write_detail_text(detail: RunDetail, now: datetime, stream: TextIO) -> None:
         f"{inert(detail.name)}  [{detail.status.label}]",
         f"  id:        {inert(detail.id)}",
         f"  type:      {detail.kind.value} ({inert(detail.definition_id)})",
-        f"  trigger:   {detail.trigger.kind.value}" + (f" by {inert(detail.trigger.actor)}" if detail.trigger.actor else ""),
+        f"  trigger:   {detail.trigger.kind.value}"
+        + (f" by {inert(detail.trigger.actor)}" if detail.trigger.actor else ""),
         f"  created:   {local_time(detail.created_at)}",
         f"  started:   {local_time(detail.started_at)}",
         f"  finished:  {local_time(detail.finished_at)}",
         f"  duration:  {run_duration(detail, now)}",
     ]
     lines += [f"  {label}: {inert(value)}" for label, value in outcome_fields(detail) if value]
-    lines += [f"  input {inert(key)} = {inert(value)}" for key, value in sorted(detail.inputs.items())]
+    lines += [
+        f"  input {inert(key)} = {inert(value)}" for key, value in sorted(detail.inputs.items())
+    ]
     if detail.steps:
         lines.append("steps:")
         lines += [_step_line(step) for step in steps_in_order(detail)]
@@ -86,8 +89,11 @@ def write_detail_text(detail: RunDetail, now: datetime, stream: TextIO) -> None:
 def outcome_fields(detail: RunDetail) -> list[tuple[str, str | None]]:
     """(label, value) of what the run found and where it stands, unset values included."""
     return [
-        ("current step", detail.current_step), ("root cause", detail.root_cause),
-        ("outcome", detail.outcome), ("summary", detail.summary), ("error", detail.error),
+        ("current step", detail.current_step),
+        ("root cause", detail.root_cause),
+        ("outcome", detail.outcome),
+        ("summary", detail.summary),
+        ("error", detail.error),
     ]
 
 

@@ -14,12 +14,21 @@ from typing import Any
 from runs_tui import __version__, config
 from runs_tui.cli.actions import cmd_runs_cancel, cmd_runs_delete, cmd_runs_rerun, cmd_runs_respond
 from runs_tui.cli.config_commands import (
-    cmd_config_keys, cmd_config_path, cmd_config_set, cmd_config_show,
+    cmd_config_keys,
+    cmd_config_path,
+    cmd_config_set,
+    cmd_config_show,
 )
 from runs_tui.cli.dashboard import cmd_backend, cmd_dashboard
 from runs_tui.cli.filters import filter_options
 from runs_tui.cli.login import cmd_login
-from runs_tui.cli.runs import cmd_runs_export, cmd_runs_export_list, cmd_runs_list, cmd_runs_show, cmd_sync
+from runs_tui.cli.runs import (
+    cmd_runs_export,
+    cmd_runs_export_list,
+    cmd_runs_list,
+    cmd_runs_show,
+    cmd_sync,
+)
 from runs_tui.cli.watch import cmd_runs_watch
 
 
@@ -60,11 +69,15 @@ def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     sub = runs.add_subparsers(dest="runs_command", metavar="COMMAND", required=True)
     filters = filter_options()
     offline = argparse.ArgumentParser(add_help=False)
-    offline.add_argument("--offline", action="store_true", help="use the cached copy without contacting the backend")
+    offline.add_argument(
+        "--offline", action="store_true", help="use the cached copy without contacting the backend"
+    )
     confirm_opt = argparse.ArgumentParser(add_help=False)
     confirm_opt.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
-    listing = sub.add_parser("list", parents=[common, filters], help="list runs (cache after a quick sync)")
+    listing = sub.add_parser(
+        "list", parents=[common, filters], help="list runs (cache after a quick sync)"
+    )
     listing.add_argument("--format", choices=("table", "json", "csv"), default="table")
     listing.add_argument("--limit", type=positive_int, default=50)
     listing.set_defaults(handler=cmd_runs_list)
@@ -74,25 +87,39 @@ def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(handler=cmd_runs_show)
 
-    export = sub.add_parser("export", parents=[common, offline], help="export one run (stdout without -o)")
+    export = sub.add_parser(
+        "export", parents=[common, offline], help="export one run (stdout without -o)"
+    )
     export.add_argument("run_id", metavar="ID", help=ID_HELP)
     export.add_argument("--format", choices=("json", "csv"), required=True)
-    export.add_argument("-o", "--output", type=Path, help="file, or directory for run-<id>.<format>")
+    export.add_argument(
+        "-o", "--output", type=Path, help="file, or directory for run-<id>.<format>"
+    )
     export.set_defaults(handler=cmd_runs_export)
 
-    export_list = sub.add_parser("export-list", parents=[common, filters], help="export every matching run")
+    export_list = sub.add_parser(
+        "export-list", parents=[common, filters], help="export every matching run"
+    )
     export_list.add_argument("--format", choices=("json", "csv"), required=True)
-    export_list.add_argument("-o", "--output", type=Path, help="file, or directory for runs.<format>")
+    export_list.add_argument(
+        "-o", "--output", type=Path, help="file, or directory for runs.<format>"
+    )
     export_list.set_defaults(handler=cmd_runs_export_list)
 
-    respond = sub.add_parser("respond", parents=[common, offline], help="answer a run waiting for input")
+    respond = sub.add_parser(
+        "respond", parents=[common, offline], help="answer a run waiting for input"
+    )
     respond.add_argument("run_id", metavar="ID", help=ID_HELP)
     respond.add_argument("--step", help="step id (default: the waiting step)")
-    respond.add_argument("--value", required=True, help="approve/reject, done/failed, or the answer")
+    respond.add_argument(
+        "--value", required=True, help="approve/reject, done/failed, or the answer"
+    )
     respond.add_argument("--note", default="", help="a note recorded with the answer")
     respond.set_defaults(handler=cmd_runs_respond)
 
-    cancel = sub.add_parser("cancel", parents=[common, confirm_opt], help="cancel a run in progress")
+    cancel = sub.add_parser(
+        "cancel", parents=[common, confirm_opt], help="cancel a run in progress"
+    )
     cancel.add_argument("run_id", metavar="ID", help=ID_HELP)
     cancel.set_defaults(handler=cmd_runs_cancel)
 
@@ -100,32 +127,45 @@ def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     delete.add_argument("run_ids", nargs="+", metavar="ID", help=ID_HELP)
     delete.set_defaults(handler=cmd_runs_delete)
 
-    rerun = sub.add_parser("rerun", parents=[common], help="start a new run of the same flow or guide")
+    rerun = sub.add_parser(
+        "rerun", parents=[common], help="start a new run of the same flow or guide"
+    )
     rerun.add_argument("run_id", metavar="ID", help=ID_HELP)
     rerun.set_defaults(handler=cmd_runs_rerun)
 
     watch = sub.add_parser("watch", parents=[common], help="follow a run until it finishes")
     watch.add_argument("run_id", metavar="ID", help=ID_HELP)
-    watch.add_argument("--exit-status", action="store_true",
-                       help="exit 1 unless the run ends Completed Success")
-    watch.add_argument("--interval", type=positive_float, default=1.0, help="seconds between checks")
+    watch.add_argument(
+        "--exit-status", action="store_true", help="exit 1 unless the run ends Completed Success"
+    )
+    watch.add_argument(
+        "--interval", type=positive_float, default=1.0, help="seconds between checks"
+    )
     watch.set_defaults(handler=cmd_runs_watch, offline=False)
 
 
 def _add_config_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     conf = commands.add_parser("config", help="the configuration file")
     sub = conf.add_subparsers(dest="config_command", metavar="COMMAND", required=True)
-    sub.add_parser("path", parents=[common], help="print the config file's path").set_defaults(handler=cmd_config_path)
-    sub.add_parser("show", parents=[common], help="print the config, tokens masked").set_defaults(handler=cmd_config_show)
+    sub.add_parser("path", parents=[common], help="print the config file's path").set_defaults(
+        handler=cmd_config_path
+    )
+    sub.add_parser("show", parents=[common], help="print the config, tokens masked").set_defaults(
+        handler=cmd_config_show
+    )
     setter = sub.add_parser(
-        "set", parents=[common], help="set a value",
+        "set",
+        parents=[common],
+        help="set a value",
         epilog="keys: " + ", ".join(config.settable_keys()),
     )
     setter.add_argument("key", metavar="KEY", help="e.g. profiles.prod.url, theme")
     setter.add_argument("value", metavar="VALUE")
     setter.set_defaults(handler=cmd_config_set)
     keys = sub.add_parser(
-        "keys", parents=[common], help="list the dashboard's keys and the ids [keymap] rebinds",
+        "keys",
+        parents=[common],
+        help="list the dashboard's keys and the ids [keymap] rebinds",
         epilog='rebind with: runs-tui config set keymap.runs.filter f5 (keys: "f5", "j,down")',
     )
     keys.add_argument("--format", choices=("table", "json"), default="table")

@@ -112,9 +112,13 @@ def cmd_runs_export_list(ctx: Context) -> int:
         await quick_sync(ctx, service)
         fmt = ExportFormat(ctx.args.format)
         if ctx.args.output is None:
-            exports.write_list(service.cache.iter_runs(run_filter, service.now()), run_filter, fmt, ctx.stdout)
+            exports.write_list(
+                service.cache.iter_runs(run_filter, service.now()), run_filter, fmt, ctx.stdout
+            )
         else:
-            written = exports.export_list(service.cache, run_filter, service.now(), fmt, ctx.args.output)
+            written = exports.export_list(
+                service.cache, run_filter, service.now(), fmt, ctx.args.output
+            )
             ctx.say(f"wrote {written}")
         return ExitCode.OK
 

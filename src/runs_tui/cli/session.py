@@ -59,8 +59,10 @@ def backend_origin(profile: Profile, env: dict[str, str]) -> Iterator[Profile]:
         try:
             backend = stack.enter_context(embedded_backend(env))
         except BackendRefused as refusal:  # another runs-tui serves the embedded database
-            raise CliError(f"{refusal}; close the other runs-tui, or name a backend (RUNS_TUI_URL or a profile)",
-                           ExitCode.UNREACHABLE) from None
+            raise CliError(
+                f"{refusal}; close the other runs-tui, or name a backend (RUNS_TUI_URL or a profile)",
+                ExitCode.UNREACHABLE,
+            ) from None
         yield replace(profile, url=backend.url, token=backend.token)
 
 
@@ -78,8 +80,9 @@ def client_for(profile: Profile) -> RunsClient:
     )
 
 
-def build_service(profile: Profile, env: dict[str, str], actor: str, *,
-                  defer_client: bool = False) -> RunsService:
+def build_service(
+    profile: Profile, env: dict[str, str], actor: str, *, defer_client: bool = False
+) -> RunsService:
     """Cache + client + syncer + service for a profile whose URL is known. Nothing here awaits,
     so the dashboard can build it before its own event loop starts. `defer_client`: the
     service makes the client when it first needs it (the dashboard, after its first frame),
@@ -105,7 +108,9 @@ def build_service(profile: Profile, env: dict[str, str], actor: str, *,
 
 
 @contextlib.asynccontextmanager
-async def open_service(profile: Profile, env: dict[str, str], actor: str) -> AsyncIterator[RunsService]:
+async def open_service(
+    profile: Profile, env: dict[str, str], actor: str
+) -> AsyncIterator[RunsService]:
     """`build_service` for one `async with` block: the client and the cache are closed after."""
     service = build_service(profile, env, actor)
     try:
@@ -152,4 +157,6 @@ async def quick_sync(ctx: Context, service: RunsService) -> None:
     except ClientError as error:
         status = service.sync_status()
         last = status.last_synced.isoformat(timespec="seconds") if status.last_synced else "never"
-        ctx.say(f"warning: could not sync ({error.explain()}); answering from the cache (last synced: {last})")
+        ctx.say(
+            f"warning: could not sync ({error.explain()}); answering from the cache (last synced: {last})"
+        )

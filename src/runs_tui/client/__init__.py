@@ -14,7 +14,14 @@ from runs_tui.client.runs_client import DEFAULT_TIMEOUT, RunsClient, TaggedDetai
 from runs_tui.client.sse import parse_sse
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "NO_RETRY", "RetryPolicy", "RunsClient", "TaggedDetail",
-    "check_backend_url", "error_from_response", "new_idempotency_key", "parse_retry_after",
+    "DEFAULT_TIMEOUT",
+    "NO_RETRY",
+    "RetryPolicy",
+    "RunsClient",
+    "TaggedDetail",
+    "check_backend_url",
+    "error_from_response",
+    "new_idempotency_key",
+    "parse_retry_after",
     "parse_sse",
 ]

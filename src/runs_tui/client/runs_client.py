@@ -20,11 +20,19 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from runs_tui.client.credentials import (
-    REDACTOR, BearerAuth, check_backend_url, origin_of, tls_verify,
+    REDACTOR,
+    BearerAuth,
+    check_backend_url,
+    origin_of,
+    tls_verify,
 )
 from runs_tui.client.failures import error_from_response, transport_failure
 from runs_tui.client.retry import (
-    RETRY_STATUSES, SAFE_METHODS, RetryBudget, RetryPolicy, parse_retry_after,
+    RETRY_STATUSES,
+    SAFE_METHODS,
+    RetryBudget,
+    RetryPolicy,
+    parse_retry_after,
 )
 from runs_tui.client.sse import parse_sse
 from runs_tui.errors import ClientError, Invalid, ServerError

@@ -11,7 +11,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus
@@ -100,7 +108,9 @@ class VariableDirection(StrEnum):
 
 class Trigger(_Wire):
     kind: TriggerKind = TriggerKind.MANUAL
-    actor: str = Field("", description="Who or what started the run: a user, a chat, an integration, a schedule.")
+    actor: str = Field(
+        "", description="Who or what started the run: a user, a chat, an integration, a schedule."
+    )
 
 
 class RunSummary(_Wire):
@@ -206,8 +216,14 @@ class RunDetail(RunSummary):
     def waiting_step(self) -> Step | None:
         """The step an answer goes to: the backend's current step when it waits, else the first
         waiting one. One rule, so the dashboard's prompt and `runs respond` never pick apart."""
-        waiting = [s for s in self.steps if s.status is StepStatus.WAITING_FOR_INPUT and s.prompt is not None]
-        return next((s for s in waiting if s.id == self.current_step_id), waiting[0] if waiting else None)
+        waiting = [
+            s
+            for s in self.steps
+            if s.status is StepStatus.WAITING_FOR_INPUT and s.prompt is not None
+        ]
+        return next(
+            (s for s in waiting if s.id == self.current_step_id), waiting[0] if waiting else None
+        )
 
 
 class ChangesPage(_Wire):
@@ -289,16 +305,26 @@ def _bounded(max_length: int, pattern: str, *checks: AfterValidator) -> Any:
 
 Text = _bounded(MAX_TEXT_LENGTH, NO_NUL_PATTERN, AfterValidator(_no_nul))
 Actor = _bounded(MAX_ACTOR_LENGTH, NO_NUL_PATTERN, AfterValidator(_no_nul))
-InputName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_no_nul)]
-InputValue = _bounded(MAX_INPUT_LENGTH, INPUT_VALUE_PATTERN, AfterValidator(_no_nul), AfterValidator(_no_edge_whitespace))
+InputName = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_no_nul)
+]
+InputValue = _bounded(
+    MAX_INPUT_LENGTH,
+    INPUT_VALUE_PATTERN,
+    AfterValidator(_no_nul),
+    AfterValidator(_no_edge_whitespace),
+)
 
 
 class StartRunRequest(_Wire):
     inputs: dict[InputName, InputValue] = Field(
-        default_factory=dict, max_length=MAX_INPUTS,
+        default_factory=dict,
+        max_length=MAX_INPUTS,
         description="Values by input name, kept exactly as sent: no NUL, no leading or trailing whitespace.",
     )
-    trigger: Trigger = Field(default_factory=Trigger, description=f"`actor` at most {MAX_ACTOR_LENGTH} characters.")
+    trigger: Trigger = Field(
+        default_factory=Trigger, description=f"`actor` at most {MAX_ACTOR_LENGTH} characters."
+    )
 
     @model_validator(mode="after")
     def _bounded_trigger(self) -> StartRunRequest:
@@ -328,7 +354,9 @@ class CancelRequest(_Wire):
 
 
 class BulkDeleteRequest(_Wire):
-    ids: list[Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]] = Field(max_length=MAX_BULK_IDS)
+    ids: list[Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]] = Field(
+        max_length=MAX_BULK_IDS
+    )
 
 
 class BulkDeleteResult(_Wire):

@@ -116,13 +116,17 @@ class RunFilter:
             parts.append(", ".join(sorted(s.label for s in self.statuses)))
         elif group is not StatusGroup.ALL:
             parts.append(group.label)
-        parts.append({None: "flows and guides", RunKind.FLOW: "flows", RunKind.GUIDE: "guides"}[self.kind])
+        parts.append(
+            {None: "flows and guides", RunKind.FLOW: "flows", RunKind.GUIDE: "guides"}[self.kind]
+        )
         if self.time.preset is TimePreset.CUSTOM:
             start = self.time.start.strftime("%Y-%m-%d %H:%M") if self.time.start else "…"
             end = self.time.end.strftime("%Y-%m-%d %H:%M") if self.time.end else "now"
             parts.append(f"{start} – {end}")
         else:
-            parts.append(self.time.preset.label.lower() + (" + active" if self.time.includes_active else ""))
+            parts.append(
+                self.time.preset.label.lower() + (" + active" if self.time.includes_active else "")
+            )
         if self.name:
             parts.append(f"name contains {self.name!r}")
         return " · ".join(parts)

@@ -42,7 +42,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(self, title: str, message: str | Text, confirm_label: str = "Yes") -> None:
         super().__init__()
         self.title_text = title
-        self.message = message if isinstance(message, Text) else Text(inert(message, keep_newlines=True))
+        self.message = (
+            message if isinstance(message, Text) else Text(inert(message, keep_newlines=True))
+        )
         self.confirm_label = confirm_label
 
     def compose(self) -> ComposeResult:

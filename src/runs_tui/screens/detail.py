@@ -198,7 +198,9 @@ class RunDetailScreen(Screen[None]):
         self.summary = self.service.cache.get_run(self.run_id)
         header = self.query_one(RunHeader)
         header.run = self.summary
-        header.freshness = "Fetching the run's steps…" if self.summary else "This run is not in the cache."
+        header.freshness = (
+            "Fetching the run's steps…" if self.summary else "This run is not in the cache."
+        )
 
     def show_detail(self, detail: RunDetail) -> None:
         """Render a detail everywhere; keeps the operator's step, scroll and typed answer."""
@@ -239,7 +241,9 @@ class RunDetailScreen(Screen[None]):
         return focused is not None and widget in focused.ancestors_with_self
 
     def _draft_for(self, step: Step) -> Draft | None:
-        return self.service.drafts.get(self.run_id, step.id, step.prompt.prompt_id if step.prompt else None)
+        return self.service.drafts.get(
+            self.run_id, step.id, step.prompt.prompt_id if step.prompt else None
+        )
 
     @staticmethod
     def _failing_step_id(detail: RunDetail) -> str | None:
@@ -304,14 +308,18 @@ class RunDetailScreen(Screen[None]):
             if self.detail is not None or self.summary is not None:
                 self.mark_deleted()
                 return
-            self.query_one(RunHeader).freshness = f"Could not fetch the run: {inert(error.explain())}"
+            self.query_one(
+                RunHeader
+            ).freshness = f"Could not fetch the run: {inert(error.explain())}"
             return
         except ClientError as error:
             self.online = False
             self.fetch_error = inert(error.explain())
             self._update_freshness()
             if self.detail is None:
-                self.query_one(RunHeader).freshness = f"Could not fetch the run: {inert(error.explain())}"
+                self.query_one(
+                    RunHeader
+                ).freshness = f"Could not fetch the run: {inert(error.explain())}"
                 if self.asked_to_answer:
                     self.asked_to_answer = False
                     self.notify(self._no_detail_words(), markup=False, severity="warning")
@@ -372,7 +380,9 @@ class RunDetailScreen(Screen[None]):
 
     @on(PromptPanel.Send)
     def _send(self, message: PromptPanel.Send) -> None:
-        self.respond(message.step_id, message.value, message.note, message.idempotency_key, message.prompt_id)
+        self.respond(
+            message.step_id, message.value, message.note, message.idempotency_key, message.prompt_id
+        )
 
     @on(PromptPanel.Edited)
     def _edited(self, message: PromptPanel.Edited) -> None:
@@ -380,7 +390,9 @@ class RunDetailScreen(Screen[None]):
         self.service.drafts.keep(self.run_id, message.step_id, message.draft)
 
     @work(group="respond", exit_on_error=False)
-    async def respond(self, step_id: str, value: str, note: str, key: str, prompt_id: str | None = None) -> None:
+    async def respond(
+        self, step_id: str, value: str, note: str, key: str, prompt_id: str | None = None
+    ) -> None:
         prompt = self.query_one(PromptPanel)
         try:
             await self.service.respond(self.run_id, step_id, value, note, key, prompt_id=prompt_id)
@@ -392,7 +404,9 @@ class RunDetailScreen(Screen[None]):
             return
         except Invalid as error:
             reason = error.reason or error.explain()
-            prompt.refused(f"The backend refused this answer: {reason} — correct it and press enter.")
+            prompt.refused(
+                f"The backend refused this answer: {reason} — correct it and press enter."
+            )
             return
         except Unreachable as error:
             prompt.refused(
@@ -426,8 +440,11 @@ class RunDetailScreen(Screen[None]):
         if prompt.armed:
             prompt.focus_prompt()
         elif prompt.has_class("-disarmed"):
-            self.notify("That prompt was answered elsewhere; press a to answer the new one.",
-                        markup=False, severity="warning")
+            self.notify(
+                "That prompt was answered elsewhere; press a to answer the new one.",
+                markup=False,
+                severity="warning",
+            )
         else:
             self.action_answer()
 
@@ -450,8 +467,10 @@ class RunDetailScreen(Screen[None]):
     def _no_detail_words(self) -> str:
         """`a` before the run's steps are known: offline, say so (not "not waiting")."""
         if self.fetch_error is not None:
-            return (f"Cannot answer: the backend is unreachable ({self.fetch_error}) and this "
-                    "run's steps are not in the cache.")
+            return (
+                f"Cannot answer: the backend is unreachable ({self.fetch_error}) and this "
+                "run's steps are not in the cache."
+            )
         return "The run's steps are still being fetched; try again in a moment."
 
     # --- actions -------------------------------------------------------------------------------
@@ -482,8 +501,11 @@ class RunDetailScreen(Screen[None]):
         if size <= LARGE_COPY_BYTES:
             self.notify(message)
             return
-        self.notify(f"{message} It is {size // 1024:,} KiB: some terminals and tmux drop "
-                    "clipboard writes that large.", severity="warning")
+        self.notify(
+            f"{message} It is {size // 1024:,} KiB: some terminals and tmux drop "
+            "clipboard writes that large.",
+            severity="warning",
+        )
 
     def action_current_step(self) -> None:
         """Back to following the current step (or the failing one)."""
@@ -497,7 +519,9 @@ class RunDetailScreen(Screen[None]):
     def _run_words(self) -> Text:
         run = self.summary
         text = Text()
-        text.append("“" + (truncate(inert(run.name), 80) if run else self.run_id) + "”", style="bold")
+        text.append(
+            "“" + (truncate(inert(run.name), 80) if run else self.run_id) + "”", style="bold"
+        )
         if run is not None:
             text.append(f" ({run.status.label})")
         return text
@@ -509,12 +533,17 @@ class RunDetailScreen(Screen[None]):
             return
         run = self.summary
         if run is not None and run.status.is_terminal:
-            self.notify(f"Nothing to cancel: this run has already finished ({run.status.label}).", markup=False)
+            self.notify(
+                f"Nothing to cancel: this run has already finished ({run.status.label}).",
+                markup=False,
+            )
             return
         message = Text("Cancel ")
         message.append_text(self._run_words())
         message.append("?\nThe running tool is stopped and the run ends Cancelled.")
-        self.app.push_screen(ConfirmScreen("Cancel this run?", message, "Cancel run"), self._cancel_confirmed)
+        self.app.push_screen(
+            ConfirmScreen("Cancel this run?", message, "Cancel run"), self._cancel_confirmed
+        )
 
     def _cancel_confirmed(self, confirmed: bool | None) -> None:
         if confirmed:
@@ -539,7 +568,9 @@ class RunDetailScreen(Screen[None]):
         message = Text("Start a new run of ")
         message.append_text(self._run_words())
         message.append(" with the same inputs?")
-        self.app.push_screen(ConfirmScreen("Rerun?", message, "Start new run"), self._rerun_confirmed)
+        self.app.push_screen(
+            ConfirmScreen("Rerun?", message, "Start new run"), self._rerun_confirmed
+        )
 
     def _rerun_confirmed(self, confirmed: bool | None) -> None:
         if confirmed:
@@ -570,7 +601,9 @@ class RunDetailScreen(Screen[None]):
         message = Text("Delete ")
         message.append_text(self._run_words())
         message.append("?\nDeleted runs cannot be recovered.")
-        self.app.push_screen(ConfirmScreen("Delete this run?", message, "Delete"), self._delete_confirmed)
+        self.app.push_screen(
+            ConfirmScreen("Delete this run?", message, "Delete"), self._delete_confirmed
+        )
 
     def _delete_confirmed(self, confirmed: bool | None) -> None:
         if confirmed:
@@ -596,7 +629,9 @@ class RunDetailScreen(Screen[None]):
         if self.refuse_if_deleted("export it"):
             return
         folder = getattr(self.app, "export_dir", None)
-        self.app.push_screen(ExportDialog(export_stem(self.run_id), directory=folder), self._export_chosen)
+        self.app.push_screen(
+            ExportDialog(export_stem(self.run_id), directory=folder), self._export_chosen
+        )
 
     def _export_chosen(self, choice: tuple[str, Path] | None) -> None:
         if choice is None:

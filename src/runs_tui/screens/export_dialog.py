@@ -42,8 +42,9 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
     ExportDialog Button { margin-left: 1; }
     """
 
-    def __init__(self, default_stem: str, *, directory: Path | None = None,
-                 title: str = "Export") -> None:
+    def __init__(
+        self, default_stem: str, *, directory: Path | None = None, title: str = "Export"
+    ) -> None:
         super().__init__()
         self.default_stem = default_stem
         self.directory = directory or default_export_dir()

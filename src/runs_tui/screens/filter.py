@@ -28,14 +28,23 @@ from runs_tui.widgets.status_picker import StatusPicker
 
 DATE_HELP = "YYYY-MM-DD or YYYY-MM-DD HH:MM"
 _TIME_CHOICES: tuple[TimePreset, ...] = (
-    TimePreset.LAST_24H, TimePreset.LAST_7D, TimePreset.LAST_30D, TimePreset.ALL, TimePreset.CUSTOM,
+    TimePreset.LAST_24H,
+    TimePreset.LAST_7D,
+    TimePreset.LAST_30D,
+    TimePreset.ALL,
+    TimePreset.CUSTOM,
 )
 _TIME_LABELS = {
-    TimePreset.LAST_24H: "24 hours", TimePreset.LAST_7D: "7 days", TimePreset.LAST_30D: "30 days",
-    TimePreset.ALL: "All time", TimePreset.CUSTOM: "Custom range",
+    TimePreset.LAST_24H: "24 hours",
+    TimePreset.LAST_7D: "7 days",
+    TimePreset.LAST_30D: "30 days",
+    TimePreset.ALL: "All time",
+    TimePreset.CUSTOM: "Custom range",
 }
 _KIND_CHOICES: tuple[tuple[str, RunKind | None], ...] = (
-    ("All", None), ("Flows", RunKind.FLOW), ("Guides", RunKind.GUIDE),
+    ("All", None),
+    ("Flows", RunKind.FLOW),
+    ("Guides", RunKind.GUIDE),
 )
 
 
@@ -103,7 +112,9 @@ class FilterScreen(ModalScreen[RunFilter | None]):
     FilterScreen Button { margin-left: 1; }
     """
 
-    def __init__(self, current: RunFilter, *, names: Iterable[str] = (), tz: tzinfo | None = None) -> None:
+    def __init__(
+        self, current: RunFilter, *, names: Iterable[str] = (), tz: tzinfo | None = None
+    ) -> None:
         super().__init__()
         self.current = current
         self.names = sorted(set(names), key=str.lower)
@@ -117,20 +128,43 @@ class FilterScreen(ModalScreen[RunFilter | None]):
                 yield Label("Status (space ticks; several at once; none ticked = all)")
                 yield StatusPicker(current.statuses, id="filter-status")
                 yield Label("Type (←/→ choose)")
-                yield ChoiceRow(*(ChoiceButton(label, value=kind is current.kind, id=f"kind-{label.lower()}")
-                                  for label, kind in _KIND_CHOICES), id="filter-kind")
-                yield Label("Time range (the \"last …\" ranges also show every run still active)")
-                yield ChoiceRow(*(ChoiceButton(_TIME_LABELS[preset], value=preset is current.time.preset,
-                                               id=f"time-{preset.value}")
-                                  for preset in _TIME_CHOICES), id="filter-time")
+                yield ChoiceRow(
+                    *(
+                        ChoiceButton(label, value=kind is current.kind, id=f"kind-{label.lower()}")
+                        for label, kind in _KIND_CHOICES
+                    ),
+                    id="filter-kind",
+                )
+                yield Label('Time range (the "last …" ranges also show every run still active)')
+                yield ChoiceRow(
+                    *(
+                        ChoiceButton(
+                            _TIME_LABELS[preset],
+                            value=preset is current.time.preset,
+                            id=f"time-{preset.value}",
+                        )
+                        for preset in _TIME_CHOICES
+                    ),
+                    id="filter-time",
+                )
                 with Horizontal(id="custom-range"):
-                    yield Input(self._moment_text(current.time.start), placeholder=f"From: {DATE_HELP}",
-                                id="filter-from")
-                    yield Input(self._moment_text(current.time.end), placeholder=f"To: {DATE_HELP}",
-                                id="filter-to")
+                    yield Input(
+                        self._moment_text(current.time.start),
+                        placeholder=f"From: {DATE_HELP}",
+                        id="filter-from",
+                    )
+                    yield Input(
+                        self._moment_text(current.time.end),
+                        placeholder=f"To: {DATE_HELP}",
+                        id="filter-to",
+                    )
                 yield Label("Flow / guide name contains")
-                yield Input(current.name, placeholder="e.g. database health",
-                            suggester=SuggestFromList(self.names, case_sensitive=False), id="filter-name")
+                yield Input(
+                    current.name,
+                    placeholder="e.g. database health",
+                    suggester=SuggestFromList(self.names, case_sensitive=False),
+                    id="filter-name",
+                )
                 yield Static("", id="filter-error", markup=False)
             with Horizontal(id="filter-buttons"):
                 yield Button("Apply", variant="primary", id="filter-apply")
@@ -155,13 +189,20 @@ class FilterScreen(ModalScreen[RunFilter | None]):
         """The filter the form describes; raises `BadDate` for a bad custom range."""
         kind_button = self.query_one("#filter-kind", RadioSet).pressed_button
         kind = dict((f"kind-{label.lower()}", k) for label, k in _KIND_CHOICES).get(
-            kind_button.id if kind_button else "", None)
+            kind_button.id if kind_button else "", None
+        )
         time_button = self.query_one("#filter-time", RadioSet).pressed_button
-        preset = TimePreset((time_button.id or "time-24h").removeprefix("time-")) if time_button \
+        preset = (
+            TimePreset((time_button.id or "time-24h").removeprefix("time-"))
+            if time_button
             else TimePreset.LAST_24H
+        )
         if preset is TimePreset.CUSTOM:
-            time_range = custom_range(self.query_one("#filter-from", Input).value,
-                                      self.query_one("#filter-to", Input).value, self.tz)
+            time_range = custom_range(
+                self.query_one("#filter-from", Input).value,
+                self.query_one("#filter-to", Input).value,
+                self.tz,
+            )
         else:
             time_range = TimeRange(preset)
         return replace(

@@ -60,8 +60,11 @@ def collect_bindings(screen: Screen) -> list[HelpEntry]:
             described[group] = binding.description
         elif plain is not None:
             described.setdefault(group, plain)
-    return [HelpEntry(" ".join(dict.fromkeys(keys[group])), described[group], where_of[group])
-            for group in keys if group in described]
+    return [
+        HelpEntry(" ".join(dict.fromkeys(keys[group])), described[group], where_of[group])
+        for group in keys
+        if group in described
+    ]
 
 
 def _where(node: object) -> str:

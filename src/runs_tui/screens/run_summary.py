@@ -53,12 +53,15 @@ class RunSummaryScreen(Screen[None]):
             table.add_row("Run", Text(f"{inert(self.run_id)} is no longer in the cache."))
         else:
             rows = [
-                ("Run", Text(inert(run.name))), ("Status", status_text(run.status)),
-                ("Type", Text(run.kind.value)), ("Trigger", Text(trigger_label(run.trigger))),
+                ("Run", Text(inert(run.name))),
+                ("Status", status_text(run.status)),
+                ("Type", Text(run.kind.value)),
+                ("Trigger", Text(trigger_label(run.trigger))),
                 ("Started", Text(run.created_at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M:%S"))),
                 ("Duration", Text(format_duration(run_duration(run, app.service.now())))),
                 ("Current step", Text(inert(run.current_step or "—"))),
-                ("Outcome", Text(inert(run.outcome or "—"))), ("Error", Text(inert(run.error or "—"))),
+                ("Outcome", Text(inert(run.outcome or "—"))),
+                ("Error", Text(inert(run.error or "—"))),
                 ("Id", Text(inert(run.id))),
             ]
             for label, value in rows:

@@ -42,8 +42,12 @@ if TYPE_CHECKING:
     from runs_tui.app import RunsApp
 
 SORT_CYCLE: tuple[SortColumn, ...] = (
-    SortColumn.STARTED, SortColumn.NAME, SortColumn.STATUS, SortColumn.KIND,
-    SortColumn.DURATION, SortColumn.TRIGGER,
+    SortColumn.STARTED,
+    SortColumn.NAME,
+    SortColumn.STATUS,
+    SortColumn.KIND,
+    SortColumn.DURATION,
+    SortColumn.TRIGGER,
 )
 
 
@@ -74,8 +78,13 @@ class RunsScreen(Screen[None]):
         Binding("e", "export", "Export", id="runs.export"),
         Binding("y", "copy_ids", "Copy run id", show=False, id="runs.copy_id"),
         *[
-            Binding(str(number), f"group('{group.value}')", f"Show {group.label.lower()}",
-                    show=False, id=f"runs.group.{group.value}")
+            Binding(
+                str(number),
+                f"group('{group.value}')",
+                f"Show {group.label.lower()}",
+                show=False,
+                id=f"runs.group.{group.value}",
+            )
             for number, group in enumerate(GROUP_ORDER, 1)
         ],
         Binding("escape", "clear_search", "Clear search", show=False, id="runs.clear_search"),
@@ -107,13 +116,20 @@ class RunsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         service = self.runs_app.service
-        yield AppHeader(service.profile_label or "default", service.backend_label or "local cache",
-                        id="header")
+        yield AppHeader(
+            service.profile_label or "default", service.backend_label or "local cache", id="header"
+        )
         yield GroupBar(id="groups")
         yield FilterSummary(id="filter-summary")
         yield Input(placeholder="Search run names (enter keeps, esc clears)", id="search")
-        yield RunList(service.cache, service.now, run_filter=self.initial_filter, tz=self.runs_app.tz,
-                      tick=self.runs_app.ticking, id="runs")
+        yield RunList(
+            service.cache,
+            service.now,
+            run_filter=self.initial_filter,
+            tz=self.runs_app.tz,
+            tick=self.runs_app.ticking,
+            id="runs",
+        )
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -148,15 +164,19 @@ class RunsScreen(Screen[None]):
         summary = f"{plural(total, 'run')}{marked} · {run_filter.describe()} · sorted by {run_filter.sort.value} {arrow}"
         self.query_one(FilterSummary).show(summary)
         self.run_list.empty_message = (
-            "The cache is empty: nothing synced yet (r syncs now)." if not self._cache_has_runs()
-            else f"No runs match: {inert(run_filter.describe())}. Press f to change the filter.")
+            "The cache is empty: nothing synced yet (r syncs now)."
+            if not self._cache_has_runs()
+            else f"No runs match: {inert(run_filter.describe())}. Press f to change the filter."
+        )
         self._schedule_counts()
 
     def _cache_has_runs(self) -> bool:
         cache = self.runs_app.service.cache
         if self.run_list.total > 0:
             return True
-        return cache.count(RunFilter(time=TimeRange(TimePreset.ALL)), self.runs_app.service.now()) > 0
+        return (
+            cache.count(RunFilter(time=TimeRange(TimePreset.ALL)), self.runs_app.service.now()) > 0
+        )
 
     def _schedule_counts(self) -> None:
         """Group counts are several COUNTs: do them right after the list has painted."""
@@ -216,8 +236,11 @@ class RunsScreen(Screen[None]):
         if run is None:
             return
         if not run.status.is_waiting:
-            self.notify(f"This run is not waiting for input ({status_label(run.status)}).", markup=False,
-                        severity="warning")
+            self.notify(
+                f"This run is not waiting for input ({status_label(run.status)}).",
+                markup=False,
+                severity="warning",
+            )
             return
         self.runs_app.open_run(run.id, focus_prompt=True)
 
@@ -239,8 +262,9 @@ class RunsScreen(Screen[None]):
 
     def action_filter(self) -> None:
         names = [definition.title for definition in self._definitions()]
-        self.app.push_screen(FilterScreen(self.run_filter, names=names, tz=self.runs_app.tz),
-                             self._filter_chosen)
+        self.app.push_screen(
+            FilterScreen(self.run_filter, names=names, tz=self.runs_app.tz), self._filter_chosen
+        )
 
     def _definitions(self) -> list:
         try:
@@ -293,7 +317,9 @@ class RunsScreen(Screen[None]):
             self.apply_filter(replace(self.run_filter, name=""))
 
     def action_sort_next(self) -> None:
-        current = SORT_CYCLE.index(self.run_filter.sort) if self.run_filter.sort in SORT_CYCLE else -1
+        current = (
+            SORT_CYCLE.index(self.run_filter.sort) if self.run_filter.sort in SORT_CYCLE else -1
+        )
         column = SORT_CYCLE[(current + 1) % len(SORT_CYCLE)]
         descending = column in (SortColumn.STARTED, SortColumn.DURATION)
         self.apply_filter(replace(self.run_filter, sort=column, descending=descending))
@@ -317,13 +343,17 @@ class RunsScreen(Screen[None]):
             return
         message = f"Delete {plural(len(finished), 'run')}? This cannot be undone."
         if len(finished) == 1:
-            message = f"Delete “{inert(finished[0].name)}” ({status_label(finished[0].status)})? " \
-                      "This cannot be undone."
+            message = (
+                f"Delete “{inert(finished[0].name)}” ({status_label(finished[0].status)})? "
+                "This cannot be undone."
+            )
         if skipped:
             message += f"\n{plural(skipped, 'marked run')} still active will be left alone."
         ids = [run.id for run in finished]
         self.app.push_screen(
-            ConfirmScreen(f"Delete {plural(len(finished), 'run')}", message, confirm_label="Delete"),
+            ConfirmScreen(
+                f"Delete {plural(len(finished), 'run')}", message, confirm_label="Delete"
+            ),
             lambda yes: self._delete(ids) if yes else None,
         )
 
@@ -347,13 +377,20 @@ class RunsScreen(Screen[None]):
         if run is None:
             return
         if run.status.is_terminal:
-            self.notify(f"Nothing to cancel: the run already finished ({status_label(run.status)}).",
-                        severity="warning", markup=False)
+            self.notify(
+                f"Nothing to cancel: the run already finished ({status_label(run.status)}).",
+                severity="warning",
+                markup=False,
+            )
             return
-        message = f"Cancel “{inert(run.name)}” ({status_label(run.status)})?\n" \
-                  "The running step is stopped and the run ends Cancelled."
-        self.app.push_screen(ConfirmScreen("Cancel run", message, confirm_label="Cancel run"),
-                             lambda yes: self._cancel(run) if yes else None)
+        message = (
+            f"Cancel “{inert(run.name)}” ({status_label(run.status)})?\n"
+            "The running step is stopped and the run ends Cancelled."
+        )
+        self.app.push_screen(
+            ConfirmScreen("Cancel run", message, confirm_label="Cancel run"),
+            lambda yes: self._cancel(run) if yes else None,
+        )
 
     @work(group="actions", exit_on_error=False)
     async def _cancel(self, run: RunSummary) -> None:
@@ -368,9 +405,13 @@ class RunsScreen(Screen[None]):
         self.notify(f"“{inert(summary.name)}”: {words}", markup=False)
 
     def action_export(self) -> None:
-        stem = "runs-" + self.runs_app.service.now().astimezone(self.runs_app.tz).strftime("%Y%m%d-%H%M")
-        self.app.push_screen(ExportDialog(stem, directory=self.runs_app.export_dir, title="Export list"),
-                             self._export_chosen)
+        stem = "runs-" + self.runs_app.service.now().astimezone(self.runs_app.tz).strftime(
+            "%Y%m%d-%H%M"
+        )
+        self.app.push_screen(
+            ExportDialog(stem, directory=self.runs_app.export_dir, title="Export list"),
+            self._export_chosen,
+        )
 
     def _export_chosen(self, result: tuple[str, Path] | None) -> None:
         if result is None:
@@ -381,8 +422,9 @@ class RunsScreen(Screen[None]):
         self._export(self.runs_app.service, self.run_filter, fmt, path, self.run_list.total)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, service: RunsService, run_filter: RunFilter, fmt: str, path: Path,
-                count: int) -> None:
+    def _export(
+        self, service: RunsService, run_filter: RunFilter, fmt: str, path: Path, count: int
+    ) -> None:
         """On a thread: writing a million runs takes seconds and must not freeze the list. The
         service reads through its own connection there; this only posts the outcome."""
         try:
@@ -397,12 +439,18 @@ class RunsScreen(Screen[None]):
         if message.written is None:
             self.notify(f"Export failed: {message.error}", severity="error", markup=False)
             return
-        self.notify(f"Exported {plural(message.count, 'run')} ({message.fmt.upper()}) to {message.written}",
-                    title="Export", markup=False, timeout=10)
+        self.notify(
+            f"Exported {plural(message.count, 'run')} ({message.fmt.upper()}) to {message.written}",
+            title="Export",
+            markup=False,
+            timeout=10,
+        )
 
 
 def _only_finished(runs: list[RunSummary]) -> str:
     if len(runs) == 1:
-        return f"Only finished runs can be deleted; this one is {status_label(runs[0].status)}. " \
-               "Cancel it first (c)."
+        return (
+            f"Only finished runs can be deleted; this one is {status_label(runs[0].status)}. "
+            "Cancel it first (c)."
+        )
     return "Only finished runs can be deleted; none of the marked runs has finished."

@@ -79,12 +79,20 @@ class TimelineScreen(Screen[None]):
     def show(self, detail: RunDetail) -> None:
         self.detail = detail
         self.query_one(RunHeader).run = detail
-        for widget in (self.query_one(BreakdownView), self.query_one(TimelineChart), self.query_one(EventList)):
+        for widget in (
+            self.query_one(BreakdownView),
+            self.query_one(TimelineChart),
+            self.query_one(EventList),
+        ):
             widget.detail = detail
 
     def _tick(self) -> None:
         if self.detail is not None and not self.detail.status.is_terminal:
-            for widget in (self.query_one(RunHeader), self.query_one(BreakdownView), self.query_one(TimelineChart)):
+            for widget in (
+                self.query_one(RunHeader),
+                self.query_one(BreakdownView),
+                self.query_one(TimelineChart),
+            ):
                 widget.refresh(layout=True)
 
     def on_runs_changed(self, message: RunsChanged) -> None:
@@ -99,7 +107,9 @@ class TimelineScreen(Screen[None]):
             cached = await self.service.refresh_detail(self.run_id)
         except ClientError as error:
             if report:
-                self.notify(error.explain(), title="Not refreshed", severity="warning", markup=False)
+                self.notify(
+                    error.explain(), title="Not refreshed", severity="warning", markup=False
+                )
             return
         if cached is not None:
             self.show(cached.detail)

@@ -28,8 +28,13 @@ class AppHeader(Widget):
         self.offline = False
         self.waiting = 0
 
-    def update_state(self, *, sync_text: str | None = None, offline: bool | None = None,
-                     waiting: int | None = None) -> None:
+    def update_state(
+        self,
+        *,
+        sync_text: str | None = None,
+        offline: bool | None = None,
+        waiting: int | None = None,
+    ) -> None:
         """Change what is shown; redraw only on a visible change (called every second)."""
         before = (self.sync_text, self.offline, self.waiting)
         if sync_text is not None:
@@ -44,9 +49,13 @@ class AppHeader(Widget):
 
     def render(self) -> Text:
         width = self.size.width or 120
-        waiting = Text(f" ◆ {self.waiting} waiting for input ", style="bold reverse" if self.waiting else "")
+        waiting = Text(
+            f" ◆ {self.waiting} waiting for input ", style="bold reverse" if self.waiting else ""
+        )
         sync = Text(f" {self.sync_text} ", style="bold" if self.offline else "")
-        where = Text(f" runs-tui · {self.profile} · {self.backend}", no_wrap=True, overflow="ellipsis")
+        where = Text(
+            f" runs-tui · {self.profile} · {self.backend}", no_wrap=True, overflow="ellipsis"
+        )
         room = width - waiting.cell_len - sync.cell_len - 1
         if where.cell_len > room:
             where.truncate(max(0, room), overflow="ellipsis")

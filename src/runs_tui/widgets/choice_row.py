@@ -25,7 +25,9 @@ class ChoiceButton(RadioButton):
 
     @property
     def _button(self) -> Content:
-        return Content.styled(self.ON if self.value else self.OFF, self.get_visual_style("toggle--button"))
+        return Content.styled(
+            self.ON if self.value else self.OFF, self.get_visual_style("toggle--button")
+        )
 
     @property
     def has_cursor(self) -> bool:

@@ -58,7 +58,11 @@ class GroupBar(Widget):
         for number, group in enumerate(GROUP_ORDER, 1):
             count = self.counts.get(group)
             shown = "…" if count is None else f"{count:,}"
-            label = f" {number} {group.label} {shown} " if not compact else f" {number}:{group.label} {shown} "
+            label = (
+                f" {number} {group.label} {shown} "
+                if not compact
+                else f" {number}:{group.label} {shown} "
+            )
             start = text.cell_len
             if group is self.current:
                 text.append(label, style="bold reverse")

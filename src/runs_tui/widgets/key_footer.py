@@ -77,5 +77,7 @@ class KeyFooter(Footer):
     def _width(self, key: FooterKey) -> int:
         if key not in self._widths:
             zero = Size(0, 0)
-            self._widths[key] = key.get_content_width(zero, zero) + key.styles.gutter.width + self.GAP
+            self._widths[key] = (
+                key.get_content_width(zero, zero) + key.styles.gutter.width + self.GAP
+            )
         return self._widths[key]

@@ -113,7 +113,10 @@ class ChoicePicker(Widget, can_focus=True):
         return lines
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
-        return sum(cell_len(self._cells(i, LABEL_CELLS + 2)) + GAP for i in range(len(self.values))) or 1
+        return (
+            sum(cell_len(self._cells(i, LABEL_CELLS + 2)) + GAP for i in range(len(self.values)))
+            or 1
+        )
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return min(len(self.lines(max(1, width))), MAX_CHOICE_LINES)
@@ -126,7 +129,7 @@ class ChoicePicker(Widget, can_focus=True):
         room = MAX_CHOICE_LINES - 1  # one line says how many more there are
         at = next(number for number, line in enumerate(lines) if self.cursor in line)
         start = min(max(0, at - room // 2), len(lines) - room)
-        shown = lines[start:start + room]
+        shown = lines[start : start + room]
         return shown, len(self.values) - sum(len(line) for line in shown)
 
     def render(self) -> Text:
@@ -197,8 +200,14 @@ class PromptPanel(Vertical):
     class Send(Message):
         """The operator sent an answer: the screen calls the service with these values."""
 
-        def __init__(self, step_id: str, value: str, note: str, idempotency_key: str,
-                     prompt_id: str | None = None) -> None:
+        def __init__(
+            self,
+            step_id: str,
+            value: str,
+            note: str,
+            idempotency_key: str,
+            prompt_id: str | None = None,
+        ) -> None:
             super().__init__()
             self.step_id = step_id
             self.value = value
@@ -247,8 +256,12 @@ class PromptPanel(Vertical):
     def prompt_id(self) -> str | None:
         return self.prompt.prompt_id if self.prompt else None
 
-    def show_prompt(self, detail: RunDetail | None, now: datetime,
-                    drafts: Callable[[Step], Draft | None] | None = None) -> bool:
+    def show_prompt(
+        self,
+        detail: RunDetail | None,
+        now: datetime,
+        drafts: Callable[[Step], Draft | None] | None = None,
+    ) -> bool:
         """Follow the run without ever re-pointing an answer: the same prompt stays as typed;
         a first prompt is taken up; a prompt the run left behind is disarmed (True returned).
 
@@ -262,8 +275,12 @@ class PromptPanel(Vertical):
             else:
                 self.arm(waiting, drafts(waiting) if drafts else None)
             return False
-        if waiting is not None and waiting.id == self.step_id and waiting.prompt is not None \
-                and waiting.prompt.prompt_id == self.prompt_id:
+        if (
+            waiting is not None
+            and waiting.id == self.step_id
+            and waiting.prompt is not None
+            and waiting.prompt.prompt_id == self.prompt_id
+        ):
             return False  # the same asking: nothing typed is lost
         if not self.armed:
             self._show_disarmed(detail, waiting, now)  # keep the notice current
@@ -310,13 +327,18 @@ class PromptPanel(Vertical):
         picker = self.query_one(ChoicePicker)
         answer = self.query_one("#prompt-answer", Input)
         picker.values, picker.display = closed or (), closed is not None
-        picker.cursor = closed.index(draft.value) if closed and draft and draft.value in closed else 0
+        picker.cursor = (
+            closed.index(draft.value) if closed and draft and draft.value in closed else 0
+        )
         picker.refresh(layout=True)
         answer.display = closed is None
         # Suggestions are shown text: inert, like everything else; the exact choice is sent.
         self._choice_for = {inert(choice): choice for choice in prompt.choices}
-        answer.suggester = (SuggestFromList(list(self._choice_for), case_sensitive=False)
-                            if prompt.choices else None)
+        answer.suggester = (
+            SuggestFromList(list(self._choice_for), case_sensitive=False)
+            if prompt.choices
+            else None
+        )
         with answer.prevent(Input.Changed):
             answer.value = draft.value if draft and closed is None else ""
         note = self.query_one("#prompt-note", Input)
@@ -388,7 +410,9 @@ class PromptPanel(Vertical):
         self.sending = True
         self.sends += 1
         self.say("Sending…")
-        self.post_message(self.Send(self.step_id, answer.value, answer.note, self._key_for[1], self.prompt_id))
+        self.post_message(
+            self.Send(self.step_id, answer.value, answer.note, self._key_for[1], self.prompt_id)
+        )
         return True
 
     def watch_sending(self, sending: bool) -> None:
@@ -428,8 +452,9 @@ class PromptPanel(Vertical):
         self.post_message(self.Left())
 
 
-def disarmed_words(detail: RunDetail | None, step_id: str | None, waiting: Step | None,
-                   now: datetime) -> str:
+def disarmed_words(
+    detail: RunDetail | None, step_id: str | None, waiting: Step | None, now: datetime
+) -> str:
     """Why the prompt on screen no longer takes an answer, and what the run asks now:
     "cli-oncall answered ‘done’ at 17:54 — the run now asks: … Press a to answer it." """
     old = next((s for s in detail.steps if s.id == step_id), None) if detail else None

@@ -36,7 +36,13 @@ from runs_tui.models.domain import RunSummary, Trigger
 from runs_tui.models.filters import RunFilter, SortColumn
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert
-from runs_tui.widgets.status_badge import FULL_WIDTH, GLYPHS, SHORT_WIDTH, status_label, status_style
+from runs_tui.widgets.status_badge import (
+    FULL_WIDTH,
+    GLYPHS,
+    SHORT_WIDTH,
+    status_label,
+    status_style,
+)
 
 
 class RunSource(Protocol):
@@ -46,8 +52,15 @@ class RunSource(Protocol):
 
     def rows_at(self, f: RunFilter, now: datetime, offset: int, limit: int) -> list[RunSummary]: ...
 
-    def window(self, f: RunFilter, now: datetime, *, after: RowKey | None = None,
-               before: RowKey | None = None, limit: int) -> list[RunSummary]: ...
+    def window(
+        self,
+        f: RunFilter,
+        now: datetime,
+        *,
+        after: RowKey | None = None,
+        before: RowKey | None = None,
+        limit: int,
+    ) -> list[RunSummary]: ...
 
     def get_run(self, run_id: str) -> RunSummary | None: ...
 
@@ -70,9 +83,10 @@ def is_ticking(run: RunSummary) -> bool:
     return run.started_at is not None and not run.status.is_terminal
 
 
-def format_started(moment: datetime, tz: tzinfo | None, *, narrow: bool,
-                   today: date | None = None) -> str:
-    """"Dec 01 17:54" when there is room; narrow, the time alone for today's runs (what an
+def format_started(
+    moment: datetime, tz: tzinfo | None, *, narrow: bool, today: date | None = None
+) -> str:
+    """ "Dec 01 17:54" when there is room; narrow, the time alone for today's runs (what an
     incident looks at) and the day alone for older ones, like `ls -l`."""
     local = moment.astimezone(tz)
     if not narrow:
@@ -145,9 +159,17 @@ def layout_columns(width: int) -> Layout:
         dict(status=FULL_WIDTH, kind=6, started=12, duration=8, trigger=28, name_min=30),
         dict(status=FULL_WIDTH, kind=6, started=12, duration=8, trigger=20, name_min=24),
         dict(status=SHORT_WIDTH, kind=6, started=12, duration=8, trigger=20, name_min=22),
-        dict(status=SHORT_WIDTH, kind=0, started=NARROW_STARTED, duration=8, trigger=15, name_min=18),
-        dict(status=SHORT_WIDTH, kind=0, started=NARROW_STARTED, duration=8, trigger=0,
-             name_min=MIN_NAME),
+        dict(
+            status=SHORT_WIDTH, kind=0, started=NARROW_STARTED, duration=8, trigger=15, name_min=18
+        ),
+        dict(
+            status=SHORT_WIDTH,
+            kind=0,
+            started=NARROW_STARTED,
+            duration=8,
+            trigger=0,
+            name_min=MIN_NAME,
+        ),
         dict(status=SHORT_WIDTH, kind=0, started=0, duration=8, trigger=0, name_min=1),
     ]
     for plan in plans:
@@ -169,8 +191,12 @@ def _place(plan: dict[str, int], name_width: int) -> Layout:
         ("duration", "Duration", plan["duration"], SortColumn.DURATION),
         ("status", "Status", plan["status"], SortColumn.STATUS),
         ("kind", "Type", plan["kind"], SortColumn.KIND),
-        ("started", "Started" if plan["started"] > NARROW_STARTED else "When", plan["started"],
-         SortColumn.STARTED),
+        (
+            "started",
+            "Started" if plan["started"] > NARROW_STARTED else "When",
+            plan["started"],
+            SortColumn.STARTED,
+        ),
         ("trigger", "Trigger", plan["trigger"], SortColumn.TRIGGER),
     ]
     columns = [Column("mark", "", 0, MARK_WIDTH)]
@@ -182,8 +208,9 @@ def _place(plan: dict[str, int], name_width: int) -> Layout:
     return Layout(tuple(columns), plan["status"] != FULL_WIDTH, plan["started"] == NARROW_STARTED)
 
 
-def cell_value(run: RunSummary, column: Column, layout: Layout, now: datetime,
-               tz: tzinfo | None) -> tuple[str, str]:
+def cell_value(
+    run: RunSummary, column: Column, layout: Layout, now: datetime, tz: tzinfo | None
+) -> tuple[str, str]:
     """One cell of a row as (inert text, Rich style string): run data never becomes markup."""
     key = column.key
     if key == "status":
@@ -361,7 +388,8 @@ class RunList(ScrollView, can_focus=True):
     MARK_ALL_LIMIT: ClassVar[int] = 10_000
     HELP_AREA: ClassVar[str] = "runs list"
     _HORIZONTAL: ClassVar[frozenset[str]] = frozenset(
-        {"scroll_left", "scroll_right", "page_left", "page_right"})
+        {"scroll_left", "scroll_right", "page_left", "page_right"}
+    )
 
     cursor: reactive[int] = reactive(0, always_update=False, init=False)
 
@@ -378,10 +406,18 @@ class RunList(ScrollView, can_focus=True):
             self.count = count
             self.note = note
 
-    def __init__(self, source: RunSource, now: Callable[[], datetime], *,
-                 run_filter: RunFilter | None = None, tz: tzinfo | None = None,
-                 tick: bool = True, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        source: RunSource,
+        now: Callable[[], datetime],
+        *,
+        run_filter: RunFilter | None = None,
+        tz: tzinfo | None = None,
+        tick: bool = True,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.source = source
         self._now = now
@@ -517,8 +553,9 @@ class RunList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         return self._row_strip(run, index, layout, width, base)
 
-    def _row_strip(self, run: RunSummary, index: int, layout: Layout, width: int,
-                   base: Style) -> Strip:
+    def _row_strip(
+        self, run: RunSummary, index: int, layout: Layout, width: int, base: Style
+    ) -> Strip:
         """One segment per cell (and per gap), so a tick rewrites only the duration cell."""
         now = self._now()
         marked = run.id in self.marks
@@ -530,8 +567,12 @@ class RunList(ScrollView, can_focus=True):
         cells: list[tuple[str, Style]] = []
         for column in layout.columns:
             if column.key == "mark":
-                cells.append((fit_cells("●" if marked else "", column.width),
-                              style + _parsed("bold") if marked else style))
+                cells.append(
+                    (
+                        fit_cells("●" if marked else "", column.width),
+                        style + _parsed("bold") if marked else style,
+                    )
+                )
                 continue
             text, cell_style = cell_value(run, column, layout, now, self.tz)
             cell_text = fit_cells(text, column.width, right=column.key == "duration")
@@ -611,7 +652,9 @@ class RunList(ScrollView, can_focus=True):
             self.clear_marks()
             return
         limit = min(self.pager.total, self.MARK_ALL_LIMIT)
-        ids = [run.id for run in self.pager.source.rows_at(self.pager.filter, self.pager.now, 0, limit)]
+        ids = [
+            run.id for run in self.pager.source.rows_at(self.pager.filter, self.pager.now, 0, limit)
+        ]
         self.marks.update(ids)
         note = f"only the first {limit:,}" if self.pager.total > limit else ""
         self.post_message(self.MarksChanged(len(self.marks), note))

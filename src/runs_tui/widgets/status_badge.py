@@ -42,7 +42,9 @@ _NARROWED: dict[RunStatus, str] = {
     RunStatus.COMPLETED_FAILURE: "Failure",
     RunStatus.COMPLETED_PARTIAL: "Partial",
 }
-SHORT_LABELS: dict[RunStatus, str] = {status: _NARROWED.get(status, status.label) for status in RunStatus}
+SHORT_LABELS: dict[RunStatus, str] = {
+    status: _NARROWED.get(status, status.label) for status in RunStatus
+}
 
 _PHASE_STYLES: dict[StatusPhase, str] = {
     StatusPhase.STARTUP: "dim",

@@ -23,8 +23,11 @@ ALL = "group:all"
 def picker_choices() -> list[tuple[str, str]]:
     """(key, label): every status, then every group but All, after "All statuses"."""
     choices = [(ALL, "All statuses")]
-    choices += [(f"group:{group.value}", group.label) for group in StatusGroup
-                if group is not StatusGroup.ALL]
+    choices += [
+        (f"group:{group.value}", group.label)
+        for group in StatusGroup
+        if group is not StatusGroup.ALL
+    ]
     choices += [(f"status:{status.value}", f"  {status.label}") for status in RunStatus]
     return choices
 
@@ -65,7 +68,9 @@ class StatusPicker(OptionList):
     def __init__(self, statuses: frozenset[RunStatus], *, id: str | None = None) -> None:
         self.choices = picker_choices()
         self.ticked: set[str] = keys_for(statuses)
-        super().__init__(*(Option(self._prompt(key, label), id=key) for key, label in self.choices), id=id)
+        super().__init__(
+            *(Option(self._prompt(key, label), id=key) for key, label in self.choices), id=id
+        )
 
     @property
     def statuses(self) -> frozenset[RunStatus]:
@@ -73,7 +78,9 @@ class StatusPicker(OptionList):
 
     def _prompt(self, key: str, label: str) -> Text:
         on = key in self.ticked or (key == ALL and not self.ticked)
-        return Text(f"[{'x' if on else ' '}] {label}", style="bold" if key.startswith("group:") else "")
+        return Text(
+            f"[{'x' if on else ' '}] {label}", style="bold" if key.startswith("group:") else ""
+        )
 
     def toggle(self, key: str) -> None:
         if key == ALL:

@@ -119,7 +119,9 @@ class StepList(OptionList):
         option = self.highlighted_option
         return option.id if option is not None and not option.disabled else None
 
-    def show_steps(self, steps: list[Step], current_step_id: str | None, select: str | None) -> None:
+    def show_steps(
+        self, steps: list[Step], current_step_id: str | None, select: str | None
+    ) -> None:
         """Rebuild the rows (cheap: a run has tens of steps), keeping the cursor on `select`
         or, failing that, on the step it was on."""
         now = self._now()

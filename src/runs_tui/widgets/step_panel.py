@@ -121,7 +121,9 @@ class StepPanel(Vertical):
             return
         facts.update(step_facts(step, self._now()))
         raw = step.tool.output if step.tool else ""
-        title = "Output" + (" (cut by the backend)" if step.tool and step.tool.output_truncated else "")
+        title = "Output" + (
+            " (cut by the backend)" if step.tool and step.tool.output_truncated else ""
+        )
         self.query_one("#output-title", Static).update(Text(title, style="dim"))
         if step.id != self.step_id or len(raw) > self.output.received:
             self.output.set_text(raw)

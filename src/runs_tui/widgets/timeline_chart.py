@@ -20,7 +20,16 @@ from runs_tui.formatting import format_span
 from runs_tui.models.domain import RunDetail
 from runs_tui.sanitize import inert, truncate
 from runs_tui.timeline import (
-    GLYPHS, QUEUED, TRACK_GLYPH, SegmentKind, axis_ticks, bars, breakdown, draw_bar, entries, run_end,
+    GLYPHS,
+    QUEUED,
+    TRACK_GLYPH,
+    SegmentKind,
+    axis_ticks,
+    bars,
+    breakdown,
+    draw_bar,
+    entries,
+    run_end,
     run_start,
 )
 from runs_tui.widgets.run_header import clock_time
@@ -120,15 +129,29 @@ class BreakdownView(DetailView):
         table.add_column(no_wrap=True)
         for share in result.shares:
             if share.key == QUEUED:  # before the start: outside the run's duration
-                table.add_row(Text("Queued before start", style="dim"), format_span(share.duration), "", "")
+                table.add_row(
+                    Text("Queued before start", style="dim"), format_span(share.duration), "", ""
+                )
                 continue
             cells = round(share.percent / 100 * SHARE_BAR_CELLS)
-            glyph = GLYPHS[SegmentKind.WAITING] if share.key == "waiting" else GLYPHS[SegmentKind.EXECUTING]
-            table.add_row(share.label, format_span(share.duration), f"{share.percent:5.1f}%",
-                          Text(glyph * cells, style="yellow" if share.key == "waiting" else "cyan"))
+            glyph = (
+                GLYPHS[SegmentKind.WAITING]
+                if share.key == "waiting"
+                else GLYPHS[SegmentKind.EXECUTING]
+            )
+            table.add_row(
+                share.label,
+                format_span(share.duration),
+                f"{share.percent:5.1f}%",
+                Text(glyph * cells, style="yellow" if share.key == "waiting" else "cyan"),
+            )
         active = "" if self.detail.finished_at else " so far"
-        table.add_row(Text("Total" + active, style="bold"),
-                      Text(format_span(result.ran), style="bold"), "100.0%", "")
+        table.add_row(
+            Text("Total" + active, style="bold"),
+            Text(format_span(result.ran), style="bold"),
+            "100.0%",
+            "",
+        )
         return table
 
 
@@ -147,8 +170,13 @@ class EventList(DetailView):
         table.add_column(no_wrap=True, style="dim")
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         for entry in rows[:MAX_EVENTS]:
-            table.add_row("+" + format_span(entry.offset), clock_time(entry.at, now),
-                          Text(truncate(inert(entry.text), 300), no_wrap=True, overflow="ellipsis"))
+            table.add_row(
+                "+" + format_span(entry.offset),
+                clock_time(entry.at, now),
+                Text(truncate(inert(entry.text), 300), no_wrap=True, overflow="ellipsis"),
+            )
         if len(rows) > MAX_EVENTS:
-            table.add_row("", "", Text(f"… {len(rows) - MAX_EVENTS} more (see the export)", style="dim"))
+            table.add_row(
+                "", "", Text(f"… {len(rows) - MAX_EVENTS} more (see the export)", style="dim")
+            )
         return table

@@ -46,7 +46,9 @@ class VariablesView(Widget):
             arrow = "in" if variable.direction is VariableDirection.INPUT else "out"
             table.add_row(
                 Text(inert(variable.name), style="bold"),
-                Text(truncate(inert(variable.value), VALUE_CELLS), no_wrap=True, overflow="ellipsis"),
+                Text(
+                    truncate(inert(variable.value), VALUE_CELLS), no_wrap=True, overflow="ellipsis"
+                ),
                 Text(arrow, style="dim"),
             )
         return table

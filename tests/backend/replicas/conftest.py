@@ -28,7 +28,9 @@ START_TIMEOUT = 60.0
 LEASE_TIMEOUT = 4.0
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05, what: str = "") -> Any:
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05, what: str = ""
+) -> Any:
     """Poll until `predicate()` is truthy and return it; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -50,8 +52,11 @@ class Replica:
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url + "/api/v1", headers={"Authorization": f"Bearer {self.token}"},
-                                 timeout=30)
+        self.http = httpx.Client(
+            base_url=self.url + "/api/v1",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
 
     def kill(self) -> None:
         """kill -9: no cleanup, its leases stay until they expire."""
@@ -104,17 +109,39 @@ def replicas(pg_url: str, tmp_path: Path, definitions_dir: Path) -> Iterator[Rep
     token = "replicas-" + secrets.token_urlsafe(24)
     started: list[Replica] = []
 
-    def spawn(name: str, *extra: str, definitions: Path | None = definitions_dir,
-              lease_timeout: float = LEASE_TIMEOUT, wait: bool = True) -> Replica:
+    def spawn(
+        name: str,
+        *extra: str,
+        definitions: Path | None = definitions_dir,
+        lease_timeout: float = LEASE_TIMEOUT,
+        wait: bool = True,
+    ) -> Replica:
         log = tmp_path / f"replica-{name}-{len(started)}.log"
-        argv = [sys.executable, "-m", "runs_tui", "backend", "--host", "127.0.0.1", "--port", "0",
-                "--db", pg_url, "--replica-id", name, "--lease-timeout", str(lease_timeout), *extra]
+        argv = [
+            sys.executable,
+            "-m",
+            "runs_tui",
+            "backend",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--db",
+            pg_url,
+            "--replica-id",
+            name,
+            "--lease-timeout",
+            str(lease_timeout),
+            *extra,
+        ]
         if definitions is not None:
             argv += ["--definitions", str(definitions)]
         env = os.environ | {"RUNS_TUI_BACKEND_TOKEN": token}
         with log.open("wb") as sink:
             process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=sink, env=env)
-        url = wait_until(lambda: _served_url(log, process), START_TIMEOUT, what=f"replica {name} to serve")
+        url = wait_until(
+            lambda: _served_url(log, process), START_TIMEOUT, what=f"replica {name} to serve"
+        )
         replica = Replica(name, url, process, log, token)
         started.append(replica)
         if wait:

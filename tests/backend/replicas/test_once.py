@@ -24,7 +24,9 @@ def _counts(pg_url: str, before_us: int) -> tuple[int, int]:
     """(runs created before the first start: the seeded history, upcoming database-health-check runs)."""
     engine = sqlalchemy.create_engine(pg_url)
     with engine.connect() as conn:
-        history = conn.exec_driver_sql("SELECT count(*) FROM runs WHERE created_us < %s", (before_us,)).scalar_one()
+        history = conn.exec_driver_sql(
+            "SELECT count(*) FROM runs WHERE created_us < %s", (before_us,)
+        ).scalar_one()
         upcoming = conn.exec_driver_sql(
             "SELECT count(*) FROM runs WHERE definition_id = 'database-health-check' AND status = 'scheduled_for_execution'"
         ).scalar_one()
@@ -32,14 +34,22 @@ def _counts(pg_url: str, before_us: int) -> tuple[int, int]:
     return int(history), int(upcoming)
 
 
-def test_two_demo_replicas_seed_history_once_and_schedule_each_run_once(replicas: ReplicaFactory, pg_url: str) -> None:
+def test_two_demo_replicas_seed_history_once_and_schedule_each_run_once(
+    replicas: ReplicaFactory, pg_url: str
+) -> None:
     started_us = _micros(datetime.now(UTC))
     demo = ("--demo", "--history", str(HISTORY))
-    a = replicas("a", *demo, definitions=None, wait=False)  # both start at once: seeding and schedules race
+    a = replicas(
+        "a", *demo, definitions=None, wait=False
+    )  # both start at once: seeding and schedules race
     b = replicas("b", *demo, definitions=None, wait=False)
     for replica in (a, b):
         wait_until(lambda replica=replica: replica.http.get("/health").status_code == 200, 60)
-    wait_until(lambda: _counts(pg_url, started_us) == (HISTORY, 1), 30, what="history and the schedule's run")
+    wait_until(
+        lambda: _counts(pg_url, started_us) == (HISTORY, 1),
+        30,
+        what="history and the schedule's run",
+    )
     time.sleep(2.5)  # a few schedule ticks on both replicas
     assert _counts(pg_url, started_us) == (HISTORY, 1)
     a.stop()  # a second --demo start on the same database simply works, and seeds nothing

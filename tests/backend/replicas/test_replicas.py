@@ -27,8 +27,11 @@ from .conftest import LEASE_TIMEOUT, Replica, ReplicaFactory, events_of, wait_un
 pytestmark = pytest.mark.postgres
 
 
-def _run_when(replica: Replica, run_id: str, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
+def _run_when(
+    replica: Replica, run_id: str, predicate: Any, timeout: float = 30.0
+) -> dict[str, Any]:
     """The run as `replica` serves it, once `predicate(run)` holds."""
+
     def check() -> dict[str, Any] | None:
         run = replica.run(run_id)
         return run if predicate(run) else None
@@ -41,7 +44,9 @@ def _finished(run: dict[str, Any]) -> bool:
 
 
 def _wait_waiting(replica: Replica, run_id: str) -> str:
-    run = _run_when(replica, run_id, lambda r: waiting_step(r) and RunStatus(r["status"]).is_waiting)
+    run = _run_when(
+        replica, run_id, lambda r: waiting_step(r) and RunStatus(r["status"]).is_waiting
+    )
     step = waiting_step(run)
     assert step is not None
     return step
@@ -59,7 +64,9 @@ def _assert_legal_history(run: dict[str, Any]) -> None:
             finished[event["step_id"]] = finished.get(event["step_id"], 0) + 1
         if event["type"] == "status_changed":
             source, target = RunStatus(event["data"]["from"]), RunStatus(event["data"]["to"])
-            assert source is current and is_legal(kind, source, target), f"illegal {source} → {target}"
+            assert source is current and is_legal(kind, source, target), (
+                f"illegal {source} → {target}"
+            )
             current = target
             if target.is_terminal:
                 terminal_at = index
@@ -68,7 +75,9 @@ def _assert_legal_history(run: dict[str, Any]) -> None:
 
 
 def _answer(replica: Replica, run_id: str, step_id: str, value: str, who: str) -> httpx.Response:
-    return replica.http.post(f"/runs/{run_id}/steps/{step_id}/response", json={"value": value, "answered_by": who})
+    return replica.http.post(
+        f"/runs/{run_id}/steps/{step_id}/response", json={"value": value, "answered_by": who}
+    )
 
 
 def test_two_answers_on_two_replicas_exactly_one_wins_and_a_late_one_is_refused(
@@ -94,7 +103,10 @@ def test_two_answers_on_two_replicas_exactly_one_wins_and_a_late_one_is_refused(
         assert loser.json()["error"]["details"]["answered_by"] == winner_name, loser.text
         for late in (a, b):  # wherever it arrives, an answered step stays answered
             again = _answer(late, run_id, step, "red", "late-operator")
-            assert again.status_code == 409 and again.json()["error"]["details"]["answered_by"] == winner_name
+            assert (
+                again.status_code == 409
+                and again.json()["error"]["details"]["answered_by"] == winner_name
+            )
         run = _run_when(b, run_id, _finished)
         assert len(events_of(run, "input_received")) == 1
         _assert_legal_history(run)
@@ -118,7 +130,9 @@ def test_cancel_racing_an_answer_ends_in_one_legal_history_and_stops_the_tool(
 
         def cancel() -> tuple[httpx.Response, float]:
             barrier.wait()
-            if attempt:  # let the answer win sometimes, so the tool is running when the cancel lands
+            if (
+                attempt
+            ):  # let the answer win sometimes, so the tool is running when the cancel lands
                 time.sleep(0.3 * attempt)
             response = a.http.post(f"/runs/{run_id}/cancel")
             return response, time.time()
@@ -140,8 +154,11 @@ def test_cancel_racing_an_answer_ends_in_one_legal_history_and_stops_the_tool(
             outcomes.add("answer first")
         statuses = [e["data"]["to"] for e in events_of(run, "status_changed")]
         assert statuses[-1] == "cancelled" and "cancelled" not in statuses[:-1]
-        cancel_index = next(i for i, e in enumerate(run["events"]) if e["type"] == "status_changed"
-                            and e["data"]["to"] == "cancelled")
+        cancel_index = next(
+            i
+            for i, e in enumerate(run["events"])
+            if e["type"] == "status_changed" and e["data"]["to"] == "cancelled"
+        )
         assert not [e for e in run["events"][cancel_index:] if e["type"] == "step_started"]
         starts = _starts(marks / "ticker")
         assert all(start < cancelled_at for start in starts), "a tool started after the cancel"
@@ -164,10 +181,16 @@ def test_kill_9_of_the_owner_hands_its_runs_to_another_replica_within_the_lease_
         wait_until(lambda name=name: (marks / name).exists(), what=f"{name} to start its tool on a")
     a.kill()
     killed_at = time.monotonic()
-    rerun = wait_until(lambda: (marks / "slow-idempotent").read_text().count("start") == 2, LEASE_TIMEOUT * 4,
-                       interval=0.02, what="the idempotent step to re-run on b")
+    rerun = wait_until(
+        lambda: (marks / "slow-idempotent").read_text().count("start") == 2,
+        LEASE_TIMEOUT * 4,
+        interval=0.02,
+        what="the idempotent step to re-run on b",
+    )
     took = time.monotonic() - killed_at
-    assert rerun and took <= LEASE_TIMEOUT + 1.5, f"takeover took {took:.1f}s"  # slack: polling, a loaded CI
+    assert rerun and took <= LEASE_TIMEOUT + 1.5, (
+        f"takeover took {took:.1f}s"
+    )  # slack: polling, a loaded CI
     finished = _run_when(b, idempotent, _finished)
     assert finished["status"] == "completed_success"
     assert [e for e in events_of(finished, "step_started") if e["data"].get("rerun")]
@@ -176,7 +199,9 @@ def test_kill_9_of_the_owner_hands_its_runs_to_another_replica_within_the_lease_
     failed = _run_when(b, plain, _finished)
     assert failed["status"] == "completed_failure"
     assert failed["steps"][0]["status"] == "failed" and "interrupted" in failed["steps"][0]["error"]
-    assert (marks / "slow-plain").read_text().count("start") == 1  # a tool that changes things is not re-run
+    assert (marks / "slow-plain").read_text().count(
+        "start"
+    ) == 1  # a tool that changes things is not re-run
     reasons = [e["data"].get("reason", "") for e in events_of(failed, "step_finished")]
     assert any("idempotent" in reason for reason in reasons)
     _assert_legal_history(failed)
@@ -201,7 +226,9 @@ def test_a_starting_replica_never_touches_a_live_replicas_runs(
     _assert_legal_history(run)
 
 
-def test_a_stream_client_on_b_sees_the_changes_and_output_of_a_run_on_a(replicas: ReplicaFactory) -> None:
+def test_a_stream_client_on_b_sees_the_changes_and_output_of_a_run_on_a(
+    replicas: ReplicaFactory,
+) -> None:
     a, b = replicas("a"), replicas("b")
     seen: list[tuple[str, dict[str, Any]]] = []
     connected = threading.Event()
@@ -231,17 +258,26 @@ def test_a_stream_client_on_b_sees_the_changes_and_output_of_a_run_on_a(replicas
     assert connected.wait(30)
     run_id = a.start("guides", "chatty")
     finished = _run_when(a, run_id, _finished)
-    wait_until(lambda: any(kind == "change" and data["seq"] >= finished["seq"] for kind, data in seen),
-               10, what="b's stream to announce a's last change")
-    output = "".join(data["chunk"] for kind, data in list(seen) if kind == "output" and data["run_id"] == run_id)
-    assert "small-line" in output and "0" * 12000 in output and "last-line" in output  # big chunks too
+    wait_until(
+        lambda: any(kind == "change" and data["seq"] >= finished["seq"] for kind, data in seen),
+        10,
+        what="b's stream to announce a's last change",
+    )
+    output = "".join(
+        data["chunk"] for kind, data in list(seen) if kind == "output" and data["run_id"] == run_id
+    )
+    assert (
+        "small-line" in output and "0" * 12000 in output and "last-line" in output
+    )  # big chunks too
     stop.set()
 
 
 def _starts(path: Path) -> list[float]:
     if not path.exists():
         return []
-    return [float(line.split()[1]) for line in path.read_text().splitlines() if line.startswith("start")]
+    return [
+        float(line.split()[1]) for line in path.read_text().splitlines() if line.startswith("start")
+    ]
 
 
 def _count(path: Path) -> int:

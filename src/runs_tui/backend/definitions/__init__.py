@@ -23,8 +23,24 @@ from runs_tui.backend.definitions.schema import (
 )
 
 __all__ = [
-    "Capture", "Condition", "Definition", "DefinitionError", "DefinitionSet", "FlowDefinition",
-    "GuideDefinition", "HttpTool", "Outcome", "PromptSpec", "Remediation", "RootCause",
-    "ShellTool", "SimScenario", "SimTool", "StepDefinition", "SuccessIndicator", "ToolSpec",
-    "demo_definitions_dir", "load_definitions",
+    "Capture",
+    "Condition",
+    "Definition",
+    "DefinitionError",
+    "DefinitionSet",
+    "FlowDefinition",
+    "GuideDefinition",
+    "HttpTool",
+    "Outcome",
+    "PromptSpec",
+    "Remediation",
+    "RootCause",
+    "ShellTool",
+    "SimScenario",
+    "SimTool",
+    "StepDefinition",
+    "SuccessIndicator",
+    "ToolSpec",
+    "demo_definitions_dir",
+    "load_definitions",
 ]

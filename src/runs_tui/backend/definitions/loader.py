@@ -60,8 +60,11 @@ def load_definitions(folder: Path | str | None = None) -> DefinitionSet:
     for path in sorted(root.glob("*.toml")):
         for key, item in _load_file(path):
             if key in origins:
-                raise DefinitionError(path, "id" if key[0] != "tool" else f"tools.{key[1]}",
-                                      f"{key[1]!r} is already defined in {origins[key]}")
+                raise DefinitionError(
+                    path,
+                    "id" if key[0] != "tool" else f"tools.{key[1]}",
+                    f"{key[1]!r} is already defined in {origins[key]}",
+                )
             origins[key] = path
             _add(result, item)
     return result
@@ -170,8 +173,15 @@ def _inputs(reader: TableReader) -> tuple[InputSpec, ...]:
             _compile(item, "pattern", pattern)
             if default is not None and not re.fullmatch(pattern, default):
                 raise item.error("default", f"{default!r} does not match the pattern")
-        specs.append(InputSpec(name=name, description=item.text("description", ""),
-                               required=item.flag("required"), default=default, pattern=pattern))
+        specs.append(
+            InputSpec(
+                name=name,
+                description=item.text("description", ""),
+                required=item.flag("required"),
+                default=default,
+                pattern=pattern,
+            )
+        )
         item.finish()
     names = [spec.name for spec in specs]
     if len(set(names)) != len(names):
@@ -192,7 +202,8 @@ def _remediations(reader: TableReader) -> dict[str, Remediation]:
         if remediation_id in remediations:
             raise item.error("id", f"{remediation_id!r} is used by another remediation")
         remediations[remediation_id] = Remediation(
-            id=remediation_id, title=item.text("title"),
+            id=remediation_id,
+            title=item.text("title"),
             steps=_steps(item, "steps", RunKind.FLOW, phase="remediation"),
         )
         item.finish()
@@ -202,18 +213,23 @@ def _remediations(reader: TableReader) -> dict[str, Remediation]:
 def _outcome(item: TableReader) -> Outcome:
     conditions: list[Condition] = []
     for cond in item.tables("when"):
-        conditions.append(Condition(
-            step=cond.text("step"),
-            status=cond.choice("status", StepStatus, None),
-            exit_status=cond.integer("exit_status", None),
-            output_contains=cond.optional_text("output_contains"),
-            output_regex=_optional_regex(cond, "output_regex"),
-            answer=cond.optional_text("answer"),
-        ))
+        conditions.append(
+            Condition(
+                step=cond.text("step"),
+                status=cond.choice("status", StepStatus, None),
+                exit_status=cond.integer("exit_status", None),
+                output_contains=cond.optional_text("output_contains"),
+                output_regex=_optional_regex(cond, "output_regex"),
+                answer=cond.optional_text("answer"),
+            )
+        )
         cond.finish()
-    outcome = Outcome(name=item.text("name"), when=tuple(conditions),
-                      root_causes=item.texts("root_causes"),
-                      remediation=item.optional_text("remediation"))
+    outcome = Outcome(
+        name=item.text("name"),
+        when=tuple(conditions),
+        root_causes=item.texts("root_causes"),
+        remediation=item.optional_text("remediation"),
+    )
     item.finish()
     return outcome
 
@@ -228,21 +244,28 @@ def _check_flow_references(reader: TableReader, flow: FlowDefinition) -> None:
             raise reader.error(f"{where}.name", f"{outcome.name!r} is used by another outcome")
         outcome_names.add(outcome.name)
         if outcome.remediation is not None and outcome.remediation not in flow.remediations:
-            raise reader.error(f"{where}.remediation", f"no remediation has id {outcome.remediation!r}")
+            raise reader.error(
+                f"{where}.remediation", f"no remediation has id {outcome.remediation!r}"
+            )
         for cause in outcome.root_causes:
             if cause not in cause_names:
                 raise reader.error(f"{where}.root_causes", f"no root cause is named {cause!r}")
         for number, condition in enumerate(outcome.when):
             if condition.step not in triage_keys:
-                raise reader.error(f"{where}.when[{number}].step",
-                                   f"no triage step has key {condition.step!r}")
+                raise reader.error(
+                    f"{where}.when[{number}].step", f"no triage step has key {condition.step!r}"
+                )
 
 
 # --- steps -----------------------------------------------------------------------------------
 
 
-def _steps(reader: TableReader, key: str, kind: RunKind, phase: str = "triage") -> tuple[StepDefinition, ...]:
-    steps = tuple(_step(item, index, kind, phase) for index, item in enumerate(reader.tables(key), 1))
+def _steps(
+    reader: TableReader, key: str, kind: RunKind, phase: str = "triage"
+) -> tuple[StepDefinition, ...]:
+    steps = tuple(
+        _step(item, index, kind, phase) for index, item in enumerate(reader.tables(key), 1)
+    )
     keys = [step.key for step in steps]
     if len(set(keys)) != len(keys):
         raise reader.error(key, "step keys must be unique")
@@ -271,7 +294,9 @@ def _step(item: TableReader, position: int, kind: RunKind, phase: str) -> StepDe
     return step
 
 
-def _tool_reference(item: TableReader, automation: AutomationType) -> tuple[str | None, dict[str, str]]:
+def _tool_reference(
+    item: TableReader, automation: AutomationType
+) -> tuple[str | None, dict[str, str]]:
     needs_tool = automation in (AutomationType.AUTOMATED, AutomationType.SEMI_AUTOMATED)
     if not item.has("tool"):
         if needs_tool:
@@ -288,14 +313,17 @@ def _tool_reference(item: TableReader, automation: AutomationType) -> tuple[str 
     return name, config
 
 
-def _step_prompt(item: TableReader, automation: AutomationType, title: str, tool: str | None,
-                 phase: str) -> PromptSpec | None:
+def _step_prompt(
+    item: TableReader, automation: AutomationType, title: str, tool: str | None, phase: str
+) -> PromptSpec | None:
     table = item.table("prompt")
     if automation in (AutomationType.AUTOMATED, AutomationType.INFORMATION_ONLY):
         if table is not None:
             raise item.error("prompt", f"{automation.value} steps do not ask for input")
         return None
-    default_kind = PromptKind.CONFIRM if automation is AutomationType.SEMI_AUTOMATED else PromptKind.COMPLETE
+    default_kind = (
+        PromptKind.CONFIRM if automation is AutomationType.SEMI_AUTOMATED else PromptKind.COMPLETE
+    )
     if table is None:
         question = f"Run {tool} for “{title}”?" if tool else f"Mark “{title}” done when finished."
         return PromptSpec(kind=default_kind, question=question)
@@ -311,12 +339,18 @@ def _step_prompt(item: TableReader, automation: AutomationType, title: str, tool
         allow_free_text=table.flag("allow_free_text"),
         choices_from_outcomes=table.flag("choices_from_outcomes"),
     )
-    if kind is not PromptKind.ANSWER and (prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes):
+    if kind is not PromptKind.ANSWER and (
+        prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes
+    ):
         raise table.error("kind", "only answer prompts take choices or free text")
     if prompt.choices_from_outcomes and phase != "triage":
         raise table.error("choices_from_outcomes", "only triage questions can offer the outcomes")
-    if kind is PromptKind.ANSWER and not (prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes):
-        raise table.error("choices", "an answer prompt needs choices, choices_from_outcomes or allow_free_text")
+    if kind is PromptKind.ANSWER and not (
+        prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes
+    ):
+        raise table.error(
+            "choices", "an answer prompt needs choices, choices_from_outcomes or allow_free_text"
+        )
     table.finish()
     return prompt
 
@@ -386,8 +420,10 @@ def _shell_tool(name: str, item: TableReader, timeout: float) -> ShellTool:
         raise item.error("argv", "must name a program")
     for index, arg in enumerate(argv):
         if PLACEHOLDER.search(arg) and not WHOLE_PLACEHOLDER.match(arg):
-            raise item.error(f"argv[{index}]",
-                             "a {placeholder} must be a whole argv item, so a value is never split or joined")
+            raise item.error(
+                f"argv[{index}]",
+                "a {placeholder} must be a whole argv item, so a value is never split or joined",
+            )
     if PLACEHOLDER.search(argv[0]):
         raise item.error("argv[0]", "the program must be a literal, not a variable")
     env = item.text_map("env")
@@ -398,9 +434,17 @@ def _shell_tool(name: str, item: TableReader, timeout: float) -> ShellTool:
     option_values = item.texts("option_values")
     for index, variable in enumerate(option_values):
         if variable not in placeholders:
-            raise item.error(f"option_values[{index}]", f"{variable!r} is not a {{placeholder}} of argv")
-    return ShellTool(name=name, argv=argv, env=env, cwd=item.optional_text("cwd"), timeout_seconds=timeout,
-                     option_values=frozenset(option_values))
+            raise item.error(
+                f"option_values[{index}]", f"{variable!r} is not a {{placeholder}} of argv"
+            )
+    return ShellTool(
+        name=name,
+        argv=argv,
+        env=env,
+        cwd=item.optional_text("cwd"),
+        timeout_seconds=timeout,
+        option_values=frozenset(option_values),
+    )
 
 
 def _http_tool(name: str, item: TableReader, timeout: float) -> HttpTool:
@@ -414,17 +458,27 @@ def _http_tool(name: str, item: TableReader, timeout: float) -> HttpTool:
     statuses = expected if isinstance(expected, list) else [expected]
     if not statuses or not all(isinstance(s, int) and not isinstance(s, bool) for s in statuses):
         raise item.error("expected_status", "must be a status code or a list of them")
-    return HttpTool(name=name, url=url, method=method, expected_status=tuple(statuses),
-                    headers=item.text_map("headers"), body=item.optional_text("body"),
-                    timeout_seconds=timeout)
+    return HttpTool(
+        name=name,
+        url=url,
+        method=method,
+        expected_status=tuple(statuses),
+        headers=item.text_map("headers"),
+        body=item.optional_text("body"),
+        timeout_seconds=timeout,
+    )
 
 
 def _sim_tool(name: str, item: TableReader, timeout: float) -> SimTool:
     scenarios = tuple(_scenario(scenario) for scenario in item.tables("scenarios"))
     if not scenarios:
         raise item.error("scenarios", "a sim tool needs at least one scenario")
-    return SimTool(name=name, scenarios=scenarios, latency_seconds=item.seconds("latency", 0.0) or 0.0,
-                   timeout_seconds=timeout)
+    return SimTool(
+        name=name,
+        scenarios=scenarios,
+        latency_seconds=item.seconds("latency", 0.0) or 0.0,
+        timeout_seconds=timeout,
+    )
 
 
 def _scenario(item: TableReader) -> SimScenario:
@@ -450,14 +504,17 @@ def _scenario(item: TableReader) -> SimScenario:
     return scenario
 
 
-def _check_placeholders(reader: TableReader, steps: list[StepDefinition],
-                        inputs: tuple[InputSpec, ...]) -> None:
+def _check_placeholders(
+    reader: TableReader, steps: list[StepDefinition], inputs: tuple[InputSpec, ...]
+) -> None:
     """Step tool configs may only use declared inputs or variables captured by earlier steps."""
     known = {spec.name for spec in inputs} | {"run_id"}
     for step in steps:
         for key, template in step.tool_config.items():
             for name in PLACEHOLDER.findall(template):
                 if name not in known:
-                    raise reader.error(f"step {step.key!r}.tool.config.{key}",
-                                       f"uses {{{name}}}, which is neither an input nor a captured variable")
+                    raise reader.error(
+                        f"step {step.key!r}.tool.config.{key}",
+                        f"uses {{{name}}}, which is neither an input nor a captured variable",
+                    )
         known |= {capture.variable for capture in step.captures}

@@ -92,7 +92,7 @@ class TableReader:
         elif isinstance(value, str) and (match := _DURATION.match(value)):
             seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
         else:
-            raise self.error(key, f"must be a duration such as 30, \"90s\" or \"15m\", not {value!r}")
+            raise self.error(key, f'must be a duration such as 30, "90s" or "15m", not {value!r}')
         if seconds < 0:
             raise self.error(key, "must not be negative")
         return seconds
@@ -105,7 +105,9 @@ class TableReader:
         try:
             return parse(value)
         except ValueError:
-            allowed = ", ".join(str(member) for member in getattr(parse, "__members__", {}).values())
+            allowed = ", ".join(
+                str(member) for member in getattr(parse, "__members__", {}).values()
+            )
             raise self.error(key, f"{value!r} is not one of: {allowed}") from None
 
     def texts(self, key: str) -> tuple[str, ...]:

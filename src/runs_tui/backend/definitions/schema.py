@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runs_tui.models.domain import AutomationType, DefinitionSummary, InputSpec, PromptKind, StepStatus
+from runs_tui.models.domain import (
+    AutomationType,
+    DefinitionSummary,
+    InputSpec,
+    PromptKind,
+    StepStatus,
+)
 from runs_tui.models.lifecycle import RunKind
 
 # --- tools -----------------------------------------------------------------------------------

@@ -5,4 +5,11 @@ from runs_tui.backend.outposts.result import ToolResult
 from runs_tui.backend.outposts.sink import OUTPUT_CAP_BYTES, OutputSink
 from runs_tui.backend.outposts.templates import MissingVariable, render_argv
 
-__all__ = ["OUTPUT_CAP_BYTES", "LocalOutpost", "MissingVariable", "OutputSink", "ToolResult", "render_argv"]
+__all__ = [
+    "OUTPUT_CAP_BYTES",
+    "LocalOutpost",
+    "MissingVariable",
+    "OutputSink",
+    "ToolResult",
+    "render_argv",
+]

@@ -13,7 +13,9 @@ from runs_tui.backend.outposts.templates import render_text, render_url
 BODY_SHOWN = 64 * 1024
 
 
-async def run_http(tool: HttpTool, variables: Mapping[str, str], write: Callable[[str], None]) -> ToolResult:
+async def run_http(
+    tool: HttpTool, variables: Mapping[str, str], write: Callable[[str], None]
+) -> ToolResult:
     url = render_url(tool.url, variables)
     headers = {name: render_text(value, variables) for name, value in tool.headers.items()}
     body = render_text(tool.body, variables) if tool.body is not None else None
@@ -22,7 +24,9 @@ async def run_http(tool: HttpTool, variables: Mapping[str, str], write: Callable
         async with httpx.AsyncClient(timeout=tool.timeout_seconds) as client:
             response = await client.request(tool.method, url, headers=headers, content=body)
     except httpx.HTTPError as error:
-        return ToolResult(exit_status=None, error=f"request failed: {type(error).__name__}: {error}")
+        return ToolResult(
+            exit_status=None, error=f"request failed: {type(error).__name__}: {error}"
+        )
     write(f"HTTP {response.status_code} {response.reason_phrase}\n")
     if response.text:
         write(response.text[:BODY_SHOWN] + ("" if response.text.endswith("\n") else "\n"))

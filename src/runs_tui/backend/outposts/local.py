@@ -28,8 +28,13 @@ class LocalOutpost:
     def resolve(self, name: str, own_tools: Mapping[str, ToolSpec]) -> ToolSpec | None:
         return own_tools.get(name) or self._shared_tools.get(name)
 
-    async def run(self, tool: ToolSpec, variables: Mapping[str, str], write: Callable[[str], None],
-                  seed: str = "") -> ToolResult:
+    async def run(
+        self,
+        tool: ToolSpec,
+        variables: Mapping[str, str],
+        write: Callable[[str], None],
+        seed: str = "",
+    ) -> ToolResult:
         """Runs to completion, timeout or cancellation; a cancel kills the tool before it
         propagates, so "cancelled" really means the tool is gone."""
         work = asyncio.ensure_future(self._dispatch(tool, variables, write, seed))
@@ -41,13 +46,15 @@ class LocalOutpost:
             raise
         if not work.done():
             await _stop(work, timer)
-            return ToolResult(exit_status=None, timed_out=True,
-                              error=f"timed out after {tool.timeout_seconds:g}s")
+            return ToolResult(
+                exit_status=None, timed_out=True, error=f"timed out after {tool.timeout_seconds:g}s"
+            )
         timer.cancel()
         return _result_of(work)
 
-    async def _dispatch(self, tool: ToolSpec, variables: Mapping[str, str], write: Callable[[str], None],
-                        seed: str) -> ToolResult:
+    async def _dispatch(
+        self, tool: ToolSpec, variables: Mapping[str, str], write: Callable[[str], None], seed: str
+    ) -> ToolResult:
         if isinstance(tool, ShellTool):
             return await run_shell(tool, variables, write)
         if isinstance(tool, HttpTool):

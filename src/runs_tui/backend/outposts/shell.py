@@ -27,7 +27,9 @@ def shell_environment(tool: ShellTool, variables: Mapping[str, str]) -> dict[str
     return env
 
 
-async def run_shell(tool: ShellTool, variables: Mapping[str, str], write: Callable[[str], None]) -> ToolResult:
+async def run_shell(
+    tool: ShellTool, variables: Mapping[str, str], write: Callable[[str], None]
+) -> ToolResult:
     refuse_option_values(tool.argv, variables, tool.option_values)
     argv = render_argv(tool.argv, variables)
     process = await _spawn(tool, argv, shell_environment(tool, variables))
@@ -41,18 +43,22 @@ async def run_shell(tool: ShellTool, variables: Mapping[str, str], write: Callab
     return ToolResult(exit_status=code)
 
 
-async def _spawn(tool: ShellTool, argv: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+async def _spawn(
+    tool: ShellTool, argv: list[str], env: dict[str, str]
+) -> asyncio.subprocess.Process:
     """Starts the process; a cancel that lands while asyncio is still wiring the pipes (the
     program already runs) waits for the spawn and kills the whole group, not just the leader."""
-    spawning = asyncio.ensure_future(asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-        cwd=tool.cwd,
-        start_new_session=True,
-    ))
+    spawning = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+            cwd=tool.cwd,
+            start_new_session=True,
+        )
+    )
     try:
         return await asyncio.shield(spawning)
     except asyncio.CancelledError:

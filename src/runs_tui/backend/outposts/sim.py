@@ -22,7 +22,9 @@ def choose_scenario(tool: SimTool, variables: Mapping[str, str], seed: str) -> S
             value = variables.get(scenario.when_input)
             if value is not None and re.search(scenario.when_pattern, value):
                 return scenario
-    pool = [scenario for scenario in tool.scenarios if scenario.when_input is None] or list(tool.scenarios)
+    pool = [scenario for scenario in tool.scenarios if scenario.when_input is None] or list(
+        tool.scenarios
+    )
     digest = hashlib.sha256(f"{seed}:{tool.name}".encode()).digest()
     ticket = int.from_bytes(digest[:8], "big") % sum(scenario.weight for scenario in pool)
     for scenario in pool:
@@ -32,8 +34,13 @@ def choose_scenario(tool: SimTool, variables: Mapping[str, str], seed: str) -> S
     return pool[-1]
 
 
-async def run_sim(tool: SimTool, variables: Mapping[str, str], write: Callable[[str], None],
-                  clock: Clock, seed: str) -> ToolResult:
+async def run_sim(
+    tool: SimTool,
+    variables: Mapping[str, str],
+    write: Callable[[str], None],
+    clock: Clock,
+    seed: str,
+) -> ToolResult:
     scenario = choose_scenario(tool, variables, seed)
     await clock.sleep(tool.latency_seconds)
     for index, line in enumerate(scenario.lines):

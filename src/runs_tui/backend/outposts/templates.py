@@ -26,7 +26,7 @@ class OptionValueRefused(ValueError):
     def __init__(self, variable: str, value: str, program: str) -> None:
         super().__init__(
             f"refused: {{{variable}}} is {value[:40]!r}, which {program} would read as an option; "
-            f"put a \"--\" item before it in argv, or list it in the tool's option_values"
+            f'put a "--" item before it in argv, or list it in the tool\'s option_values'
         )
 
 
@@ -55,7 +55,9 @@ def render_lenient(template: str, variables: Mapping[str, str]) -> str:
 
 
 def render_url(template: str, variables: Mapping[str, str]) -> str:
-    return PLACEHOLDER.sub(lambda match: quote(_lookup(variables, match.group(1)), safe=""), template)
+    return PLACEHOLDER.sub(
+        lambda match: quote(_lookup(variables, match.group(1)), safe=""), template
+    )
 
 
 def render_argv(argv: tuple[str, ...], variables: Mapping[str, str]) -> list[str]:
