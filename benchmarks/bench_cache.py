@@ -234,7 +234,8 @@ def _raw_rate(path: Path, batches: list[list[tuple[Any, ...]]], schema_from: Pat
     else:
         source = sqlite3.connect(schema_from)
         for (sql,) in source.execute(
-            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'run_names_fts_%' "
+            "SELECT sql FROM sqlite_master "
+            "WHERE sql IS NOT NULL AND name NOT LIKE 'run_names_fts_%' "
             "ORDER BY type = 'trigger', type = 'index'"
         ):
             conn.execute(sql)

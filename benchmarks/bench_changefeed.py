@@ -204,11 +204,13 @@ def main() -> None:
         db_url = f"sqlite:///{Path(folder) / 'backend.sqlite3'}"
         seed_seconds = seed(db_url, args.runs)
         print(
-            f"seed_history: {args.runs} runs in {seed_seconds:.2f} s ({args.runs / seed_seconds:,.0f} runs/s)"
+            f"seed_history: {args.runs} runs in {seed_seconds:.2f} s "
+            f"({args.runs / seed_seconds:,.0f} runs/s)"
         )
         baseline = median_rate(lambda: sync_in_process(db_url, 1000), args.runs)
         print(
-            f"baseline  in-process store.changes_json+json.loads, limit 1000: {baseline:>10,.0f} runs/s (median of {REPEATS})"
+            "baseline  in-process store.changes_json+json.loads, limit 1000: "
+            f"{baseline:>10,.0f} runs/s (median of {REPEATS})"
         )
         token = secrets.token_urlsafe(16)
         server, origin = start_server(db_url, token)
@@ -218,7 +220,8 @@ def main() -> None:
                     lambda: sync_over_http(origin, token, limit, parse_tail), args.runs
                 )
                 print(
-                    f"HTTP full sync, httpx, bytes only (server),  limit {limit:>5}: {rate:>10,.0f} runs/s "
+                    "HTTP full sync, httpx, bytes only (server),  "
+                    f"limit {limit:>5}: {rate:>10,.0f} runs/s "
                     f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)"
                 )
             for limit in (1000, 5000, 10_000):
@@ -226,7 +229,8 @@ def main() -> None:
                     lambda: sync_over_http(origin, token, limit, parse_json), args.runs
                 )
                 print(
-                    f"HTTP full sync, httpx + json.loads,        limit {limit:>5}: {rate:>10,.0f} runs/s "
+                    "HTTP full sync, httpx + json.loads,        "
+                    f"limit {limit:>5}: {rate:>10,.0f} runs/s "
                     f"(median of {REPEATS}; {rate / baseline:.2f}x baseline)"
                 )
             rate = median_rate(lambda: sync_over_http(origin, token, 1000, parse_model), args.runs)

@@ -58,7 +58,10 @@ from runs_tui.widgets.tool_output import ToolOutput
 
 NOW = datetime(2025, 11, 25, 14, 30, tzinfo=UTC)
 SIZE = (120, 40)
-LINE = "2025-11-25T14:30:00.123Z INFO worker-3 processed batch {n:>7} in 12ms [ok] \x1b[32mgreen\x1b[0m"
+LINE = (
+    "2025-11-25T14:30:00.123Z INFO worker-3 processed batch {n:>7} in 12ms [ok] "
+    "\x1b[32mgreen\x1b[0m"
+)
 
 
 @dataclass
@@ -311,15 +314,20 @@ def main() -> None:
     for kind in ("Log", "RichLog"):
         results.append(asyncio.run(bench_baseline(kind, args.seconds, args.batch)))
     print(
-        f"tool output streaming, {SIZE[0]}x{SIZE[1]}, {args.batch}-line chunks, {args.seconds:.0f}s each, "
+        f"tool output streaming, {SIZE[0]}x{SIZE[1]}, {args.batch}-line chunks, "
+        f"{args.seconds:.0f}s each, "
         f"Python {sys.version.split()[0]}"
     )
-    header = f"{'contender':38} {'lines/s':>9} {'key p50':>9} {'key p95':>9} {'keys':>5} {'1MiB load':>10} {'1MiB pgdn':>10}"
+    header = (
+        f"{'contender':38} {'lines/s':>9} {'key p50':>9} {'key p95':>9} {'keys':>5} "
+        f"{'1MiB load':>10} {'1MiB pgdn':>10}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
-            f"{r.name:38} {r.lines_per_s:9.0f} {r.key_median_ms:7.1f}ms {r.key_p95_ms:7.1f}ms {r.keys:5d} "
+            f"{r.name:38} {r.lines_per_s:9.0f} "
+            f"{r.key_median_ms:7.1f}ms {r.key_p95_ms:7.1f}ms {r.keys:5d} "
             f"{r.mib_load_ms:8.1f}ms {r.mib_page_ms:8.1f}ms"
         )
 

@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -278,7 +277,8 @@ async def propagation(
             )
         except httpx.TimeoutException:
             print(
-                f"  (a write through {writer.name} got no answer within the client timeout: saturated)"
+                f"  (a write through {writer.name} got no answer "
+                "within the client timeout: saturated)"
             )
             return samples
         seq = int(answer.json()["seq"])
@@ -332,7 +332,8 @@ def owned(db_url: str, owner: str) -> int:
     engine = sqlalchemy.create_engine(db_url)
     with engine.connect() as conn:
         count = conn.exec_driver_sql(
-            "SELECT count(*) FROM runs WHERE owner = %s AND status NOT LIKE 'completed%%' AND status NOT LIKE 'waiting%%' "
+            "SELECT count(*) FROM runs WHERE owner = %s "
+            "AND status NOT LIKE 'completed%%' AND status NOT LIKE 'waiting%%' "
             "AND status NOT IN ('cancelled', 'no_steps')",
             (owner,),
         ).scalar_one()
@@ -341,7 +342,7 @@ def owned(db_url: str, owner: str) -> int:
 
 
 def takeover(setup: Setup, victim: Replica, restart: bool) -> tuple[float, int]:
-    """Seconds from kill -9 until no run is still held by the victim (restart: by the old process)."""
+    """Seconds from kill -9 until no run is held by the victim (restart: by the old process)."""
     before = owned(setup.db_url, victim.name)
     victim.kill()
     killed = time.monotonic()
@@ -380,7 +381,7 @@ async def step_lag(
                 index = int(event["step_id"].rsplit("-", 1)[1])
                 previous = finished.get(f"procedure-{index - 1}")
                 if previous:
-                    lags.append((_time(event["at"]) - _time(previous)))
+                    lags.append(_time(event["at"]) - _time(previous))
     return lags
 
 
@@ -398,7 +399,8 @@ def pct(samples: Sequence[float], q: float) -> float:
 def line(label: str, samples: Sequence[float], unit: str = "ms") -> str:
     scale = 1000 if unit == "ms" else 1
     return (
-        f"  {label:<34} p50 {pct(samples, 0.5) * scale:8.1f} {unit}   p95 {pct(samples, 0.95) * scale:8.1f} {unit}"
+        f"  {label:<34} p50 {pct(samples, 0.5) * scale:8.1f} {unit}   "
+        f"p95 {pct(samples, 0.95) * scale:8.1f} {unit}"
         f"   (n={len(samples)})"
     )
 
@@ -486,18 +488,21 @@ async def ceiling(base: str, folder: Path, levels: Sequence[int], budget: float)
                 ids += [run["id"] for run in more]
                 if len(ids) < level:
                     print(
-                        f"  only {len(ids)} of {level} runs started within the budget: the replica is saturated"
+                        f"  only {len(ids)} of {level} runs started within the budget: "
+                        "the replica is saturated"
                     )
                 await asyncio.sleep(25)  # a step takes ~20 s: every run crosses a step boundary
                 lags = await step_lag(http, node, ids[-level // 2 :])
                 print(line(f"{level:>6} active runs: step due → started", lags))
                 if pct(lags, 0.95) > 1.0:
                     print(
-                        f"  ceiling of one replica: fewer than {level} concurrently active runs (p95 lag > 1 s)"
+                        f"  ceiling of one replica: fewer than {level} concurrently active runs "
+                        "(p95 lag > 1 s)"
                     )
                     return
             print(
-                f"  ceiling of one replica: above {len(ids)} concurrently active runs (p95 lag ≤ 1 s)"
+                f"  ceiling of one replica: above {len(ids)} concurrently active runs "
+                "(p95 lag ≤ 1 s)"
             )
     finally:
         setup.stop_all()
@@ -517,13 +522,15 @@ def main() -> int:
     args = parser.parse_args()
     if not args.pg:
         print(
-            "bench_replicas: set RUNS_TUI_BENCH_PG_URL (or RUNS_TUI_TEST_PG_URL) to a PostgreSQL URL; skipped"
+            "bench_replicas: set RUNS_TUI_BENCH_PG_URL (or RUNS_TUI_TEST_PG_URL) "
+            "to a PostgreSQL URL; skipped"
         )
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-replicas-") as tmp:
         for count in (2, 1):
             print(
-                f"{count} replica(s) on PostgreSQL, {args.runs} active runs, {args.clients} stream clients:"
+                f"{count} replica(s) on PostgreSQL, {args.runs} active runs, "
+                f"{args.clients} stream clients:"
             )
             folder = Path(tmp) / f"r{count}"
             folder.mkdir()

@@ -112,7 +112,8 @@ def main() -> None:
     baseline, rates = median(old_path(SMALL), SMALL, args.repeats)
     print(
         f"baseline  per-run pydantic RunDetail + RunStore.seed_history, {SMALL:>9,} runs: "
-        f"{baseline:>8,.0f} runs/s (median of {args.repeats}: {', '.join(f'{r:,.0f}' for r in rates)})"
+        f"{baseline:>8,.0f} runs/s "
+        f"(median of {args.repeats}: {', '.join(f'{r:,.0f}' for r in rates)})"
     )
     rate, rates = median(new_path(SMALL), SMALL, args.repeats)
     print(
@@ -124,7 +125,8 @@ def main() -> None:
         rate, rates = median(new_path(args.big), args.big, args.big_repeats)
         print(
             f"raw rows  demo.seed_history (no per-run events),            {args.big:>9,} runs: "
-            f"{rate:>8,.0f} runs/s (median of {args.big_repeats}: {', '.join(f'{r:,.0f}' for r in rates)}; "
+            f"{rate:>8,.0f} runs/s "
+            f"(median of {args.big_repeats}: {', '.join(f'{r:,.0f}' for r in rates)}; "
             f"{rate / baseline:.2f}x baseline; {args.big / rate:.1f} s)"
         )
 

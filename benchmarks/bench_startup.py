@@ -5,9 +5,10 @@ The baseline, measured in the same run, is the smallest app that looks like the 
 first frame: Header + DataTable + Footer with 10 rows (each with a status), in a child
 process of its own. Both are started in a fresh pseudo-terminal at 80×24 and timed from
 spawning the process to the moment the pty's output holds a status label; then `q` (or a
-kill) ends them. After two warm-up starts of each (not counted), medians of --repeats runs each, alternating, and the ratio (goal ≤ 1.5×),
-for the wall time and for the CPU time the process used until then (read from /proc: on a
-loaded machine the wall time swings with the other processes, the CPU time much less).
+kill) ends them. After two warm-up starts of each (not counted), medians of --repeats runs
+each, alternating, and the ratio (goal ≤ 1.5×), for the wall time and for the CPU time the
+process used until then (read from /proc: on a loaded machine the wall time swings with the
+other processes, the CPU time much less).
 
 The dashboard is pointed at a real backend (a subprocess on a seeded SQLite file) with a
 cache synced from it beforehand by `runs-tui sync`: a warm cache, as an operator has it.
@@ -36,9 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_changefeed import seed, start_server  # noqa: E402
+from bench_changefeed import seed, start_server
 
-from runs_tui.models.status import RunStatus  # noqa: E402
+from runs_tui.models.status import RunStatus
 
 STATUS = re.compile("|".join(re.escape(status.label) for status in RunStatus).encode())
 MINIMAL_APP = """
@@ -179,7 +180,7 @@ def main() -> None:
             f"({ours / base:.2f}x the baseline; goal <= 1.5x)"
         )
         print(
-            f"    each run (ms): minimal "
+            "    each run (ms): minimal "
             + ", ".join(f"{run[at] * 1000:.0f}" for run in minimal)
             + "; dashboard "
             + ", ".join(f"{run[at] * 1000:.0f}" for run in dashboard)

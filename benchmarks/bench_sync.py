@@ -38,17 +38,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-from bench_changefeed import seed, start_server  # noqa: E402  (the shared seeding and server start)
+import httpx
+from bench_changefeed import seed, start_server  # the shared seeding and server start
 
-from runs_tui.backend.store import RunStore  # noqa: E402
-from runs_tui.cache import Cache  # noqa: E402
-from runs_tui.cache.feed import RowPage, parse_page, read_fetched  # noqa: E402
-from runs_tui.client import RunsClient  # noqa: E402
-from runs_tui.models.domain import ChangesPage, RunSummary, Trigger, TriggerKind  # noqa: E402
-from runs_tui.models.lifecycle import RunKind  # noqa: E402
-from runs_tui.models.status import RunStatus  # noqa: E402
-from runs_tui.sync import BULK_PAGE_SIZE, PAGE_SIZE, Syncer  # noqa: E402
+from runs_tui.backend.store import RunStore
+from runs_tui.cache import Cache
+from runs_tui.cache.feed import RowPage, parse_page, read_fetched
+from runs_tui.client import RunsClient
+from runs_tui.models.domain import ChangesPage, RunSummary, Trigger, TriggerKind
+from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.status import RunStatus
+from runs_tui.sync import BULK_PAGE_SIZE, PAGE_SIZE, Syncer
 
 REPEATS = 3
 INCREMENTAL_REPEATS = 15
@@ -298,7 +298,8 @@ async def measure_incremental(
     store.close()
     ms = sorted(t * 1000 for t in timings)
     print(
-        f"  baseline: an empty GET /runs/changes round trip:  {median(baseline) * 1000:>7.2f} ms (median)"
+        "  baseline: an empty GET /runs/changes round trip:  "
+        f"{median(baseline) * 1000:>7.2f} ms (median)"
     )
     print(
         f"  Syncer.sync_once, {CHANGES} changed runs:               {median(ms):>7.2f} ms median, "

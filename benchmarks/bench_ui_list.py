@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import json
 import os
 import pty
@@ -37,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import termios
-import fcntl
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -452,7 +452,8 @@ def report(
         worst_filter = max(f["list"]["p95"] for f in big["filters"].values())
         worst_counts = max(f["with_counts"]["p95"] for f in big["filters"].values())
         print(
-            f"\nGoals at {lists[-1]}: filter p95 ≤ 50 ms: worst {worst_filter:.1f} ms (incl. counts "
+            f"\nGoals at {lists[-1]}: filter p95 ≤ 50 ms: "
+            f"worst {worst_filter:.1f} ms (incl. counts "
             f"{worst_counts:.1f}); jump to end ≤ 30 ms: p95 {big['jump_end']['p95']:.1f} ms; "
             f"RSS ≤ 1.15× {lists[0]}: {big['peak_rss_mib'] / small['peak_rss_mib']:.2f}×"
         )

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.dom import DOMNode
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
@@ -28,8 +28,8 @@ from textual.timer import Timer
 from runs_tui import config as config_module
 from runs_tui.commands import GoToRunProvider, RunsCommands
 from runs_tui.config import Config, ConfigError, Profile
-from runs_tui.export_folder import default_export_dir
 from runs_tui.errors import ClientError
+from runs_tui.export_folder import default_export_dir
 from runs_tui.keymap import unknown_ids
 from runs_tui.messages import (
     RunsChanged,
@@ -39,8 +39,8 @@ from runs_tui.messages import (
 )
 from runs_tui.models.domain import RunSummary
 from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
-from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
 from runs_tui.models.status import RunStatus, StatusGroup
+from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
 from runs_tui.sanitize import inert
 from runs_tui.screens.help import HelpScreen, collect_bindings
 from runs_tui.screens.runs import RunsScreen
@@ -162,7 +162,7 @@ class RunsApp(App[None]):
     async def on_unmount(self) -> None:
         try:
             await self.service.aclose()
-        except Exception:  # noqa: BLE001 - closing must not mask the real exit reason
+        except Exception:  # closing must not mask the real exit reason
             pass
 
     @work(group="live", exclusive=True, exit_on_error=False)
@@ -218,7 +218,7 @@ class RunsApp(App[None]):
         self._drop_waiting_notice()
         try:
             count = self.service.cache.waiting_count()
-        except Exception:  # noqa: BLE001 - the count is a nicety
+        except Exception:  # the count is a nicety
             count = 1
         others = f" ({count} runs wait for input)" if count > 1 else ""
         where = _WAITING_WHERE.get(run.status, "")
@@ -292,7 +292,7 @@ class RunsApp(App[None]):
             return True
         try:
             screen = node if isinstance(node, Screen) else node.screen
-        except Exception:  # noqa: BLE001 - a widget already detached from its screen
+        except Exception:  # a widget already detached from its screen
             return False
         return screen in self.screen_stack and screen.is_attached
 

@@ -463,7 +463,8 @@ def selected_profile_name(
     if config.profiles:
         raise ConfigError(
             f"{config.path}: several profiles ({', '.join(sorted(config.profiles))}) and no "
-            "default_profile; choose one with --profile or `runs-tui config set default_profile NAME`"
+            "default_profile; choose one with --profile "
+            "or `runs-tui config set default_profile NAME`"
         )
     return None
 
@@ -498,7 +499,8 @@ def _effective_token(profile: Profile, env: Mapping[str, str]) -> str | None:
         token = env.get(profile.token_env)
         if not token:
             raise MissingToken(
-                f"profile {profile.name!r} reads its token from ${profile.token_env}, which is not set"
+                f"profile {profile.name!r} reads its token from ${profile.token_env}, "
+                "which is not set"
             )
         return token
     return profile.token
@@ -574,7 +576,8 @@ def set_value(document: Mapping[str, Any], key: str, text: str, path: Path) -> d
 def _leaf_type(parts: list[str], path: Path) -> type | None:
     if parts[-1] == "token":
         raise ConfigError(
-            f"{path}: {'.'.join(parts)}: tokens are not set on the command line; use `runs-tui login`"
+            f"{path}: {'.'.join(parts)}: tokens are not set on the command line; "
+            "use `runs-tui login`"
         )
     if parts[0] == "profiles" and len(parts) >= 3:
         rest = ".".join(parts[2:])

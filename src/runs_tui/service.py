@@ -40,9 +40,9 @@ from runs_tui.models.domain import (
 from runs_tui.models.filters import RunFilter
 from runs_tui.sync import (
     LinkChanged,
-    SyncFailed,
     Synced,
     Syncer,
+    SyncFailed,
     SyncResult,
     SyncStarted,
     ToolOutput,

@@ -441,7 +441,7 @@ class Syncer:
             outcome = sink(event)
             if inspect.isawaitable(outcome):
                 await outcome
-        except Exception:  # noqa: BLE001 - the UI's problem must not stop the sync
+        except Exception:  # the UI's problem must not stop the sync
             log.exception("sync event listener failed on %s", type(event).__name__)
 
 

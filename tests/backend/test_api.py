@@ -330,9 +330,10 @@ def test_list_runs_filters(api: Api, make_run: Callable[..., RunDetail]) -> None
         ]
     )
     live = api.start()
-    names = lambda **params: [
-        r["name"] for r in api.http.get("/runs", params=params).json()["runs"]
-    ]  # noqa: E731
+
+    def names(**params: Any) -> list[str]:
+        return [r["name"] for r in api.http.get("/runs", params=params).json()["runs"]]
+
     assert names(status="failed") == ["Disk full", "Disk check"]
     assert names(status=["cancelled", "Completed Failure"]) == ["Disk full", "Net"]
     assert names(status="active") == [live["name"]]

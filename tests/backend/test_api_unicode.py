@@ -37,7 +37,7 @@ BAD_START_BODIES = [
     b'{"inputs": {"host": "db\\ud800"}}',  # a high surrogate alone
     b'{"inputs": {"host": "db-1", "note": "\\udc00x"}}',  # a low one alone
     b'{"inputs": {"host": "db-1"}, "trigger": {"actor": "\\uDBFF"}}',  # upper case, in the trigger
-    b'{"inputs": {"host": "db\xed\xa0\x80"}}',  # raw surrogate bytes, which JSON decoding lets through
+    b'{"inputs": {"host": "db\xed\xa0\x80"}}',  # raw surrogate bytes, which JSON decoding passes
     b'{"inputs": {"host": "db-1", "\\ud800": "x"}}',  # in a key
 ]
 

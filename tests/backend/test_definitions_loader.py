@@ -87,17 +87,20 @@ def test_demo_set_covers_the_required_shapes() -> None:
             None,
         ),
         (
-            'kind = "flow"\nid = "f"\ntitle = "F"\n[[outcomes]]\nname = "o"\nremediation = "nope"\n',
+            'kind = "flow"\nid = "f"\ntitle = "F"\n'
+            '[[outcomes]]\nname = "o"\nremediation = "nope"\n',
             "outcomes[0].remediation",
             "no remediation",
         ),
         (
-            'kind = "flow"\nid = "f"\ntitle = "F"\n[[outcomes]]\nname = "o"\n[[outcomes.when]]\nstep = "x"\n',
+            'kind = "flow"\nid = "f"\ntitle = "F"\n'
+            '[[outcomes]]\nname = "o"\n[[outcomes.when]]\nstep = "x"\n',
             "outcomes[0].when[0].step",
             "no triage step",
         ),
         (
-            'kind = "flow"\nid = "f"\ntitle = "F"\n[[triage]]\ntitle = "i"\nautomation = "information_only"\n',
+            'kind = "flow"\nid = "f"\ntitle = "F"\n'
+            '[[triage]]\ntitle = "i"\nautomation = "information_only"\n',
             "triage[0].automation",
             "guides only",
         ),

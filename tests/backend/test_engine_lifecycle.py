@@ -176,7 +176,7 @@ async def test_guide_information_only_and_manual_steps(harness: Harness) -> None
 async def test_respond_semantics(harness: Harness) -> None:
     h = harness
     run_id = await h.start(FLOW, "disk-pressure", host="web-prod-01")
-    run = await h.until_status(run_id, S.EXECUTING_TRIAGE)
+    await h.until_status(run_id, S.EXECUTING_TRIAGE)
     with pytest.raises(Conflict) as early:
         await h.engine.respond(run_id, "triage-2", PromptResponse(value="Logs not rotated"))
     assert early.value.current["status"] == S.EXECUTING_TRIAGE.value
@@ -296,7 +296,7 @@ async def test_cancel_a_scheduled_run_and_conflict_on_finished(tmp_path: Path) -
         await h.engine.stop()
 
 
-async def _first_scheduled(h: Harness):  # noqa: ANN202 - test helper
+async def _first_scheduled(h: Harness):  # test helper
     for _ in range(40):
         runs = h.store.list_runs(statuses=frozenset({S.SCHEDULED_FOR_EXECUTION})).runs
         if runs:

@@ -70,7 +70,12 @@ name = "value"
 required = true
 [tools.t]
 type = "shell"
-argv = ["{PY}", "-c", "import json, os, sys; print(json.dumps([sys.argv[1:], os.environ['PAYLOAD']]))", "{{value}}"]
+argv = [
+    "{PY}",
+    "-c",
+    "import json, os, sys; print(json.dumps([sys.argv[1:], os.environ['PAYLOAD']]))",
+    "{{value}}",
+]
 env = {{ PAYLOAD = "{{value}}" }}
 '''
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
@@ -211,7 +216,11 @@ async def test_output_is_capped_with_a_marker_and_streamed_in_batches(tmp_path: 
     tool = f'''
 [tools.t]
 type = "shell"
-argv = ["{PY}", "-c", "import sys\\nfor i in range(60000): sys.stdout.write('line %06d of chatty output\\\\n' % i)"]
+argv = [
+    "{PY}",
+    "-c",
+    "import sys\\nfor i in range(60000): sys.stdout.write('line %06d of chatty output\\\\n' % i)",
+]
 '''
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run_id = await h.start(RunKind.GUIDE, "g")
@@ -226,7 +235,7 @@ argv = ["{PY}", "-c", "import sys\\nfor i in range(60000): sys.stdout.write('lin
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:  # http.server's name
         code = 200 if self.path.startswith("/ok") else 503
         body = f"path={self.path}".encode()
         self.send_response(code)

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from exports.hostile import hostile_strings, unsafe_characters
 
 from cli.conftest import SENTINEL_TOKEN, CliRunner, start_guide, wait_for, waiting
-from exports.hostile import hostile_strings, unsafe_characters
 from runs_tui import config as cfg
 from runs_tui.models.domain import RunDetail, Variable, VariableDirection
 from runs_tui.models.status import RunStatus
@@ -73,7 +73,7 @@ _BIDI = {chr(c) for c in [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066,
 @pytest.fixture
 def hostile_runs(remote: Any, make_run: Callable[..., RunDetail]) -> list[str]:
     ids = []
-    for index, (name, value) in enumerate(hostile_strings()):
+    for index, (_name, value) in enumerate(hostile_strings()):
         short = value[:5000]  # the 1 MiB line is exercised by the export tests
         run = make_run(
             id=f"hostile-{index}",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runs_tui.client import RunsClient, RetryPolicy, new_idempotency_key, parse_retry_after
+from runs_tui.client import RetryPolicy, RunsClient, new_idempotency_key, parse_retry_after
 from runs_tui.errors import Refused
 
 

@@ -98,7 +98,7 @@ class BackendProcess:
             time.sleep(0.1)
 
     def stop(self, sig: signal.Signals = signal.SIGINT) -> str:
-        """Interrupt it like Ctrl-C (or kill it with `sig`); returns everything it wrote on stderr."""
+        """Interrupt it like Ctrl-C (or kill it with `sig`); returns all it wrote on stderr."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:

@@ -89,7 +89,7 @@ def terminal(tmp_path: Path, e2e_backend: BackendProcess) -> Iterator[TerminalFa
 
 @pytest.fixture
 def cli(tmp_path: Path, e2e_backend: BackendProcess) -> CliRunner:
-    """`cli("runs", "respond", run_id, "--value", "done")`: the real command line, another operator."""
+    """`cli("runs", "respond", run_id, "--value", "done")`: the real CLI, another operator."""
     home = tmp_path / "cli-operator"
 
     def run(

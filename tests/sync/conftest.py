@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from client.backend_fixtures import backend, client  # noqa: F401  (fixtures)
+
 from runs_tui.cache import Cache
 from runs_tui.sync import Syncer
 

@@ -8,6 +8,7 @@ import asyncio
 import os
 
 from client.faults import FaultTransport, delay
+
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient
 from runs_tui.sync import Syncer

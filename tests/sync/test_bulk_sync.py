@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from client.backend_fixtures import FAST_RETRY, Backend
 from client.faults import FaultTransport, truncate
+
 from runs_tui.cache import Cache
 from runs_tui.cache.feed import parse_page
 from runs_tui.client import RunsClient

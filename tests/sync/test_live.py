@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-
 from client.backend_fixtures import FAST_RETRY, Backend
+
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient
 from runs_tui.models.domain import RunDetail
@@ -21,7 +21,7 @@ from runs_tui.service import (
     ToolOutput,
     WaitingStarted,
 )
-from runs_tui.sync import Backoff, LinkChanged, SyncStarted, Syncer
+from runs_tui.sync import Backoff, LinkChanged, Syncer, SyncStarted
 from sync.helpers import cached_versions, eventually
 from sync.proxy import LoopbackProxy
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from client.backend_fixtures import Backend
+
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient
 from runs_tui.models.domain import RunDetail

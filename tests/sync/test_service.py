@@ -8,16 +8,16 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from client.backend_fixtures import FAST_RETRY, Backend
 from client.faults import FaultTransport, commit_then_drop
+
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient, new_idempotency_key
 from runs_tui.errors import Conflict, Refused, Unreachable
 from runs_tui.models.domain import EventType, RunDetail, TriggerKind
+from runs_tui.models.filters import RunFilter
 from runs_tui.models.status import RunStatus
 from runs_tui.service import RunsService, SyncMode, SyncStatus
-from runs_tui.models.filters import RunFilter
 
 NOW = datetime(2026, 3, 1, 14, 5, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-
 from client.backend_fixtures import FAST_RETRY, Backend
 from client.faults import FaultTransport
+
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient
 from runs_tui.errors import ServerError

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from client.backend_fixtures import FAST_RETRY, Backend
+
 from runs_tui.client import RunsClient
 from runs_tui.errors import Unreachable
 from sync.proxy import LoopbackProxy

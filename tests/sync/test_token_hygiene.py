@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from client.backend_fixtures import FAST_RETRY, Backend
+
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient, new_idempotency_key
 from runs_tui.errors import ClientError

@@ -30,7 +30,6 @@ from runs_tui.models import (
     RunDetail,
     RunKind,
     RunStatus,
-    RunSummary,
     Step,
     StepPhase,
     StepStatus,

@@ -9,20 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui.detail_fixtures import (
-    ACTOR,
-    NOW,
-    Scripted,
-    failure_detail,
-    open_run,
-    progress_detail,
-    screen_text,
-    scripted,
-    settle,
-    success_detail,
-    waiting_detail,
-)
-from ui.fake_backend import created, refusal, reply, summary_of
 
 from runs_tui import exports
 from runs_tui.cache import Cache
@@ -39,6 +25,20 @@ from runs_tui.widgets.step_list import StepList
 from runs_tui.widgets.step_panel import StepPanel
 from runs_tui.widgets.tool_output import ToolOutput
 from runs_tui.widgets.variables import VariablesView
+from ui.detail_fixtures import (
+    ACTOR,
+    NOW,
+    Scripted,
+    failure_detail,
+    open_run,
+    progress_detail,
+    screen_text,
+    scripted,
+    settle,
+    success_detail,
+    waiting_detail,
+)
+from ui.fake_backend import created, refusal, reply, summary_of
 
 
 @pytest.fixture

@@ -13,19 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from ui.detail_fixtures import (
-    Scripted,
-    at,
-    hostile_strings,
-    open_run,
-    screen_text,
-    scripted,
-    settle,
-    step,
-    tool,
-    waiting_detail,
-)
-
 from runs_tui.cache import Cache
 from runs_tui.models import (
     Event,
@@ -44,6 +31,18 @@ from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.step_list import StepList
 from runs_tui.widgets.step_panel import StepPanel
 from runs_tui.widgets.tool_output import ToolOutput
+from ui.detail_fixtures import (
+    Scripted,
+    at,
+    hostile_strings,
+    open_run,
+    screen_text,
+    scripted,
+    settle,
+    step,
+    tool,
+    waiting_detail,
+)
 
 # What must never reach the terminal from data: C0/C1 controls (ESC, CSI, BEL, NUL...), bidi
 # overrides and isolates, zero-width characters.

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from ui.detail_fixtures import open_run, screen_text, settle
-
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient, new_idempotency_key
 from runs_tui.models import RunKind, RunStatus
@@ -22,6 +20,7 @@ from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.service import RunsService
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
+from ui.detail_fixtures import open_run, screen_text, settle
 
 pytestmark = pytest.mark.timeout(180)
 

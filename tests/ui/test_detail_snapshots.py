@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from runs_tui.cache import Cache
 from ui.detail_fixtures import (
     Scripted,
     failure_detail,
@@ -25,8 +26,6 @@ from ui.detail_fixtures import (
     settle,
     success_detail,
 )
-
-from runs_tui.cache import Cache
 
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 

@@ -7,6 +7,9 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import Input
 
+from runs_tui.cache import Cache
+from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
+from runs_tui.widgets.step_list import StepList
 from ui.detail_fixtures import (
     ACTOR,
     FAST_RETRY,
@@ -19,10 +22,6 @@ from ui.detail_fixtures import (
     waiting_detail,
 )
 from ui.fake_backend import Sent, refusal
-
-from runs_tui.cache import Cache
-from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
-from runs_tui.widgets.step_list import StepList
 
 ANSWER_PATH = "/runs/run-waiting/steps/s3/response"
 

@@ -9,6 +9,16 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import Input
 
+from runs_tui.cache import Cache
+from runs_tui.messages import RunsChanged
+from runs_tui.models import (
+    ChangesPage,
+    Prompt,
+    PromptKind,
+    RunDetail,
+)
+from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
+from runs_tui.widgets.step_list import StepList
 from ui.detail_fixtures import (
     NEXT_QUESTION,
     Scripted,
@@ -22,17 +32,6 @@ from ui.detail_fixtures import (
     waiting_detail,
 )
 from ui.fake_backend import Sent, summary_of
-
-from runs_tui.cache import Cache
-from runs_tui.messages import RunsChanged
-from runs_tui.models import (
-    ChangesPage,
-    Prompt,
-    PromptKind,
-    RunDetail,
-)
-from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
-from runs_tui.widgets.step_list import StepList
 
 FORBIDDEN = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2060\ufeff]"

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from runs_tui.cache import Cache
+from runs_tui.messages import RunsChanged
 from ui.detail_fixtures import (
     Scripted,
     answered_elsewhere,
@@ -23,9 +25,6 @@ from ui.detail_fixtures import (
     waiting_detail,
 )
 from ui.fake_backend import refusal
-
-from runs_tui.cache import Cache
-from runs_tui.messages import RunsChanged
 
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 KINDS = {  # scenario: (prompt kind, keys pressed once the prompt has the focus)

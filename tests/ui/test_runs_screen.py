@@ -15,8 +15,7 @@ from textual.screen import Screen
 from runs_tui import exports
 from runs_tui.app import RunsApp
 from runs_tui.errors import Conflict, Unauthorized
-from runs_tui.models import RunSummary
-from runs_tui.models import RunStatus, SortColumn, StatusGroup
+from runs_tui.models import RunStatus, RunSummary, SortColumn, StatusGroup
 from runs_tui.models.filters import RunFilter, TimePreset
 from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.export_dialog import ExportDialog

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from ui.detail_fixtures import scripted, success_detail
-
 from runs_tui.cache import Cache
+from ui.detail_fixtures import scripted, success_detail
 
 
 def _sync_threads() -> set[threading.Thread]:

@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from runs_tui.cache import Cache
+from runs_tui.messages import RunsChanged
+from runs_tui.screens.timeline import TimelineScreen
+from runs_tui.widgets.timeline_chart import TimelineChart
 from ui.detail_fixtures import (
     Scripted,
     long_wait_detail,
@@ -16,11 +20,6 @@ from ui.detail_fixtures import (
     settle,
     success_detail,
 )
-
-from runs_tui.cache import Cache
-from runs_tui.messages import RunsChanged
-from runs_tui.screens.timeline import TimelineScreen
-from runs_tui.widgets.timeline_chart import TimelineChart
 
 
 @pytest.fixture

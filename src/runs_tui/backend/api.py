@@ -1,4 +1,4 @@
-"""The runs HTTP API (FastAPI) under `/api/v1`: the written contract a production backend implements.
+"""The runs HTTP API (FastAPI) at `/api/v1`: the written contract a production backend implements.
 
 Big answers (the change feed, run lists) are spliced from JSON the store keeps per run and sent
 as raw bodies: FastAPI's generic encoder would rebuild and re-encode thousands of objects per
@@ -32,10 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runs_tui.backend import engine as engine_module
 from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_guard
-from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, BoundedRequests
-from runs_tui.backend.openapi_doc import problems
 from runs_tui.backend.bus import Bus, Notice
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
+from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, BoundedRequests
+from runs_tui.backend.openapi_doc import problems
 from runs_tui.backend.store import (
     CursorExpired,
     DeleteRefusal,
@@ -298,8 +298,9 @@ class _Handlers:
             bool,
             Query(
                 description=(
-                    "The cursor is a full resync's own: never 410. A resync cursor ahead of this server's "
-                    "sequence (another database) restarts the sweep: the page is read from the start."
+                    "The cursor is a full resync's own: never 410. "
+                    "A resync cursor ahead of this server's sequence (another database) "
+                    "restarts the sweep: the page is read from the start."
                 )
             ),
         ] = False,
@@ -320,7 +321,10 @@ class _Handlers:
         status: Annotated[
             list[_StatusList],
             Query(
-                description="Groups (active, failed...) or status values (completed_partial...), comma-separated; repeatable.",
+                description=(
+                    "Groups (active, failed...) or status values (completed_partial...), "
+                    "comma-separated; repeatable."
+                ),
             ),
         ] = [],  # noqa: B006
         kind: RunKind | None = None,

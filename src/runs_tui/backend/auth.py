@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-
 from typing import Annotated
 
 from fastapi import Depends, Request

@@ -17,7 +17,10 @@ from typing import Any, NamedTuple
 from runs_tui.models.domain import RunDetail, RunSummary
 
 _SUMMARY_WITHOUT_SEQ_VERSION = frozenset(RunSummary.model_fields) - {"seq", "version"}
-_RUN_COLUMNS = "id, seq, kind, definition_id, name, status, created_us, version, last_event_seq, summary_json, detail_json"
+_RUN_COLUMNS = (
+    "id, seq, kind, definition_id, name, status, created_us, version, last_event_seq, "
+    "summary_json, detail_json"
+)
 _EVENT_COLUMNS = "run_id, seq, event_json"
 # Seeding writes gigabytes through one connection: a big page cache, and no fsync per batch
 # (a crash mid-seed loses demo data only; the normal setting is restored afterwards).

@@ -89,4 +89,7 @@ def _checked(cursor: Any, mark: str, after: int, resync: bool) -> int:
 def _body(changes: str, deleted: str, page: list[Any], after: int, has_more: bool) -> str:
     next_cursor = page[-1][0] if page else after
     more = "true" if has_more else "false"
-    return f'{{"changes":[{changes}],"deleted":{deleted},"next_cursor":{next_cursor},"has_more":{more}}}'
+    return (
+        f'{{"changes":[{changes}],"deleted":{deleted},'
+        f'"next_cursor":{next_cursor},"has_more":{more}}}'
+    )

@@ -11,7 +11,6 @@ time; the runs, steps and outputs stay.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import re
@@ -304,7 +303,9 @@ class _TemplateBuilder:
                     chain,
                     clock + 2,
                     error=error,
-                    summary="Triage failed; no remediation was attempted. Result: Completed Failure.",
+                    summary=(
+                        "Triage failed; no remediation was attempted. Result: Completed Failure."
+                    ),
                 )
             ]
         if ending is S.CANCELLED:
@@ -495,7 +496,7 @@ class DemoTraffic:
             try:
                 if self._engine.active_run_count() < self._max_active:
                     await self.start_one()
-            except (EngineError, asyncio.TimeoutError) as error:
+            except (TimeoutError, EngineError) as error:
                 log.warning("demo traffic: %s", error)
             await self._clock.sleep(self._interval * (0.5 + self._rng.random()))
 

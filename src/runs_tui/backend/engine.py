@@ -194,7 +194,7 @@ class Engine:
             self._leased_at.clear()
             try:
                 self._store.release_leases(self.replica_id)
-            except Exception:  # noqa: BLE001 - the leases then expire on their own
+            except Exception:  # the leases then expire on their own
                 log.exception("could not release the leases of replica %s", self.replica_id)
 
     def remote_change(self, run_id: str) -> None:
@@ -421,7 +421,7 @@ class Engine:
             await self._clock.sleep(self.lease_timeout / 5)
             try:
                 self._claim()
-            except Exception:  # noqa: BLE001 - the database may be away for a moment; try again
+            except Exception:  # the database may be away for a moment; try again
                 log.exception("replica %s: taking over expired leases failed", self.replica_id)
 
     def _check_renewed(self, renewed: dict[str, int], asked_at: float) -> None:
@@ -463,7 +463,7 @@ class Engine:
         except StaleWrite as lost:  # cancelled or taken over elsewhere: that side records it
             log.info("run %s: replica %s stops driving it: %s", run_id, self.replica_id, lost)
             self._cache.pop(run_id, None)
-        except Exception as error:  # noqa: BLE001 - the run must end visibly, whatever broke
+        except Exception as error:  # the run must end visibly, whatever broke
             log.exception("run %s: engine error", run_id)
             await self._fail_run(run_id, f"engine error: {type(error).__name__}: {error}")
 
@@ -881,7 +881,7 @@ class Engine:
                 run.error = error
                 run.summary = f"The run failed: {error}."
                 self._save(run, events)
-        except Exception:  # noqa: BLE001 - nothing more we can do than log it
+        except Exception:  # nothing more we can do than log it
             log.exception("run %s: could not record the failure", run_id)
 
     # --- schedules ----------------------------------------------------------------------------
@@ -1041,13 +1041,13 @@ class _Heartbeat:
         while not self._stopping.wait(engine.lease_timeout / 5):
             asked_at = time.monotonic()
             try:
-                renewed = engine._store.renew_leases(engine.replica_id, engine._lease_until())  # noqa: SLF001
-            except Exception:  # noqa: BLE001 - the database may be away for a moment; try again
+                renewed = engine._store.renew_leases(engine.replica_id, engine._lease_until())
+            except Exception:  # the database may be away for a moment; try again
                 log.exception("replica %s: renewing leases failed", engine.replica_id)
                 continue
             if self._loop.is_closed():
                 return
-            self._loop.call_soon_threadsafe(engine._check_renewed, renewed, asked_at)  # noqa: SLF001
+            self._loop.call_soon_threadsafe(engine._check_renewed, renewed, asked_at)
 
 
 # --- pure helpers (no engine state) ------------------------------------------------------------
@@ -1139,7 +1139,8 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     if run.kind is RunKind.FLOW:
         triage = [s for s in run.steps if s.phase is StepPhase.TRIAGE]
         parts.append(
-            f"Triage ran {steps_word(len(triage))}: {count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
+            f"Triage ran {steps_word(len(triage))}: "
+            f"{count(StepPhase.TRIAGE, StepStatus.SUCCEEDED)} succeeded, "
             f"{count(StepPhase.TRIAGE, StepStatus.FAILED)} failed, "
             f"{count(StepPhase.TRIAGE, StepStatus.SKIPPED)} skipped."
         )
@@ -1153,7 +1154,8 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
     if acting:
         label = "Remediation" if run.kind is RunKind.FLOW else "Procedure"
         parts.append(
-            f"{label}: {count(phase, StepStatus.SUCCEEDED)} of {steps_word(len(acting))} succeeded, "
+            f"{label}: "
+            f"{count(phase, StepStatus.SUCCEEDED)} of {steps_word(len(acting))} succeeded, "
             f"{count(phase, StepStatus.FAILED)} failed, {count(phase, StepStatus.SKIPPED)} skipped."
         )
     parts.append(f"Result: {final.label}.")
@@ -1294,7 +1296,7 @@ def _cancel_summary(run: RunDetail) -> str:
 
 
 def steps_word(count: int) -> str:
-    """Counted words for summaries people read: "1 step", "3 steps", never a parenthesised plural."""
+    """Counted words for summaries people read: "1 step", "3 steps", never "step(s)"."""
     return f"{count} step" if count == 1 else f"{count} steps"
 
 

@@ -39,8 +39,9 @@ class SqliteLock:
             os.close(fd)
             database = self.path.with_suffix("")
             raise DatabaseInUse(
-                f"another runs-tui backend is already serving {database}: SQLite takes one backend per "
-                "database file (run several replicas on PostgreSQL, see docs/deployment.md)"
+                f"another runs-tui backend is already serving {database}: "
+                "SQLite takes one backend per database file "
+                "(run several replicas on PostgreSQL, see docs/deployment.md)"
             ) from None
         self._fd = fd
         return self

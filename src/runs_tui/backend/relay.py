@@ -85,7 +85,7 @@ class Relay:
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=POLL_SECONDS):
                             self._handle(note.payload)
-            except Exception:  # noqa: BLE001 - the database went away: retry until stopped
+            except Exception:  # the database went away: retry until stopped
                 log.warning("relay: lost the notification connection; reconnecting", exc_info=True)
                 self._stopping.wait(RECONNECT_SECONDS)
 
@@ -121,5 +121,5 @@ class Relay:
         if run_id:
             try:
                 self._on_change(run_id)
-            except Exception:  # noqa: BLE001 - the lease loop catches what this missed
+            except Exception:  # the lease loop catches what this missed
                 log.exception("relay: handling the change of run %s failed", run_id)

@@ -2,8 +2,9 @@
 
 Both run the same coroutine (`_serve_backend`): relay start (PostgreSQL: other replicas'
 notices), engine start, optional demo seeding and traffic, uvicorn on an already-bound socket,
-engine stop. A backend on SQLite holds the file's lock (`exclusive.py`) while it runs. Binding the socket ourselves is what
-lets the embedded server take a free port without a race and report its URL before it serves.
+engine stop. A backend on SQLite holds the file's lock (`exclusive.py`) while it runs. Binding
+the socket ourselves is what lets the embedded server take a free port without a race and
+report its URL before it serves.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ import uvicorn
 
 from runs_tui.backend.api import DEFAULT_HEARTBEAT_SECONDS, create_app
 from runs_tui.backend.auth import token_problem
-from runs_tui.backend.http_protocol import HEADER_TIMEOUT, with_header_timeout
-from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock, SystemClock
 from runs_tui.backend.engine import DEFAULT_LEASE_TIMEOUT, Engine
 from runs_tui.backend.exclusive import DatabaseInUse, SqliteLock
+from runs_tui.backend.http_protocol import HEADER_TIMEOUT, with_header_timeout
+from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT
 from runs_tui.backend.relay import Relay
 from runs_tui.backend.store import DEFAULT_TOMBSTONE_RETENTION, RunStore
 from runs_tui.models.domain import API_PREFIX
@@ -318,7 +319,7 @@ class EmbeddedBackend:
     def _thread_main(self, store: RunStore, sock: socket.socket, built: Future[None]) -> None:
         try:
             asyncio.run(self._main(store, sock, built))
-        except BaseException as error:  # noqa: BLE001 - reported to start() and kept for stop()
+        except BaseException as error:  # reported to start() and kept for stop()
             self._failure = error
             if not built.done():
                 built.set_exception(error)
@@ -396,7 +397,8 @@ def resolve_token(host: str, token: str | None) -> tuple[str, bool]:
         return configured, False
     if not is_loopback(host):
         raise BackendRefused(
-            f"refusing to listen on {host} without a token: set {TOKEN_ENV} (non-loopback addresses need one)"
+            f"refusing to listen on {host} without a token: set {TOKEN_ENV} "
+            "(non-loopback addresses need one)"
         )
     return secrets.token_urlsafe(32), True
 
@@ -441,7 +443,8 @@ def _serve_locked(
     sock = _bind(host, port)
     origin = _origin(host, sock.getsockname()[1])
     print(
-        f"runs-tui backend: serving {origin}{API_PREFIX} (OpenAPI at {origin}{API_PREFIX}/openapi.json, with the token)",
+        f"runs-tui backend: serving {origin}{API_PREFIX} "
+        f"(OpenAPI at {origin}{API_PREFIX}/openapi.json, with the token)",
         file=sys.stderr,
     )
     if generated:
@@ -458,7 +461,8 @@ def _serve_locked(
         replica,
     )
     print(
-        f"runs-tui backend: replica {parts.engine.replica_id}, lease timeout {parts.engine.lease_timeout:g}s",
+        f"runs-tui backend: replica {parts.engine.replica_id}, "
+        f"lease timeout {parts.engine.lease_timeout:g}s",
         file=sys.stderr,
     )
     try:
@@ -499,7 +503,9 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         default=DEFAULT_HISTORY,
-        help=f"with --demo: finished runs to seed over the last 30 days (default: {DEFAULT_HISTORY})",
+        help=(
+            f"with --demo: finished runs to seed over the last 30 days (default: {DEFAULT_HISTORY})"
+        ),
     )
     parser.add_argument(
         "--replica-id",
@@ -512,7 +518,10 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive_seconds,
         metavar="SECONDS",
         default=DEFAULT_LEASE_TIMEOUT,
-        help=f"PostgreSQL replicas: how soon a run of a dead replica is taken over (default: {DEFAULT_LEASE_TIMEOUT:g})",
+        help=(
+            "PostgreSQL replicas: how soon a run of a dead replica is taken over "
+            f"(default: {DEFAULT_LEASE_TIMEOUT:g})"
+        ),
     )
 
 
@@ -548,7 +557,8 @@ def run_backend_command(args: argparse.Namespace) -> int:
         return 130
     except OSError as error:
         print(
-            f"runs-tui backend: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
+            f"runs-tui backend: cannot listen on {args.host}:{args.port}: "
+            f"{error.strerror or error}",
             file=sys.stderr,
         )
         return 1

@@ -329,7 +329,8 @@ class RunStore:
                 raise RunNotFound(run_id)
             if fence is not None and (current.owner, current.epoch) != (fence.owner, fence.epoch):
                 raise StaleWrite(
-                    f"run {run_id} is driven by {current.owner or 'nobody'} at epoch {current.epoch}"
+                    f"run {run_id} is driven by {current.owner or 'nobody'} "
+                    f"at epoch {current.epoch}"
                 )
             last_event_seq = current.last_event_seq
             kept, kept_bytes, truncated = self._append_step_output(conn, run_id, step_id, chunk)
@@ -900,7 +901,7 @@ def _unescape_nul(text: str) -> str:
 
 
 def _channel_name(schema: str) -> str:
-    """A channel per schema, spelled so that it needs no quoting worries (LISTEN takes it quoted)."""
+    """A channel per schema, spelled so it needs no quoting worries (LISTEN takes it quoted)."""
     return "runs_tui_" + re.sub(r"[^a-z0-9_]", "_", schema.lower())[:40]
 
 

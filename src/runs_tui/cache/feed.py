@@ -6,9 +6,10 @@ SQLite insert together. msgspec decodes the body into typed structs, checking in
 cache relies on — types of stored fields, known statuses and kinds, RFC 3339 times — at the
 cost of `json.loads` alone (it is worth its dependency: it halved a full sync's CPU), and one
 function per row builds exactly the tuple the writer inserts (`RUN_COLUMNS` minus the name id
-and generation, see `rows.run_values`). Anything off raises `ValueError`: a "malformed answer" that the client
-retries when it notices it (a cut-off body fails `read_fetched`) and that otherwise fails the
-sync before the page is applied. The rows equal `run_values` of the validated model.
+and generation, see `rows.run_values`). Anything off raises `ValueError`: a "malformed
+answer" that the client retries when it notices it (a cut-off body fails `read_fetched`) and
+that otherwise fails the sync before the page is applied. The rows equal `run_values` of the
+validated model.
 """
 
 from __future__ import annotations

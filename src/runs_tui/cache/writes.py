@@ -7,8 +7,8 @@ the next sync resumes from the last committed cursor.
 Rows go in with one `executemany` of an `INSERT … ON CONFLICT DO UPDATE` (no ORM objects).
 A row older than the cached one is skipped, unless the cached one has not yet been seen in the
 current resync generation: then the server's copy wins whatever its sequence. The per-day
-counts (`run_counts_*`, `run_totals_*`) are adjusted here, once per page from the rows' old and new buckets,
-rather than by row triggers, which cost more than all the indexes together.
+counts (`run_counts_*`, `run_totals_*`) are adjusted here, once per page from the rows' old
+and new buckets, rather than by row triggers, which cost more than all the indexes together.
 """
 
 from __future__ import annotations

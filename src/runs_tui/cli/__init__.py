@@ -2,9 +2,10 @@
 
 stdout carries data only (tables, JSON, CSV, ids); every diagnostic goes to stderr, so
 `runs-tui runs list --format json | jq` never sees a warning. Exit codes are part of the
-interface (see `ExitCode` and the README's exit codes): scripts branch on "not found" vs "unreachable".
-Backend text printed in tables passes through `sanitize.inert`, so a run name cannot drive the
-operator's terminal. The token is never accepted as an argument and never printed.
+interface (see `ExitCode` and the README's exit codes): scripts branch on "not found" vs
+"unreachable". Backend text printed in tables passes through `sanitize.inert`, so a run name
+cannot drive the operator's terminal. The token is never accepted as an argument and never
+printed.
 
 `main` is the console-script entry (`runs_tui.cli:main`); the commands live in the modules of
 this package, their options in `parser`.

@@ -53,9 +53,11 @@ def cmd_backend(ctx: Context) -> int:
     parser = argparse.ArgumentParser(
         prog="runs-tui backend",
         description="Run the reference runs backend.",
-        epilog=f"The API token comes from the environment, never the command line: set {TOKEN_ENV}. "
-        "Without it, a loopback backend generates one and prints it on stderr; any other address "
-        "refuses to start.",
+        epilog=(
+            "The API token comes from the environment, never the command line: "
+            f"set {TOKEN_ENV}. Without it, a loopback backend generates one and prints it on "
+            "stderr; any other address refuses to start."
+        ),
     )
     add_backend_arguments(parser)
     return int(run_backend_command(parser.parse_args(ctx.args.backend_args)) or 0)

@@ -103,7 +103,10 @@ def steps_in_order(detail: RunDetail) -> list[Step]:
 
 
 def _step_line(step: Step) -> str:
-    line = f"  {step.position:>2}. [{step.status.label}] {inert(step.title)} ({step.phase.value}, {step.automation.value})"
+    line = (
+        f"  {step.position:>2}. [{step.status.label}] {inert(step.title)} "
+        f"({step.phase.value}, {step.automation.value})"
+    )
     if step.status is StepStatus.WAITING_FOR_INPUT and step.prompt:
         line += f"\n      waiting for input: {inert(step.prompt.question)}"
         allowed = step.prompt.allowed_values()

@@ -31,7 +31,6 @@ from runs_tui.cli.runs import (
 )
 from runs_tui.cli.watch import cmd_runs_watch
 
-
 ID_HELP = "run id, or a unique prefix of at least 4 characters (like git)"
 
 

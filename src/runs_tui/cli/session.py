@@ -60,7 +60,8 @@ def backend_origin(profile: Profile, env: dict[str, str]) -> Iterator[Profile]:
             backend = stack.enter_context(embedded_backend(env))
         except BackendRefused as refusal:  # another runs-tui serves the embedded database
             raise CliError(
-                f"{refusal}; close the other runs-tui, or name a backend (RUNS_TUI_URL or a profile)",
+                f"{refusal}; close the other runs-tui, "
+                "or name a backend (RUNS_TUI_URL or a profile)",
                 ExitCode.UNREACHABLE,
             ) from None
         yield replace(profile, url=backend.url, token=backend.token)
@@ -158,5 +159,6 @@ async def quick_sync(ctx: Context, service: RunsService) -> None:
         status = service.sync_status()
         last = status.last_synced.isoformat(timespec="seconds") if status.last_synced else "never"
         ctx.say(
-            f"warning: could not sync ({error.explain()}); answering from the cache (last synced: {last})"
+            f"warning: could not sync ({error.explain()}); "
+            f"answering from the cache (last synced: {last})"
         )

@@ -320,7 +320,9 @@ class StartRunRequest(_Wire):
     inputs: dict[InputName, InputValue] = Field(
         default_factory=dict,
         max_length=MAX_INPUTS,
-        description="Values by input name, kept exactly as sent: no NUL, no leading or trailing whitespace.",
+        description=(
+            "Values by input name, kept exactly as sent: no NUL, no leading or trailing whitespace."
+        ),
     )
     trigger: Trigger = Field(
         default_factory=Trigger, description=f"`actor` at most {MAX_ACTOR_LENGTH} characters."

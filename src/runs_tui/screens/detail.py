@@ -25,16 +25,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Static
 from textual.timer import Timer
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
-from runs_tui.service import SyncMode
 from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
+from runs_tui.service import SyncMode
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.result_panel import ResultPanel
@@ -139,7 +139,9 @@ class RunDetailScreen(Screen[None]):
     RunDetailScreen #notice.-error { background: $error 25%; text-style: bold; }
     RunDetailScreen #notice.-info { background: $primary 20%; }
     RunDetailScreen #body { height: 1fr; }
-    RunDetailScreen #left { width: 36%; min-width: 32; max-width: 56; border-right: solid $primary 30%; }
+    RunDetailScreen #left {
+        width: 36%; min-width: 32; max-width: 56; border-right: solid $primary 30%;
+    }
     RunDetailScreen #side { width: 1fr; }
     """
 
@@ -594,7 +596,8 @@ class RunDetailScreen(Screen[None]):
         run = self.summary
         if run is not None and not run.status.is_terminal:
             self.notify(
-                f"Only finished runs can be deleted: this one is {run.status.label}. Cancel it first.",
+                f"Only finished runs can be deleted: this one is {run.status.label}. "
+                "Cancel it first.",
                 markup=False,
             )
             return
@@ -652,7 +655,7 @@ class RunDetailScreen(Screen[None]):
         except LookupError:  # exports.DetailNotCached: its message is only the run id
             self.post_message(RunExported(fmt, None, "the run's detail is not in the cache"))
             return
-        except Exception as error:  # noqa: BLE001 - a failure on a thread must still be told
+        except Exception as error:  # a failure on a thread must still be told
             words = error.explain() if isinstance(error, ClientError) else str(error)
             self.post_message(RunExported(fmt, None, words or type(error).__name__))
             return

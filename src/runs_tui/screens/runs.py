@@ -161,7 +161,10 @@ class RunsScreen(Screen[None]):
         total = self.run_list.total
         marked = f" · {len(self.run_list.marks):,} marked" if self.run_list.marks else ""
         arrow = "↓" if run_filter.descending else "↑"
-        summary = f"{plural(total, 'run')}{marked} · {run_filter.describe()} · sorted by {run_filter.sort.value} {arrow}"
+        summary = (
+            f"{plural(total, 'run')}{marked} · {run_filter.describe()} "
+            f"· sorted by {run_filter.sort.value} {arrow}"
+        )
         self.query_one(FilterSummary).show(summary)
         self.run_list.empty_message = (
             "The cache is empty: nothing synced yet (r syncs now)."
@@ -188,7 +191,7 @@ class RunsScreen(Screen[None]):
         service = self.runs_app.service
         try:
             counts = service.cache.group_counts(self.run_filter, service.now())
-        except Exception as error:  # noqa: BLE001 - a cache hiccup shows as missing counts
+        except Exception as error:  # a cache hiccup shows as missing counts
             self.log.warning(f"group counts failed: {error!r}")
             return
         self.query_one(GroupBar).update_counts(counts, self.run_filter.group)
@@ -198,7 +201,7 @@ class RunsScreen(Screen[None]):
         status = self.sync_status or service.sync_status()
         try:
             waiting = service.cache.waiting_count()
-        except Exception:  # noqa: BLE001
+        except Exception:
             waiting = None
         self.query_one(AppHeader).update_state(
             sync_text=status.describe(service.now()),
@@ -269,7 +272,7 @@ class RunsScreen(Screen[None]):
     def _definitions(self) -> list:
         try:
             return list(self.runs_app.service.cache.definitions())
-        except Exception:  # noqa: BLE001 - suggestions are a convenience
+        except Exception:  # suggestions are a convenience
             return []
 
     def _filter_chosen(self, result: RunFilter | None) -> None:
@@ -429,7 +432,7 @@ class RunsScreen(Screen[None]):
         service reads through its own connection there; this only posts the outcome."""
         try:
             written = service.export_list(run_filter, fmt, path)
-        except Exception as error:  # noqa: BLE001 - a failure on a thread must still be told
+        except Exception as error:  # a failure on a thread must still be told
             self.post_message(ExportFinished(fmt, count, None, str(error) or type(error).__name__))
             return
         self.post_message(ExportFinished(fmt, count, written, None))

@@ -177,7 +177,9 @@ class PromptPanel(Vertical):
         border-top: thick $warning;
     }
     PromptPanel.-hidden { display: none; }
-    PromptPanel #prompt-disarmed { height: auto; max-height: 4; display: none; text-style: bold reverse; }
+    PromptPanel #prompt-disarmed {
+        height: auto; max-height: 4; display: none; text-style: bold reverse;
+    }
     PromptPanel.-disarmed #prompt-disarmed { display: block; }
     PromptPanel #prompt-question { height: auto; max-height: 4; text-style: bold; }
     PromptPanel.-disarmed #prompt-question { text-style: none; }
@@ -185,7 +187,9 @@ class PromptPanel(Vertical):
     PromptPanel.-disarmed #prompt-allows { display: none; }
     PromptPanel Horizontal { height: auto; }
     PromptPanel #prompt-row { margin-top: 1; }
-    PromptPanel Input { width: 1fr; height: 1; border: none; padding: 0 1; margin-left: 1; background: $boost; }
+    PromptPanel Input {
+        width: 1fr; height: 1; border: none; padding: 0 1; margin-left: 1; background: $boost;
+    }
     PromptPanel Input:focus { border: none; background: $primary 30%; }
     PromptPanel #prompt-status { height: auto; max-height: 3; }
     PromptPanel #prompt-status.-error { color: $error; text-style: bold; }

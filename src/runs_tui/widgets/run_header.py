@@ -20,7 +20,6 @@ from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert, truncate
 from runs_tui.widgets.status_badge import status_text
 
-
 NAME_CELLS = 160
 SHORT_ID = 12
 RESULT_CELLS = 300

@@ -210,7 +210,9 @@ prompt = { kind = "confirm", question = "Run the ticker?" }
 
 [tools.ticker]
 type = "shell"
-argv = ["sh", "-c", "echo start $(date +%s.%N) >> @MARKS@/ticker; i=0; while [ $i -lt 60 ]; do echo tick >> @MARKS@/ticks; i=$((i+1)); sleep 0.1; done; echo end >> @MARKS@/ticker"]
+argv = ["sh", "-c", "echo start $(date +%s.%N) >> @MARKS@/ticker; i=0; """
+    """while [ $i -lt 60 ]; do echo tick >> @MARKS@/ticks; i=$((i+1)); sleep 0.1; done; """
+    """echo end >> @MARKS@/ticker"]
 timeout = "30s"
 """,
     "slow-idempotent.toml": """

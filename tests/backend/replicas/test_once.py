@@ -21,14 +21,16 @@ def _micros(moment: datetime) -> int:
 
 
 def _counts(pg_url: str, before_us: int) -> tuple[int, int]:
-    """(runs created before the first start: the seeded history, upcoming database-health-check runs)."""
+    """(runs created before the first start: the seeded history,
+    upcoming database-health-check runs)."""
     engine = sqlalchemy.create_engine(pg_url)
     with engine.connect() as conn:
         history = conn.exec_driver_sql(
             "SELECT count(*) FROM runs WHERE created_us < %s", (before_us,)
         ).scalar_one()
         upcoming = conn.exec_driver_sql(
-            "SELECT count(*) FROM runs WHERE definition_id = 'database-health-check' AND status = 'scheduled_for_execution'"
+            "SELECT count(*) FROM runs WHERE definition_id = 'database-health-check' "
+            "AND status = 'scheduled_for_execution'"
         ).scalar_one()
     engine.dispose()
     return int(history), int(upcoming)

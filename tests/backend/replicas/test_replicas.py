@@ -84,7 +84,7 @@ def test_two_answers_on_two_replicas_exactly_one_wins_and_a_late_one_is_refused(
     replicas: ReplicaFactory, marks: Path
 ) -> None:
     a, b = replicas("a"), replicas("b")
-    for attempt in range(4):
+    for _attempt in range(4):
         run_id = a.start("guides", "ask")
         step = _wait_waiting(b, run_id)
         barrier = threading.Barrier(2)

@@ -8,7 +8,6 @@ half-valid definition at run time.
 from __future__ import annotations
 
 import dataclasses
-
 import re
 import tomllib
 from importlib import resources
@@ -304,7 +303,7 @@ def _tool_reference(
         return None, {}
     if not needs_tool:
         raise item.error("tool", f"{automation.value} steps run no tool")
-    if isinstance(item._data["tool"], str):  # noqa: SLF001 - `tool = "name"` shorthand
+    if isinstance(item._data["tool"], str):  # `tool = "name"` shorthand
         return item.text("tool"), {}
     table = item.table("tool", required=True)
     assert table is not None
@@ -454,7 +453,7 @@ def _http_tool(name: str, item: TableReader, timeout: float) -> HttpTool:
     url = item.text("url")
     if not url.startswith(("http://", "https://")):
         raise item.error("url", "must start with http:// or https://")
-    expected = item._get("expected_status", 200)  # noqa: SLF001 - int or list of ints
+    expected = item._get("expected_status", 200)  # int or list of ints
     statuses = expected if isinstance(expected, list) else [expected]
     if not statuses or not all(isinstance(s, int) and not isinstance(s, bool) for s in statuses):
         raise item.error("expected_status", "must be a status code or a list of them")
