@@ -4,6 +4,7 @@ while the operator's confirmation was open."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .backend_process import BackendProcess, waiting
@@ -80,3 +81,4 @@ def test_a_cancel_made_elsewhere_while_the_confirmation_is_open_is_told_and_not_
     record = e2e_backend.run(run_id)
     assert cancels(record) == ["cli-oncall"]  # one cancel, the CLI's
     assert record["error"] == "cancelled by cli-oncall"
+    term.wait_for(re.compile(r"Cancelled by cli-oncall at \d\d:\d\d:\d\d"))  # in the header

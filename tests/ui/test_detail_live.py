@@ -246,3 +246,8 @@ async def test_a_run_deleted_elsewhere_says_deleted_and_its_actions_say_why(
         await pilot.pause()
         assert app.screen is screen  # no confirmation for something that cannot happen
         assert "Cannot rerun it: Deleted" in screen.notice_text
+        for key, action in (("c", "cancel it"), ("d", "delete it"), ("e", "export it")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen
+            assert f"Cannot {action}: Deleted" in screen.notice_text

@@ -23,6 +23,8 @@ from runs_tui.widgets.run_list import (
     trigger_forms,
 )
 
+from runs_tui.service import RunsService
+
 from .conftest import frozen_service
 from .ui_data import NOW, fill, hostile_values, make_run
 
@@ -180,6 +182,40 @@ async def test_ticks_redraw_only_duration_cells_of_active_rows(
         await pilot.press("4")  # completed runs only: nothing ticks
         lst.tick()
         assert regions == []
+
+
+async def test_a_scheduled_runs_countdown_is_redrawn_when_its_minute_turns(
+    tmp_path: Any, app_factory: Callable[..., RunsApp]
+) -> None:
+    due = NOW + timedelta(minutes=4, seconds=30)
+    run = make_run(
+        1,
+        "Database health check",
+        RunStatus.SCHEDULED_FOR_EXECUTION,
+        age=timedelta(minutes=1),
+        ran=None,
+    )
+    cache = Cache.open(tmp_path / "cache.sqlite3")
+    fill(cache, [run.model_copy(update={"scheduled_for": due})])
+    clock = [NOW]
+    service = RunsService(cache, client=None, now=lambda: clock[0], profile_label="demo")
+    app = app_factory(service, ticking=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(RunList)
+        assert "in 4 min" in lst.render_line(1).text
+        status = layout_columns(lst.scrollable_content_region.width).column("status")
+        regions: list[Any] = []
+        original = lst.refresh
+        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        clock[0] = NOW + timedelta(seconds=20)  # still "in 4 min": nothing to redraw
+        lst.tick()
+        assert regions == []
+        clock[0] = NOW + timedelta(seconds=31)  # now "in 3 min"
+        lst.tick()
+        assert [(r.x, r.y, r.width) for r in regions] == [(status.x, 1, status.width)]
+        await pilot.pause()
+        assert "in 3 min" in lst.render_line(1).text
 
 
 @pytest.mark.parametrize("width", [40, 79, 119, 160])

@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from runs_tui.models import RunStatus
+from runs_tui.models.domain import Event, EventType, RunDetail
 from runs_tui.widgets.run_header import RunHeader
 from runs_tui.widgets.run_list import cell_value, layout_columns
 
@@ -49,3 +50,28 @@ def test_a_short_id_is_shown_whole() -> None:
     header = RunHeader(lambda: NOW)
     header.run = scheduled("run-0001")  # type: ignore[assignment]
     assert header.render().plain.startswith("run-0001  ")
+
+
+def test_a_cancelled_run_says_who_cancelled_it_and_when() -> None:
+    run = make_run(
+        2, "Disk pressure", RunStatus.CANCELLED, age=timedelta(minutes=9), ran=timedelta(minutes=3)
+    )
+    event = Event(
+        seq=4,
+        at=NOW,
+        type=EventType.STATUS_CHANGED,
+        data={"from": "executing_triage", "to": "cancelled", "actor": "cli-oncall"},
+    )
+    detail = RunDetail(**run.model_dump(), events=[event])
+    header = RunHeader(lambda: NOW)
+    header.run = detail
+    assert header.render().plain.splitlines()[-1] == "Cancelled by cli-oncall at 14:24:05"
+
+
+def test_a_cancelled_summary_names_the_actor_from_the_backends_error() -> None:
+    run = make_run(
+        2, "Disk pressure", RunStatus.CANCELLED, age=timedelta(minutes=9), ran=timedelta(minutes=3)
+    )
+    header = RunHeader(lambda: NOW)
+    header.run = run.model_copy(update={"error": "cancelled by \x1b[31mmallory"})
+    assert header.render().plain.splitlines()[-1] == "Cancelled by ␛[31mmallory at 14:24:05"

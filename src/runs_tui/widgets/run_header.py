@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from runs_tui.formatting import NO_DURATION, age_words, aware, due_words, elapsed, format_span
-from runs_tui.models.domain import RunSummary
+from runs_tui.models.domain import EventType, RunDetail, RunSummary
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert, truncate
 from runs_tui.widgets.status_badge import status_text
@@ -36,6 +36,36 @@ def clock_time(moment: datetime | None, now: datetime) -> str:
     if local.date() == now.date():
         return local.strftime("%H:%M:%S")
     return local.strftime("%Y-%m-%d %H:%M")
+
+
+CANCELLED_BY = "cancelled by "
+
+
+def cancelled_by(run: RunSummary) -> str:
+    """Who cancelled the run: the cancel's status event names them; a summary without events
+    still has the backend's `error`, "cancelled by <actor>". Empty when nobody is named."""
+    if isinstance(run, RunDetail):
+        for event in reversed(run.events):
+            if event.type is EventType.STATUS_CHANGED and event.data.get("to") == "cancelled":
+                return str(event.data.get("actor") or "")
+    error = run.error or ""
+    return error[len(CANCELLED_BY) :] if error.startswith(CANCELLED_BY) else ""
+
+
+def _cancel_line(run: RunSummary, now: datetime) -> Text | None:
+    """ "Cancelled by carol at 17:54:10": a cancelled run says who stopped it and when, on the
+    screen the other operators look at, not only in the timeline."""
+    if run.status is not RunStatus.CANCELLED:
+        return None
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("Cancelled", style="bold")
+    actor = cancelled_by(run)
+    if actor:
+        line.append(" by ")
+        line.append(truncate(inert(actor), NAME_CELLS), style="bold")
+    if run.finished_at is not None:
+        line.append(" at " + clock_time(run.finished_at, now))
+    return line
 
 
 def short_id(run_id: str) -> str:
@@ -76,9 +106,9 @@ class RunHeader(Widget):
             return Text(self.freshness or "Loading run…", style="italic")
         now = self._now()
         lines = [self._title_line(run), self._timing_line(run, now)]
-        result = self._result_line(run)
-        if result is not None:
-            lines.append(result)
+        for extra in (self._result_line(run), _cancel_line(run, now)):
+            if extra is not None:
+                lines.append(extra)
         if self.freshness:
             lines.append(Text(self.freshness, style="italic yellow"))
         return Text("\n").join(lines)

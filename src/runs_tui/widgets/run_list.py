@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import ClassVar, Protocol
 
@@ -31,7 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from runs_tui.cache import RowKey
-from runs_tui.formatting import due_words, format_duration
+from runs_tui.formatting import countdown_words, due_words, format_duration
 from runs_tui.models.domain import RunSummary, Trigger
 from runs_tui.models.filters import RunFilter, SortColumn
 from runs_tui.models.status import RunStatus
@@ -81,6 +81,18 @@ def run_duration(run: RunSummary, now: datetime) -> float | None:
 def is_ticking(run: RunSummary) -> bool:
     """Whether the run's duration cell changes every second."""
     return run.started_at is not None and not run.status.is_terminal
+
+
+COUNTDOWN_LOOKBACK = timedelta(seconds=1.5)  # a tick late by a few ms still sees its boundary
+
+
+def countdown_turned(run: RunSummary, now: datetime) -> bool:
+    """Whether a scheduled run's "in 4 min" reads differently than at the last tick, so the
+    ticker redraws its status cell once a minute, not every second (bytes over SSH)."""
+    due = run.scheduled_for
+    if run.status is not RunStatus.SCHEDULED_FOR_EXECUTION or due is None:
+        return False
+    return countdown_words(due, now) != countdown_words(due, now - COUNTDOWN_LOOKBACK)
 
 
 def format_started(
@@ -603,15 +615,20 @@ class RunList(ScrollView, can_focus=True):
     def tick(self) -> None:
         """Redraw the duration cells of visible active rows; nothing else, nothing if idle."""
         layout = layout_columns(self.scrollable_content_region.width)
-        duration = layout.column("duration")
-        if duration is None or not self.pager.total:
+        duration, status = layout.column("duration"), layout.column("status")
+        if not self.pager.total:
             return
+        now = self._now()
         top = round(self.scroll_offset.y)
         for y in range(1, self._rows_visible + 1):
             run = self.pager.peek(top + y - 1)
-            if run is not None and is_ticking(run):
+            if run is None:
+                continue
+            if duration is not None and is_ticking(run):
                 self.refresh(Region(duration.x, y, duration.width, 1))
                 self.ticks += 1
+            elif status is not None and countdown_turned(run, now):
+                self.refresh(Region(status.x, y, status.width, 1))
 
     # --- actions -----------------------------------------------------------------------------
 
