@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test backend bench clean
+.PHONY: run test lint backend bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ run: $(STAMP_RUN)
 backend: $(STAMP_RUN)
 	$(BIN)/runs-tui backend --demo
 
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) lint
 	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+
+# The code-health gate, before any test runs: lint rules and formatting (rules in pyproject).
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(STAMP_TEST)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

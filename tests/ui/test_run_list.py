@@ -14,6 +14,7 @@ from runs_tui.cache import Cache
 from runs_tui.models import RunStatus, Trigger
 from runs_tui.models.domain import TriggerKind
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
+from runs_tui.service import RunsService
 from runs_tui.widgets.run_list import (
     RunList,
     RunPager,
@@ -22,8 +23,6 @@ from runs_tui.widgets.run_list import (
     layout_columns,
     trigger_forms,
 )
-
-from runs_tui.service import RunsService
 
 from .conftest import frozen_service
 from .ui_data import NOW, fill, hostile_values, make_run
