@@ -19,11 +19,12 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.dom import DOMNode
+from textual.dom import DOMNode, NoScreen
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.timer import Timer
+from textual.worker import Worker, WorkerState
 
 from runs_tui import config as config_module
 from runs_tui.commands import GoToRunProvider, RunsCommands
@@ -52,6 +53,8 @@ from runs_tui.service import (
     ToolOutput,
     WaitingStarted,
 )
+from runs_tui.worker_failures import TITLE as FAILURE_TITLE
+from runs_tui.worker_failures import failure_words, log_failure
 
 __all__ = [
     "RunsApp",
@@ -175,6 +178,22 @@ class RunsApp(App[None]):
                 error.explain(), title="Live updates stopped", severity="error", markup=False
             )
 
+    # --- failed workers ----------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker_state(event.worker)
+
+    def report_worker_state(self, worker: Worker[Any]) -> None:
+        """The one place a failed worker is reported: the app's own workers come through
+        `on_worker_state_changed`, the screens' through `ServiceScreen`. Told in a notice (the
+        dashboard keeps running) and logged with the traceback."""
+        error = worker.error
+        if worker.state is not WorkerState.ERROR or error is None:
+            return
+        log_failure(worker.name, error)
+        self.log.error(f"worker {worker.name!r} failed: {error!r}")
+        self.notify(failure_words(error), title=FAILURE_TITLE, severity="error", markup=False)
+
     def _on_service_event(self, event: ServiceEvent) -> None:
         if isinstance(event, CacheChanged):
             self.broadcast(lambda: RunsChanged(event.run_ids, event.full))
@@ -216,10 +235,7 @@ class RunsApp(App[None]):
         if run is None or not self.may_toast_waiting(run.id):
             return
         self._drop_waiting_notice()
-        try:
-            count = self.service.cache.waiting_count()
-        except Exception:  # the count is a nicety
-            count = 1
+        count = self.service.cache.waiting_count()
         others = f" ({count} runs wait for input)" if count > 1 else ""
         where = _WAITING_WHERE.get(run.status, "")
         self.notify(
@@ -292,7 +308,7 @@ class RunsApp(App[None]):
             return True
         try:
             screen = node if isinstance(node, Screen) else node.screen
-        except Exception:  # a widget already detached from its screen
+        except NoScreen:  # a widget already detached from its screen
             return False
         return screen in self.screen_stack and screen.is_attached
 

@@ -1,4 +1,5 @@
-"""Generic fixtures for the dashboard tests: a filled cache, a frozen service, snapshot storage.
+"""Generic fixtures for the dashboard tests: a filled cache, a frozen service, snapshot storage,
+and `settle()`, the one way a test waits for the app.
 
 - Snapshots are stored under `<repo>/snapshots/<test module>/`, not `tests/__snapshots__/`:
   pytest-textual-snapshot's `snap_compare` always uses its `SVGImageExtension`, whose syrupy
@@ -6,6 +7,9 @@
 - `NOW` is the frozen clock of every UI test; runs are placed relative to it and times are shown
   in UTC (`tz=UTC`), so snapshots are the same on every machine.
 - The Input cursor does not blink in tests (a blink makes snapshots depend on timing).
+- `settle(pilot, until=...)` waits until the app is idle (workers done, animations run, messages
+  handled) and, given `until`, until the condition holds: never a fixed delay, so a loaded
+  machine only makes a test slower, not red.
 
 Fixtures for the detail screens live in `tests/ui/detail_fixtures.py` (owned by that screen's
 author); keep this file generic.
@@ -13,6 +17,8 @@ author); keep this file generic.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +26,11 @@ from typing import Any
 
 import pytest
 import pytest_textual_snapshot
+from textual.dom import DOMNode, NoScreen
+from textual.pilot import Pilot
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
 from runs_tui.app import RunsApp, make_app
 from runs_tui.cache import Cache
@@ -105,3 +115,71 @@ def app_factory(tmp_path: Path) -> Callable[..., RunsApp]:
 def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Dialogs propose files in the working folder (e.g. the run export): never the repo's."""
     monkeypatch.chdir(tmp_path)
+
+
+# --- waiting ------------------------------------------------------------------------------------
+
+SETTLE_TIMEOUT = 30.0  # a hang becomes a failure; no test relies on how long anything takes
+POLL = 0.02  # between checks of `until`: timers (a debounce, the waiting toast) need time to pass
+
+
+async def settle(
+    pilot: Pilot[Any],
+    until: Callable[[], object] | None = None,
+    *,
+    what: str = "the condition",
+    timeout: float = SETTLE_TIMEOUT,
+) -> None:
+    """Wait until the app has done what the test asked: its workers finished (a worker may start
+    another, a fetch after an answer), scheduled animations run and messages handled; and, with
+    `until`, until that holds too. Raises AssertionError naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await _idle(pilot, deadline)
+        if until is None or until():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(POLL)
+
+
+async def _idle(pilot: Pilot[Any], deadline: float) -> None:
+    for _ in range(5):
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        pending = _busy_workers(pilot)
+        if not pending:
+            return
+        remaining = max(0.1, deadline - time.monotonic())
+        waits = asyncio.gather(*(worker.wait() for worker in pending), return_exceptions=True)
+        try:
+            await asyncio.wait_for(waits, remaining)
+        except TimeoutError:
+            names = ", ".join(worker.name for worker in pending)
+            raise AssertionError(f"workers still running: {names}") from None
+    await pilot.pause()
+
+
+def _busy_workers(pilot: Pilot[Any]) -> list[Worker[Any]]:
+    """Workers the test can wait for: not the endless live sync, and not those of a screen under
+    a dialog (they wait for the operator's answer: `push_screen_wait`)."""
+    app = pilot.app
+    top = app.screen
+    busy = []
+    for worker in app.workers:
+        if worker.is_finished or worker.group == "live" or worker.state is WorkerState.PENDING:
+            continue
+        node = worker.node
+        if isinstance(top, ModalScreen) and node is not app and _screen_of(node) is not top:
+            continue
+        busy.append(worker)
+    return busy
+
+
+def _screen_of(node: DOMNode) -> Screen[Any] | None:
+    if isinstance(node, Screen):
+        return node
+    try:
+        return node.screen
+    except NoScreen:  # a widget already removed: nothing to wait for on its account
+        return None

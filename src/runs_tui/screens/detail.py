@@ -24,16 +24,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
 from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
+from runs_tui.screens.base import ServiceScreen
 from runs_tui.service import SyncMode
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
@@ -115,7 +114,7 @@ LARGE_COPY_BYTES = 64 * 1024
 """Beyond this, a copy warns: terminals cap OSC 52 writes (some at 64 KiB, some lower)."""
 
 
-class RunDetailScreen(Screen[None]):
+class RunDetailScreen(ServiceScreen):
     """The detail of one run; `focus_prompt` opens straight into the inline prompt."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -162,10 +161,6 @@ class RunDetailScreen(Screen[None]):
         self.fetch_error: str | None = None  # why the last fetch failed (offline), in words
 
     # --- composition ---------------------------------------------------------------------------
-
-    @property
-    def service(self) -> RunsService:
-        return self.app.service  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         now = self.service.now
@@ -370,13 +365,6 @@ class RunDetailScreen(Screen[None]):
         current = current_step_id(self.detail) if self.detail else None
         self._pinned_step = None if message.step_id == current else message.step_id
         self._show_step(message.step_id)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that failed unexpectedly is reported, not fatal."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            words = error.explain() if isinstance(error, ClientError) else f"{type(error).__name__}"
-            self.notify(inert(words), title="Something went wrong", severity="error", markup=False)
 
     # --- the prompt ----------------------------------------------------------------------------
 
@@ -631,18 +619,16 @@ class RunDetailScreen(Screen[None]):
 
         if self.refuse_if_deleted("export it"):
             return
-        folder = getattr(self.app, "export_dir", None)
         self.app.push_screen(
-            ExportDialog(export_stem(self.run_id), directory=folder), self._export_chosen
+            ExportDialog(export_stem(self.run_id), directory=self.runs_app.export_dir),
+            self._export_chosen,
         )
 
     def _export_chosen(self, choice: tuple[str, Path] | None) -> None:
         if choice is None:
             return
         fmt, path = choice
-        remember = getattr(self.app, "remember_export", None)
-        if remember is not None:
-            remember(path)
+        self.runs_app.remember_export(path)
         self.notify("Exporting…", markup=False, timeout=3)
         self.export_run(self.service, fmt, path)
 
@@ -655,9 +641,8 @@ class RunDetailScreen(Screen[None]):
         except LookupError:  # exports.DetailNotCached: its message is only the run id
             self.post_message(RunExported(fmt, None, "the run's detail is not in the cache"))
             return
-        except Exception as error:  # a failure on a thread must still be told
-            words = error.explain() if isinstance(error, ClientError) else str(error)
-            self.post_message(RunExported(fmt, None, words or type(error).__name__))
+        except OSError as error:  # the folder or file cannot be written: said in its words
+            self.post_message(RunExported(fmt, None, str(error) or type(error).__name__))
             return
         self.post_message(RunExported(fmt, written, None))
 

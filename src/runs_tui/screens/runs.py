@@ -11,22 +11,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 
 from runs_tui.errors import ClientError
 from runs_tui.messages import RunsChanged, SyncStatusChanged
-from runs_tui.models.domain import RunSummary
+from runs_tui.models.domain import DefinitionSummary, RunSummary
 from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.models.status import StatusGroup
 from runs_tui.sanitize import inert
+from runs_tui.screens.base import ServiceScreen
 from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.screens.filter import FilterScreen
@@ -37,9 +37,6 @@ from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.run_list import RunList
 from runs_tui.widgets.status_badge import status_label
-
-if TYPE_CHECKING:
-    from runs_tui.app import RunsApp
 
 SORT_CYCLE: tuple[SortColumn, ...] = (
     SortColumn.STARTED,
@@ -63,7 +60,7 @@ class ExportFinished(Message):
         self.fmt, self.count, self.written, self.error = fmt, count, written, error
 
 
-class RunsScreen(Screen[None]):
+class RunsScreen(ServiceScreen):
     """The screen operators live in."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -101,10 +98,6 @@ class RunsScreen(Screen[None]):
         self.sync_status: SyncStatus | None = None
         self._search_timer: Timer | None = None
         self._counts_timer: Timer | None = None
-
-    @property
-    def runs_app(self) -> RunsApp:
-        return cast("RunsApp", self.app)
 
     @property
     def run_list(self) -> RunList:
@@ -189,24 +182,16 @@ class RunsScreen(Screen[None]):
     def _refresh_counts(self) -> None:
         self._counts_timer = None
         service = self.runs_app.service
-        try:
-            counts = service.cache.group_counts(self.run_filter, service.now())
-        except Exception as error:  # a cache hiccup shows as missing counts
-            self.log.warning(f"group counts failed: {error!r}")
-            return
+        counts = service.cache.group_counts(self.run_filter, service.now())
         self.query_one(GroupBar).update_counts(counts, self.run_filter.group)
 
     def _refresh_header(self) -> None:
         service = self.runs_app.service
         status = self.sync_status or service.sync_status()
-        try:
-            waiting = service.cache.waiting_count()
-        except Exception:
-            waiting = None
         self.query_one(AppHeader).update_state(
             sync_text=status.describe(service.now()),
             offline=status.state is SyncMode.OFFLINE,
-            waiting=waiting,
+            waiting=service.cache.waiting_count(),
         )
 
     @on(RunsChanged)
@@ -269,11 +254,8 @@ class RunsScreen(Screen[None]):
             FilterScreen(self.run_filter, names=names, tz=self.runs_app.tz), self._filter_chosen
         )
 
-    def _definitions(self) -> list:
-        try:
-            return list(self.runs_app.service.cache.definitions())
-        except Exception:  # suggestions are a convenience
-            return []
+    def _definitions(self) -> list[DefinitionSummary]:
+        return list(self.runs_app.service.cache.definitions())
 
     def _filter_chosen(self, result: RunFilter | None) -> None:
         if result is not None:
@@ -432,7 +414,7 @@ class RunsScreen(Screen[None]):
         service reads through its own connection there; this only posts the outcome."""
         try:
             written = service.export_list(run_filter, fmt, path)
-        except Exception as error:  # a failure on a thread must still be told
+        except OSError as error:  # the folder or file cannot be written: said in its words
             self.post_message(ExportFinished(fmt, count, None, str(error) or type(error).__name__))
             return
         self.post_message(ExportFinished(fmt, count, written, None))

@@ -8,27 +8,24 @@ detail; follows `RunsChanged` (the detail screen underneath fetches) and ticks w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from runs_tui.errors import ClientError
 from runs_tui.messages import RunsChanged
 from runs_tui.models.domain import RunDetail
+from runs_tui.screens.base import ServiceScreen
 from runs_tui.widgets.run_header import RunHeader
 from runs_tui.widgets.timeline_chart import BreakdownView, EventList, TimelineChart
 
-if TYPE_CHECKING:
-    from runs_tui.service import RunsService
 
-
-class TimelineScreen(Screen[None]):
+class TimelineScreen(ServiceScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,t", "back", "Back", id="timeline.back"),
         Binding("j", "scroll(1)", "Down", show=False, id="timeline.down"),
@@ -45,10 +42,6 @@ class TimelineScreen(Screen[None]):
         super().__init__()
         self.run_id = run_id
         self.detail: RunDetail | None = None
-
-    @property
-    def service(self) -> RunsService:
-        return self.app.service  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         now = self.service.now

@@ -557,10 +557,7 @@ class RunList(ScrollView, can_focus=True):
         if self.pager.total == 0:
             return self._empty_strip(y, width, base)
         index = round(self.scroll_offset.y) + y - 1
-        try:
-            run = self.pager.row(index)
-        except Exception:  # a cache hiccup must not kill the screen; the next reload repairs it
-            run = None
+        run = self.pager.row(index)
         if run is None:
             return Strip.blank(width, base)
         return self._row_strip(run, index, layout, width, base)

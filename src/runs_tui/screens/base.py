@@ -1,0 +1,34 @@
+"""`ServiceScreen`: the base of every dashboard screen that reads the service.
+
+Why a base: the screens reach `RunsService` (and the app's options: time zone, export folder)
+through the app, and each one used to cast `self.app` its own way, with a `type: ignore`. Here
+it is typed once. It also hands the screen's failed workers to the app, which reports every
+failure the same way (`Worker.StateChanged` is delivered to the worker's own node and does not
+bubble, so the app alone would never see a screen's workers fail).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.screen import Screen
+from textual.worker import Worker
+
+if TYPE_CHECKING:
+    from runs_tui.app import RunsApp
+    from runs_tui.service import RunsService
+
+
+class ServiceScreen(Screen[None]):
+    """A screen of `RunsApp` that talks to its `RunsService`."""
+
+    @property
+    def runs_app(self) -> RunsApp:
+        return cast("RunsApp", self.app)
+
+    @property
+    def service(self) -> RunsService:
+        return self.runs_app.service
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.runs_app.report_worker_state(event.worker)
