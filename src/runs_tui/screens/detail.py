@@ -33,6 +33,7 @@ from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
 from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
 from runs_tui.screens.base import ServiceScreen
+from runs_tui.screens.confirm import cancel_question, delete_question, rerun_question
 from runs_tui.service import SyncMode
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
@@ -506,19 +507,9 @@ class RunDetailScreen(ServiceScreen):
     def action_refresh(self) -> None:
         self.fetch_detail()
 
-    def _run_words(self) -> Text:
-        run = self.summary
-        text = Text()
-        text.append(
-            "“" + (truncate(inert(run.name), 80) if run else self.run_id) + "”", style="bold"
-        )
-        if run is not None:
-            text.append(f" ({run.status.label})")
-        return text
-
-    def action_cancel_run(self) -> None:
-        from runs_tui.screens.confirm import ConfirmScreen
-
+    @work(group="action", exit_on_error=False)
+    async def action_cancel_run(self) -> None:
+        """Cancel this run, once the operator agrees."""
         if self.refuse_if_deleted("cancel it"):
             return
         run = self.summary
@@ -528,19 +519,8 @@ class RunDetailScreen(ServiceScreen):
                 markup=False,
             )
             return
-        message = Text("Cancel ")
-        message.append_text(self._run_words())
-        message.append("?\nThe running tool is stopped and the run ends Cancelled.")
-        self.app.push_screen(
-            ConfirmScreen("Cancel this run?", message, "Cancel run"), self._cancel_confirmed
-        )
-
-    def _cancel_confirmed(self, confirmed: bool | None) -> None:
-        if confirmed:
-            self.cancel_run()
-
-    @work(group="action", exit_on_error=False)
-    async def cancel_run(self) -> None:
+        if not await self.app.push_screen_wait(cancel_question(run, self.run_id)):
+            return
         try:
             summary = await self.service.cancel(self.run_id)
         except ClientError as error:
@@ -550,24 +530,13 @@ class RunDetailScreen(ServiceScreen):
         self.notice(inert(self.service.cancel_words(self.run_id, summary)))
         self.fetch_detail()
 
-    def action_rerun(self) -> None:
-        from runs_tui.screens.confirm import ConfirmScreen
-
+    @work(group="action", exit_on_error=False)
+    async def action_rerun(self) -> None:
+        """A new run with the same inputs, opened in place of this one, once agreed."""
         if self.refuse_if_deleted("rerun it"):
             return
-        message = Text("Start a new run of ")
-        message.append_text(self._run_words())
-        message.append(" with the same inputs?")
-        self.app.push_screen(
-            ConfirmScreen("Rerun?", message, "Start new run"), self._rerun_confirmed
-        )
-
-    def _rerun_confirmed(self, confirmed: bool | None) -> None:
-        if confirmed:
-            self.rerun()
-
-    @work(group="action", exit_on_error=False)
-    async def rerun(self) -> None:
+        if not await self.app.push_screen_wait(rerun_question(self.summary, self.run_id)):
+            return
         try:
             summary = await self.service.rerun(self.run_id)
         except ClientError as error:
@@ -576,9 +545,9 @@ class RunDetailScreen(ServiceScreen):
         self.app.notify("New run started.", markup=False)
         self.app.switch_screen(RunDetailScreen(summary.id))
 
-    def action_delete_run(self) -> None:
-        from runs_tui.screens.confirm import ConfirmScreen
-
+    @work(group="action", exit_on_error=False)
+    async def action_delete_run(self) -> None:
+        """Delete this finished run, once the operator agrees; then back to the list."""
         if self.refuse_if_deleted("delete it"):
             return
         run = self.summary
@@ -589,19 +558,9 @@ class RunDetailScreen(ServiceScreen):
                 markup=False,
             )
             return
-        message = Text("Delete ")
-        message.append_text(self._run_words())
-        message.append("?\nDeleted runs cannot be recovered.")
-        self.app.push_screen(
-            ConfirmScreen("Delete this run?", message, "Delete"), self._delete_confirmed
-        )
-
-    def _delete_confirmed(self, confirmed: bool | None) -> None:
-        if confirmed:
-            self.delete_run()
-
-    @work(group="action", exit_on_error=False)
-    async def delete_run(self) -> None:
+        question = delete_question([run]) if run else delete_question([], run_id=self.run_id)
+        if not await self.app.push_screen_wait(question):
+            return
         try:
             deleted, refused = await self.service.delete([self.run_id])
         except ClientError as error:

@@ -27,7 +27,7 @@ from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.models.status import StatusGroup
 from runs_tui.sanitize import inert
 from runs_tui.screens.base import ServiceScreen
-from runs_tui.screens.confirm import ConfirmScreen
+from runs_tui.screens.confirm import cancel_question, delete_question
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.screens.filter import FilterScreen
 from runs_tui.service import RunsService, SyncMode, SyncStatus
@@ -317,35 +317,21 @@ class RunsScreen(ServiceScreen):
     def action_sync(self) -> None:
         self.runs_app.action_sync_now()
 
-    def action_delete(self) -> None:
+    @work(group="actions", exit_on_error=False)
+    async def action_delete(self) -> None:
+        """Delete the marked (or current) runs that have finished, once the operator agrees."""
         runs = self.run_list.marked_or_current()
         if not runs:
             return
         finished = [run for run in runs if run.status.is_terminal]
-        skipped = len(runs) - len(finished)
         if not finished:
             self.notify(_only_finished(runs), severity="warning", markup=False)
             return
-        message = f"Delete {plural(len(finished), 'run')}? This cannot be undone."
-        if len(finished) == 1:
-            message = (
-                f"Delete “{inert(finished[0].name)}” ({status_label(finished[0].status)})? "
-                "This cannot be undone."
-            )
-        if skipped:
-            message += f"\n{plural(skipped, 'marked run')} still active will be left alone."
-        ids = [run.id for run in finished]
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Delete {plural(len(finished), 'run')}", message, confirm_label="Delete"
-            ),
-            lambda yes: self._delete(ids) if yes else None,
-        )
-
-    @work(group="actions", exit_on_error=False)
-    async def _delete(self, ids: list[str]) -> None:
+        question = delete_question(finished, skipped=len(runs) - len(finished))
+        if not await self.app.push_screen_wait(question):
+            return
         try:
-            deleted, refused = await self.runs_app.service.delete(ids)
+            deleted, refused = await self.runs_app.service.delete([run.id for run in finished])
         except ClientError as error:
             self.notify(error.explain(), title="Delete failed", severity="error", markup=False)
             return
@@ -357,7 +343,9 @@ class RunsScreen(ServiceScreen):
             text += f" {plural(len(refused), 'run')} refused: {reasons}"
         self.notify(text, severity="warning" if refused else "information", markup=False)
 
-    def action_cancel_run(self) -> None:
+    @work(group="actions", exit_on_error=False)
+    async def action_cancel_run(self) -> None:
+        """Cancel the run under the cursor, once the operator agrees."""
         run = self.run_list.current_run
         if run is None:
             return
@@ -368,17 +356,8 @@ class RunsScreen(ServiceScreen):
                 markup=False,
             )
             return
-        message = (
-            f"Cancel “{inert(run.name)}” ({status_label(run.status)})?\n"
-            "The running step is stopped and the run ends Cancelled."
-        )
-        self.app.push_screen(
-            ConfirmScreen("Cancel run", message, confirm_label="Cancel run"),
-            lambda yes: self._cancel(run) if yes else None,
-        )
-
-    @work(group="actions", exit_on_error=False)
-    async def _cancel(self, run: RunSummary) -> None:
+        if not await self.app.push_screen_wait(cancel_question(run, run.id)):
+            return
         try:
             summary = await self.runs_app.service.cancel(run.id)
         except ClientError as error:
