@@ -4,6 +4,8 @@ and `settle()`, the one way a test waits for the app.
 - Snapshots are stored under `<repo>/snapshots/<test module>/`, not `tests/__snapshots__/`:
   pytest-textual-snapshot's `snap_compare` always uses its `SVGImageExtension`, whose syrupy
   `dirname` decides the folder, so that classmethod is pointed at our folder here.
+- `FedService` (the `service` fixture): the cache-only service whose live events the test
+  feeds (`await service.feed(WaitingStarted(run))`), through the app's real live worker.
 - `NOW` is the frozen clock of every UI test; runs are placed relative to it and times are shown
   in UTC (`tz=UTC`), so snapshots are the same on every machine.
 - The Input cursor does not blink in tests (a blink makes snapshots depend on timing).
@@ -18,6 +20,7 @@ author); keep this file generic.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -34,7 +37,7 @@ from textual.worker import Worker, WorkerState
 
 from runs_tui.app import RunsApp, make_app
 from runs_tui.cache import Cache
-from runs_tui.service import RunsService
+from runs_tui.service import RunsService, ServiceEvent, ServiceSink
 
 from .ui_data import NOW, REPO, fill, sample_definitions, sample_runs
 
@@ -84,8 +87,31 @@ def filled_cache(empty_cache: Cache) -> Cache:
     return empty_cache
 
 
-def frozen_service(cache: Cache, now: datetime = NOW) -> RunsService:
-    return RunsService(
+class FedService(RunsService):
+    """The cache-only service, whose live events are the test's: `await feed(event)` hands one
+    to the app exactly as `run_live` does (the documented seam for acting as the sync)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sink: ServiceSink | None = None
+        self._listening = asyncio.Event()
+
+    async def run_live(self, on_event: ServiceSink) -> None:
+        await super().run_live(on_event)  # the local-only status, as without a backend
+        self._sink = on_event
+        self._listening.set()
+        await asyncio.Event().wait()  # until the app cancels its live worker
+
+    async def feed(self, event: ServiceEvent) -> None:
+        await asyncio.wait_for(self._listening.wait(), SETTLE_TIMEOUT)
+        assert self._sink is not None
+        outcome = self._sink(event)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def frozen_service(cache: Cache, now: datetime = NOW) -> FedService:
+    return FedService(
         cache,
         client=None,
         now=lambda: now,
@@ -95,7 +121,7 @@ def frozen_service(cache: Cache, now: datetime = NOW) -> RunsService:
 
 
 @pytest.fixture
-def service(filled_cache: Cache) -> RunsService:
+def service(filled_cache: Cache) -> FedService:
     return frozen_service(filled_cache)
 
 
@@ -119,15 +145,15 @@ def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- waiting ------------------------------------------------------------------------------------
 
-SETTLE_TIMEOUT = 30.0  # a hang becomes a failure; no test relies on how long anything takes
+SETTLE_TIMEOUT = 75.0  # a hang becomes a failure; no test relies on how long anything takes
 POLL = 0.02  # between checks of `until`: timers (a debounce, the waiting toast) need time to pass
 
 
 async def settle(
     pilot: Pilot[Any],
     until: Callable[[], object] | None = None,
-    *,
     what: str = "the condition",
+    *,
     timeout: float = SETTLE_TIMEOUT,
 ) -> None:
     """Wait until the app has done what the test asked: its workers finished (a worker may start

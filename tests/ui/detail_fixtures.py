@@ -41,6 +41,7 @@ from runs_tui.models import (
 )
 from runs_tui.service import RunsService
 
+from .conftest import settle
 from .fake_backend import ScriptedBackend, etag_of, summary_of
 
 NOW = datetime(2025, 11, 25, 14, 30, tzinfo=UTC)
@@ -544,20 +545,8 @@ async def open_run(app: Any, pilot: Any, run_id: str, *, focus_prompt: bool = Fa
     """Open a run from the list the way the list does, and let its first fetch settle."""
     await pilot.pause()
     app.open_run(run_id, focus_prompt=focus_prompt)
-    await settle(app, pilot)
+    await settle(pilot)
     return app.screen
-
-
-async def settle(app: Any, pilot: Any) -> None:
-    """Let the screens' workers finish (a worker may start another: fetch after respond).
-    The app's endless live-sync worker is not waited for; a superseded fetch may be cancelled."""
-    for _ in range(5):
-        await pilot.pause()
-        pending = [w for w in app.workers if w.group != "live" and not w.is_finished]
-        if not pending:
-            break
-        await asyncio.gather(*(w.wait() for w in pending), return_exceptions=True)
-    await pilot.pause()
 
 
 def screen_text(app: Any) -> str:

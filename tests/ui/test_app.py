@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from textual.command import CommandPalette
+from textual.widgets import Input
 
 from runs_tui.app import RunsApp
 from runs_tui.config import Notifications, load_config, resolve_profile
@@ -17,7 +18,6 @@ from runs_tui.screens.help import collect_bindings
 from runs_tui.screens.runs import RunsScreen
 from runs_tui.service import (
     CacheChanged,
-    RunsService,
     SyncMode,
     SyncStateChanged,
     SyncStatus,
@@ -25,6 +25,7 @@ from runs_tui.service import (
 )
 from runs_tui.widgets.run_list import RunList
 
+from .conftest import FedService, settle
 from .ui_data import NOW, fill, sample_runs
 
 SIZE = (120, 40)
@@ -34,8 +35,18 @@ def messages(app: RunsApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+def options(app: RunsApp) -> list[str]:
+    """The command palette's hits, as text, best first."""
+    return [str(option.prompt) for option in app.screen.query_one("CommandList").options]
+
+
+def first_option(app: RunsApp) -> str:
+    hits = options(app) if isinstance(app.screen, CommandPalette) else []
+    return hits[0] if hits else ""
+
+
 async def test_waiting_started_toasts_and_rings_when_asked(
-    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+    service: FedService, tmp_path: Path, app_factory: Callable[..., RunsApp]
 ) -> None:
     config = load_config(tmp_path / "config.toml")
     profile = replace(config.embedded, notifications=Notifications(toast=True, bell=True))
@@ -46,8 +57,8 @@ async def test_waiting_started_toasts_and_rings_when_asked(
         run = service.cache.get_run("run-0002")
         assert run is not None
         hostile = run.model_copy(update={"name": "[bold]x[/] \x1b]0;PWNED\x07"})
-        app._on_service_event(WaitingStarted(hostile))
-        await until(pilot, lambda: any("waiting for input" in m for m in messages(app)))
+        await service.feed(WaitingStarted(hostile))
+        await settle(pilot, lambda: any("waiting for input" in m for m in messages(app)))
         toast = [m for m in messages(app) if "waiting for input" in m]
         assert toast and "[bold]x[/]" in toast[0] and "\x1b" not in toast[0]
         assert "is waiting for input in remediation" in toast[0]  # where it waits, in words
@@ -56,19 +67,19 @@ async def test_waiting_started_toasts_and_rings_when_asked(
 
 
 async def test_no_bell_unless_configured(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     app = app_factory(service)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
-        app._on_service_event(WaitingStarted(service.cache.get_run("run-0003")))  # type: ignore[arg-type]
-        await until(pilot, lambda: any("Certificate rotation" in m for m in messages(app)))
+        await service.feed(WaitingStarted(service.cache.get_run("run-0003")))  # type: ignore[arg-type]
+        await settle(pilot, lambda: any("Certificate rotation" in m for m in messages(app)))
         assert rings == [] and any("Certificate rotation" in m for m in messages(app))
 
 
 async def test_offline_state_in_words(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
@@ -77,7 +88,7 @@ async def test_offline_state_in_words(
             offline_since=NOW.replace(hour=14, minute=2),
             last_synced=NOW.replace(hour=14, minute=27),
         )
-        app._on_service_event(SyncStateChanged(status))
+        await service.feed(SyncStateChanged(status))
         await pilot.pause()
         header = app.screen.query_one("#header")
         assert "offline since 14:02 — data from 14:27" in str(header.render())
@@ -85,7 +96,7 @@ async def test_offline_state_in_words(
 
 
 async def test_cache_changed_reloads_the_list(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
@@ -93,48 +104,48 @@ async def test_cache_changed_reloads_the_list(
         assert lst.total == 31
         extra = sample_runs()[0].model_copy(update={"id": "run-new", "seq": 999})
         fill(service.cache, [extra])
-        app._on_service_event(CacheChanged(frozenset({"run-new"})))
+        await service.feed(CacheChanged(frozenset({"run-new"})))
         await pilot.pause()
         assert lst.total == 32
 
 
 async def test_palette_filter_command(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, CommandPalette)
+        await settle(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"filter: failed")
-        await pilot.pause(0.5)
+        await settle(pilot, lambda: first_option(app).startswith("Filter: failed runs"))
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await settle(pilot, lambda: isinstance(app.screen, RunsScreen))
         assert isinstance(app.screen, RunsScreen)
         assert app.screen.query_one(RunList).run_filter.group is StatusGroup.FAILED
 
 
 async def test_palette_go_to_run(
-    service: RunsService, app_factory: Callable[..., RunsApp], monkeypatch
+    service: FedService, app_factory: Callable[..., RunsApp], monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     app = app_factory(service)
     opened: list[str] = []
     monkeypatch.setattr(app, "open_run", lambda run_id, **_: opened.append(run_id))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon")  # the palette has a plain key too
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"go to run", "enter")
-        await pilot.pause(0.5)
-        await pilot.press(*"queue dr")
-        await pilot.pause(0.5)
+        await settle(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"go to run")
+        await settle(pilot, lambda: first_option(app).startswith("Go to run"))
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await settle(pilot, lambda: app.screen.query_one(Input).placeholder.startswith("Run name"))
+        await pilot.press(*"queue dr")
+        await settle(pilot, lambda: "Queue drain" in first_option(app))
+        await pilot.press("enter")
+        await settle(pilot, lambda: bool(opened))
         assert opened == ["run-0007"]
 
 
 async def test_theme_choice_is_saved_in_config(
-    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+    service: FedService, tmp_path: Path, app_factory: Callable[..., RunsApp]
 ) -> None:
     path = tmp_path / "config.toml"
     config = load_config(path)
@@ -149,7 +160,7 @@ async def test_theme_choice_is_saved_in_config(
 
 
 async def test_last_filter_is_remembered_per_profile(
-    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+    service: FedService, tmp_path: Path, app_factory: Callable[..., RunsApp]
 ) -> None:
     path = tmp_path / "config.toml"
     config = load_config(path)
@@ -167,7 +178,7 @@ async def test_last_filter_is_remembered_per_profile(
 
 
 async def test_the_config_keymap_rebinds_keys_and_reports_unknown_ids(
-    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
+    service: FedService, tmp_path: Path, app_factory: Callable[..., RunsApp]
 ) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[keymap]\n"runs.filter" = "f5"\n"list.down" = "n"\n"runs.filtr" = "x"\n')
@@ -192,7 +203,7 @@ async def test_the_config_keymap_rebinds_keys_and_reports_unknown_ids(
 
 
 async def test_help_names_the_apps_own_actions_not_widget_internals(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     from runs_tui.screens.help import HelpScreen
 
@@ -219,7 +230,7 @@ async def test_help_names_the_apps_own_actions_not_widget_internals(
 
 
 async def test_the_palette_lists_each_command_once(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     from textual.command import CommandPalette
 
@@ -230,23 +241,12 @@ async def test_the_palette_lists_each_command_once(
         await pilot.pause()
         palette = app.screen
         assert isinstance(palette, CommandPalette)
-        await pilot.pause(0.3)
-        names = [
-            str(option.prompt).split("\n")[0] for option in palette.query_one("CommandList").options
-        ]
+        await settle(pilot, lambda: bool(options(app)))
+        names = [option.split("\n")[0] for option in options(app)]
         assert names, "the palette listed nothing"
         quits = [name for name in names if name.strip().lower() == "quit"]
         themes = [name for name in names if name.strip().lower().startswith("theme")]
         assert len(quits) == 1 and len(themes) == 1, names
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 def needs_you(app: RunsApp) -> list[str]:
@@ -254,35 +254,35 @@ def needs_you(app: RunsApp) -> list[str]:
 
 
 async def test_waiting_notices_collapse_into_one_and_spare_the_run_on_screen_and_dialogs(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         first, second = service.cache.get_run("run-0002"), service.cache.get_run("run-0003")
         assert first is not None and second is not None
-        app._on_service_event(WaitingStarted(first))
-        await until(pilot, lambda: len(needs_you(app)) == 1)
-        app._on_service_event(WaitingStarted(second))
-        await until(pilot, lambda: second.name in " ".join(needs_you(app)))
+        await service.feed(WaitingStarted(first))
+        await settle(pilot, lambda: len(needs_you(app)) == 1)
+        await service.feed(WaitingStarted(second))
+        await settle(pilot, lambda: second.name in " ".join(needs_you(app)))
         assert len(needs_you(app)) == 1 and "w opens the oldest" in needs_you(app)[0]
         app.clear_notifications()
         app.open_run(second.id)
         await pilot.pause()
-        app._on_service_event(WaitingStarted(second))  # the run being viewed
+        await service.feed(WaitingStarted(second))  # the run being viewed
         assert app._waiting_timer is None  # no notice is even scheduled
         await pilot.pause()
         assert needs_you(app) == []
         await pilot.press("escape", "f")  # back to the list, then the filter dialog
         await pilot.pause()
-        app._on_service_event(WaitingStarted(first))
+        await service.feed(WaitingStarted(first))
         assert app._waiting_timer is None
         await pilot.pause()
         assert needs_you(app) == []
 
 
 async def test_w_opens_the_oldest_waiting_run(
-    service: RunsService, app_factory: Callable[..., RunsApp]
+    service: FedService, app_factory: Callable[..., RunsApp]
 ) -> None:
     from runs_tui.models import RunFilter, SortColumn, TimePreset, TimeRange
     from runs_tui.screens.detail import RunDetailScreen

@@ -25,6 +25,7 @@ from runs_tui.widgets.step_list import StepList
 from runs_tui.widgets.step_panel import StepPanel
 from runs_tui.widgets.tool_output import ToolOutput
 from runs_tui.widgets.variables import VariablesView
+from ui.conftest import settle
 from ui.detail_fixtures import (
     ACTOR,
     NOW,
@@ -34,7 +35,6 @@ from ui.detail_fixtures import (
     progress_detail,
     screen_text,
     scripted,
-    settle,
     success_detail,
     waiting_detail,
 )
@@ -173,11 +173,11 @@ async def test_a_change_of_this_run_refetches_and_shows_the_new_state(app_factor
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
         screen.post_message(RunsChanged(frozenset({"someone-else"})))
-        await settle(app, pilot)
+        await settle(pilot)
         assert len(world.backend.requests("detail")) == 1
         world.backend.put(waiting_detail(run_id="run-progress"))
         screen.post_message(RunsChanged(frozenset({"run-progress"})))
-        await settle(app, pilot)
+        await settle(pilot)
         assert _sent(world, "detail") == [("GET", "/runs/run-progress")] * 2
         assert screen.detail.status is RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION
         assert not screen.query_one(PromptPanel).has_class("-hidden")
@@ -206,13 +206,13 @@ async def test_unknown_run_says_so_and_does_not_crash(app_factory, world) -> Non
         screen = app.screen
         assert "This run is not in the cache." in screen_text(app)  # while the fetch is out
         fetch.set()
-        await settle(app, pilot)
+        await settle(pilot)
         assert "Could not fetch the run: Not found: no run run-missing" in screen_text(app)
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is screen
 
 
@@ -231,7 +231,7 @@ async def test_cancel_asks_naming_run_and_status_then_cancels(app_factory, world
             "Cancel “Disk space remediation” (Executing Remediation)?"
         )
         await pilot.press("n")
-        await settle(app, pilot)
+        await settle(pilot)
         assert world.backend.requests("cancel") == []
         cancelled = progress_detail().model_copy(
             update={"status": RunStatus.CANCELLED, "finished_at": NOW}
@@ -240,7 +240,7 @@ async def test_cancel_asks_naming_run_and_status_then_cancels(app_factory, world
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert _sent(world, "cancel") == [("POST", "/runs/run-progress/cancel")]
         assert world.backend.requests("cancel")[0].idempotency_key  # safe to retry
         assert "Cancelled — the run is now Cancelled." in screen.notice_text
@@ -269,7 +269,7 @@ async def test_backend_refusals_are_explained_not_raised(app_factory, world) -> 
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.notice_text.startswith("Not cancelled: run already finished")
         assert app.screen is screen
 
@@ -292,9 +292,9 @@ async def test_delete_only_finished_runs_after_an_irreversible_confirmation(
         await pilot.press("d")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        assert app.screen.message.plain.endswith("Deleted runs cannot be recovered.")
+        assert app.screen.message.plain.endswith("This cannot be undone.")
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         [delete] = world.backend.requests("delete")
         assert (delete.method, delete.path, delete.body) == (
             "POST",
@@ -324,7 +324,7 @@ async def test_delete_refused_by_the_backend_is_explained(app_factory, world) ->
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is screen and screen.notice_text == "Not deleted: run is still active"
 
 
@@ -342,7 +342,7 @@ async def test_rerun_confirms_then_opens_the_new_run(app_factory, world) -> None
         )
         world.backend.script("start", created(progress_detail(run_id="run-rerun")))
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         [start] = world.backend.requests("start")
         assert (start.method, start.path) == ("POST", "/flows/disk-space-remediation/runs")
         assert start.body == {
@@ -365,7 +365,7 @@ async def test_export_writes_the_file_and_reports_the_path(
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is screen
         assert screen.notice_text.startswith("Exported ")
         written = Path(screen.notice_text.split(" to ", 1)[1])
@@ -393,7 +393,7 @@ async def test_export_runs_on_a_thread_through_its_own_connection(
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         [(thread, cache)] = seen
         assert thread is not threading.main_thread()
         assert cache is not world.cache and cache.path == world.cache.path
@@ -411,7 +411,7 @@ async def test_export_of_a_run_without_cached_detail_is_explained(app_factory, w
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is screen
         assert screen.notice_text == "Export failed: the run's detail is not in the cache"
 

@@ -31,6 +31,7 @@ from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.step_list import StepList
 from runs_tui.widgets.step_panel import StepPanel
 from runs_tui.widgets.tool_output import ToolOutput
+from ui.conftest import settle
 from ui.detail_fixtures import (
     Scripted,
     at,
@@ -38,7 +39,6 @@ from ui.detail_fixtures import (
     open_run,
     screen_text,
     scripted,
-    settle,
     step,
     tool,
     waiting_detail,
@@ -154,7 +154,7 @@ async def test_hostile_text_renders_literally_everywhere(
             await pilot.pause()
             _assert_inert(app, screen_text(app))
         await pilot.press("t")  # the timeline: bars, breakdown, events with hostile data
-        await settle(app, pilot)
+        await settle(pilot)
         _assert_inert(app, screen_text(app))
         assert "␛" in screen_text(app)  # the escapes are visible, as pictures
         await pilot.press("escape", "y")  # an explicit copy takes the inert text, never escapes

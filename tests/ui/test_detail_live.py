@@ -5,8 +5,7 @@ Wall-clock time: the demo tools take a second or two each, so each test runs for
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.service import RunsService
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
-from ui.detail_fixtures import open_run, screen_text, settle
+from ui.conftest import settle
+from ui.detail_fixtures import open_run, screen_text
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -52,14 +52,6 @@ async def start(runs: RunsService, kind: RunKind, definition: str, **inputs: str
     return summary.id
 
 
-async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 75) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.1)
-
-
 def _status(app: Any) -> RunStatus | None:
     screen = app.screen
     detail = getattr(screen, "detail", None)
@@ -76,29 +68,29 @@ async def test_a_waiting_demo_run_is_answered_through_the_prompt_and_completes(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id, focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
-        await until(
+        await settle(
             pilot,
             lambda: prompt.prompt is not None and prompt.prompt.kind.value == "complete",
             "the 'complete' prompt",
         )
-        await until(
+        await settle(
             pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus"
         )
         await pilot.press("tab", *"all acked", "enter")  # "done" is the first value
-        await until(
+        await settle(
             pilot,
             lambda: prompt.prompt is not None and prompt.prompt.kind.value == "confirm",
             "the 'confirm' prompt",
         )
         assert not isinstance(app.focused, ChoicePicker)  # the next question takes a fresh key
         await pilot.press("a")
-        await until(
+        await settle(
             pilot,
             lambda: isinstance(app.focused, ChoicePicker),
             "the next prompt to take the focus",
         )
         await pilot.press("enter")  # approve
-        await until(pilot, lambda: _status(app) is RunStatus.COMPLETED_SUCCESS, "completion")
+        await settle(pilot, lambda: _status(app) is RunStatus.COMPLETED_SUCCESS, "completion")
         assert "✓ Completed Success" in screen_text(app)
         assert prompt.has_class("-hidden") and prompt.sends == 2
         answered = [s for s in screen.detail.steps if s.response is not None]
@@ -114,7 +106,7 @@ async def test_a_running_run_is_cancelled_and_shows_cancelled(app_factory, live_
     app = app_factory(live_service)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id)
-        await until(
+        await settle(
             pilot,
             lambda: _status(app) is not None and not _status(app).is_terminal,
             "an active run",
@@ -123,7 +115,7 @@ async def test_a_running_run_is_cancelled_and_shows_cancelled(app_factory, live_
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await until(pilot, lambda: _status(app) is RunStatus.CANCELLED, "Cancelled")
+        await settle(pilot, lambda: _status(app) is RunStatus.CANCELLED, "Cancelled")
         assert app.screen is screen and "⊘ Cancelled" in screen_text(app)
 
 
@@ -135,12 +127,12 @@ async def test_a_failed_run_shows_its_failing_step_and_hint(app_factory, live_se
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id, focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
-        await until(pilot, lambda: prompt.prompt is not None, "the Vault confirmation")
-        await until(
+        await settle(pilot, lambda: prompt.prompt is not None, "the Vault confirmation")
+        await settle(
             pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus"
         )
         await pilot.press("enter")
-        await until(
+        await settle(
             pilot, lambda: _status(app) is not None and _status(app).is_terminal, "the end", 45
         )
         assert _status(app) in (RunStatus.COMPLETED_FAILURE, RunStatus.COMPLETED_PARTIAL)
@@ -159,19 +151,19 @@ async def test_a_rerun_opens_and_appears_in_the_list(app_factory, live_service) 
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("y")
-        await until(
+        await settle(
             pilot,
             lambda: isinstance(app.screen, RunDetailScreen) and app.screen.run_id != run_id,
             "the new run's detail",
         )
         new_id = app.screen.run_id
-        await until(pilot, lambda: app.screen.detail is not None, "the new run's detail to load")
+        await settle(pilot, lambda: app.screen.detail is not None, "the new run's detail to load")
         assert (
             app.screen.detail.inputs == {"host": "web-prod-02", "mount": "/var"}
             or app.screen.detail.inputs.get("host") == "web-prod-02"
         )
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         ids = [run.id for run in app.screen.run_list.pager.rows(0, 20)]
         assert new_id in ids and run_id in ids
 
@@ -191,13 +183,15 @@ async def test_an_answer_given_elsewhere_between_the_render_and_the_key_records_
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, run_id, focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
-        deadline = time.monotonic() + 75
-        while prompt.prompt is None or prompt.prompt.kind.value != "complete":  # no live: poll
-            assert time.monotonic() < deadline, "the 'complete' prompt never came"
-            await pilot.pause(0.2)
-            screen.fetch_detail()
-            await settle(app, pilot)
-        await until(
+
+        def complete_shown() -> bool:
+            if prompt.prompt is not None and prompt.prompt.kind.value == "complete":
+                return True
+            screen.fetch_detail()  # no live updates reach the screen: ask again
+            return False
+
+        await settle(pilot, complete_shown, what="the 'complete' prompt", timeout=75)
+        await settle(
             pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus"
         )
         shown_step = prompt.step_id
@@ -212,7 +206,7 @@ async def test_an_answer_given_elsewhere_between_the_render_and_the_key_records_
         finally:
             await other.aclose()
         await pilot.press("tab", *"mine", "enter")
-        await until(
+        await settle(
             pilot, lambda: not prompt.armed and prompt.has_class("-disarmed"), "the disarmed prompt"
         )
         assert prompt.disarmed_text.startswith("cli-oncall answered ‘done’ at ")
@@ -233,14 +227,14 @@ async def test_a_run_deleted_elsewhere_says_deleted_and_its_actions_say_why(
     app = app_factory(live_service)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_run(app, pilot, run_id)
-        await until(pilot, lambda: _status(app) is not None, "the run's detail")
+        await settle(pilot, lambda: _status(app) is not None, "the run's detail")
         other = RunsClient(live_backend.url, live_backend.token)  # a second operator
         try:
             await other.cancel(run_id, new_idempotency_key())
             await other.delete_run(run_id)
         finally:
             await other.aclose()
-        await until(pilot, lambda: screen.deleted, "the detail to notice the deletion")
+        await settle(pilot, lambda: screen.deleted, "the detail to notice the deletion")
         assert "Deleted" in screen_text(app)
         await pilot.press("r")
         await pilot.pause()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from runs_tui.cache import Cache
+from ui.conftest import settle
 from ui.detail_fixtures import (
     Scripted,
     failure_detail,
@@ -23,7 +24,6 @@ from ui.detail_fixtures import (
     open_run,
     progress_detail,
     scripted,
-    settle,
     success_detail,
 )
 
@@ -35,7 +35,7 @@ def _open(run_id: str, *keys: str, focus_prompt: bool = False) -> Callable[[Any]
         await open_run(pilot.app, pilot, run_id, focus_prompt=focus_prompt)
         if keys:
             await pilot.press(*keys)
-        await settle(pilot.app, pilot)
+        await settle(pilot)
 
     return run_before
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,12 +15,7 @@ from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.service import RunsService
 
-
-async def until(pilot, condition: Callable[[], bool], what: str, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
+from .conftest import settle
 
 
 async def test_an_outcome_line_clears_by_itself_but_an_error_stays(
@@ -37,11 +31,12 @@ async def test_an_outcome_line_clears_by_itself_but_an_error_stays(
         assert isinstance(screen, RunDetailScreen)
         screen.notice("Answer sent.")
         assert screen.notice_text == "Answer sent."
-        await until(pilot, lambda: screen.notice_text == "", "the outcome line to clear")
+        await settle(pilot, lambda: screen.notice_text == "", "the outcome line to clear")
         screen.notice("Cancelled — the run is now Cancelled.")
         screen.notice("Not cancelled: refused", error=True)  # the next change replaces it at once
         assert screen.notice_text == "Not cancelled: refused"
-        await pilot.pause(0.4)
+        assert screen._notice_timer is None  # the outcome's clearing was called off
+        await settle(pilot)
         assert screen.notice_text == "Not cancelled: refused"
 
 

@@ -15,6 +15,8 @@ from runs_tui.screens.runs import RunsScreen
 from runs_tui.service import RunsService
 from runs_tui.widgets.run_list import RunList
 
+from .conftest import settle
+
 SIZE = (120, 40)
 
 
@@ -124,8 +126,7 @@ async def test_name_field_suggests_cached_definitions(
         name = screen.query_one("#filter-name")
         name.focus()
         await pilot.press(*"cert")
-        await pilot.pause(0.2)
-        assert name._suggestion == "Certificate rotation"
+        await settle(pilot, lambda: name._suggestion == "Certificate rotation", what="a suggestion")
         await pilot.press("right")  # accept the suggestion
         assert name.value == "Certificate rotation"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,10 @@ from runs_tui.models import RunKind
 from runs_tui.models.domain import StartRunRequest, Trigger, TriggerKind
 from runs_tui.service import RunsService
 
+from .conftest import settle
 from .ui_data import fill, sample_runs
 
 SIZE = (80, 24)
-
-
-async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
 
 
 def hex_runs() -> list[Any]:
@@ -40,7 +33,7 @@ def hex_runs() -> list[Any]:
 
 async def open_go_to_run(app: RunsApp, pilot: Any, query: str) -> CommandPalette:
     app.action_go_to_run()
-    await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+    await settle(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
     await pilot.press(*query)
     return app.screen  # type: ignore[return-value]
 
@@ -61,9 +54,9 @@ async def test_a_unique_prefix_opens_the_run(
     monkeypatch.setattr(app, "open_run", lambda run_id, **_: opened.append(run_id))
     async with app.run_test(size=SIZE) as pilot:
         palette = await open_go_to_run(app, pilot, "cafe")
-        await until(pilot, lambda: any("cafe3333cccc" in t for t in hit_texts(palette)), "the hit")
+        await settle(pilot, lambda: any("cafe3333cccc" in t for t in hit_texts(palette)), "the hit")
         await pilot.press("enter")
-        await until(pilot, lambda: opened == ["cafe3333cccc"], "the run to open")
+        await settle(pilot, lambda: opened == ["cafe3333cccc"], "the run to open")
 
 
 async def test_an_ambiguous_prefix_lists_every_candidate(
@@ -73,7 +66,7 @@ async def test_an_ambiguous_prefix_lists_every_candidate(
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         palette = await open_go_to_run(app, pilot, "beef")
-        await until(
+        await settle(
             pilot, lambda: sum("beef" in t for t in hit_texts(palette)) == 2, "both candidates"
         )
 
@@ -85,7 +78,7 @@ async def test_three_characters_are_not_a_prefix(
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         palette = await open_go_to_run(app, pilot, "caf")
-        await pilot.pause(0.3)  # let the search settle: the absence of a hit cannot be waited for
+        await settle(pilot)  # the palette's search worker has finished: no hit is still coming
         assert not any("cafe3333cccc" in t for t in hit_texts(palette))
 
 
@@ -116,8 +109,8 @@ async def test_a_run_started_elsewhere_since_the_last_sync_is_looked_up_on_the_b
     async with app.run_test(size=SIZE) as pilot:
         assert live_service.cache.get_run(run_id) is None
         palette = await open_go_to_run(app, pilot, run_id[:5])
-        await until(
+        await settle(
             pilot, lambda: any("Look up run id" in t for t in hit_texts(palette)), "the backend hit"
         )
         await pilot.press("enter")
-        await until(pilot, lambda: opened == [run_id], "the run to open")
+        await settle(pilot, lambda: opened == [run_id], "the run to open")

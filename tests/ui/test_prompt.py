@@ -10,6 +10,7 @@ from textual.widgets import Input
 from runs_tui.cache import Cache
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
 from runs_tui.widgets.step_list import StepList
+from ui.conftest import settle
 from ui.detail_fixtures import (
     ACTOR,
     FAST_RETRY,
@@ -17,7 +18,6 @@ from ui.detail_fixtures import (
     open_run,
     screen_text,
     scripted,
-    settle,
     success_detail,
     waiting_detail,
 )
@@ -56,7 +56,7 @@ async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_no
         await pilot.press("right", "tab")
         await pilot.press(*"disk is fine")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         [sent] = _answers(world)
         assert (sent.method, sent.path) == ("POST", ANSWER_PATH)
         assert sent.body == {
@@ -80,7 +80,7 @@ async def test_closed_prompts_offer_exactly_their_values(app_factory, world, kin
         assert app.focused.values == values
         await pilot.press("left")  # wraps to the last value
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [sent.body["value"] for sent in _answers(world)] == [values[-1]]
 
 
@@ -97,7 +97,7 @@ async def test_free_text_prompt_sends_typed_text_and_refuses_an_empty_answer(
         assert screen.query_one(PromptPanel).status_text == "Type an answer first."
         await pilot.press(*"team storage")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [sent.body["value"] for sent in _answers(world)] == ["team storage"]
 
 
@@ -115,7 +115,7 @@ async def test_a_second_enter_while_sending_sends_nothing(app_factory, world) ->
         assert prompt.submit() is False
         assert len(_answers(world)) == 1  # the held request is the only one
         gate.set()
-        await settle(app, pilot)
+        await settle(pilot)
         assert len(_answers(world)) == 1 and prompt.sends == 1
 
 
@@ -127,20 +127,20 @@ async def test_unreachable_keeps_the_answer_and_a_retry_reuses_the_key(app_facto
         prompt = screen.query_one(PromptPanel)
         await pilot.press(*"team storage")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert prompt.status_text.startswith("Not sent: the backend is unreachable")
         assert "Your answer is kept" in prompt.status_text
         answer = prompt.query_one("#prompt-answer", Input)
         assert answer.value == "team storage" and not answer.disabled and app.focused is answer
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         sends = _answers(world)
         assert len(sends) == 2 * FAST_RETRY.attempts  # two presses, each retried by the client
         assert len({sent.idempotency_key for sent in sends}) == 1  # same answer, same key
         assert all(sent.body["value"] == "team storage" for sent in sends)
         world.backend.up("respond")
         await pilot.press("tab", *"urgent", "enter")  # a different answer: a new key
-        await settle(app, pilot)
+        await settle(pilot)
         last = _answers(world)[-1]
         assert len(_answers(world)) == len(sends) + 1
         assert last.body["note"] == "urgent"
@@ -157,7 +157,7 @@ async def test_invalid_shows_the_reason_and_keeps_the_text_for_correction(
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
         await pilot.press(*"team storage", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert prompt.status_text == (
             "The backend refused this answer: value must not contain spaces "
             "— correct it and press enter."
@@ -183,7 +183,7 @@ async def test_conflict_says_who_answered_and_when_and_refreshes(app_factory, wo
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         world.backend.put(success_detail(run_id="run-waiting"))  # bob answered meanwhile
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         expected = (
             "Already answered or no longer waiting — answered by bob at 14:28:10. "
             "The view has been refreshed."
@@ -222,7 +222,7 @@ async def test_a_refresh_of_the_same_waiting_step_keeps_the_typed_text(app_facto
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         await pilot.press(*"draft")
         screen.post_message(RunsChanged(frozenset({"run-waiting"})))
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.query_one("#prompt-answer", Input).value == "draft"
 
 

@@ -19,6 +19,7 @@ from runs_tui.models import (
 )
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
 from runs_tui.widgets.step_list import StepList
+from ui.conftest import settle
 from ui.detail_fixtures import (
     NEXT_QUESTION,
     Scripted,
@@ -28,7 +29,6 @@ from ui.detail_fixtures import (
     open_run,
     screen_text,
     scripted,
-    settle,
     waiting_detail,
 )
 from ui.fake_backend import Sent, summary_of
@@ -52,7 +52,7 @@ def _answers(world: Scripted) -> list[Sent]:
 async def _move_on_elsewhere(app, pilot, world: Scripted, detail: RunDetail) -> None:  # type: ignore[no-untyped-def]
     world.backend.put(detail)
     app.screen.post_message(RunsChanged(frozenset({detail.id})))
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 async def test_a_prompt_answered_elsewhere_is_disarmed_and_enter_sends_nothing(
@@ -79,7 +79,7 @@ async def test_a_prompt_answered_elsewhere_is_disarmed_and_enter_sends_nothing(
         assert "▸ Reject" in text and "disk is fine" in text  # the draft, kept in view
         await pilot.press("enter")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert _answers(world) == [] and not prompt.armed  # Enter never takes up the new step
         await pilot.press("a")  # a fresh, deliberate `a`
         await pilot.pause()
@@ -88,7 +88,7 @@ async def test_a_prompt_answered_elsewhere_is_disarmed_and_enter_sends_nothing(
         assert prompt.query_one("#prompt-note", Input).value == ""
         assert NEXT_QUESTION in screen_text(app)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         [sent] = _answers(world)
         assert sent.path.endswith("/steps/s4/response") and sent.body["prompt_id"] == "p-next"
 
@@ -116,7 +116,7 @@ async def test_a_step_asked_again_is_disarmed_too(app_factory, world) -> None:
         prompt = screen.query_one(PromptPanel)
         assert not prompt.armed and prompt.disarmed_text.startswith("This step was asked again")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert _answers(world) == []
 
 
@@ -143,7 +143,7 @@ async def test_enter_on_the_detail_focuses_the_prompt_without_sending(app_factor
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.focused, ChoicePicker)
-        await settle(app, pilot)
+        await settle(pilot)
         assert _answers(world) == []
 
 
@@ -156,7 +156,7 @@ async def test_a_draft_survives_leaving_the_run_and_is_dropped_once_answered(
         await open_run(app, pilot, "run-waiting", focus_prompt=True)
         await pilot.press(*"team stor", "tab", *"half a note", "escape")
         await pilot.press("escape")  # back to the list: the screen and its widgets are gone
-        await settle(app, pilot)
+        await settle(pilot)
         assert not any(hasattr(s, "run_id") for s in app.screen_stack)
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
@@ -177,7 +177,7 @@ async def test_an_answer_sent_drops_its_draft(app_factory, world) -> None:
         await pilot.press(*"team storage")
         assert len(world.service.drafts) == 1
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert len(_answers(world)) == 1 and len(world.service.drafts) == 0
 
 
@@ -193,7 +193,7 @@ async def test_offline_a_on_a_waiting_run_without_its_detail_says_unreachable(
     async with app.run_test(size=(120, 40)) as pilot:
         await open_run(app, pilot, "run-waiting", focus_prompt=True)
         await pilot.press("a")
-        await settle(app, pilot)
+        await settle(pilot)
         messages = [n.message for n in app._notifications]
         assert messages and all("backend is unreachable" in m for m in messages), messages
         assert not any("not waiting" in m for m in messages)
@@ -238,7 +238,7 @@ async def test_every_choice_is_visible_before_it_can_be_chosen(
         await pilot.pause()
         assert "▸ Organic data growth" in screen_text(app)  # marked by a glyph, not only colour
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         [sent] = _answers(world)
         assert sent.body["value"] == "Organic data growth" and sent.body["prompt_id"] == "p-disk"
         assert screen.query_one(PromptPanel).status_text == "Answer sent."
@@ -291,7 +291,7 @@ async def test_suggestions_are_inert_and_the_exact_choice_is_sent(app_factory, w
         await pilot.pause()
         assert not FORBIDDEN.search(answer.value)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         [sent] = _answers(world)
         assert sent.body["value"] == choices[target]  # the exact choice, not its visible form
 
@@ -318,5 +318,5 @@ async def test_choices_beyond_the_room_scroll_with_a_marker_and_the_cursor_stays
         text = screen_text(app)
         assert "▸ Choice number 29" in text and re.search(r"‹ \d+ more ›", text)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [sent.body["value"] for sent in _answers(world)] == ["Choice number 29"]

@@ -15,12 +15,12 @@ import pytest
 
 from runs_tui.cache import Cache
 from runs_tui.messages import RunsChanged
+from ui.conftest import settle
 from ui.detail_fixtures import (
     Scripted,
     answered_elsewhere,
     open_run,
     scripted,
-    settle,
     success_detail,
     waiting_detail,
 )
@@ -48,7 +48,7 @@ def _opened(*keys: str) -> Callable[[Any], Awaitable[None]]:
         await open_run(pilot.app, pilot, "run-waiting", focus_prompt=True)
         if keys:
             await pilot.press(*keys)
-        await settle(pilot.app, pilot)
+        await settle(pilot)
 
     return run_before
 
@@ -77,7 +77,7 @@ def test_disarmed_prompt_looks(
         await opened(pilot)
         world.backend.put(answered_elsewhere(waiting_detail("confirm")))
         pilot.app.screen.post_message(RunsChanged(frozenset({"run-waiting"})))
-        await settle(pilot.app, pilot)
+        await settle(pilot)
 
     app = app_factory(world.service, live=False)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
@@ -103,7 +103,7 @@ def test_conflict_message_looks(size: tuple[int, int], snap_compare, app_factory
         await opened(pilot)
         world.backend.put(success_detail(run_id="run-waiting"))  # bob answered meanwhile
         await pilot.press("enter")
-        await settle(pilot.app, pilot)
+        await settle(pilot)
 
     app = app_factory(world.service, live=False)
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -3,7 +3,6 @@ a real backend (409 on a finished run, 401) arrive as toasts without breaking th
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.runs import RunsScreen
 from runs_tui.service import RunsService
 from runs_tui.widgets.run_list import RunList
+
+from .conftest import settle
 
 SIZE = (120, 40)
 
@@ -48,14 +49,6 @@ def start_on_backend(backend: Any, kind: RunKind, definition: str, **inputs: str
     return backend.run(backend.engine.start_run(kind, definition, request)).id
 
 
-async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.1)
-
-
 def shown(app: RunsApp) -> dict[str, RunStatus]:
     lst = app.screen.query_one(RunList)
     return {run.id: run.status for run in lst.pager.rows(0, lst.total)}
@@ -66,22 +59,22 @@ async def test_a_backend_run_appears_and_moves_without_a_key_press(
 ) -> None:
     app = app_factory(live_service, tz=None)
     async with app.run_test(size=SIZE) as pilot:
-        await until(
+        await settle(
             pilot, lambda: "live" in str(app.screen.query_one("#header").render()), "live header"
         )
         run_id = start_on_backend(
             live_backend, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com"
         )
-        await until(pilot, lambda: run_id in shown(app), "the new run in the list")
+        await settle(pilot, lambda: run_id in shown(app), "the new run in the list")
         first = shown(app)[run_id]
         # the guide runs on until its manual step waits for an operator
-        await until(
+        await settle(
             pilot,
             lambda: shown(app).get(run_id) is RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION,
             f"the run to move on from {first.label} to waiting",
         )
         assert "1 waiting for input" in str(app.screen.query_one("#header").render())
-        await until(
+        await settle(
             pilot,
             lambda: any("waiting for input" in n.message for n in app._notifications),
             "the Needs-you notice (debounced)",
@@ -97,7 +90,7 @@ async def test_backend_refusals_become_toasts(
     live_backend.run(live_backend.engine.cancel(run_id))
     app = app_factory(live_service, tz=None)
     async with app.run_test(size=SIZE) as pilot:
-        await until(
+        await settle(
             pilot, lambda: shown(app).get(run_id) is RunStatus.CANCELLED, "the cancelled run"
         )
         lst = app.screen.query_one(RunList)
@@ -106,7 +99,7 @@ async def test_backend_refusals_become_toasts(
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await until(pilot, lambda: run_id not in shown(app), "the deleted run to leave the list")
+        await settle(pilot, lambda: run_id not in shown(app), "the deleted run to leave the list")
         assert any("Deleted 1 run" in n.message for n in app._notifications)
 
 
@@ -121,7 +114,7 @@ async def test_a_refused_token_is_said_plainly(
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("r")
-            await until(
+            await settle(
                 pilot,
                 lambda: any("unauthorized" in n.message.lower() for n in app._notifications),
                 "the 401 toast",

@@ -26,6 +26,7 @@ from runs_tui.service import RunsService
 from runs_tui.widgets.group_bar import GroupBar
 from runs_tui.widgets.run_list import RunList
 
+from .conftest import settle
 from .ui_data import NOW, fill, make_run
 
 SIZE = (120, 40)
@@ -132,7 +133,7 @@ async def test_number_keys_switch_groups(
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(key)
-        await pilot.pause(0.1)
+        await settle(pilot, lambda: run_list(app).run_filter.group is group)
         lst = run_list(app)
         assert lst.run_filter.group is group
         assert lst.total == expected
@@ -147,7 +148,7 @@ async def test_search_as_you_type_and_clear(
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"kafka")
-        await pilot.pause(0.2)
+        await settle(pilot, lambda: run_list(app).run_filter.name == "kafka", what="the search")
         lst = run_list(app)
         assert lst.run_filter.name == "kafka"
         assert lst.total == 4 and all("Kafka" in r.name for r in lst.pager.rows(0, 10))
@@ -278,8 +279,7 @@ async def test_delete_confirmation_states_count_and_irreversibility(
         await pilot.pause()
         assert isinstance(app.screen, RunsScreen) and len(lst.marks) == 7
         await pilot.press("d", "y")  # confirmed: no backend here → a clear toast, no crash
-        await pilot.pause(0.2)
-        assert any("unreachable" in m.lower() for m in notifications(app))
+        await settle(pilot, lambda: any("unreachable" in m.lower() for m in notifications(app)))
         assert isinstance(app.screen, RunsScreen)
 
 
@@ -296,8 +296,7 @@ async def test_cancel_asks_then_reports_refusal(
         await pilot.pause()
         assert isinstance(app.screen, RunsScreen)
         await pilot.press("c", "y")
-        await pilot.pause(0.2)
-        assert any("unreachable" in m.lower() for m in notifications(app))
+        await settle(pilot, lambda: any("unreachable" in m.lower() for m in notifications(app)))
         await pilot.press("5", "c")  # a finished run: nothing to cancel
         await pilot.pause()
         assert isinstance(app.screen, RunsScreen)
@@ -310,8 +309,7 @@ async def test_sync_key_reports_unreachable(
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await pilot.pause(0.2)
-        assert any("unreachable" in m.lower() for m in notifications(app))
+        await settle(pilot, lambda: any("unreachable" in m.lower() for m in notifications(app)))
 
 
 async def test_export_dialog_writes_the_filtered_list(
@@ -328,7 +326,7 @@ async def test_export_dialog_writes_the_filtered_list(
         assert path_input.value.endswith(".csv")
         await pilot.press("enter")
         assert "Exporting…" in notifications(app)
-        await app.workers.wait_for_complete()  # the export runs in a thread worker
+        await settle(pilot)  # the export runs in a thread worker
         await pilot.pause()
         written = sorted(tmp_path.glob("runs-*.csv"))
         assert len(written) == 1
@@ -376,7 +374,7 @@ async def test_list_export_runs_on_a_thread_through_its_own_connection(
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.pause()
         [(thread, cache)] = seen
         assert thread is not threading.main_thread()
@@ -402,7 +400,7 @@ async def test_a_failed_list_export_is_reported(
         folder = folder.parent
         app.screen.query_one("#export-path").value = str(folder)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.pause()
         assert isinstance(app.screen, RunsScreen)
         assert "Exporting…" in notifications(app)
@@ -513,14 +511,15 @@ async def test_conflict_and_unauthorized_become_toasts(
     app = app_factory(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c", "y")
-        await pilot.pause(0.2)
-        assert any(
-            "run already finished — current status: completed_success" in m
-            for m in notifications(app)
+        await settle(
+            pilot,
+            lambda: any(
+                "run already finished — current status: completed_success" in m
+                for m in notifications(app)
+            ),
         )
         await pilot.press("5", "d", "y")
-        await pilot.pause(0.2)
-        assert any("refused the token" in m for m in notifications(app))
+        await settle(pilot, lambda: any("refused the token" in m for m in notifications(app)))
         assert isinstance(app.screen, RunsScreen) and run_list(app).total == 7
 
 
@@ -543,3 +542,40 @@ async def test_the_footer_keeps_help_and_shows_only_whole_keys_at_80x24(
             if key.parent is footer:
                 assert key.region.right <= pinned.region.x, key.key
         assert len(shown) < len(list(footer.query(FooterKey)))  # some were left out whole
+
+
+async def test_the_list_and_the_detail_ask_in_the_same_words(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
+    """One wording for each question (`screens/confirm.py`), wherever it is asked from."""
+    app = app_factory(service)
+    asked: dict[str, list[tuple[str, str, str]]] = {"list": [], "detail": []}
+
+    async def ask(where: str, key: str) -> None:
+        await pilot.press(key)
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        asked[where].append((dialog.title_text, dialog.message.plain, dialog.confirm_label))
+        await pilot.press("n")
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")  # an active run
+        run = run_list(app).current_run
+        assert run is not None and not run.status.is_terminal
+        await ask("list", "c")
+        app.open_run(run.id)
+        await settle(pilot, lambda: getattr(app.screen, "run_id", None) == run.id)
+        await ask("detail", "c")
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await pilot.press("5")  # a finished run
+        run = run_list(app).current_run
+        assert run is not None and run.status.is_terminal
+        await ask("list", "d")
+        app.open_run(run.id)
+        await settle(pilot, lambda: getattr(app.screen, "run_id", None) == run.id)
+        await ask("detail", "d")
+    assert asked["list"] == asked["detail"]
+    assert asked["list"][0][0] == "Cancel this run?" and asked["list"][1][0] == "Delete this run?"

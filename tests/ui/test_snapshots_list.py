@@ -8,13 +8,12 @@ at the SVGs before committing them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from runs_tui.app import RunsApp, make_app
+from runs_tui.app import RunsApp
 from runs_tui.cache import Cache
 from runs_tui.service import SyncMode, SyncStateChanged, SyncStatus
 
@@ -24,13 +23,23 @@ from .ui_data import NOW
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 
 
-def build(cache: Cache) -> RunsApp:
-    return make_app(frozen_service(cache), tz=UTC, export_dir=Path("/home/operator/exports"))
+EXPORT_DIR = Path("/home/operator/exports")  # the export dialog shows it: fixed, not tmp_path
+Builder = Callable[[Cache], RunsApp]
+
+
+@pytest.fixture
+def build(app_factory: Callable[..., RunsApp]) -> Builder:
+    """The app over `cache`, through the factory every UI test uses."""
+    return lambda cache: app_factory(frozen_service(cache), export_dir=EXPORT_DIR)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_default_list(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int], no_color: bool
+    snap_compare: Callable[..., bool],
+    build: Builder,
+    filled_cache: Cache,
+    size: tuple[int, int],
+    no_color: bool,
 ) -> None:
     """The cursor row in reverse video and every status legible under NO_COLOR."""
     assert snap_compare(build(filled_cache), press=["j"], terminal_size=size)
@@ -38,7 +47,7 @@ def test_default_list(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_filtered_list(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(
         build(filled_cache), press=["5", "slash", *"disk", "enter"], terminal_size=size
@@ -47,7 +56,7 @@ def test_filtered_list(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_marks(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(
         build(filled_cache),
@@ -58,14 +67,18 @@ def test_marks(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_empty_cache(
-    snap_compare: Callable[..., bool], empty_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, empty_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(build(empty_cache), terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_offline(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int], no_color: bool
+    snap_compare: Callable[..., bool],
+    build: Builder,
+    filled_cache: Cache,
+    size: tuple[int, int],
+    no_color: bool,
 ) -> None:
     status = SyncStatus(
         SyncMode.OFFLINE,
@@ -75,7 +88,7 @@ def test_offline(
     )
 
     async def go_offline(pilot: Any) -> None:
-        pilot.app._on_service_event(SyncStateChanged(status))
+        await pilot.app.service.feed(SyncStateChanged(status))
         await pilot.pause()
 
     assert snap_compare(build(filled_cache), terminal_size=size, run_before=go_offline)
@@ -83,7 +96,7 @@ def test_offline(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_filter_screen(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(build(filled_cache), press=["f"], terminal_size=size)
 
@@ -95,6 +108,7 @@ FILTER_ROWS = ["filter-status", "filter-kind", "filter-time", "filter-name"]
 @pytest.mark.parametrize("size", SIZES)
 def test_filter_screen_focus(
     snap_compare: Callable[..., bool],
+    build: Builder,
     filled_cache: Cache,
     size: tuple[int, int],
     row: str,
@@ -107,7 +121,7 @@ def test_filter_screen_focus(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_filter_screen_bad_date(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     async def bad_date(pilot: Any) -> None:
         await pilot.press("f")
@@ -124,27 +138,27 @@ def test_filter_screen_bad_date(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_help_screen(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(build(filled_cache), press=["question_mark"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_export_dialog(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(build(filled_cache), press=["e"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_delete_confirmation(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(build(filled_cache), press=["5", "x", "d"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_cancel_confirmation(
-    snap_compare: Callable[..., bool], filled_cache: Cache, size: tuple[int, int]
+    snap_compare: Callable[..., bool], build: Builder, filled_cache: Cache, size: tuple[int, int]
 ) -> None:
     assert snap_compare(build(filled_cache), press=["c"], terminal_size=size)

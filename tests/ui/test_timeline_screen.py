@@ -10,6 +10,7 @@ from runs_tui.cache import Cache
 from runs_tui.messages import RunsChanged
 from runs_tui.screens.timeline import TimelineScreen
 from runs_tui.widgets.timeline_chart import TimelineChart
+from ui.conftest import settle
 from ui.detail_fixtures import (
     Scripted,
     long_wait_detail,
@@ -17,7 +18,6 @@ from ui.detail_fixtures import (
     progress_detail,
     screen_text,
     scripted,
-    settle,
     success_detail,
 )
 
@@ -32,7 +32,7 @@ def world(empty_cache: Cache) -> Iterator[Scripted]:
 async def _timeline(app, pilot, run_id: str) -> TimelineScreen:  # type: ignore[no-untyped-def]
     await open_run(app, pilot, run_id)
     await pilot.press("t")
-    await settle(app, pilot)
+    await settle(pilot)
     assert isinstance(app.screen, TimelineScreen)
     return app.screen
 
@@ -98,6 +98,6 @@ async def test_active_run_is_measured_to_now_and_follows_changes(app_factory, wo
         assert "Total so far" in screen_text(app)
         world.backend.put(success_detail(run_id="run-progress"))
         screen.post_message(RunsChanged(frozenset({"run-progress"})))
-        await settle(app, pilot)
+        await settle(pilot)
         assert [r.path for r in world.backend.requests("detail")][-1] == "/runs/run-progress"
         assert "Total so far" not in screen_text(app) and "✓ Completed Success" in screen_text(app)
