@@ -1,9 +1,8 @@
 """Generic fixtures for the dashboard tests: a filled cache, a frozen service, snapshot storage,
 and `settle()`, the one way a test waits for the app.
 
-- Snapshots are stored under `<repo>/snapshots/<test module>/`, not `tests/__snapshots__/`:
-  pytest-textual-snapshot's `snap_compare` always uses its `SVGImageExtension`, whose syrupy
-  `dirname` decides the folder, so that classmethod is pointed at our folder here.
+- Snapshots live where pytest-textual-snapshot (syrupy) puts them by default:
+  `tests/ui/__snapshots__/<test module>/<test>.svg` (syrupy 4 has no option to move them).
 - `FedService` (the `service` fixture): the cache-only service whose live events the test
   feeds (`await service.feed(WaitingStarted(run))`), through the app's real live worker.
 - `NOW` is the frozen clock of every UI test; runs are placed relative to it and times are shown
@@ -28,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_textual_snapshot
 from textual.dom import DOMNode, NoScreen
 from textual.pilot import Pilot
 from textual.screen import ModalScreen, Screen
@@ -39,17 +37,7 @@ from runs_tui.app import RunsApp, make_app
 from runs_tui.cache import Cache
 from runs_tui.service import RunsService, ServiceEvent, ServiceSink
 
-from .ui_data import NOW, REPO, fill, sample_definitions, sample_runs
-
-SNAPSHOT_DIR = REPO / "snapshots"
-
-
-def _snapshot_dirname(cls: type, *, test_location: Any) -> str:
-    return str(SNAPSHOT_DIR / test_location.basename)
-
-
-pytest_textual_snapshot.SVGImageExtension.dirname = classmethod(_snapshot_dirname)  # type: ignore[method-assign]
-
+from .ui_data import NOW, fill, sample_definitions, sample_runs
 
 COLOUR_MODES = [pytest.param(False, id="colour"), pytest.param(True, id="no_color")]
 

@@ -1,7 +1,7 @@
 """How the run detail, the timeline and the confirmations look (120×40 and 80×24); the prompt's
 looks are in test_prompt_snapshots.py.
 
-Fixed data, frozen clock (`NOW`), times in UTC: the SVGs under snapshots/ are the same on every
+Fixed data, frozen clock (`NOW`), times in UTC: the SVGs under __snapshots__/ are the same on every
 machine. Regenerate with `--snapshot-update` and look at the changed ones.
 
 The views are drawn from the cache with the backend's detail fetch failing (so the header says

@@ -1,4 +1,4 @@
-"""How the list screens look, at 120×40 and 80×24 (SVGs under snapshots/test_snapshots_list/).
+"""How the list screens look, at 120×40 and 80×24 (SVGs under __snapshots__/test_snapshots_list/).
 
 Deterministic: fixed runs, a frozen clock, times in UTC, a steady input cursor, and a fixed
 export folder. Regenerate with `pytest tests/ui/test_snapshots_list.py --snapshot-update` and look
