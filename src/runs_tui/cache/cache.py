@@ -32,14 +32,7 @@ from runs_tui.cache.paging import (
     window_rows,
 )
 from runs_tui.cache.queries import Arm, base_arms, filter_arms, filter_ranks, segments
-from runs_tui.cache.rows import (
-    SELECT_SUMMARY,
-    STATUS_RANK,
-    SUMMARY_COLUMNS,
-    RowKey,
-    run_values,
-    summary_from_row,
-)
+from runs_tui.cache.rows import SELECT_SUMMARY, SUMMARY_COLUMNS, run_values, summary_from_row
 from runs_tui.cache.state import SyncState
 from runs_tui.models import (
     ChangesPage,
@@ -49,6 +42,7 @@ from runs_tui.models import (
     RunSummary,
     StatusGroup,
 )
+from runs_tui.models.ordering import STATUS_RANK, RowKey
 
 ITER_CHUNK = 1000
 SUMMARY_WIDTH = len(SUMMARY_COLUMNS)

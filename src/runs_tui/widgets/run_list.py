@@ -30,10 +30,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from runs_tui.cache import RowKey
 from runs_tui.formatting import countdown_words, due_words, format_duration
 from runs_tui.models.domain import RunSummary, Trigger
 from runs_tui.models.filters import RunFilter, SortColumn
+from runs_tui.models.ordering import RowKey
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert
 from runs_tui.widgets.status_badge import (
