@@ -140,7 +140,7 @@ class RunsApp(App[None]):
         keymap = dict(self.config.keymap) if self.config else {}
         if not keymap:
             return
-        unknown = unknown_ids(keymap)
+        unknown = unknown_ids(keymap, type(self))
         if unknown and self.config:
             self.notify(
                 f"{self.config.path}: [keymap] names no binding {', '.join(unknown)}; "
