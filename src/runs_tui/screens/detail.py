@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
-from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
+from runs_tui.models.domain import RunDetail, RunSummary, Step
 from runs_tui.sanitize import inert, truncate
 from runs_tui.service import SyncMode
 from runs_tui.widgets.key_footer import KeyFooter
@@ -55,19 +55,10 @@ class RunExported(Message):
         self.fmt, self.written, self.error = fmt, written, error
 
 
-def waiting_step(detail: RunDetail) -> Step | None:
-    """The step that waits for an answer now, if any (the domain's rule, shared with the CLI)."""
-    return detail.waiting_step()
-
-
 def current_step_id(detail: RunDetail) -> str | None:
-    """The step running or waiting now (the backend's pointer, else the first such step)."""
-    if detail.current_step_id and not detail.status.is_terminal:
-        return detail.current_step_id
-    for step in detail.steps:
-        if step.status in (StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT):
-            return step.id
-    return None
+    """The id of the step the run is on (`RunDetail.active_step`: the domain's one rule)."""
+    step = detail.active_step()
+    return step.id if step is not None else None
 
 
 def conflict_words(error: Conflict, now: datetime) -> str:
@@ -670,4 +661,4 @@ class RunDetailScreen(Screen[None]):
         self.notify(f"Exported to {inert(message.written)}", markup=False)
 
 
-__all__ = ["RunDetailScreen", "conflict_words", "current_step_id", "waiting_step", "aware"]
+__all__ = ["RunDetailScreen", "conflict_words", "current_step_id", "aware"]
