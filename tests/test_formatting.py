@@ -16,7 +16,12 @@ from runs_tui.formatting import (
     format_duration,
     format_duration_unspaced,
     format_span,
+    run_elapsed,
+    run_is_ticking,
 )
+from runs_tui.models.domain import RunSummary, Trigger
+from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.status import RunStatus
 
 
 @pytest.mark.parametrize(
@@ -146,3 +151,41 @@ def test_due_words_say_when_and_how_long() -> None:
     assert due_words(NOON + timedelta(days=1), NOON) == "Scheduled for 2026-03-02 12:00 · in 1 d"
     plus_two = timezone(timedelta(hours=2))
     assert due_words(NOON + timedelta(minutes=6), NOON, plus_two).startswith("Scheduled for 14:06")
+
+
+def _summary(status: RunStatus, **times: datetime | None) -> RunSummary:
+    created = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    return RunSummary(
+        id="r",
+        kind=RunKind.FLOW,
+        definition_id="d",
+        name="n",
+        status=status,
+        trigger=Trigger(),
+        created_at=created,
+        updated_at=created,
+        version=1,
+        seq=1,
+        **times,
+    )
+
+
+def test_a_runs_duration_runs_from_its_start_to_its_finish_or_to_now() -> None:
+    start, now = datetime(2026, 3, 2, 17, 0, tzinfo=UTC), datetime(2026, 3, 2, 17, 2, tzinfo=UTC)
+    active = _summary(RunStatus.EXECUTING_TRIAGE, started_at=start)
+    done = _summary(
+        RunStatus.COMPLETED_SUCCESS, started_at=start, finished_at=start + timedelta(seconds=42)
+    )
+    assert run_elapsed(active, now) == timedelta(minutes=2) and run_is_ticking(active)
+    assert run_elapsed(done, now) == timedelta(seconds=42) and not run_is_ticking(done)
+    pending = _summary(RunStatus.PENDING)
+    assert run_elapsed(pending, now) is None and not run_is_ticking(pending)
+
+
+def test_a_scheduled_run_has_no_duration_even_with_a_start_time() -> None:
+    """The engine sets `started_at` when it accepts a scheduled run (reset when it is due):
+    nothing has run yet, so no duration and nothing ticking."""
+    start = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    scheduled = _summary(RunStatus.SCHEDULED_FOR_EXECUTION, started_at=start)
+    assert run_elapsed(scheduled, start + timedelta(seconds=42)) is None
+    assert not run_is_ticking(scheduled)

@@ -3,13 +3,20 @@
 Pure functions, no Textual, so the CLI can format without importing a UI and every format is
 tested in one place. Two duration styles exist on purpose: the dashboard's spaced "3m 07s"
 (with days for long runs, and tenths for sub-10-second spans on the timeline) and the CLI
-table's unspaced "3m07s", which scripts already parse and so must not change.
+table's unspaced "3m07s", which scripts already parse and so must not change. What a run's
+duration measures is one rule, `run_elapsed`, whichever style prints it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from runs_tui.models.status import RunStatus
+
+if TYPE_CHECKING:
+    from runs_tui.models.domain import RunSummary
 
 NO_DURATION = "—"
 
@@ -32,6 +39,25 @@ def elapsed(
         return None
     end = finished or (now if active else None)
     return aware(end) - aware(start) if end else None
+
+
+def run_elapsed(run: RunSummary, now: datetime) -> timedelta | None:
+    """A run's duration, the one rule for the list, the header and the CLI: start to finish,
+    or to now while it is active. None before the start, and while the run is scheduled: the
+    engine sets `started_at` when it accepts a scheduled run and resets it when the run is
+    due, so a duration then would count time in which nothing ran."""
+    if run.status is RunStatus.SCHEDULED_FOR_EXECUTION:
+        return None
+    return elapsed(run.started_at, run.finished_at, active=not run.status.is_terminal, now=now)
+
+
+def run_is_ticking(run: RunSummary) -> bool:
+    """Whether `run_elapsed` moves by itself (a live duration cell redraws every second)."""
+    return (
+        run.started_at is not None
+        and not run.status.is_terminal
+        and run.status is not RunStatus.SCHEDULED_FOR_EXECUTION
+    )
 
 
 def _two_largest_units(seconds: int, units: Sequence[_Unit], separator: str) -> str:

@@ -14,7 +14,15 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from runs_tui.formatting import NO_DURATION, age_words, aware, due_words, elapsed, format_span
+from runs_tui.formatting import (
+    NO_DURATION,
+    age_words,
+    aware,
+    due_words,
+    format_span,
+    run_elapsed,
+    run_is_ticking,
+)
 from runs_tui.models.domain import EventType, RunDetail, RunSummary
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert, truncate
@@ -75,9 +83,8 @@ def short_id(run_id: str) -> str:
 
 
 def run_duration(run: RunSummary, now: datetime) -> str:
-    """Start to finish, or to now while the run is active; "—" before the start. The one
-    duration rule: the list, the CLI and the timeline's "Duration" (`Breakdown.ran`) agree."""
-    spent = elapsed(run.started_at, run.finished_at, active=not run.status.is_terminal, now=now)
+    """`run_elapsed` in the detail's style (tenths under 10 s); "—" when there is none."""
+    spent = run_elapsed(run, now)
     return NO_DURATION if spent is None else format_span(spent)
 
 
@@ -141,7 +148,7 @@ class RunHeader(Widget):
         line.append("   Started ", style="dim")
         line.append(clock_time(run.started_at or run.created_at, now))
         line.append("   Duration ", style="dim")
-        line.append(run_duration(run, now) + (" ⏱" if not run.status.is_terminal else ""))
+        line.append(run_duration(run, now) + (" ⏱" if run_is_ticking(run) else ""))
         return line
 
     def _result_line(self, run: RunSummary) -> Text | None:
