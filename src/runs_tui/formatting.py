@@ -106,16 +106,23 @@ def age_words(moment: datetime, now: datetime) -> str:
     return f"{int(seconds // 86400)} d ago"
 
 
-def clock_words(moment: datetime, now: datetime, tz: tzinfo | None = None) -> str:
-    """A wall-clock time in `tz` (default: `now`'s zone): "18:06" today, "2026-03-02 18:06"
-    another day."""
+def clock_words(
+    moment: datetime, now: datetime, tz: tzinfo | None = None, *, seconds: bool = False
+) -> str:
+    """A wall-clock time in `tz` (default: `now`'s zone), the one rule for every time shown:
+    a time on today's date there reads as the time alone ("18:06", or "18:06:10" with
+    `seconds`), any other day's with its date ("2026-03-02 18:06"). The cut-off is the
+    calendar day, not hours ago: at 00:30, "23:50" alone would read as tonight."""
     zone = tz or now.tzinfo or UTC
     local = aware(moment).astimezone(zone)
-    return (
-        local.strftime("%H:%M")
-        if local.date() == aware(now).astimezone(zone).date()
-        else local.strftime("%Y-%m-%d %H:%M")
-    )
+    if local.date() == aware(now).astimezone(zone).date():
+        return local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def clock_time(moment: datetime | None, now: datetime) -> str:
+    """An event's time to the second (`clock_words`), "—" when it is unknown."""
+    return NO_DURATION if moment is None else clock_words(moment, now, seconds=True)
 
 
 def countdown_words(moment: datetime, now: datetime) -> str:

@@ -240,3 +240,18 @@ async def test_a_refused_deferred_client_leaves_the_cache_serving(cache: Cache) 
         assert service.sync_status().state is SyncMode.LOCAL_ONLY
     finally:
         await service.aclose()
+
+
+def test_sync_status_words_date_a_time_from_yesterday_however_recent() -> None:
+    """The clock rule is the calendar day (`formatting.clock_words`): 40 minutes before
+    00:30 is yesterday, and the words say so."""
+    after_midnight = NOW.replace(hour=0, minute=30)
+    offline = SyncStatus(
+        SyncMode.OFFLINE,
+        offline_since=after_midnight - timedelta(minutes=5),
+        last_synced=after_midnight - timedelta(minutes=40),
+    )
+    day_before = (after_midnight - timedelta(days=1)).date().isoformat()
+    assert offline.describe(after_midnight) == (
+        f"offline since 00:25 — data from {day_before} 23:50"
+    )

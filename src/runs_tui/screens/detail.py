@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
+from runs_tui.formatting import age_words, clock_time
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
 from runs_tui.models.domain import RunDetail, RunSummary, Step
 from runs_tui.sanitize import inert, truncate
@@ -38,7 +39,7 @@ from runs_tui.service import SyncMode
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.result_panel import ResultPanel
-from runs_tui.widgets.run_header import RunHeader, age_words, aware, clock_time
+from runs_tui.widgets.run_header import RunHeader
 from runs_tui.widgets.step_list import StepList
 from runs_tui.widgets.step_panel import StepPanel
 from runs_tui.widgets.variables import VariablesView
@@ -661,4 +662,4 @@ class RunDetailScreen(Screen[None]):
         self.notify(f"Exported to {inert(message.written)}", markup=False)
 
 
-__all__ = ["RunDetailScreen", "conflict_words", "current_step_id", "aware"]
+__all__ = ["RunDetailScreen", "conflict_words", "current_step_id"]

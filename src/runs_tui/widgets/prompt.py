@@ -39,9 +39,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from runs_tui.drafts import Draft
+from runs_tui.formatting import clock_time
 from runs_tui.models.domain import Prompt, PromptKind, RunDetail, Step
 from runs_tui.sanitize import inert, truncate
-from runs_tui.widgets.run_header import clock_time
 
 QUESTION_CELLS = 1000
 LABEL_CELLS = 40

@@ -8,7 +8,7 @@ backend value goes through `inert` into a `Text`; nothing is markup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -16,8 +16,7 @@ from textual.widget import Widget
 
 from runs_tui.formatting import (
     NO_DURATION,
-    age_words,
-    aware,
+    clock_time,
     due_words,
     format_span,
     run_elapsed,
@@ -32,18 +31,7 @@ NAME_CELLS = 160
 SHORT_ID = 12
 RESULT_CELLS = 300
 
-# `age_words` and `aware` live in `runs_tui.formatting`; the detail screen still imports them here.
-__all__ = ["RunHeader", "age_words", "aware", "clock_time", "run_duration"]
-
-
-def clock_time(moment: datetime | None, now: datetime) -> str:
-    """A start time in `now`'s zone (a frozen UTC clock reads the same on every machine)."""
-    if moment is None:
-        return "—"
-    local = aware(moment).astimezone(now.tzinfo or UTC)
-    if local.date() == now.date():
-        return local.strftime("%H:%M:%S")
-    return local.strftime("%Y-%m-%d %H:%M")
+__all__ = ["RunHeader", "run_duration"]
 
 
 CANCELLED_BY = "cancelled by "
