@@ -515,7 +515,7 @@ async def test_conflict_and_unauthorized_become_toasts(
         await pilot.press("c", "y")
         await pilot.pause(0.2)
         assert any(
-            "run already finished — current status: completed_success" in m
+            "run already finished — the run is now Completed Success" in m
             for m in notifications(app)
         )
         await pilot.press("5", "d", "y")

@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
-from runs_tui.formatting import age_words, clock_time
+from runs_tui.formatting import age_words
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
 from runs_tui.models.domain import RunDetail, RunSummary, Step
 from runs_tui.sanitize import inert, truncate
@@ -63,44 +63,14 @@ def current_step_id(detail: RunDetail) -> str | None:
 
 
 def conflict_words(error: Conflict, now: datetime) -> str:
-    """409 on an answer, in words: already answered (by whom, when) or no longer waiting."""
-    who = error.current.get("answered_by")
-    when = error.current.get("answered_at")
-    status = error.current.get("status")
-    words = "Already answered or no longer waiting"
-    if who or when:
-        words += " — answered"
-        if who:
-            words += f" by {truncate(inert(who), 60)}"
-        if when:
-            words += f" at {_when(when, now)}"
-    elif status:
-        words += f" — the run is now {_status_words(str(status))}"
-    return words + ". The view has been refreshed."
+    """409 on an answer, in the error's own words, and that the view follows the run."""
+    return error.answer_words(now) + ". The view has been refreshed."
 
 
 def export_stem(run_id: str) -> str:
     """A file name stem from a run id (backend data: no separators, no dots to climb with)."""
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", run_id).strip("_")[:60]
     return f"run-{safe or 'export'}"
-
-
-def _when(value: object, now: datetime) -> str:
-    if isinstance(value, datetime):
-        return clock_time(value, now)
-    try:
-        return clock_time(datetime.fromisoformat(str(value)), now)
-    except ValueError:
-        return truncate(inert(value), 40)
-
-
-def _status_words(value: str) -> str:
-    from runs_tui.models.status import RunStatus
-
-    try:
-        return RunStatus(value).label
-    except ValueError:
-        return truncate(inert(value), 40)
 
 
 LARGE_COPY_BYTES = 64 * 1024
