@@ -27,6 +27,7 @@ from runs_tui import run_ids
 from runs_tui.drafts import Drafts
 from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
 from runs_tui.formatting import age_words, clock_words
+from runs_tui.idempotency import new_idempotency_key
 from runs_tui.models.domain import (
     ApiErrorBody,
     EventType,
@@ -468,13 +469,6 @@ class RunsService:
             yield cache
         finally:
             cache.close()
-
-
-def new_idempotency_key() -> str:
-    """The client's, imported on use (the client package imports httpx)."""
-    from runs_tui.client import new_idempotency_key as make_key
-
-    return make_key()
 
 
 def _optional_path(path: str | Path | None) -> Path | None:

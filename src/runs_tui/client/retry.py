@@ -10,7 +10,6 @@ a retry with the first answer).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,11 +17,6 @@ from email.utils import parsedate_to_datetime
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
-
-
-def new_idempotency_key() -> str:
-    """One key per user action: generate it when the user acts, reuse it for every retry."""
-    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ enter. The outcome comes back through `sent()`, `refused()` or `conflicted()`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +39,7 @@ from textual.widgets import Input, Static
 
 from runs_tui.drafts import Draft
 from runs_tui.formatting import clock_time
+from runs_tui.idempotency import new_idempotency_key
 from runs_tui.models.domain import Prompt, PromptKind, RunDetail, Step
 from runs_tui.sanitize import inert, truncate
 
@@ -49,11 +49,6 @@ CHOICE_LABELS = {"approve": "Approve", "reject": "Reject", "done": "Done", "fail
 CHOSEN, UNCHOSEN = "▸ ", "  "
 GAP = 2  # cells between two choices
 MAX_CHOICE_LINES = 5  # beyond this the choices scroll, with a "‹ N more ›" line saying so
-
-
-def new_key() -> str:
-    """An idempotency key (the client's format: a uuid4 in hex)."""
-    return uuid.uuid4().hex
 
 
 def choice_label(value: str) -> str:
@@ -410,7 +405,7 @@ class PromptPanel(Vertical):
             self.say("Type an answer first.", error=True)
             return False
         if self._key_for is None or self._key_for[0] != answer:
-            self._key_for = (answer, new_key())
+            self._key_for = (answer, new_idempotency_key())
         self.sending = True
         self.sends += 1
         self.say("Sending…")
