@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from runs_tui.backoff import jittered_backoff
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 
@@ -31,8 +33,7 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int, rng: Callable[[], float]) -> float:
         """Full jitter: spreads the retries of many clients after a backend restart."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
-        return ceiling * rng()
+        return jittered_backoff(retry_number, self.base_delay, self.max_delay, rng)
 
 
 NO_RETRY = RetryPolicy(attempts=1)
