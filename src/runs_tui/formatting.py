@@ -97,13 +97,16 @@ def age_words(moment: datetime, now: datetime) -> str:
     """How long ago, coarsely ("just now", "3 min ago", "2 h ago", "4 d ago"): freshness is
     judged in whole units, and a naive cache time counts as UTC."""
     seconds = max(0.0, (now - aware(moment)).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} d ago"
+    return "just now" if seconds < 60 else f"{_whole_units(seconds)} ago"
+
+
+def _whole_units(seconds: float) -> str:
+    """A span of a minute or more in its largest whole unit: "3 min", "2 h", "4 d" (the one
+    coarse scale of ages and countdowns)."""
+    for name, size in (("d", 86400), ("h", 3600)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {name}"
+    return f"{int(seconds // 60)} min"
 
 
 def clock_words(
@@ -131,11 +134,7 @@ def countdown_words(moment: datetime, now: datetime) -> str:
     seconds = (aware(moment) - aware(now)).total_seconds()
     if seconds < 60:
         return "due now" if seconds <= 0 else "in <1 min"
-    if seconds < 3600:
-        return f"in {int(seconds // 60)} min"
-    if seconds < 86400:
-        return f"in {int(seconds // 3600)} h"
-    return f"in {int(seconds // 86400)} d"
+    return f"in {_whole_units(seconds)}"
 
 
 def due_words(
