@@ -261,18 +261,22 @@ class Syncer:
         async with self._lock:
             self.syncing = True
             await self._emit(SyncStarted())
+            failure: ClientError | None = None
             try:
                 result = await self._sync_changes()
                 if self._definitions_due(definitions):
                     await self.refresh_definitions()
             except ClientError as error:
-                message, at = error.explain(), self._now()
-                await self._db.run(lambda cache: cache.record_sync_error(message, at))
-                self.syncing = False
-                await self._emit(SyncFailed(error))
-                raise
+                failure = error
             finally:
-                self.syncing = False  # also when cancelled mid-pass (the stream dropped)
+                # Once, before any outcome is told (a listener reads it), and also when the
+                # pass is cancelled midway (the stream dropped).
+                self.syncing = False
+            if failure is not None:
+                message, at = failure.explain(), self._now()
+                await self._db.run(lambda cache: cache.record_sync_error(message, at))
+                await self._emit(SyncFailed(failure))
+                raise failure
             at = self._now()
             await self._db.run(lambda cache: cache.record_sync_success(at))
             await self._emit(Synced(result))
