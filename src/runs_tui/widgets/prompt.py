@@ -235,8 +235,6 @@ class PromptPanel(Vertical):
         self._key_for: tuple[Answer, str] | None = None
         self._choice_for: dict[str, str] = {}  # shown suggestion -> the exact choice
         self._answered: set[tuple[str, str | None]] = set()  # sent from here: never re-armed
-        self.status_text = ""
-        self.sends = 0  # how many times `Send` was posted (tests and the benchmark read it)
 
     # --- building ----------------------------------------------------------------------------
 
@@ -407,7 +405,6 @@ class PromptPanel(Vertical):
         if self._key_for is None or self._key_for[0] != answer:
             self._key_for = (answer, new_idempotency_key())
         self.sending = True
-        self.sends += 1
         self.say("Sending…")
         self.post_message(
             self.Send(self.step_id, answer.value, answer.note, self._key_for[1], self.prompt_id)
@@ -441,11 +438,15 @@ class PromptPanel(Vertical):
         self.say(message, error=True)
 
     def say(self, message: str, *, error: bool = False) -> None:
-        """Show a line under the inputs (kept as `status_text` for tests)."""
-        self.status_text = message
+        """Show a line under the inputs."""
         widget = self.query_one("#prompt-status", Static)
         widget.update(Text(inert(message)))
         widget.set_class(error, "-error")
+
+    @property
+    def status_text(self) -> str:
+        """The line under the inputs, as shown (what the operator reads)."""
+        return str(self.query_one("#prompt-status", Static).content)
 
     def action_leave(self) -> None:
         self.post_message(self.Left())

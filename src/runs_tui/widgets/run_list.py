@@ -430,7 +430,6 @@ class RunList(ScrollView, can_focus=True):
         self.pager = RunPager(source, run_filter or RunFilter(), now())
         self.marks: set[str] = set()
         self.empty_message = "No runs match this filter."
-        self.ticks = 0  # how many duration refreshes happened (for tests and benchmarks)
         self._base_style: Style | None = None
 
     # --- public API ------------------------------------------------------------------------
@@ -618,7 +617,6 @@ class RunList(ScrollView, can_focus=True):
                 continue
             if duration is not None and run_is_ticking(run):
                 self.refresh(Region(duration.x, y, duration.width, 1))
-                self.ticks += 1
             elif status is not None and countdown_turned(run, now):
                 self.refresh(Region(status.x, y, status.width, 1))
 
