@@ -53,15 +53,7 @@ from runs_tui.service import (
     WaitingStarted,
 )
 
-__all__ = [
-    "RunsApp",
-    "RunsChanged",
-    "SyncStatusChanged",
-    "ToolOutputArrived",
-    "WaitingStartedMessage",
-    "make_app",
-    "run_dashboard",
-]
+__all__ = ["RunsApp", "make_app", "run_dashboard"]
 
 
 HELP_TITLES: dict[str, str] = {
