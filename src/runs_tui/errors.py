@@ -43,8 +43,10 @@ class NotFound(ClientError):
         return f"Not found: {self.message}" if self.message else "Not found on the backend."
 
 
-class Conflict(ClientError):
-    """409: the run is not in a state that allows the action.
+class StateConflict(ClientError):
+    """409: the run is not in a state that allows the action. Named apart from the engine's
+    `backend.engine.Conflict`: that one is raised in the backend and answered as the 409
+    that the client turns into this.
 
     `current` is the server's view of the state the action collided with (status, and for an
     answered prompt who answered it and when), so the UI can say *why*, not just *no*. The

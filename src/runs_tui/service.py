@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from runs_tui import run_ids
 from runs_tui.drafts import Drafts
-from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
+from runs_tui.errors import ClientError, NotFound, StateConflict, Unreachable
 from runs_tui.formatting import age_words, clock_words
 from runs_tui.idempotency import new_idempotency_key
 from runs_tui.models.domain import (
@@ -342,7 +342,7 @@ class RunsService:
             detail = await client.respond(
                 run_id, step_id, request, idempotency_key or new_idempotency_key()
             )
-        except Conflict:
+        except StateConflict:
             await self._settle(run_id)
             raise
         self.drafts.drop(run_id, step_id)
@@ -356,7 +356,7 @@ class RunsService:
             summary = await client.cancel(
                 run_id, idempotency_key or new_idempotency_key(), self.actor
             )
-        except Conflict:
+        except StateConflict:
             await self._settle(run_id)
             raise
         await self._settle(run_id)

@@ -13,7 +13,7 @@ from client.faults import FaultTransport, commit_then_drop
 
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient, new_idempotency_key
-from runs_tui.errors import Conflict, Refused, Unreachable
+from runs_tui.errors import Refused, StateConflict, Unreachable
 from runs_tui.models.domain import EventType, RunDetail, TriggerKind
 from runs_tui.models.filters import RunFilter
 from runs_tui.models.status import RunStatus
@@ -73,7 +73,7 @@ async def test_a_late_answer_is_a_conflict_and_the_cache_is_refreshed(
     run_id = backend.start_checklist()
     step = backend.waiting_step(run_id)
     await service.respond(run_id, step, "red")
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(StateConflict) as caught:
         await service.respond(run_id, step, "blue")
     assert caught.value.current["answered_by"] == "ann"
     assert _inputs_received(backend, run_id) == 1

@@ -30,7 +30,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
-from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
+from runs_tui.errors import ClientError, Invalid, NotFound, StateConflict, Unreachable
 from runs_tui.formatting import age_words
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
 from runs_tui.models.domain import RunDetail, RunSummary, Step
@@ -62,7 +62,7 @@ def current_step_id(detail: RunDetail) -> str | None:
     return step.id if step is not None else None
 
 
-def conflict_words(error: Conflict, now: datetime) -> str:
+def conflict_words(error: StateConflict, now: datetime) -> str:
     """409 on an answer, in the error's own words, and that the view follows the run."""
     return error.answer_words(now) + ". The view has been refreshed."
 
@@ -360,7 +360,7 @@ class RunDetailScreen(Screen[None]):
         prompt = self.query_one(PromptPanel)
         try:
             await self.service.respond(self.run_id, step_id, value, note, key, prompt_id=prompt_id)
-        except Conflict as error:
+        except StateConflict as error:
             words = conflict_words(error, self.service.now())
             prompt.conflicted(words)
             self.notice(words, error=True)
