@@ -2,7 +2,7 @@
 
 Operators run this over flaky SSH tunnels and VPNs, so transient failures are retried with
 jittered exponential backoff, bounded by attempts and by time, honouring `Retry-After` — but
-only when a retry cannot apply an action twice: safe methods, or a POST that carries an
+only when a retry cannot apply an action twice: idempotent methods, or a POST that carries an
 `Idempotency-Key` (one key per user action, reused by all its retries, so the server answers
 a retry with the first answer).
 """
@@ -18,7 +18,9 @@ from email.utils import parsedate_to_datetime
 from runs_tui.backoff import jittered_backoff
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+"""Methods that may be repeated (RFC 9110 §9.2.2: the effect of two is the effect of one).
+DELETE and PUT change things, so they are not *safe*; idempotent is what a retry needs."""
 
 
 @dataclass(frozen=True)
