@@ -71,7 +71,9 @@ class StateConflict(ClientError):
                 words += f" at {_when(when, now)}"
             return words
         status = self.current.get("status")
-        return f"the run is now {_status_words(str(status))}" if status else ""
+        if not status:
+            return ""
+        return f"the run is now {RunStatus.label_of(status) or truncate(inert(status), 40)}"
 
     def answer_words(self, now: datetime | None = None) -> str:
         """A 409 on an answer: already answered (by whom, when) or no longer waiting."""
@@ -92,13 +94,6 @@ def _when(value: object, now: datetime | None) -> str:
         return truncate(inert(value), 40)
     moment = aware(moment)
     return clock_time(moment, now or datetime.now(moment.tzinfo))
-
-
-def _status_words(value: str) -> str:
-    try:
-        return RunStatus(value).label
-    except ValueError:
-        return truncate(inert(value), 40)
 
 
 class Invalid(ClientError):
