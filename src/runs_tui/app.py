@@ -53,15 +53,7 @@ from runs_tui.service import (
     WaitingStarted,
 )
 
-__all__ = [
-    "RunsApp",
-    "RunsChanged",
-    "SyncStatusChanged",
-    "ToolOutputArrived",
-    "WaitingStartedMessage",
-    "make_app",
-    "run_dashboard",
-]
+__all__ = ["RunsApp", "make_app", "run_dashboard"]
 
 
 HELP_TITLES: dict[str, str] = {
@@ -299,14 +291,9 @@ class RunsApp(App[None]):
     # --- navigation ----------------------------------------------------------------------------
 
     def open_run(self, run_id: str, *, focus_prompt: bool = False) -> None:
-        """The detail screen (part 2); until it exists, a minimal read-only view."""
-        try:
-            from runs_tui.screens.detail import RunDetailScreen
-        except ImportError:
-            from runs_tui.screens.run_summary import RunSummaryScreen
+        """The run's detail screen (`focus_prompt`: straight into its prompt)."""
+        from runs_tui.screens.detail import RunDetailScreen
 
-            self.push_screen(RunSummaryScreen(run_id, focus_prompt=focus_prompt))
-            return
         self.push_screen(RunDetailScreen(run_id, focus_prompt=focus_prompt))
 
     def _runs_screen(self) -> RunsScreen | None:
