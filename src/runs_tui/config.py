@@ -43,22 +43,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import platformdirs
 import tomli_w
 
 from runs_tui.atomic_write import write_text_atomically
 from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus, parse_status_filter
+from runs_tui.user_dirs import config_dir
 
-APP_NAME = "runs-tui"
 CONFIG_FILE_NAME = "config.toml"
 EMBEDDED_PROFILE = "embedded"
 KEYMAP = "keymap"
 
-CONFIG_DIR_ENV = "RUNS_TUI_CONFIG_DIR"
-CACHE_DIR_ENV = "RUNS_TUI_CACHE_DIR"
-DATA_DIR_ENV = "RUNS_TUI_DATA_DIR"
 PROFILE_ENV = "RUNS_TUI_PROFILE"
 URL_ENV = "RUNS_TUI_URL"
 TOKEN_ENV = "RUNS_TUI_TOKEN"
@@ -82,30 +78,8 @@ class MissingToken(ConfigError):
 # --- locations -------------------------------------------------------------------------------
 
 
-def config_dir(env: Mapping[str, str] = os.environ) -> Path:
-    return (
-        Path(env[CONFIG_DIR_ENV])
-        if env.get(CONFIG_DIR_ENV)
-        else platformdirs.user_config_path(APP_NAME)
-    )
-
-
 def config_path(env: Mapping[str, str] = os.environ) -> Path:
     return config_dir(env) / CONFIG_FILE_NAME
-
-
-def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
-    return (
-        Path(env[CACHE_DIR_ENV])
-        if env.get(CACHE_DIR_ENV)
-        else platformdirs.user_cache_path(APP_NAME)
-    )
-
-
-def data_dir(env: Mapping[str, str] = os.environ) -> Path:
-    return (
-        Path(env[DATA_DIR_ENV]) if env.get(DATA_DIR_ENV) else platformdirs.user_data_path(APP_NAME)
-    )
 
 
 # --- values ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runs_tui import config as cfg
+from runs_tui import user_dirs
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus, StatusGroup
@@ -17,7 +18,7 @@ from runs_tui.models.status import RunStatus, StatusGroup
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {cfg.CONFIG_DIR_ENV: str(tmp_path / "conf")}
+    return {user_dirs.CONFIG_DIR_ENV: str(tmp_path / "conf")}
 
 
 def write(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
@@ -36,8 +37,19 @@ def test_the_config_dir_follows_the_environment_variable(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     assert cfg.config_path(env) == tmp_path / "conf" / "config.toml"
-    assert cfg.cache_dir({cfg.CACHE_DIR_ENV: "/x/c"}) == Path("/x/c")
-    assert cfg.data_dir({cfg.DATA_DIR_ENV: "/x/d"}) == Path("/x/d")
+    assert user_dirs.cache_dir({user_dirs.CACHE_DIR_ENV: "/x/c"}) == Path("/x/c")
+    assert user_dirs.data_dir({user_dirs.DATA_DIR_ENV: "/x/d"}) == Path("/x/d")
+    assert user_dirs.state_dir({user_dirs.STATE_DIR_ENV: "/x/s"}) == Path("/x/s")
+
+
+def test_without_overrides_each_folder_is_the_platformdirs_one_of_its_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    assert user_dirs.state_dir({}) == tmp_path / "xdg-state" / "runs-tui"
+    assert user_dirs.cache_dir({}) == tmp_path / "xdg-cache" / "runs-tui"
+    assert user_dirs.config_dir({}).name == user_dirs.data_dir({}).name == "runs-tui"
 
 
 def test_a_missing_file_is_an_empty_config_and_means_the_embedded_backend(
