@@ -17,7 +17,7 @@ Layout (every key optional)::
     tls = { verify = true, ca_bundle = "/etc/ssl/corp.pem", allow_insecure_http = false }
     notifications = { toast = true, bell = false }
     default_filter = { statuses = ["waiting"], kind = "flow", time = "7d" }
-    last_filter = { ... }                # RunFilter.to_dict(), remembered by the dashboard
+    last_filter = { ... }                # read only: older dashboards wrote it (ui_state.py)
 
     [embedded]                           # settings of the built-in demo backend
     refresh_interval = 2.0
@@ -604,23 +604,6 @@ def store_token(config: Config, profile: str, token: str, url: str | None) -> di
     updated.setdefault("default_profile", profile)
     parse_document(updated, config.path)
     return updated
-
-
-def remember_last_filter(
-    profile: str, run_filter: RunFilter, env: Mapping[str, str] = os.environ
-) -> None:
-    """Called by the dashboard when the filter changes, so the next start shows the same list.
-    Re-reads the file first so a concurrent `config set` is not undone."""
-    config = load_config(config_path(env), env)
-    updated = _deep_copy(config.document)
-    if profile == EMBEDDED_PROFILE:
-        table = updated.setdefault(EMBEDDED_PROFILE, {})
-    elif profile in config.profiles:
-        table = updated["profiles"][profile]
-    else:
-        return  # an ad hoc profile (RUNS_TUI_URL) has nowhere to remember anything
-    table["last_filter"] = run_filter.to_dict()
-    save_document(config.path, updated)
 
 
 def masked_document(config: Config) -> dict[str, Any]:

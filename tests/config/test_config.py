@@ -261,8 +261,8 @@ def test_set_value_refuses(env: dict[str, str], key: str, value: str, problem: s
         cfg.set_value(doc, key, value, cfg.config_path(env))
 
 
-def test_the_last_filter_is_remembered_per_profile(env: dict[str, str]) -> None:
-    write(env, PROD)
+def test_a_last_filter_written_by_an_older_dashboard_is_still_read(env: dict[str, str]) -> None:
+    """The dashboard now keeps it in the state file, which falls back to this one."""
     chosen = RunFilter(
         statuses=frozenset({RunStatus.COMPLETED_PARTIAL}),
         kind=RunKind.GUIDE,
@@ -271,12 +271,15 @@ def test_the_last_filter_is_remembered_per_profile(env: dict[str, str]) -> None:
         ),
         name="disk",
     )
-    cfg.remember_last_filter("prod", chosen, env)
-    cfg.remember_last_filter(cfg.EMBEDDED_PROFILE, RunFilter.for_group(StatusGroup.WAITING), env)
+    waiting = RunFilter.for_group(StatusGroup.WAITING)
+    document = {
+        "profiles": {"prod": {"url": "https://prod.example.com", "last_filter": chosen.to_dict()}},
+        "embedded": {"last_filter": waiting.to_dict()},
+    }
+    cfg.save_document(cfg.config_path(env), document)
     config = cfg.load_config(env=env)
     assert config.profiles["prod"].initial_filter == chosen
-    assert config.embedded.initial_filter == RunFilter.for_group(StatusGroup.WAITING)
-    assert config.profiles["prod"].token == "prod-secret"
+    assert config.embedded.initial_filter == waiting
 
 
 def test_login_stores_the_token_and_makes_the_profile_the_default(env: dict[str, str]) -> None:
