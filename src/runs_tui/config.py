@@ -31,12 +31,13 @@ With no profile at all (and no RUNS_TUI_URL) the app runs against the embedded b
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -483,15 +484,43 @@ def _effective_token(profile: Profile, env: Mapping[str, str]) -> str | None:
 # --- writing ---------------------------------------------------------------------------------
 
 
+def read_for_edit(path: Path) -> MutableMapping[str, Any]:
+    """The file as tomlkit reads it, for a change that leaves the rest of it as the user wrote
+    it (comments, ordering, blank lines); an empty document when there is no file yet."""
+    import tomlkit  # only the commands that write the file pay for it
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return tomlkit.document()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        return tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
 def save_document(path: Path, document: Mapping[str, Any]) -> None:
-    """Validate, then write 0600 in a 0700 directory, atomically."""
-    parse_document(document, path)
+    """Validate, then write 0600 in a 0700 directory, atomically. A document from
+    `read_for_edit` is written back as it was read, plus the changes made to it."""
+    import tomlkit
+
+    parse_document(plain(document), path)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    write_text_atomically(path, tomli_w.dumps(_without_none(document)), mode=0o600)
+    write_text_atomically(path, tomlkit.dumps(_without_none(document)), mode=0o600)
+
+
+def plain(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python values, as tomllib would have read them (tomlkit wraps each value)."""
+    unwrap = getattr(document, "unwrap", None)
+    return unwrap() if unwrap is not None else _deep_copy(document)
 
 
 def _without_none(value: Any) -> Any:
+    if hasattr(value, "unwrap"):  # a tomlkit document holds no None: TOML has no null
+        return value
     if isinstance(value, dict):
         return {k: _without_none(v) for k, v in value.items() if v is not None}
     return value
@@ -527,24 +556,64 @@ def settable_keys() -> list[str]:
     )
 
 
-def set_value(document: Mapping[str, Any], key: str, text: str, path: Path) -> dict[str, Any]:
+def set_value(
+    document: MutableMapping[str, Any], key: str, text: str, path: Path
+) -> MutableMapping[str, Any]:
     """A copy of `document` with the dotted `key` set from command-line `text`, typed by the
-    schema. Tokens are refused: they never travel on a command line."""
+    schema; a tomlkit document stays one, every other line as it was. Tokens are refused: they
+    never travel on a command line."""
     parts = key.split(".")
     leaf_type = _leaf_type(parts, path)
     if leaf_type is None:
         raise ConfigError(
             f"{path}: {key}: not a key that `config set` knows (see `runs-tui config set --help`)"
         )
-    updated = _deep_copy(document)
-    table = updated
-    for part in parts[:-1]:
-        table = table.setdefault(part, {})
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: {key}: {part} is not a table")
-    table[parts[-1]] = _typed(text, leaf_type, key, path)
-    parse_document(updated, path)
+    if parts[0] == KEYMAP:
+        parts = _keymap_spelling(document, parts)
+    updated = copy.deepcopy(document)
+    _set_in(updated, parts[:-1], {parts[-1]: _typed(text, leaf_type, key, path)}, path)
+    parse_document(plain(updated), path)
     return updated
+
+
+def _set_in(
+    document: MutableMapping[str, Any], where: list[str], values: Mapping[str, Any], path: Path
+) -> None:
+    """`document[a][b]…` updated with `values`, creating the tables on the way."""
+    table, inserted_into = document, None
+    for depth, part in enumerate(where, start=1):
+        if part not in table:
+            inserted_into = inserted_into or table
+            table[part] = _new_table(table, holds_values=depth == len(where))
+        table = table[part]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {'.'.join(where)}: {part} is not a table")
+    table.update(values)
+    if inserted_into is not None and inserted_into is not document and hasattr(table, "add"):
+        import tomlkit
+
+        table.add(tomlkit.nl())  # a new table amid others: a blank line before the next one
+
+
+def _keymap_spelling(document: Mapping[str, Any], parts: list[str]) -> list[str]:
+    """Binding ids hold dots: the nested spelling (`[keymap.runs] filter`) if the file has the
+    key so, else one quoted key (`"runs.filter"`), as the README writes them."""
+    table: Any = document.get(KEYMAP)
+    for part in parts[1:-1]:
+        table = table.get(part) if isinstance(table, dict) else None
+    if isinstance(table, dict) and parts[-1] in table:
+        return parts
+    return [KEYMAP, ".".join(parts[1:])]
+
+
+def _new_table(parent: Mapping[str, Any], *, holds_values: bool) -> dict[str, Any]:
+    """A table to create on the way to a key: in a tomlkit document one that writes as
+    `[profiles.prod]` rather than an empty `[profiles]` header above it."""
+    if not hasattr(parent, "unwrap"):
+        return {}
+    import tomlkit
+
+    return tomlkit.table(is_super_table=not holds_values)
 
 
 def _leaf_type(parts: list[str], path: Path) -> type | None:
@@ -590,19 +659,20 @@ def _deep_copy(value: Any) -> Any:
     return value
 
 
-def store_token(config: Config, profile: str, token: str, url: str | None) -> dict[str, Any]:
-    """The document after `runs-tui login`: the token (and URL, if given) for `profile`,
-    which becomes the default when there was none. A stored token replaces `token_env`."""
-    updated = _deep_copy(config.document)
-    table = updated.setdefault("profiles", {}).setdefault(profile, {})
-    if url:
-        table["url"] = url
-    if "url" not in table:
-        raise ConfigError(f"{config.path}: profiles.{profile}.url: is required; pass --url")
-    table.pop("token_env", None)
-    table["token"] = token
+def store_token(
+    document: MutableMapping[str, Any], path: Path, profile: str, token: str, url: str | None
+) -> MutableMapping[str, Any]:
+    """A copy of `document` after `runs-tui login`: the token (and URL, if given) for
+    `profile`, which becomes the default when there was none. A stored token replaces
+    `token_env`. Like `set_value`, a tomlkit document keeps every other line."""
+    updated = copy.deepcopy(document)
+    existing = updated.get("profiles", {}).get(profile, {})
+    if not url and "url" not in existing:
+        raise ConfigError(f"{path}: profiles.{profile}.url: is required; pass --url")
+    existing.pop("token_env", None)
+    _set_in(updated, ["profiles", profile], {**({"url": url} if url else {}), "token": token}, path)
     updated.setdefault("default_profile", profile)
-    parse_document(updated, config.path)
+    parse_document(plain(updated), path)
     return updated
 
 

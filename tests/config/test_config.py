@@ -285,11 +285,11 @@ def test_a_last_filter_written_by_an_older_dashboard_is_still_read(env: dict[str
 def test_login_stores_the_token_and_makes_the_profile_the_default(env: dict[str, str]) -> None:
     write(env, STAGE)
     config = cfg.load_config(env=env)
-    doc = cfg.store_token(config, "stage", "new-secret", None)
+    doc = cfg.store_token(config.document, config.path, "stage", "new-secret", None)
     assert doc["profiles"]["stage"] == {"url": "https://stage.example.com", "token": "new-secret"}
     assert doc["default_profile"] == "stage"
     with pytest.raises(cfg.ConfigError, match="--url"):
-        cfg.store_token(config, "fresh", "x", None)
+        cfg.store_token(config.document, config.path, "fresh", "x", None)
 
 
 def test_show_masks_tokens(env: dict[str, str]) -> None:

@@ -8,9 +8,14 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
+from runs_tui import config as cfg
+from runs_tui import user_dirs
 from runs_tui.app import RunsApp
+from runs_tui.cli import main
 from runs_tui.config import Profile, load_config, resolve_profile
 from runs_tui.models import StatusGroup
 from runs_tui.screens.export_dialog import ExportDialog
@@ -156,3 +161,40 @@ async def test_the_last_export_folder_is_proposed_again_after_a_restart(
     gone = app_factory(service, export_dir=None, state=state)
     async with gone.run_test(size=SIZE) as pilot:
         assert await proposed_folder(pilot, gone) != chosen
+
+
+async def test_a_commented_config_survives_the_dashboard_and_config_set_byte_for_byte(
+    service: RunsService,
+    tmp_path: Path,
+    app_factory: Callable[..., RunsApp],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 11: change the sort and the theme in the dashboard, `config set` a key; every
+    comment is still there, and the state file has what the dashboard remembered."""
+    monkeypatch.setenv(user_dirs.CONFIG_DIR_ENV, str(tmp_path / "conf"))
+    monkeypatch.setenv(user_dirs.STATE_DIR_ENV, str(tmp_path / "state"))
+    path = cfg.config_path()
+    path.parent.mkdir(mode=0o700)
+    path.write_text(COMMENTED)
+    path.chmod(0o600)
+    config = load_config(path)
+    state = StateFile.default()
+    app = app_factory(service, config=config, profile=config.embedded, state=state)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")  # the next sort column
+        await until(pilot, state.path.exists, "the state file")
+        await pilot.press("t")  # the theme picker
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the theme picker")
+        await pilot.press(*"dracula")
+        await until(pilot, lambda: app.screen.query(CommandList).first().option_count > 0, "hits")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.theme == "dracula", "the theme to change")
+    assert path.read_text() == COMMENTED
+    assert main(["config", "set", "embedded.refresh_interval", "3"]) == 0, capsys.readouterr()
+    assert path.read_text() == COMMENTED.replace("refresh_interval = 2.0", "refresh_interval = 3.0")
+    comments = [line for line in COMMENTED.splitlines() if "#" in line]
+    assert all(line in path.read_text().splitlines() for line in comments)
+    remembered = state_of(state)
+    assert remembered["theme"] == "dracula"
+    assert remembered["last_filter"]["embedded"]["sort"] != "name"  # type: ignore[index]
