@@ -141,6 +141,145 @@ def test_a_bad_value_names_the_file_and_the_key(env: dict[str, str], text: str, 
     assert str(caught.value).startswith(f"{path}: {key}: ")
 
 
+URL = '[profiles.p]\nurl = "https://x"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "colour = 1",
+            "colour: unknown key (expected one of default_profile, embedded, "
+            "keymap, profiles, theme)",
+        ),
+        (
+            URL + "tls = { pin = true }",
+            "profiles.p.tls.pin: unknown key (expected one of allow_insecure_http, ca_bundle, "
+            "verify)",
+        ),
+        (
+            URL + "default_filter = { colour = 1 }",
+            "profiles.p.default_filter.colour: unknown key (expected one of descending, from, "
+            "kind, name, sort, statuses, time, to)",
+        ),
+        (
+            '[embedded]\ntoken = "t"',
+            "embedded.token: unknown key (expected one of default_filter, last_filter, "
+            "notifications, refresh_interval)",
+        ),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_keys_its_table_takes(
+    env: dict[str, str], text: str, message: str
+) -> None:
+    path = write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (URL + "refresh_interval = true", "profiles.p.refresh_interval: must be a number"),
+        (URL + 'refresh_interval = "5"', "profiles.p.refresh_interval: must be a number"),
+        (URL + "tls = 3", "profiles.p.tls: must be a table"),
+        (URL + "tls = { verify = 1 }", "profiles.p.tls.verify: must be true or false"),
+        (URL + "default_filter = { name = 3 }", "profiles.p.default_filter.name: must be a string"),
+        (
+            URL + 'default_filter = { descending = "no" }',
+            "profiles.p.default_filter.descending: must be true or false",
+        ),
+        ("[profiles]\np = 3", "profiles.p: must be a table"),
+        ("theme = true", "theme: must be a string"),
+        ('[profiles.p]\nurl = ["https://x"]', "profiles.p.url: must be a string"),
+    ],
+)
+def test_a_value_of_the_wrong_toml_type_is_refused_not_converted(
+    env: dict[str, str], text: str, message: str
+) -> None:
+    path = write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[profiles."prod eu"]\nurl = "https://x"',
+            "profiles.prod eu: profile names use letters, digits, '-', '_', '.' and 'embedded' "
+            "is reserved",
+        ),
+        (
+            '[profiles.p]\nurl = "https://x"\n[profiles.q]\ntoken = "t"',
+            "profiles.q.url: is required",
+        ),
+        (
+            URL + "last_filter = { from = 2026-01-01 }",
+            "profiles.p.last_filter.from: must be an ISO 8601 date or time",
+        ),
+        (
+            URL + 'default_filter = { statuses = ["failed", 3] }',
+            "profiles.p.default_filter.statuses: must be a list of status or group names",
+        ),
+        (
+            URL + 'default_filter = { sort = "speed" }',
+            "profiles.p.default_filter.sort: must be one of duration, kind, name, started, "
+            "status, trigger, not 'speed'",
+        ),
+        (
+            URL + 'token = "a"\ntoken_env = "B"',
+            "profiles.p.token_env: set either token or token_env, not both",
+        ),
+        ("[keymap.runs]\nfilter = 5", 'keymap.runs.filter: must be keys, like "f5" or "j,down"'),
+    ],
+)
+def test_a_problem_deep_in_a_profile_names_the_whole_path(
+    env: dict[str, str], text: str, message: str
+) -> None:
+    path = write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_config_set_knows_every_leaf_of_the_schema_and_no_token() -> None:
+    keys = cfg.settable_keys()
+    for key in (
+        "theme",
+        "profiles.NAME.url",
+        "profiles.NAME.tls.ca_bundle",
+        "profiles.NAME.default_filter.from",
+        "embedded.last_filter.descending",
+        "embedded.notifications.bell",
+        "keymap.BINDING_ID",
+    ):
+        assert key in keys
+    assert not any(key.endswith(".token") for key in keys)
+    assert not any(key.startswith("embedded.") and key.endswith(("url", "tls")) for key in keys)
+
+
+def test_config_set_types_a_value_by_the_schema_and_the_schema_validates_it(
+    env: dict[str, str],
+) -> None:
+    path = cfg.config_path(env)
+    doc = cfg.set_value({}, "profiles.p.url", "https://p.example", path)
+    doc = cfg.set_value(doc, "profiles.p.default_filter.from", "2026-03-01T10:00", path)
+    doc = cfg.set_value(doc, "profiles.p.notifications.toast", "OFF", path)
+    doc = cfg.set_value(doc, "profiles.p.refresh_interval", "30", path)
+    profile = cfg.parse_document(doc, path).profiles["p"]
+    assert profile.default_filter is not None
+    assert profile.default_filter.time.start == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert profile.notifications.toast is False and profile.refresh_interval == 30.0
+    assert doc["profiles"]["p"]["refresh_interval"] == 30.0  # a TOML float, not the text
+    with pytest.raises(cfg.ConfigError, match="refresh_interval: must be between 0 and 3600"):
+        cfg.set_value(doc, "profiles.p.refresh_interval", "7200", path)
+    with pytest.raises(cfg.ConfigError, match="default_filter.sort: must be one of"):
+        cfg.set_value(doc, "profiles.p.default_filter.sort", "speed", path)
+
+
 def test_broken_toml_names_the_file(env: dict[str, str]) -> None:
     path = write(env, "theme = ")
     with pytest.raises(cfg.ConfigError, match=f"^{path}: not valid TOML"):
