@@ -244,6 +244,10 @@ class Syncer:
         self._definitions_fetched_at: float | None = None
         self.syncing = False
         self.live = False
+        # The last moment the stream vouched for the cache: a heartbeat with no pull pending
+        # or failed. Quiet systems pull rarely, so this, not the last pull, dates the data.
+        self.current_as_of: datetime | None = None
+        self._pulled_cleanly = False
 
     def close(self) -> None:
         """Release the syncer's own cache connection and its thread."""
@@ -383,6 +387,7 @@ class Syncer:
             while True:
                 with contextlib.suppress(ClientError):
                     await self._listen()
+                await self._vouch_for_cache()
                 await self._set_live(False)
                 await self._poll_for(self.reconnect.next_delay())
         finally:
@@ -392,6 +397,7 @@ class Syncer:
     async def _listen(self) -> None:
         """One stream connection: a catch-up pull on open, then a pull per burst of notices."""
         wake = asyncio.Event()
+        self._pulled_cleanly = False
         puller = asyncio.create_task(self._pull_when_woken(wake))
         try:
             async for kind, data in self.client.stream(on_open=lambda: self._opened(wake)):
@@ -399,6 +405,8 @@ class Syncer:
                     wake.set()
                 elif kind is StreamEventType.OUTPUT:
                     await self._emit(_tool_output(data))
+                elif self._pulled_cleanly and not wake.is_set() and not self.syncing:
+                    self.current_as_of = self._now()  # a heartbeat, nothing left to pull
         finally:
             puller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -414,8 +422,17 @@ class Syncer:
         while True:
             await wake.wait()
             wake.clear()
+            self._pulled_cleanly = False
             with contextlib.suppress(ClientError):
                 await self.sync_once()
+                self._pulled_cleanly = True
+
+    async def _vouch_for_cache(self) -> None:
+        """The stream just dropped: what it vouched for counts as synced, so offline the
+        header says "data from" the drop, not from the last change an idle backend made."""
+        vouched, self.current_as_of = self.current_as_of, None
+        if vouched is not None:
+            await self._db.run(lambda cache: cache.record_sync_success(vouched))
 
     async def _poll_for(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from runs_tui.formatting import format_span
 from runs_tui.models.domain import Event, EventType, RunDetail, Step, StepPhase, StepStatus
+from runs_tui.models.status import RunStatus
 
 
 class SegmentKind(StrEnum):
@@ -192,6 +193,8 @@ def breakdown(detail: RunDetail, now: datetime) -> Breakdown:
     remediation, summarizing)."""
     origin, end = run_start(detail), run_end(detail, now)
     started = detail.started_at or min((b.start for b in bars(detail, now)), default=end)
+    if detail.status is RunStatus.SCHEDULED_FOR_EXECUTION:
+        started = end  # waiting for its time: nothing has run yet, it is all before the start
     intervals: list[tuple[datetime, datetime, int, str]] = []
     for bar in bars(detail, now):
         for seg in bar.segments:
