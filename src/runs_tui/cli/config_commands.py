@@ -49,8 +49,9 @@ def cmd_config_set(ctx: Context) -> int:
             raise CliError(
                 f"{key}: no such binding; `runs-tui config keys` lists the ids", ExitCode.USAGE
             )
-    document = config.set_value(ctx.config.document, key, ctx.args.value, ctx.config.path)
-    config.save_document(ctx.config.path, document)
+    path = ctx.config.path
+    document = config.set_value(config.read_for_edit(path), key, ctx.args.value, path)
+    config.save_document(path, document)
     ctx.say(f"set {key} in {ctx.config.path}")
     return ExitCode.OK
 

@@ -123,9 +123,10 @@ async def open_service(
 
 def cache_file(profile: Profile, env: dict[str, str]) -> Path:
     """One cache file per backend under the user cache dir (RUNS_TUI_CACHE_DIR in tests)."""
+    from runs_tui import user_dirs
     from runs_tui.cache import cache_path_for
 
-    directory = config.cache_dir(env)
+    directory = user_dirs.cache_dir(env)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return cache_path_for(profile.cache_name, directory)
 
