@@ -27,7 +27,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from runs_tui import config as config_module
-from runs_tui.commands import GoToRunProvider, RunsCommands
+from runs_tui.commands import GoToRunProvider, app_commands
 from runs_tui.config import Config, Profile
 from runs_tui.errors import ClientError
 from runs_tui.export_folder import default_export_dir
@@ -65,7 +65,7 @@ HELP_TITLES: dict[str, str] = {
     "RunDetailScreen": "Run detail",
     "TimelineScreen": "Timeline",
 }
-OWN_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
+REPLACED_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
 
 
 class RunsApp(App[None]):
@@ -73,7 +73,6 @@ class RunsApp(App[None]):
 
     TITLE = "runs-tui"
     CSS = NO_COLOR_CSS
-    COMMANDS = App.COMMANDS | {RunsCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -277,13 +276,12 @@ class RunsApp(App[None]):
         self.open_run(oldest[0].id, focus_prompt=True)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's palette commands, less the ones `RunsCommands` names in our words (Quit,
-        Theme and Keys were listed twice)."""
-        return (
-            command
-            for command in super().get_system_commands(screen)
-            if command.title not in OWN_COMMANDS
-        )
+        """The dashboard's commands, then Textual's own less those ours replace in our words
+        (Quit, Theme, Keys would be listed twice)."""
+        yield from app_commands(self)
+        for command in super().get_system_commands(screen):
+            if command.title not in REPLACED_COMMANDS:
+                yield command
 
     # --- keys typed ahead ----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Command palette providers: the app's commands, and "Go to run…" over the cache.
+"""The command palette: the app's commands (offered through `App.get_system_commands`, next to
+Textual's own), and the "Go to run…" provider over the cache.
 
 Named "area: action" (Posting's habit) so typing "filter" lists every filter at once. Run names
 are untrusted: hits show them as `rich.text.Text` (never markup) and help texts carry no data.
@@ -6,11 +7,11 @@ are untrusted: hits show them as `rich.text.Text` (never markup) and help texts 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual.app import SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from runs_tui import run_ids
@@ -35,10 +36,10 @@ _GROUP_WORDS = {
 }
 
 
-def app_commands(app: RunsApp) -> list[tuple[str, str, Callable[[], object]]]:
-    """(name, help, callback) for every palette command of the dashboard."""
-    commands: list[tuple[str, str, Callable[[], object]]] = [
-        (
+def app_commands(app: RunsApp) -> list[SystemCommand]:
+    """Every palette command of the dashboard, for `RunsApp.get_system_commands`."""
+    commands = [
+        SystemCommand(
             f"Filter: {_GROUP_WORDS[group]}",
             f"Show {_GROUP_WORDS[group]} (key {number})",
             partial(app.show_group, group),
@@ -46,37 +47,27 @@ def app_commands(app: RunsApp) -> list[tuple[str, str, Callable[[], object]]]:
         for number, group in enumerate(GROUP_ORDER, 1)
     ]
     commands += [
-        ("Filter: edit…", "Status, type, time range and name (key f)", app.action_edit_filter),
-        ("Export list…", "Write the filtered list to JSON or CSV (key e)", app.action_export_list),
-        ("Sync now", "Pull the latest changes from the backend (key r)", app.action_sync_now),
-        ("Go to run…", "Find a cached run by name or id and open it", app.action_go_to_run),
-        (
+        SystemCommand(
+            "Filter: edit…", "Status, type, time range and name (key f)", app.action_edit_filter
+        ),
+        SystemCommand(
+            "Export list…", "Write the filtered list to JSON or CSV (key e)", app.action_export_list
+        ),
+        SystemCommand(
+            "Sync now", "Pull the latest changes from the backend (key r)", app.action_sync_now
+        ),
+        SystemCommand(
+            "Go to run…", "Find a cached run by name or id and open it", app.action_go_to_run
+        ),
+        SystemCommand(
             "Theme…",
             "Change the colours; the choice is saved in the config (key t)",
             app.action_change_theme,
         ),
-        ("Help: keys", "Every key of the current screen (key ?)", app.action_help),
-        ("Quit", "Leave runs-tui (key q)", app.action_quit),
+        SystemCommand("Help: keys", "Every key of the current screen (key ?)", app.action_help),
+        SystemCommand("Quit", "Leave runs-tui (key q)", app.action_quit),
     ]
     return commands
-
-
-class RunsCommands(Provider):
-    """The dashboard's own commands."""
-
-    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        return app_commands(cast("RunsApp", self.app))
-
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
 class GoToRunProvider(Provider):

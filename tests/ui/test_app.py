@@ -266,3 +266,21 @@ async def test_w_opens_the_oldest_waiting_run(
         await pilot.press("w")
         await pilot.pause()
         assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id == oldest.id
+
+
+async def test_the_palette_commands_are_system_commands(
+    service: FedService, app_factory: Callable[..., RunsApp]
+) -> None:
+    """The dashboard's commands extend `get_system_commands` (no provider of our own that
+    re-implements Textual's), and Textual's Quit/Theme/Keys give way to ours."""
+    from textual.app import App
+
+    app = app_factory(service)
+    assert RunsApp.COMMANDS == App.COMMANDS
+    async with app.run_test(size=SIZE):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+    groups = [title for title in titles[:6] if title.startswith("Filter: ")]
+    assert groups[0] == "Filter: all runs" and len(groups) == 6
+    assert {"Sync now", "Go to run…", "Theme…", "Help: keys", "Export list…"} <= set(titles)
+    assert titles.count("Quit") == 1 and "Theme" not in titles and "Keys" not in titles
+    assert "Screenshot" in titles  # Textual's own stay

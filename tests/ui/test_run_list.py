@@ -280,3 +280,38 @@ def test_trigger_forms_say_the_kind_once() -> None:
     assert trigger_forms("schedule", "schedule") == ("schedule",)
     assert trigger_forms("manual", "") == ("manual",)
     assert trigger_forms("manual", "bob@example.com")[-1] == "bob"
+
+
+async def test_every_way_of_setting_the_cursor_lands_on_a_row(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
+    """`validate_cursor` clamps once for every move (keys, clicks, code), not each action."""
+    app = app_factory(service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        lst = app.screen.query_one(RunList)
+        lst.cursor = 10_000
+        assert lst.cursor == lst.total - 1
+        lst.cursor = -5
+        assert lst.cursor == 0
+        await pilot.press("k", "up", "pageup")
+        assert lst.cursor == 0
+        await pilot.press("G", "j", "down", "pagedown")
+        assert lst.cursor == lst.total - 1
+        await pilot.press("g")
+        assert lst.cursor == 0
+
+
+async def test_the_list_has_its_own_keys_only(
+    service: RunsService, app_factory: Callable[..., RunsApp]
+) -> None:
+    """`inherit_bindings=False`: ScrollView's keys (sideways, ctrl+home…) are not the list's,
+    not even disabled ones; its own keys are all there."""
+    app = app_factory(service)
+    async with app.run_test(size=(120, 40)):
+        lst = app.screen.query_one(RunList)
+        assert app.focused is lst
+        keys = set(app.active_bindings)
+        declared = set(lst._bindings.key_to_bindings)  # what the class carries, enabled or not
+        assert not {"left", "right", "ctrl+home", "ctrl+end", "ctrl+pageup"} & (keys | declared)
+        own = {key for binding in RunList.BINDINGS for key in binding.key.split(",")}  # type: ignore[union-attr]
+        assert own <= keys

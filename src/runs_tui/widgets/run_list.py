@@ -348,8 +348,11 @@ class RunPager:
 # --- the widget --------------------------------------------------------------------------------
 
 
-class RunList(ScrollView, can_focus=True):
-    """The list of runs under the current filter; only the visible window is ever loaded."""
+class RunList(ScrollView, can_focus=True, inherit_bindings=False):
+    """The list of runs under the current filter; only the visible window is ever loaded.
+
+    Its keys are its own (`inherit_bindings=False`): the list never scrolls sideways, and
+    moving means moving the cursor, so ScrollView's scrolling keys are not inherited."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
@@ -391,9 +394,6 @@ class RunList(ScrollView, can_focus=True):
 
     MARK_ALL_LIMIT: ClassVar[int] = 10_000
     HELP_AREA: ClassVar[str] = "runs list"
-    _HORIZONTAL: ClassVar[frozenset[str]] = frozenset(
-        {"scroll_left", "scroll_right", "page_left", "page_right"}
-    )
 
     cursor: reactive[int] = reactive(0, always_update=False, init=False)
 
@@ -461,7 +461,7 @@ class RunList(ScrollView, can_focus=True):
         self._update_virtual_size()
         if current is not None and self.cursor > 0:
             self._relocate(current.id)
-        self.set_reactive(RunList.cursor, self._clamp(self.cursor))
+        self.set_reactive(RunList.cursor, self.validate_cursor(self.cursor))
         self.refresh()
 
     def marked_or_current(self) -> list[RunSummary]:
@@ -494,7 +494,8 @@ class RunList(ScrollView, can_focus=True):
         if self._tick_enabled:
             self.set_interval(1.0, self.tick)
 
-    def _clamp(self, index: int) -> int:
+    def validate_cursor(self, index: int) -> int:
+        """Every move lands on a row: clamped here once, not in each action."""
         return max(0, min(index, self.pager.total - 1)) if self.pager.total else 0
 
     def _relocate(self, run_id: str) -> None:
@@ -619,27 +620,23 @@ class RunList(ScrollView, can_focus=True):
 
     # --- actions -----------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The list never scrolls sideways: hide the inherited horizontal keys (and their help)."""
-        return action not in self._HORIZONTAL
-
     def action_cursor_down(self) -> None:
-        self.cursor = self._clamp(self.cursor + 1)
+        self.cursor = self.cursor + 1
 
     def action_cursor_up(self) -> None:
-        self.cursor = self._clamp(self.cursor - 1)
+        self.cursor = self.cursor - 1
 
     def action_first(self) -> None:
         self.cursor = 0
 
     def action_last(self) -> None:
-        self.cursor = self._clamp(self.pager.total - 1)
+        self.cursor = self.pager.total - 1
 
     def action_page_down(self) -> None:
-        self.cursor = self._clamp(self.cursor + self._rows_visible)
+        self.cursor = self.cursor + self._rows_visible
 
     def action_page_up(self) -> None:
-        self.cursor = self._clamp(self.cursor - self._rows_visible)
+        self.cursor = self.cursor - self._rows_visible
 
     def action_toggle_mark(self) -> None:
         run = self.current_run
