@@ -38,6 +38,7 @@ from textual.widgets import Log, OptionList, RichLog
 
 from runs_tui.app import make_app
 from runs_tui.cache import Cache
+from runs_tui.events import OutputChunk
 from runs_tui.messages import ToolOutputArrived
 from runs_tui.models import (
     AutomationType,
@@ -258,7 +259,9 @@ async def bench_detail(seconds: float, batch: int) -> Result:
 
             def post(text: str) -> None:
                 screen.post_message(
-                    ToolOutputArrived("bench", screen.query_one("StepPanel").step_id, text)
+                    ToolOutputArrived(
+                        OutputChunk("bench", screen.query_one("StepPanel").step_id, text)
+                    )
                 )
 
             rate, latencies = await _measure(

@@ -30,14 +30,10 @@ from runs_tui import config as config_module
 from runs_tui.commands import GoToRunProvider, app_commands
 from runs_tui.config import Config, Profile
 from runs_tui.errors import ClientError
+from runs_tui.events import CacheChanged, ServiceEvent, SyncStateChanged, WaitingStarted
 from runs_tui.export_folder import default_export_dir
 from runs_tui.keymap import unknown_ids
-from runs_tui.messages import (
-    RunsChanged,
-    SyncStatusChanged,
-    ToolOutputArrived,
-    WaitingStartedMessage,
-)
+from runs_tui.messages import message_for
 from runs_tui.models.domain import RunSummary
 from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.models.status import RunStatus, StatusGroup
@@ -45,14 +41,7 @@ from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
 from runs_tui.sanitize import inert
 from runs_tui.screens.help import HelpScreen, collect_bindings
 from runs_tui.screens.runs import RunsScreen
-from runs_tui.service import (
-    CacheChanged,
-    RunsService,
-    ServiceEvent,
-    SyncStateChanged,
-    ToolOutput,
-    WaitingStarted,
-)
+from runs_tui.service import RunsService
 from runs_tui.ui_state import StateFile
 from runs_tui.worker_failures import TITLE as FAILURE_TITLE
 from runs_tui.worker_failures import failure_words, log_failure
@@ -191,15 +180,10 @@ class RunsApp(App[None]):
         self.notify(failure_words(error), title=FAILURE_TITLE, severity="error", markup=False)
 
     def _on_service_event(self, event: ServiceEvent) -> None:
-        if isinstance(event, CacheChanged):
-            self.broadcast(lambda: RunsChanged(event.run_ids, event.full))
-        elif isinstance(event, SyncStateChanged):
-            self.broadcast(lambda: SyncStatusChanged(event.status))
-        elif isinstance(event, ToolOutput):
-            self.broadcast(lambda: ToolOutputArrived(event.run_id, event.step_id, event.chunk))
-        elif isinstance(event, WaitingStarted):
+        """Every event reaches every screen, in the message made for its type."""
+        if isinstance(event, WaitingStarted):
             self.announce_waiting(event)
-            self.broadcast(lambda: WaitingStartedMessage(event.run))
+        self.broadcast(lambda: message_for(event))
 
     def broadcast(self, make: Callable[[], Message]) -> None:
         """A fresh message to every screen on the stack (a message is delivered once)."""
@@ -361,10 +345,10 @@ class RunsApp(App[None]):
             result = await self.service.sync_now()
         except ClientError as error:
             self.notify(error.explain(), title="Sync failed", severity="error", markup=False)
-            self.broadcast(lambda: SyncStatusChanged(self.service.sync_status()))
+            self._on_service_event(SyncStateChanged(self.service.sync_status()))
             return
-        self.broadcast(lambda: RunsChanged(result.touched, result.full_resync))
-        self.broadcast(lambda: SyncStatusChanged(self.service.sync_status()))
+        self._on_service_event(CacheChanged(result.touched, result.full_resync))
+        self._on_service_event(SyncStateChanged(self.service.sync_status()))
         changed = len(result.touched)
         self.notify(f"Synced: {changed:,} run{'s' if changed != 1 else ''} changed.", timeout=3)
 

@@ -1,57 +1,70 @@
-"""Textual messages the app makes out of service events, for every screen to handle.
+"""The Textual messages that bring the service's events to the screens: one per event type,
+each carrying the event itself (`message.event`), defined in `runs_tui.events`.
 
-They live in their own module (re-exported by `runs_tui.app`) so screens can import them without
-importing the app, which imports the screens. The app posts a fresh copy to every screen on the
-stack, so a screen underneath a modal is current when it comes back.
+They live in their own module so screens can import them without importing the app, which
+imports the screens. The app posts a fresh message to every screen on the stack, so a screen
+underneath a modal is current when it comes back.
 """
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar
+
 from textual.message import Message
 
-from runs_tui.models.domain import RunSummary
-from runs_tui.service import SyncStatus
+from runs_tui.events import (
+    CacheChanged,
+    OutputChunk,
+    ServiceEvent,
+    SyncStateChanged,
+    WaitingStarted,
+)
+
+EventT = TypeVar("EventT", CacheChanged, SyncStateChanged, WaitingStarted, OutputChunk)
 
 
-class RunsChanged(Message):
-    """Runs changed in the cache. A burst collapses into one: the receiver re-reads anyway."""
+class ServiceMessage(Message, Generic[EventT]):
+    """A service event on its way to a screen."""
 
-    def __init__(self, run_ids: frozenset[str] = frozenset(), full: bool = False) -> None:
+    def __init__(self, event: EventT) -> None:
         super().__init__()
-        self.run_ids = run_ids
-        self.full = full
+        self.event: EventT = event
+
+
+class RunsChanged(ServiceMessage[CacheChanged]):
+    """Runs changed in the cache. A burst collapses into one: the receiver re-reads anyway."""
 
     def can_replace(self, message: Message) -> bool:
         """Drop this one for a newer pending one, which inherits our run ids."""
         if not isinstance(message, RunsChanged):
             return False
-        message.run_ids = message.run_ids | self.run_ids
-        message.full = message.full or self.full
+        message.event = message.event.merged(self.event)
         return True
 
 
-class SyncStatusChanged(Message):
-    def __init__(self, status: SyncStatus) -> None:
-        super().__init__()
-        self.status = status
+class SyncStatusChanged(ServiceMessage[SyncStateChanged]):
+    """The freshness the header shows changed; only the latest matters."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SyncStatusChanged)
 
 
-class ToolOutputArrived(Message):
+class ToolOutputArrived(ServiceMessage[OutputChunk]):
     """A chunk of a running tool's output (untrusted text: render it inert)."""
 
-    def __init__(self, run_id: str, step_id: str, chunk: str) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.step_id = step_id
-        self.chunk = chunk
 
-
-class WaitingStartedMessage(Message):
+class RunWaiting(ServiceMessage[WaitingStarted]):
     """A run newly waits for input (the app toasts it; screens may refresh)."""
 
-    def __init__(self, run: RunSummary) -> None:
-        super().__init__()
-        self.run = run
+
+MESSAGE_FOR: dict[type[Any], type[ServiceMessage[Any]]] = {
+    CacheChanged: RunsChanged,
+    SyncStateChanged: SyncStatusChanged,
+    OutputChunk: ToolOutputArrived,
+    WaitingStarted: RunWaiting,
+}
+
+
+def message_for(event: ServiceEvent) -> ServiceMessage[Any]:
+    """The message that carries `event` to a screen."""
+    return MESSAGE_FOR[type(event)](event)

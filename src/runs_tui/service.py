@@ -15,7 +15,7 @@ import asyncio
 import inspect
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +26,14 @@ from typing import TYPE_CHECKING, Any
 from runs_tui import run_ids
 from runs_tui.drafts import Drafts
 from runs_tui.errors import ClientError, NotFound, StateConflict, Unreachable
+from runs_tui.events import (
+    CacheChanged,
+    OutputChunk,
+    ServiceEvent,
+    ServiceSink,
+    SyncStateChanged,
+    WaitingStarted,
+)
 from runs_tui.formatting import age_words, clock_words
 from runs_tui.idempotency import new_idempotency_key
 from runs_tui.models.domain import (
@@ -46,7 +54,6 @@ from runs_tui.sync import (
     SyncFailed,
     SyncResult,
     SyncStarted,
-    ToolOutput,
 )
 
 if TYPE_CHECKING:
@@ -64,7 +71,7 @@ __all__ = [
     "SyncMode",
     "SyncStateChanged",
     "SyncStatus",
-    "ToolOutput",
+    "OutputChunk",
     "WaitingStarted",
 ]
 
@@ -112,33 +119,6 @@ class SyncStatus:
             if self.last_synced
             else "not synced yet"
         )
-
-
-# --- service events (plain values the app turns into Textual messages) -------------------------
-
-
-@dataclass(frozen=True)
-class CacheChanged:
-    """Runs were added, changed or removed in the cache (`full`: after a full resync)."""
-
-    run_ids: frozenset[str]
-    full: bool = False
-
-
-@dataclass(frozen=True)
-class SyncStateChanged:
-    status: SyncStatus
-
-
-@dataclass(frozen=True)
-class WaitingStarted:
-    """A run newly waits for input: the UI toasts it."""
-
-    run: RunSummary
-
-
-ServiceEvent = CacheChanged | SyncStateChanged | ToolOutput | WaitingStarted
-ServiceSink = Callable[[ServiceEvent], Awaitable[None] | None]
 
 
 def _local_now() -> datetime:
@@ -263,7 +243,7 @@ class RunsService:
         await self.syncer.run_live(translate)
 
     def _translate(self, event: Any) -> list[ServiceEvent]:
-        if isinstance(event, ToolOutput):
+        if isinstance(event, OutputChunk):
             return [event]
         events: list[ServiceEvent] = []
         if isinstance(event, Synced):

@@ -35,6 +35,7 @@ from runs_tui.backoff import jittered_backoff
 from runs_tui.cache import Cache
 from runs_tui.cache.feed import CURRENT_STEP_AT, STATUS_AT, FetchedPage, RowPage, read_fetched
 from runs_tui.errors import ClientError, Gone, ServerError
+from runs_tui.events import OutputChunk
 from runs_tui.models.domain import RunSummary, StreamEventType
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus
@@ -95,16 +96,7 @@ class LinkChanged:
     live: bool
 
 
-@dataclass(frozen=True)
-class ToolOutput:
-    """A chunk of a running tool's output, as the backend streamed it (untrusted text)."""
-
-    run_id: str
-    step_id: str
-    chunk: str
-
-
-SyncEvent = SyncStarted | Synced | SyncFailed | LinkChanged | ToolOutput
+SyncEvent = SyncStarted | Synced | SyncFailed | LinkChanged | OutputChunk
 EventSink = Callable[[Any], Awaitable[None] | None]
 
 
@@ -411,7 +403,7 @@ class Syncer:
                 if kind is StreamEventType.CHANGE:
                     wake.set()
                 elif kind is StreamEventType.OUTPUT:
-                    await self._emit(_tool_output(data))
+                    await self._emit(_output_chunk(data))
                 elif self._pulled_cleanly and not wake.is_set() and not self.syncing:
                     self.current_as_of = self._now()  # a heartbeat, nothing left to pull
         finally:
@@ -484,7 +476,7 @@ async def _let_run(task: asyncio.Future[Any]) -> None:
         await asyncio.sleep(0)
 
 
-def _tool_output(data: dict[str, Any]) -> ToolOutput:
-    return ToolOutput(
+def _output_chunk(data: dict[str, Any]) -> OutputChunk:
+    return OutputChunk(
         str(data.get("run_id", "")), str(data.get("step_id", "")), str(data.get("chunk", ""))
     )

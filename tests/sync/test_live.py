@@ -12,15 +12,9 @@ from client.backend_fixtures import FAST_RETRY, Backend
 
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient
+from runs_tui.events import CacheChanged, OutputChunk, SyncStateChanged, WaitingStarted
 from runs_tui.models.domain import RunDetail
-from runs_tui.service import (
-    CacheChanged,
-    RunsService,
-    SyncMode,
-    SyncStateChanged,
-    ToolOutput,
-    WaitingStarted,
-)
+from runs_tui.service import RunsService, SyncMode
 from runs_tui.sync import Backoff, LinkChanged, Syncer, SyncStarted
 from sync.helpers import cached_versions, eventually
 from sync.proxy import LoopbackProxy
@@ -69,8 +63,8 @@ async def test_a_change_on_the_server_reaches_the_cache_without_polling(
             lambda: cache.get_run(run_id) is not None, message="run synced from the stream"
         )
         await asyncio.to_thread(backend.embedded.run, _publish_output(backend, run_id))
-        await eventually(lambda: bool(events.of(ToolOutput)), message="tool output forwarded")
-        assert events.of(ToolOutput) == [ToolOutput(run_id, "step-1", "hello [bold]\x1b[31m")]
+        await eventually(lambda: bool(events.of(OutputChunk)), message="tool output forwarded")
+        assert events.of(OutputChunk) == [OutputChunk(run_id, "step-1", "hello [bold]\x1b[31m")]
         assert events.of(LinkChanged)[0] == LinkChanged(True)
     finally:
         await _stop(task)

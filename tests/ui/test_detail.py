@@ -12,6 +12,7 @@ import pytest
 
 from runs_tui import exports
 from runs_tui.cache import Cache
+from runs_tui.events import CacheChanged, OutputChunk
 from runs_tui.messages import RunsChanged, ToolOutputArrived
 from runs_tui.models import ChangesPage, RunStatus, StepStatus
 from runs_tui.screens.confirm import ConfirmScreen
@@ -148,16 +149,20 @@ async def test_output_streams_follows_the_end_and_counts_new_lines_when_scrolled
         screen = await open_run(app, pilot, "run-progress")
         output = screen.query_one(ToolOutput)
         for index in range(60):
-            screen.post_message(ToolOutputArrived("run-progress", "s3", f"line {index}\n"))
-        screen.post_message(ToolOutputArrived("other-run", "s3", "not ours\n"))
-        screen.post_message(ToolOutputArrived("run-progress", "s1", "another step\n"))
+            screen.post_message(
+                ToolOutputArrived(OutputChunk("run-progress", "s3", f"line {index}\n"))
+            )
+        screen.post_message(ToolOutputArrived(OutputChunk("other-run", "s3", "not ours\n")))
+        screen.post_message(ToolOutputArrived(OutputChunk("run-progress", "s1", "another step\n")))
         await pilot.pause()
         assert output.line_count == 62
         assert output.is_vertical_scroll_end and "line 59" in screen_text(app)
         output.focus()
         await pilot.press("k", "k", "k")
         for index in range(5):
-            screen.post_message(ToolOutputArrived("run-progress", "s3", f"late {index}\n"))
+            screen.post_message(
+                ToolOutputArrived(OutputChunk("run-progress", "s3", f"late {index}\n"))
+            )
         await pilot.pause()
         assert output.new_lines == 5
         assert "↓ 5 new lines — End to follow" in screen_text(app)
@@ -172,11 +177,11 @@ async def test_a_change_of_this_run_refetches_and_shows_the_new_state(app_factor
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-progress")
-        screen.post_message(RunsChanged(frozenset({"someone-else"})))
+        screen.post_message(RunsChanged(CacheChanged(frozenset({"someone-else"}))))
         await settle(pilot)
         assert len(world.backend.requests("detail")) == 1
         world.backend.put(waiting_detail(run_id="run-progress"))
-        screen.post_message(RunsChanged(frozenset({"run-progress"})))
+        screen.post_message(RunsChanged(CacheChanged(frozenset({"run-progress"}))))
         await settle(pilot)
         assert _sent(world, "detail") == [("GET", "/runs/run-progress")] * 2
         assert screen.detail.status is RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION

@@ -217,13 +217,14 @@ async def test_escape_leaves_the_prompt_keeping_what_was_typed(app_factory, worl
 
 
 async def test_a_refresh_of_the_same_waiting_step_keeps_the_typed_text(app_factory, world) -> None:
+    from runs_tui.events import CacheChanged
     from runs_tui.messages import RunsChanged
 
     app = await _opened(app_factory, world, "text")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         await pilot.press(*"draft")
-        screen.post_message(RunsChanged(frozenset({"run-waiting"})))
+        screen.post_message(RunsChanged(CacheChanged(frozenset({"run-waiting"}))))
         await settle(pilot)
         assert screen.query_one("#prompt-answer", Input).value == "draft"
 

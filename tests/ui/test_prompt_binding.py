@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input
 
 from runs_tui.cache import Cache
+from runs_tui.events import CacheChanged
 from runs_tui.messages import RunsChanged
 from runs_tui.models import (
     ChangesPage,
@@ -51,7 +52,7 @@ def _answers(world: Scripted) -> list[Sent]:
 
 async def _move_on_elsewhere(app, pilot, world: Scripted, detail: RunDetail) -> None:  # type: ignore[no-untyped-def]
     world.backend.put(detail)
-    app.screen.post_message(RunsChanged(frozenset({detail.id})))
+    app.screen.post_message(RunsChanged(CacheChanged(frozenset({detail.id}))))
     await settle(pilot)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from runs_tui.cache import Cache
+from runs_tui.events import CacheChanged
 from runs_tui.messages import RunsChanged
 from ui.conftest import settle
 from ui.detail_fixtures import (
@@ -76,7 +77,7 @@ def test_disarmed_prompt_looks(
     async def run_before(pilot: Any) -> None:
         await opened(pilot)
         world.backend.put(answered_elsewhere(waiting_detail("confirm")))
-        pilot.app.screen.post_message(RunsChanged(frozenset({"run-waiting"})))
+        pilot.app.screen.post_message(RunsChanged(CacheChanged(frozenset({"run-waiting"}))))
         await settle(pilot)
 
     app = app_factory(world.service, live=False)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from runs_tui.cache import Cache
+from runs_tui.events import CacheChanged
 from runs_tui.messages import RunsChanged
 from runs_tui.screens.timeline import TimelineScreen
 from runs_tui.widgets.timeline_chart import TimelineChart
@@ -97,7 +98,7 @@ async def test_active_run_is_measured_to_now_and_follows_changes(app_factory, wo
         screen = await _timeline(app, pilot, "run-progress")
         assert "Total so far" in screen_text(app)
         world.backend.put(success_detail(run_id="run-progress"))
-        screen.post_message(RunsChanged(frozenset({"run-progress"})))
+        screen.post_message(RunsChanged(CacheChanged(frozenset({"run-progress"}))))
         await settle(pilot)
         assert [r.path for r in world.backend.requests("detail")][-1] == "/runs/run-progress"
         assert "Total so far" not in screen_text(app) and "✓ Completed Success" in screen_text(app)

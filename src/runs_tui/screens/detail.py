@@ -311,17 +311,18 @@ class RunDetailScreen(ServiceScreen):
         return self.deleted
 
     def on_runs_changed(self, message: RunsChanged) -> None:
-        if message.full or self.run_id in message.run_ids:
+        if message.event.full or self.run_id in message.event.run_ids:
             self.fetch_detail()
 
     def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
         """Back online: fetch at once rather than keep showing the cached copy's age."""
-        if message.status.state is SyncMode.LIVE and not self.online and not self.deleted:
+        if message.event.status.state is SyncMode.LIVE and not self.online and not self.deleted:
             self.fetch_detail()
 
     def on_tool_output_arrived(self, message: ToolOutputArrived) -> None:
-        if message.run_id == self.run_id:
-            self.query_one(StepPanel).append_output(message.step_id, message.chunk)
+        output = message.event
+        if output.run_id == self.run_id:
+            self.query_one(StepPanel).append_output(output.step_id, output.chunk)
 
     @on(StepList.Shown)
     def _step_shown(self, message: StepList.Shown) -> None:

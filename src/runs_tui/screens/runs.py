@@ -200,7 +200,7 @@ class RunsScreen(ServiceScreen):
 
     @on(SyncStatusChanged)
     def _sync_changed(self, message: SyncStatusChanged) -> None:
-        self.sync_status = message.status
+        self.sync_status = message.event.status
         self._refresh_header()
 
     @on(RunList.MarksChanged)

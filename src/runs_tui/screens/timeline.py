@@ -89,7 +89,7 @@ class TimelineScreen(ServiceScreen):
                 widget.refresh(layout=True)
 
     def on_runs_changed(self, message: RunsChanged) -> None:
-        if message.full or self.run_id in message.run_ids:
+        if message.event.full or self.run_id in message.event.run_ids:
             self.load()
             self.fetch()
 
