@@ -55,7 +55,9 @@ def test_a_cancel_from_the_dashboard_records_the_operators_name(
     term = terminal(no_color=True, actor="dana-sre")
     term.wait_for("On-call handover")
     term.send("c")
-    term.wait_for("Cancel run")
+    question = term.wait_for("Cancel this run?")  # the detail's words: one wording for both
+    assert "“On-call handover”" in question
+    assert "The running step is stopped and the run ends Cancelled." in question
     term.send("y")
     record = e2e_backend.wait_for_run(run_id, lambda d: d["status"] == "cancelled")
     assert cancels(record) == ["dana-sre"]

@@ -135,7 +135,7 @@ async def test_a_failed_run_shows_its_failing_step_and_hint(app_factory, live_se
         )
         await pilot.press("enter")
         await settle(
-            pilot, lambda: _status(app) is not None and _status(app).is_terminal, "the end", 45
+            pilot, lambda: _status(app) is not None and _status(app).is_terminal, "the end"
         )
         assert _status(app) in (RunStatus.COMPLETED_FAILURE, RunStatus.COMPLETED_PARTIAL)
         text = screen_text(app)
