@@ -304,9 +304,10 @@ class RunDetailScreen(Screen[None]):
     def mark_deleted(self) -> None:
         """The backend has no such run any more (deleted elsewhere): say so where the freshness
         goes and in the notice; what is shown is kept, as the last thing known about it."""
-        self.deleted, self.online = True, True
+        already, self.deleted, self.online = self.deleted, True, True
         self.query_one(RunHeader).freshness = self.DELETED_WORDS
-        self.notice(f"{self.DELETED_WORDS} What is shown is the last copy fetched.", error=True)
+        if not already:  # a later fetch saying it again must not hide a refusal said since
+            self.notice(f"{self.DELETED_WORDS} What is shown is the last copy fetched.", error=True)
 
     def refuse_if_deleted(self, action: str) -> bool:
         """True (and the reason said) when `action` cannot run because the run is gone."""
