@@ -32,6 +32,14 @@ from .ui_data import NOW, fill, hostile_values, make_run
 ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def spy_on_refresh(widget: RunList) -> list[Any]:
+    """The regions the widget asks to redraw from now on (what reaches the terminal)."""
+    regions: list[Any] = []
+    original = widget.refresh
+    widget.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+    return regions
+
+
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (None, 0, 59, 61, 3599, 3661, 90000)] == [
         "—",
@@ -169,9 +177,7 @@ async def test_ticks_redraw_only_duration_cells_of_active_rows(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         lst = app.screen.query_one(RunList)
-        regions: list[Any] = []
-        original = lst.refresh
-        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        regions = spy_on_refresh(lst)
         lst.tick()
         duration = layout_columns(lst.scrollable_content_region.width).column("duration")
         # 5 visible active runs have started (pending and scheduled have no duration yet)
@@ -192,9 +198,7 @@ async def test_a_reload_redraws_only_the_rows_that_changed(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         lst = app.screen.query_one(RunList)
-        regions: list[Any] = []
-        original = lst.refresh
-        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        regions = spy_on_refresh(lst)
         lst.reload()  # nothing changed: nothing to send to the terminal
         assert regions == []
         third = lst.pager.peek(2)
@@ -250,9 +254,7 @@ async def test_a_scheduled_runs_countdown_is_redrawn_when_its_minute_turns(
         lst = app.screen.query_one(RunList)
         assert "in 4 min" in lst.render_line(1).text
         status = layout_columns(lst.scrollable_content_region.width).column("status")
-        regions: list[Any] = []
-        original = lst.refresh
-        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        regions = spy_on_refresh(lst)
         clock[0] = NOW + timedelta(seconds=20)  # still "in 4 min": nothing to redraw
         lst.tick()
         assert regions == []
@@ -289,9 +291,7 @@ async def test_a_scheduled_run_with_a_start_time_shows_no_duration_and_does_not_
         assert shown is not None
         assert cell_value(shown, duration, layout, NOW, UTC)[0] == "—"
         assert "42s" not in lst.render_line(1).text and "55s" not in lst.render_line(1).text
-        regions: list[Any] = []
-        original = lst.refresh
-        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        regions = spy_on_refresh(lst)
         lst.tick()
         assert regions == []
 
