@@ -54,15 +54,7 @@ from runs_tui.service import (
 )
 from runs_tui.ui_state import StateFile
 
-__all__ = [
-    "RunsApp",
-    "RunsChanged",
-    "SyncStatusChanged",
-    "ToolOutputArrived",
-    "WaitingStartedMessage",
-    "make_app",
-    "run_dashboard",
-]
+__all__ = ["RunsApp", "make_app", "run_dashboard"]
 
 
 HELP_TITLES: dict[str, str] = {
@@ -145,7 +137,7 @@ class RunsApp(App[None]):
         keymap = dict(self.config.keymap) if self.config else {}
         if not keymap:
             return
-        unknown = unknown_ids(keymap)
+        unknown = unknown_ids(keymap, type(self))
         if unknown and self.config:
             self.notify(
                 f"{self.config.path}: [keymap] names no binding {', '.join(unknown)}; "
@@ -304,14 +296,9 @@ class RunsApp(App[None]):
     # --- navigation ----------------------------------------------------------------------------
 
     def open_run(self, run_id: str, *, focus_prompt: bool = False) -> None:
-        """The detail screen (part 2); until it exists, a minimal read-only view."""
-        try:
-            from runs_tui.screens.detail import RunDetailScreen
-        except ImportError:
-            from runs_tui.screens.run_summary import RunSummaryScreen
+        """The run's detail screen (`focus_prompt`: straight into its prompt)."""
+        from runs_tui.screens.detail import RunDetailScreen
 
-            self.push_screen(RunSummaryScreen(run_id, focus_prompt=focus_prompt))
-            return
         self.push_screen(RunDetailScreen(run_id, focus_prompt=focus_prompt))
 
     def _runs_screen(self) -> RunsScreen | None:

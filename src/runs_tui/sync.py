@@ -31,6 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from runs_tui.backoff import jittered_backoff
 from runs_tui.cache import Cache
 from runs_tui.cache.feed import CURRENT_STEP_AT, STATUS_AT, FetchedPage, RowPage, read_fetched
 from runs_tui.errors import ClientError, Gone, ServerError
@@ -113,16 +114,18 @@ class Sleeper(Protocol):
 
 @dataclass
 class Backoff:
-    """Jittered exponential delays for reconnecting the stream; reset once connected."""
+    """Jittered exponential delays for reconnecting the stream; reset once connected. At
+    least half the ceiling each time (`jittered_backoff`'s floor), so a backend that refuses
+    at once is not hammered."""
 
     base: float = 0.5
     cap: float = 30.0
+    rng: Callable[[], float] = random.random
     failures: int = field(default=0, init=False)
 
     def next_delay(self) -> float:
         self.failures += 1
-        ceiling = min(self.cap, self.base * 2 ** (self.failures - 1))
-        return ceiling / 2 + random.random() * ceiling / 2
+        return jittered_backoff(self.failures, self.base, self.cap, self.rng, floor=0.5)
 
     def reset(self) -> None:
         self.failures = 0
@@ -262,18 +265,22 @@ class Syncer:
         async with self._lock:
             self.syncing = True
             await self._emit(SyncStarted())
+            failure: ClientError | None = None
             try:
                 result = await self._sync_changes()
                 if self._definitions_due(definitions):
                     await self.refresh_definitions()
             except ClientError as error:
-                message, at = error.explain(), self._now()
-                await self._db.run(lambda cache: cache.record_sync_error(message, at))
-                self.syncing = False
-                await self._emit(SyncFailed(error))
-                raise
+                failure = error
             finally:
-                self.syncing = False  # also when cancelled mid-pass (the stream dropped)
+                # Once, before any outcome is told (a listener reads it), and also when the
+                # pass is cancelled midway (the stream dropped).
+                self.syncing = False
+            if failure is not None:
+                message, at = failure.explain(), self._now()
+                await self._db.run(lambda cache: cache.record_sync_error(message, at))
+                await self._emit(SyncFailed(failure))
+                raise failure
             at = self._now()
             await self._db.run(lambda cache: cache.record_sync_success(at))
             await self._emit(Synced(result))

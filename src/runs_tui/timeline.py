@@ -275,7 +275,8 @@ def describe_event(event: Event, step_title: str) -> str:
             return "Run created" + _by(data.get("actor"))
         case EventType.STATUS_CHANGED:
             target = data.get("to") or data.get("status") or ""
-            return f"Status → {_status_label(str(target))}" + _by(data.get("actor"))
+            label = RunStatus.label_of(target) or str(target)
+            return f"Status → {label}" + _by(data.get("actor"))
         case EventType.STEP_STARTED:
             return f"Started {step}"
         case EventType.STEP_FINISHED:
@@ -303,15 +304,6 @@ def quoted(value: str) -> str:
 def _by(actor: object) -> str:
     """The " by <actor>" suffix when the event names who acted (a cancel, a rerun, a start)."""
     return f" by {actor}" if actor else ""
-
-
-def _status_label(value: str) -> str:
-    from runs_tui.models.status import RunStatus
-
-    try:
-        return RunStatus(value).label
-    except ValueError:
-        return value
 
 
 # --- drawing helpers -------------------------------------------------------------------------

@@ -217,6 +217,39 @@ async def test_a_scheduled_runs_countdown_is_redrawn_when_its_minute_turns(
         assert "in 3 min" in lst.render_line(1).text
 
 
+async def test_a_scheduled_run_with_a_start_time_shows_no_duration_and_does_not_tick(
+    tmp_path: Any, app_factory: Callable[..., RunsApp]
+) -> None:
+    """The engine sets `started_at` on a scheduled run long before it runs: no "42s"."""
+    run = make_run(
+        1,
+        "Database health check",
+        RunStatus.SCHEDULED_FOR_EXECUTION,
+        age=timedelta(minutes=1),
+        ran=timedelta(seconds=42),
+    )
+    assert run.started_at is not None
+    cache = Cache.open(tmp_path / "cache.sqlite3")
+    fill(cache, [run.model_copy(update={"scheduled_for": NOW + timedelta(minutes=5)})])
+    service = RunsService(cache, client=None, now=lambda: NOW, profile_label="demo")
+    app = app_factory(service, ticking=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(RunList)
+        layout = layout_columns(lst.scrollable_content_region.width)
+        duration = layout.column("duration")
+        assert duration is not None
+        shown = lst.current_run
+        assert shown is not None
+        assert cell_value(shown, duration, layout, NOW, UTC)[0] == "—"
+        assert "42s" not in lst.render_line(1).text and "55s" not in lst.render_line(1).text
+        regions: list[Any] = []
+        original = lst.refresh
+        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        lst.tick()
+        assert regions == []
+
+
 @pytest.mark.parametrize("width", [40, 79, 119, 160])
 def test_the_run_name_is_the_first_column(width: int) -> None:
     keys = [c.key for c in layout_columns(width).columns]

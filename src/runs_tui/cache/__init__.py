@@ -4,8 +4,8 @@ from runs_tui.cache.cache import Cache
 from runs_tui.cache.database import CacheTooNew
 from runs_tui.cache.details import CachedDetail
 from runs_tui.cache.paths import cache_path_for
-from runs_tui.cache.rows import RowKey
 from runs_tui.cache.state import SyncState
+from runs_tui.models.ordering import RowKey
 
 __all__ = [
     "Cache",

@@ -11,7 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from runs_tui.cache.rows import micros, moment
+from runs_tui.cache.rows import moment
+from runs_tui.models.ordering import micros
 
 
 @dataclass(frozen=True)
