@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cache
 
 from runs_tui import config as cfg
+from runs_tui import user_dirs
 from runs_tui.cache import Cache, cache_path_for
 from runs_tui.config import load_config, resolve_profile
 
@@ -64,9 +65,10 @@ def environment(folder: Path) -> dict[str, str]:
     """Private config/cache/data dirs and a backend URL nobody answers (the command is offline)."""
     return {
         **os.environ,
-        cfg.CONFIG_DIR_ENV: str(folder / "config"),
-        cfg.CACHE_DIR_ENV: str(folder / "cache"),
-        cfg.DATA_DIR_ENV: str(folder / "data"),
+        user_dirs.CONFIG_DIR_ENV: str(folder / "config"),
+        user_dirs.STATE_DIR_ENV: str(folder / "state"),
+        user_dirs.CACHE_DIR_ENV: str(folder / "cache"),
+        user_dirs.DATA_DIR_ENV: str(folder / "data"),
         cfg.URL_ENV: "http://127.0.0.1:9",
         cfg.TOKEN_ENV: "bench-token-0123456789",
     }
@@ -75,7 +77,7 @@ def environment(folder: Path) -> dict[str, str]:
 def build_cache(env: dict[str, str], runs: int) -> Path:
     """The profile's cache file, bulk-loaded with `runs` runs ending now."""
     profile = resolve_profile(load_config(None, env), None, env)
-    directory = cfg.cache_dir(env)
+    directory = user_dirs.cache_dir(env)
     directory.mkdir(parents=True, exist_ok=True)
     path = cache_path_for(profile.cache_name, directory)
     bench_cache.NOW = datetime.now(UTC)

@@ -57,6 +57,16 @@ HELP_TITLES: dict[str, str] = {
 REPLACED_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
 
 
+def visible_screens(app: App[Any]) -> list[Screen[Any]]:
+    """The current screen and, under a modal one (a dialog), the screens seen behind it."""
+    visible: list[Screen[Any]] = []
+    for screen in reversed(app.screen_stack):
+        visible.append(screen)
+        if not isinstance(screen, ModalScreen):
+            break
+    return visible
+
+
 class RunsApp(App[None]):
     """The dashboard."""
 
@@ -186,9 +196,15 @@ class RunsApp(App[None]):
         self.broadcast(lambda: message_for(event))
 
     def broadcast(self, make: Callable[[], Message]) -> None:
-        """A fresh message to every screen on the stack (a message is delivered once)."""
-        for screen in self.screen_stack:
-            screen.post_message(make())
+        """A fresh message (one is delivered once) to each screen the operator can see that
+        defines its default handler (`on_runs_changed` for `RunsChanged`). In Textual 8 any
+        message handled by a screen behind the current one repaints the whole terminal: the
+        output of one running tool, sent to every screen, cost ~100 KB/s over SSH. Hidden
+        screens catch up when they show again (`on_screen_resume`)."""
+        message = make()
+        receivers = [s for s in visible_screens(self) if hasattr(s, message.handler_name)]
+        for index, screen in enumerate(receivers):
+            screen.post_message(message if index == 0 else make())
 
     NEEDS_YOU: ClassVar[str] = "Needs you"
 

@@ -119,6 +119,7 @@ class RunDetailScreen(ServiceScreen):
         self.fetched_at: datetime | None = None
         self.online = False  # True once the backend answered for this run
         self.deleted = False  # the backend answered that this run no longer exists
+        self._covered = False  # another screen was pushed over this one
         self._notice_timer: Timer | None = None
         self._pinned_step: str | None = None  # a step the operator moved to, not the current one
         self.fetch_error: str | None = None  # why the last fetch failed (offline), in words
@@ -300,15 +301,26 @@ class RunDetailScreen(ServiceScreen):
     def mark_deleted(self) -> None:
         """The backend has no such run any more (deleted elsewhere): say so where the freshness
         goes and in the notice; what is shown is kept, as the last thing known about it."""
-        self.deleted, self.online = True, True
+        already, self.deleted, self.online = self.deleted, True, True
         self.query_one(RunHeader).freshness = self.DELETED_WORDS
-        self.notice(f"{self.DELETED_WORDS} What is shown is the last copy fetched.", error=True)
+        if not already:  # a later fetch saying it again must not hide a refusal said since
+            self.notice(f"{self.DELETED_WORDS} What is shown is the last copy fetched.", error=True)
 
     def refuse_if_deleted(self, action: str) -> bool:
         """True (and the reason said) when `action` cannot run because the run is gone."""
         if self.deleted:
             self.notice(f"Cannot {action}: {self.DELETED_WORDS}", error=True)
         return self.deleted
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        """Back on top after another screen covered this one: a covered screen gets no live
+        messages (`RunsApp.broadcast`), so fetch what may have changed meanwhile."""
+        if self._covered:
+            self._covered = False
+            self.fetch_detail()
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.event.full or self.run_id in message.event.run_ids:

@@ -455,14 +455,37 @@ class RunList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def reload(self) -> None:
-        """Re-read the same query after the cache changed, keeping the cursor on its run."""
+        """Re-read the same query after the cache changed, keeping the cursor on its run, and
+        redraw only the rows that now read differently: over SSH a step change in one of 20
+        executing runs costs one line, not the whole list."""
+        top, shown, cursor = round(self.scroll_offset.y), self._shown_rows(), self.cursor
         current = self.pager.peek(self.cursor)
         self.pager = RunPager(self.source, self.pager.filter, self._now())
         self._update_virtual_size()
         if current is not None and self.cursor > 0:
             self._relocate(current.id)
         self.set_reactive(RunList.cursor, self.validate_cursor(self.cursor))
-        self.refresh()
+        if round(self.scroll_offset.y) != top:
+            self.refresh()  # the cursor's run moved out of view: everything shifted
+            return
+        for y in self._changed_lines(shown, cursor):
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _shown_rows(self) -> list[RunSummary | None]:
+        """The runs on screen now (loaded already, since they are painted)."""
+        top = round(self.scroll_offset.y)
+        return [self.pager.peek(top + i) for i in range(self._rows_visible)]
+
+    def _changed_lines(self, before: list[RunSummary | None], cursor: int) -> list[int]:
+        """Screen lines (1 = first row, under the column header) whose run or cursor changed."""
+        top = round(self.scroll_offset.y)
+        moved = {cursor, self.cursor} if cursor != self.cursor else set()
+        lines = []
+        for offset, old in enumerate(before):
+            index = top + offset
+            if self.pager.row(index) != old or index in moved:
+                lines.append(offset + 1)
+        return lines
 
     def marked_or_current(self) -> list[RunSummary]:
         """The runs an action applies to: the marked ones, else the one under the cursor."""
