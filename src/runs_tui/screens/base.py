@@ -4,7 +4,10 @@ Why a base: the screens reach `RunsService` (and the app's options: time zone, e
 through the app, and each one used to cast `self.app` its own way, with a `type: ignore`. Here
 it is typed once. It also hands the screen's failed workers to the app, which reports every
 failure the same way (`Worker.StateChanged` is delivered to the worker's own node and does not
-bubble, so the app alone would never see a screen's workers fail).
+bubble, so the app alone would never see a screen's workers fail). And it keeps the rule for
+screens that another screen covered: they get no live messages meanwhile (`RunsApp.broadcast`:
+in Textual 8 a message handled behind the current screen repaints the whole terminal), so when
+they show again they `catch_up()`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,19 @@ if TYPE_CHECKING:
 
 class ServiceScreen(Screen[None]):
     """A screen of `RunsApp` that talks to its `RunsService`."""
+
+    _covered = False  # another screen was pushed over this one since it last showed
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        if self._covered:
+            self._covered = False
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Re-read what may have changed while the screen was covered (nothing by default)."""
 
     @property
     def runs_app(self) -> RunsApp:

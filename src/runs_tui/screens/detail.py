@@ -119,7 +119,6 @@ class RunDetailScreen(ServiceScreen):
         self.fetched_at: datetime | None = None
         self.online = False  # True once the backend answered for this run
         self.deleted = False  # the backend answered that this run no longer exists
-        self._covered = False  # another screen was pushed over this one
         self._notice_timer: Timer | None = None
         self._pinned_step: str | None = None  # a step the operator moved to, not the current one
         self.fetch_error: str | None = None  # why the last fetch failed (offline), in words
@@ -312,15 +311,8 @@ class RunDetailScreen(ServiceScreen):
             self.notice(f"Cannot {action}: {self.DELETED_WORDS}", error=True)
         return self.deleted
 
-    def on_screen_suspend(self) -> None:
-        self._covered = True
-
-    def on_screen_resume(self) -> None:
-        """Back on top after another screen covered this one: a covered screen gets no live
-        messages (`RunsApp.broadcast`), so fetch what may have changed meanwhile."""
-        if self._covered:
-            self._covered = False
-            self.fetch_detail()
+    def catch_up(self) -> None:
+        self.fetch_detail()
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.event.full or self.run_id in message.event.run_ids:

@@ -137,9 +137,7 @@ class RunsScreen(ServiceScreen):
         self._refresh_header()
         self.set_interval(1.0, self._refresh_header)
 
-    def on_screen_resume(self) -> None:
-        """Back on top: catch up with what changed while another screen hid the list (a
-        covered screen gets no live messages, `RunsApp.broadcast`)."""
+    def catch_up(self) -> None:
         self.sync_status = self.runs_app.service.sync_status()
         self.reload()
 

@@ -42,7 +42,6 @@ class TimelineScreen(ServiceScreen):
         super().__init__()
         self.run_id = run_id
         self.detail: RunDetail | None = None
-        self._covered = False  # another screen was pushed over this one
 
     def compose(self) -> ComposeResult:
         now = self.service.now
@@ -89,16 +88,9 @@ class TimelineScreen(ServiceScreen):
             ):
                 widget.refresh(layout=True)
 
-    def on_screen_suspend(self) -> None:
-        self._covered = True
-
-    def on_screen_resume(self) -> None:
-        """Back on top after another screen covered this one: a covered screen gets no live
-        messages (`RunsApp.broadcast`), so fetch what may have changed meanwhile."""
-        if self._covered:
-            self._covered = False
-            self.load()
-            self.fetch()
+    def catch_up(self) -> None:
+        self.load()
+        self.fetch()
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.event.full or self.run_id in message.event.run_ids:
