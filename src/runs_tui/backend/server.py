@@ -359,6 +359,7 @@ class EmbeddedBackend:
     def _signal_exit(parts: _Parts) -> None:
         if parts.stopping is not None:
             parts.stopping.set()
+        parts.bus.close()  # open streams end now, not at their next heartbeat
         parts.server.should_exit = True
 
     def _wait_until_healthy(self) -> None:
