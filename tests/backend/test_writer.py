@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from functools import partial
+from pathlib import Path
 
 import pytest
 
-from runs_tui.backend.writer import RunWriter
+from runs_tui.backend.bus import Bus
+from runs_tui.backend.clock import SystemClock
+from runs_tui.backend.engine import Engine
+from runs_tui.backend.store import RunStore, StaleWrite
+from runs_tui.backend.writer import GroupCommitter, RunWriter
+from runs_tui.models.domain import StartRunRequest, Trigger
+from runs_tui.models.lifecycle import RunKind
 
 
 class Recorder:
@@ -82,3 +90,38 @@ async def test_inline_runs_each_call_at_once_on_the_loop() -> None:
     assert future.done() and store.calls == ["now"]
     assert store.threads == {threading.current_thread().name}
     await writer.close()
+
+
+async def test_group_commit_runs_many_runs_calls_in_one_transaction_and_keeps_refusals_apart(
+    tmp_path: Path,
+) -> None:
+    """On SQLite the writer commits what is queued together: the runs' writes all land, a
+    refused one (stale version) changes nothing, and fewer commits than writes were made."""
+    store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
+    store.create_schema()
+    engine = Engine(store, Bus(), SystemClock(), write_threads=1)
+    request = StartRunRequest(inputs={"host": "db-1"}, trigger=Trigger(actor="test"))
+    runs = await asyncio.gather(
+        *(engine.start_run(RunKind.FLOW, "database-health-check", request) for _ in range(30))
+    )
+    await engine.stop()  # drivers stop; what they wrote stays
+    writer = RunWriter(threads=1, batch=store.batched)
+    details = [store.get_run(run.id) for run in runs]
+    stale = details[0].model_copy(update={"version": details[0].version - 1})
+    saves = [
+        writer.call(d.id, partial(store.save_run, d, [], expected_version=d.version))
+        for d in details[1:]
+    ]
+    refused = writer.call(
+        stale.id, partial(store.save_run, stale, [], expected_version=stale.version)
+    )
+    results = await asyncio.gather(*saves, refused, return_exceptions=True)
+    assert isinstance(results[-1], StaleWrite)
+    assert [store.get_run(d.id).version for d in details[1:]] == [
+        d.version + 1 for d in details[1:]
+    ]
+    assert store.get_run(stale.id).version == details[0].version
+    committer = writer._executor()
+    assert isinstance(committer, GroupCommitter) and committer.rounds < len(saves)
+    await writer.close()
+    store.close()

@@ -137,8 +137,8 @@ class Engine:
         is how long a run lingers in each bookkeeping status (so people can see it move).
         `lease_timeout`: the longest a run stays without a driver after its replica dies; a
         lease lasts two thirds of it and is renewed every fifth of it. `write_threads`: store
-        calls run on that many threads, in order per run (`writer.RunWriter`); 0 keeps them
-        inline on the loop, which fake-time tests need."""
+        calls run on that many threads (SQLite: one, committing in groups), in order per run
+        (`writer.RunWriter`); 0 keeps them inline on the loop, which fake-time tests need."""
         self._store = store
         self._bus = bus
         self._clock = clock
@@ -157,7 +157,7 @@ class Engine:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._cache: dict[str, RunDetail] = {}
         self._schedule_task: asyncio.Task[None] | None = None
-        self._writer = RunWriter(write_threads)
+        self._writer = RunWriter(write_threads, batch=None if store.shared else store.batched)
 
     # --- public API ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class RunStore:
         self._hot = HotSql.for_dialect(self._is_sqlite)
         self.origin = ""  # the replica id stamped on notifications, set by the engine
         self._channel: str | None = None
+        self._local = threading.local()  # the connection of a `batched()` transaction
 
     @property
     def shared(self) -> bool:
@@ -709,9 +711,34 @@ class RunStore:
     # transactions ---------------------------------------------------------------------------
 
     @contextmanager
+    def batched(self) -> Iterator[None]:
+        """The calls this thread makes inside share one transaction, committed at the end
+        (group commit: on SQLite the commit is most of a small write's cost). Each call runs
+        in a savepoint of it, so a refused call (`StaleWrite`) leaves the others intact. For
+        the engine's one writer thread on SQLite (`writer.RunWriter`); on a shared database
+        one transaction holding many runs' row locks and the sequence could deadlock with a
+        peer replica's, so it is not used there."""
+        if self.shared:
+            raise RuntimeError("batched transactions are for SQLite only")
+        with self._engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                self._local.conn = conn
+                try:
+                    yield
+                finally:
+                    self._local.conn = None
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
         """SQLite: BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock
-        upgrading a read lock; PostgreSQL: the counter's row lock orders writers."""
+        upgrading a read lock; PostgreSQL: the counter's row lock orders writers. Inside
+        `batched()`, a savepoint of the batch's transaction."""
+        batch: Connection | None = getattr(self._local, "conn", None)
+        if batch is not None:
+            with batch.begin_nested():
+                yield batch
+            return
         with self._engine.connect() as conn:
             conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
@@ -732,6 +759,10 @@ class RunStore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        batch: Connection | None = getattr(self._local, "conn", None)
+        if batch is not None:  # sees the batch's own writes
+            yield batch
+            return
         with self._engine.connect() as conn:
             if not self._is_sqlite:
                 conn.execution_options(isolation_level="REPEATABLE READ")
