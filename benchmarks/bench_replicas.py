@@ -573,6 +573,11 @@ def main() -> int:
         )
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-replicas-") as tmp:
+        if args.sqlite:
+            print(f"1 backend on SQLite, {args.runs} active runs, {args.clients} stream clients:")
+            folder = Path(tmp) / "sqlite"
+            folder.mkdir()
+            asyncio.run(measure("sqlite", folder, 1, args.runs, args.clients))
         for count in (2, 1):
             print(
                 f"{count} replica(s) on PostgreSQL, {args.runs} active runs, "
@@ -581,11 +586,6 @@ def main() -> int:
             folder = Path(tmp) / f"r{count}"
             folder.mkdir()
             asyncio.run(measure(args.pg, folder, count, args.runs, args.clients))
-        if args.sqlite:
-            print(f"1 backend on SQLite, {args.runs} active runs, {args.clients} stream clients:")
-            folder = Path(tmp) / "sqlite"
-            folder.mkdir()
-            asyncio.run(measure("sqlite", folder, 1, args.runs, args.clients))
         if args.no_ceiling:
             return 0
         print("ceiling of one replica (the same runs: sim steps of ~20 s, a line every 5 s):")
