@@ -295,6 +295,10 @@ async def propagation(
                 "within the client timeout: saturated)"
             )
             return samples
+        except httpx.TransportError as error:
+            print(f"  (a write through {writer.name}: {type(error).__name__}; probe skipped)")
+            await asyncio.sleep(0.5)
+            continue
         seq = int(answer.json()["seq"])
         futures = clients.expect(seq, watching)
         done, pending = await asyncio.wait(futures, timeout=10)
@@ -313,6 +317,9 @@ async def answer_latency(
         return await _answer_latency(http, owner, other, probes)
     except httpx.TimeoutException:
         print("  (a request got no answer within the client timeout: saturated)")
+        return []
+    except httpx.TransportError as error:
+        print(f"  (a request failed: {type(error).__name__}; the answer probe stopped)")
         return []
 
 
