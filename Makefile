@@ -28,13 +28,15 @@ backend: $(STAMP_RUN)
 test: $(STAMP_TEST) lint
 	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
 
-# The code-health gate, before any test runs: lint rules and formatting (rules in pyproject).
+# The code-health gate, before any test runs: lint rules, formatting and the layer contracts
+# of docs/architecture.md (all in pyproject: [tool.ruff], [tool.importlinter]).
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
 
 bench: $(STAMP_TEST)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .grimp_cache .import_linter_cache

@@ -247,7 +247,8 @@ async def datatable_scenario(cache_path: Path, rows: int, reps: int) -> dict[str
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    from runs_tui.widgets.run_list import format_duration, run_duration, trigger_label
+    from runs_tui.formatting import format_duration, run_elapsed
+    from runs_tui.widgets.run_list import trigger_label
 
     with Cache.open(cache_path) as cache:
         runs = cache.rows_at(RunFilter(time=TimeRange(TimePreset.ALL)), NOW, 0, rows)
@@ -258,7 +259,7 @@ async def datatable_scenario(cache_path: Path, rows: int, reps: int) -> dict[str
             run.name,
             run.kind.value,
             run.created_at.strftime("%b %d %H:%M"),
-            format_duration(run_duration(run, NOW)),
+            format_duration(spent.total_seconds() if (spent := run_elapsed(run, NOW)) else None),
             trigger_label(run.trigger),
         )
 

@@ -10,13 +10,20 @@ from runs_tui.formatting import (
     NO_DURATION,
     age_words,
     aware,
+    clock_time,
+    clock_words,
     countdown_words,
     due_words,
     elapsed,
     format_duration,
     format_duration_unspaced,
     format_span,
+    run_elapsed,
+    run_is_ticking,
 )
+from runs_tui.models.domain import RunSummary, Trigger
+from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.status import RunStatus
 
 
 @pytest.mark.parametrize(
@@ -146,3 +153,75 @@ def test_due_words_say_when_and_how_long() -> None:
     assert due_words(NOON + timedelta(days=1), NOON) == "Scheduled for 2026-03-02 12:00 · in 1 d"
     plus_two = timezone(timedelta(hours=2))
     assert due_words(NOON + timedelta(minutes=6), NOON, plus_two).startswith("Scheduled for 14:06")
+
+
+def _summary(status: RunStatus, **times: datetime | None) -> RunSummary:
+    created = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    return RunSummary(
+        id="r",
+        kind=RunKind.FLOW,
+        definition_id="d",
+        name="n",
+        status=status,
+        trigger=Trigger(),
+        created_at=created,
+        updated_at=created,
+        version=1,
+        seq=1,
+        **times,
+    )
+
+
+def test_a_runs_duration_runs_from_its_start_to_its_finish_or_to_now() -> None:
+    start, now = datetime(2026, 3, 2, 17, 0, tzinfo=UTC), datetime(2026, 3, 2, 17, 2, tzinfo=UTC)
+    active = _summary(RunStatus.EXECUTING_TRIAGE, started_at=start)
+    done = _summary(
+        RunStatus.COMPLETED_SUCCESS, started_at=start, finished_at=start + timedelta(seconds=42)
+    )
+    assert run_elapsed(active, now) == timedelta(minutes=2) and run_is_ticking(active)
+    assert run_elapsed(done, now) == timedelta(seconds=42) and not run_is_ticking(done)
+    pending = _summary(RunStatus.PENDING)
+    assert run_elapsed(pending, now) is None and not run_is_ticking(pending)
+
+
+def test_a_scheduled_run_has_no_duration_even_with_a_start_time() -> None:
+    """The engine sets `started_at` when it accepts a scheduled run (reset when it is due):
+    nothing has run yet, so no duration and nothing ticking."""
+    start = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    scheduled = _summary(RunStatus.SCHEDULED_FOR_EXECUTION, started_at=start)
+    assert run_elapsed(scheduled, start + timedelta(seconds=42)) is None
+    assert not run_is_ticking(scheduled)
+
+
+AFTER_MIDNIGHT = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("moment", "words", "to_the_second"),
+    [
+        # today's date: the time alone, however long ago (the minutes since midnight)
+        (datetime(2026, 3, 2, 0, 0, 5, tzinfo=UTC), "00:00", "00:00:05"),
+        # yesterday, though only 40 minutes ago: with its date (an hours-ago cut-off, which
+        # the sync status words once had at 20 h, said "23:50", read as tonight)
+        (datetime(2026, 3, 1, 23, 50, 7, tzinfo=UTC), "2026-03-01 23:50", "2026-03-01 23:50"),
+        # later today (a due time): the time alone
+        (datetime(2026, 3, 2, 23, 59, tzinfo=UTC), "23:59", "23:59:00"),
+        # tomorrow: with its date
+        (datetime(2026, 3, 3, 0, 1, tzinfo=UTC), "2026-03-03 00:01", "2026-03-03 00:01"),
+    ],
+)
+def test_clock_words_cut_at_the_calendar_day(
+    moment: datetime, words: str, to_the_second: str
+) -> None:
+    assert clock_words(moment, AFTER_MIDNIGHT) == words
+    assert clock_words(moment, AFTER_MIDNIGHT, seconds=True) == to_the_second
+    assert clock_time(moment, AFTER_MIDNIGHT) == to_the_second
+
+
+def test_clock_words_take_the_day_in_the_zone_shown() -> None:
+    """00:30 UTC is 19:30 the day before in UTC-5: there 23:50 UTC was today, at 18:50."""
+    minus_five = timezone(timedelta(hours=-5))
+    yesterday_utc = datetime(2026, 3, 1, 23, 50, tzinfo=UTC)
+    assert clock_words(yesterday_utc, AFTER_MIDNIGHT, minus_five) == "18:50"
+    assert clock_words(yesterday_utc, AFTER_MIDNIGHT.astimezone(minus_five)) == "18:50"
+    assert clock_time(None, AFTER_MIDNIGHT) == "—"

@@ -168,6 +168,29 @@ def test_the_header_duration_and_the_timeline_duration_agree() -> None:
         assert run_duration(run, at(120)) == format_duration(breakdown(run, now=at(120)).ran)
 
 
+def test_a_run_waiting_for_its_schedule_has_only_queued_time() -> None:
+    """The engine stamps `started_at` when a run leaves Pending, before it waits for its due
+    time; that wait is not "between steps" and not part of the run's duration."""
+    run = RunDetail(
+        id="r-s",
+        kind=RunKind.FLOW,
+        definition_id="db",
+        name="Database health check",
+        status=RunStatus.SCHEDULED_FOR_EXECUTION,
+        trigger=Trigger(),
+        created_at=T0,
+        started_at=at(0.5),
+        updated_at=at(1),
+        scheduled_for=at(900),
+        version=3,
+        seq=3,
+    )
+    result = breakdown(run, now=at(744))
+    assert result.get(QUEUED).duration == timedelta(seconds=744)
+    assert result.get(BETWEEN).duration == timedelta(0)
+    assert result.ran == timedelta(0)
+
+
 def test_active_run_is_measured_up_to_now() -> None:
     result = breakdown(waited_run(finished=None), now=at(120))
     assert result.total == timedelta(seconds=120)

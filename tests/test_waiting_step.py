@@ -72,3 +72,39 @@ def test_else_the_first_waiting_step_with_a_prompt() -> None:
 
 def test_nothing_waits() -> None:
     assert _run(None, _step("a", 1, StepStatus.RUNNING)).waiting_step() is None
+
+
+def test_the_current_step_is_the_waiting_one_even_when_the_pointer_names_another() -> None:
+    """The step the detail marks as current is the one the prompt answers: the backend's
+    pointer on a running step does not draw the eye away from the step that waits."""
+    run = _run(
+        "a",
+        _step("a", 1, StepStatus.RUNNING, prompt=False),
+        _step("b", 2, StepStatus.WAITING_FOR_INPUT),
+    )
+    current, waiting = run.active_step(), run.waiting_step()
+    assert current is not None and waiting is not None and current.id == waiting.id == "b"
+
+
+def test_several_waiting_steps_one_answer_for_current_and_waiting() -> None:
+    run = _run(
+        "b",
+        _step("a", 1, StepStatus.WAITING_FOR_INPUT),
+        _step("b", 2, StepStatus.WAITING_FOR_INPUT),
+    )
+    current = run.active_step()
+    assert current is not None and current.id == "b" == (run.waiting_step() or current).id
+
+
+def test_without_a_waiting_step_the_pointer_then_the_first_running_step() -> None:
+    pointed = _run("b", _step("a", 1, StepStatus.RUNNING), _step("b", 2, StepStatus.RUNNING))
+    assert (pointed.active_step() or pointed.steps[0]).id == "b"
+    stale = _run("x", _step("a", 1, StepStatus.SUCCEEDED), _step("b", 2, StepStatus.RUNNING))
+    assert (stale.active_step() or stale.steps[0]).id == "b"
+
+
+def test_a_finished_run_ignores_the_pointer() -> None:
+    run = _run("a", _step("a", 1, StepStatus.SUCCEEDED)).model_copy(
+        update={"status": RunStatus.COMPLETED_SUCCESS}
+    )
+    assert run.active_step() is None

@@ -2,14 +2,14 @@
 
 The app runs `service.run_live` in a worker and turns each service event into a Textual message
 posted to every screen on the stack (so a screen under a dialog is current when it comes back),
-toasts runs that start waiting for input, and keeps the operator's choices (theme, last filter)
-in the config file. It imports no I/O library: everything goes through the service.
+toasts runs that start waiting for input, and keeps the operator's choices (theme, last filter,
+last export folder) in the state file (`ui_state.py`), never in the user's config.toml. It
+imports no I/O library: everything goes through the service.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from pathlib import Path
@@ -27,7 +27,7 @@ from textual.timer import Timer
 
 from runs_tui import config as config_module
 from runs_tui.commands import GoToRunProvider, RunsCommands
-from runs_tui.config import Config, ConfigError, Profile
+from runs_tui.config import Config, Profile
 from runs_tui.errors import ClientError
 from runs_tui.export_folder import default_export_dir
 from runs_tui.keymap import unknown_ids
@@ -52,16 +52,9 @@ from runs_tui.service import (
     ToolOutput,
     WaitingStarted,
 )
+from runs_tui.ui_state import StateFile
 
-__all__ = [
-    "RunsApp",
-    "RunsChanged",
-    "SyncStatusChanged",
-    "ToolOutputArrived",
-    "WaitingStartedMessage",
-    "make_app",
-    "run_dashboard",
-]
+__all__ = ["RunsApp", "make_app", "run_dashboard"]
 
 
 HELP_TITLES: dict[str, str] = {
@@ -70,6 +63,16 @@ HELP_TITLES: dict[str, str] = {
     "TimelineScreen": "Timeline",
 }
 OWN_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
+
+
+def visible_screens(app: App[Any]) -> list[Screen[Any]]:
+    """The current screen and, under a modal one (a dialog), the screens seen behind it."""
+    visible: list[Screen[Any]] = []
+    for screen in reversed(app.screen_stack):
+        visible.append(screen)
+        if not isinstance(screen, ModalScreen):
+            break
+    return visible
 
 
 class RunsApp(App[None]):
@@ -104,6 +107,7 @@ class RunsApp(App[None]):
         live: bool = True,
         export_dir: Path | None = None,
         initial_filter: RunFilter | None = None,
+        state: StateFile | None = None,
     ) -> None:
         super().__init__()
         use_plain_terminal(self)
@@ -113,14 +117,17 @@ class RunsApp(App[None]):
         self.tz = tz
         self.ticking = ticking
         self.live = live
-        self.export_dir = export_dir or default_export_dir()
-        self.initial_filter = initial_filter or (profile.initial_filter if profile else RunFilter())
-        self._saved_theme = config.theme if config else None
-        self._config_warned = False
+        self.state = state
+        """Where the operator's choices are remembered; None: nowhere (tests, snapshots)."""
+        self.export_dir = export_dir or default_export_dir(state.export_folder() if state else None)
+        self.initial_filter = initial_filter or self._remembered_filter()
+        legacy_theme = config.theme if config else None
+        self._saved_theme = state.theme_or(legacy_theme) if state else legacy_theme
+        self._state_warned = False
         self._waiting_run: RunSummary | None = None
         self._waiting_timer: Timer | None = None
-        if config and config.theme and config.theme in self.available_themes:
-            self.theme = config.theme
+        if self._saved_theme and self._saved_theme in self.available_themes:
+            self.theme = self._saved_theme
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -140,7 +147,7 @@ class RunsApp(App[None]):
         keymap = dict(self.config.keymap) if self.config else {}
         if not keymap:
             return
-        unknown = unknown_ids(keymap)
+        unknown = unknown_ids(keymap, type(self))
         if unknown and self.config:
             self.notify(
                 f"{self.config.path}: [keymap] names no binding {', '.join(unknown)}; "
@@ -187,9 +194,15 @@ class RunsApp(App[None]):
             self.broadcast(lambda: WaitingStartedMessage(event.run))
 
     def broadcast(self, make: Callable[[], Message]) -> None:
-        """A fresh message to every screen on the stack (a message is delivered once)."""
-        for screen in self.screen_stack:
-            screen.post_message(make())
+        """A fresh message (one is delivered once) to each screen the operator can see that
+        defines its default handler (`on_runs_changed` for `RunsChanged`). In Textual 8 any
+        message handled by a screen behind the current one repaints the whole terminal: the
+        output of one running tool, sent to every screen, cost ~100 KB/s over SSH. Hidden
+        screens catch up when they show again (`on_screen_resume`)."""
+        message = make()
+        receivers = [s for s in visible_screens(self) if hasattr(s, message.handler_name)]
+        for index, screen in enumerate(receivers):
+            screen.post_message(message if index == 0 else make())
 
     NEEDS_YOU: ClassVar[str] = "Needs you"
 
@@ -299,14 +312,9 @@ class RunsApp(App[None]):
     # --- navigation ----------------------------------------------------------------------------
 
     def open_run(self, run_id: str, *, focus_prompt: bool = False) -> None:
-        """The detail screen (part 2); until it exists, a minimal read-only view."""
-        try:
-            from runs_tui.screens.detail import RunDetailScreen
-        except ImportError:
-            from runs_tui.screens.run_summary import RunSummaryScreen
+        """The run's detail screen (`focus_prompt`: straight into its prompt)."""
+        from runs_tui.screens.detail import RunDetailScreen
 
-            self.push_screen(RunSummaryScreen(run_id, focus_prompt=focus_prompt))
-            return
         self.push_screen(RunDetailScreen(run_id, focus_prompt=focus_prompt))
 
     def _runs_screen(self) -> RunsScreen | None:
@@ -332,8 +340,9 @@ class RunsApp(App[None]):
             screen.action_export()
 
     def remember_export(self, path: Path) -> None:
-        """The next export proposes the folder of this one (for the rest of the session)."""
+        """The next export proposes the folder of this one, also after a restart."""
         self.export_dir = path.parent
+        self._remember(lambda state: state.remember_export_folder(path.parent))
 
     def action_go_to_run(self) -> None:
         self.push_screen(CommandPalette(providers=[GoToRunProvider], placeholder="Run name or id…"))
@@ -363,39 +372,42 @@ class RunsApp(App[None]):
 
     # --- preferences -----------------------------------------------------------------------
 
+    def _remembered_filter(self) -> RunFilter:
+        """The list the profile showed last (the state file, else config.toml's `last_filter`
+        from before the state file, else its `default_filter`)."""
+        if self.profile is None:
+            return RunFilter()
+        if self.state is None or not self._remembers(self.profile):
+            return self.profile.initial_filter
+        return self.state.initial_filter(self.profile.name, self.profile.initial_filter)
+
+    def _remembers(self, profile: Profile) -> bool:
+        """A profile of the config, or the embedded one; an ad hoc one (RUNS_TUI_URL alone)
+        is not remembered, as before the state file."""
+        return profile.is_embedded or (
+            self.config is not None and profile.name in self.config.profiles
+        )
+
     def _theme_changed(self, theme: Theme) -> None:
         if theme.name != self._saved_theme:
             self._saved_theme = theme.name
-            self._save_setting(
-                lambda doc, path: config_module.set_value(doc, "theme", theme.name, path)
-            )
+            self._remember(lambda state: state.remember_theme(theme.name))
 
     def remember_filter(self, run_filter: RunFilter) -> None:
         """Kept per profile so the next start shows the same list."""
-        if self.config is None or self.profile is None:
-            return
-        env = {**os.environ, config_module.CONFIG_DIR_ENV: str(self.config.path.parent)}
-        if self.config.path.name != config_module.CONFIG_FILE_NAME:
+        profile = self.profile
+        if profile is not None and self._remembers(profile):
+            self._remember(lambda state: state.remember_filter(profile.name, run_filter))
+
+    def _remember(self, change: Callable[[StateFile], None]) -> None:
+        if self.state is None:
             return
         try:
-            config_module.remember_last_filter(self.profile.name, run_filter, env)
-        except (ConfigError, OSError) as error:
-            self._warn_config(error)
-
-    def _save_setting(self, change: Callable[[dict[str, Any], Path], dict[str, Any]]) -> None:
-        if self.config is None:
-            return
-        path = self.config.path
-        try:
-            current = config_module.load_config(path)
-            config_module.save_document(path, change(dict(current.document), path))
-        except (ConfigError, OSError) as error:
-            self._warn_config(error)
-
-    def _warn_config(self, error: Exception) -> None:
-        if not self._config_warned:
-            self._config_warned = True
-            self.notify(f"Could not save settings: {error}", severity="warning", markup=False)
+            change(self.state)
+        except OSError as error:
+            if not self._state_warned:  # once: a read-only home would say it on every sort
+                self._state_warned = True
+                self.notify(f"Could not save settings: {error}", severity="warning", markup=False)
 
 
 def _shows_prompt(screen: Screen) -> bool:
@@ -424,7 +436,7 @@ def make_app(
     **options: Any,
 ) -> RunsApp:
     """The app for the CLI and for tests (options: tz, ticking, live, export_dir,
-    initial_filter)."""
+    initial_filter, state)."""
     return RunsApp(service, config=config, profile=profile, **options)
 
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runs_tui.config import data_dir
+from runs_tui.user_dirs import data_dir
 
 if TYPE_CHECKING:
     from runs_tui.backend.server import EmbeddedBackend

@@ -8,7 +8,12 @@ Server-provided text is data: callers must render it literally (never as markup)
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from runs_tui.formatting import aware, clock_time
+from runs_tui.models.status import RunStatus
+from runs_tui.sanitize import inert, truncate
 
 
 class ClientError(Exception):
@@ -38,11 +43,14 @@ class NotFound(ClientError):
         return f"Not found: {self.message}" if self.message else "Not found on the backend."
 
 
-class Conflict(ClientError):
-    """409: the run is not in a state that allows the action.
+class StateConflict(ClientError):
+    """409: the run is not in a state that allows the action. Named apart from the engine's
+    `backend.engine.Conflict`: that one is raised in the backend and answered as the 409
+    that the client turns into this.
 
     `current` is the server's view of the state the action collided with (status, and for an
-    answered prompt who answered it and when), so the UI can say *why*, not just *no*.
+    answered prompt who answered it and when), so the UI can say *why*, not just *no*. The
+    words for it are written here once (`collided_with`), for toasts, the CLI and the prompt.
     """
 
     def __init__(
@@ -51,16 +59,41 @@ class Conflict(ClientError):
         super().__init__(message, status=status)
         self.current: dict[str, Any] = dict(current or {})
 
-    def explain(self) -> str:
-        parts = [self.message or "The run is not in a state that allows this"]
+    def collided_with(self, now: datetime | None = None) -> str:
+        """What the action ran into: "answered by carol at 17:54:10", "the run is now
+        Completed Success", or "" when the backend did not say. Server text is made inert."""
         who, when = self.current.get("answered_by"), self.current.get("answered_at")
         if who or when:
-            parts.append(
-                "answered" + (f" by {who}" if who else "") + (f" at {when}" if when else "")
-            )
-        elif self.current.get("status"):
-            parts.append(f"current status: {self.current['status']}")
-        return " — ".join(parts)
+            words = "answered"
+            if who:
+                words += f" by {truncate(inert(who), 60)}"
+            if when:
+                words += f" at {_when(when, now)}"
+            return words
+        status = self.current.get("status")
+        if not status:
+            return ""
+        return f"the run is now {RunStatus.label_of(status) or truncate(inert(status), 40)}"
+
+    def answer_words(self, now: datetime | None = None) -> str:
+        """A 409 on an answer: already answered (by whom, when) or no longer waiting."""
+        collided = self.collided_with(now)
+        return "Already answered or no longer waiting" + (f" — {collided}" if collided else "")
+
+    def explain(self) -> str:
+        parts = [self.message or "The run is not in a state that allows this"]
+        collided = self.collided_with()
+        return " — ".join(parts + [collided] if collided else parts)
+
+
+def _when(value: object, now: datetime | None) -> str:
+    """A server time (ISO text in `details`) as the clock rule prints it; else inert text."""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return truncate(inert(value), 40)
+    moment = aware(moment)
+    return clock_time(moment, now or datetime.now(moment.tzinfo))
 
 
 class Invalid(ClientError):

@@ -3,13 +3,20 @@
 Pure functions, no Textual, so the CLI can format without importing a UI and every format is
 tested in one place. Two duration styles exist on purpose: the dashboard's spaced "3m 07s"
 (with days for long runs, and tenths for sub-10-second spans on the timeline) and the CLI
-table's unspaced "3m07s", which scripts already parse and so must not change.
+table's unspaced "3m07s", which scripts already parse and so must not change. What a run's
+duration measures is one rule, `run_elapsed`, whichever style prints it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from runs_tui.models.status import RunStatus
+
+if TYPE_CHECKING:
+    from runs_tui.models.domain import RunSummary
 
 NO_DURATION = "—"
 
@@ -32,6 +39,25 @@ def elapsed(
         return None
     end = finished or (now if active else None)
     return aware(end) - aware(start) if end else None
+
+
+def run_elapsed(run: RunSummary, now: datetime) -> timedelta | None:
+    """A run's duration, the one rule for the list, the header and the CLI: start to finish,
+    or to now while it is active. None before the start, and while the run is scheduled: the
+    engine sets `started_at` when it accepts a scheduled run and resets it when the run is
+    due, so a duration then would count time in which nothing ran."""
+    if run.status is RunStatus.SCHEDULED_FOR_EXECUTION:
+        return None
+    return elapsed(run.started_at, run.finished_at, active=not run.status.is_terminal, now=now)
+
+
+def run_is_ticking(run: RunSummary) -> bool:
+    """Whether `run_elapsed` moves by itself (a live duration cell redraws every second)."""
+    return (
+        run.started_at is not None
+        and not run.status.is_terminal
+        and run.status is not RunStatus.SCHEDULED_FOR_EXECUTION
+    )
 
 
 def _two_largest_units(seconds: int, units: Sequence[_Unit], separator: str) -> str:
@@ -71,25 +97,35 @@ def age_words(moment: datetime, now: datetime) -> str:
     """How long ago, coarsely ("just now", "3 min ago", "2 h ago", "4 d ago"): freshness is
     judged in whole units, and a naive cache time counts as UTC."""
     seconds = max(0.0, (now - aware(moment)).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} d ago"
+    return "just now" if seconds < 60 else f"{_whole_units(seconds)} ago"
 
 
-def clock_words(moment: datetime, now: datetime, tz: tzinfo | None = None) -> str:
-    """A wall-clock time in `tz` (default: `now`'s zone): "18:06" today, "2026-03-02 18:06"
-    another day."""
+def _whole_units(seconds: float) -> str:
+    """A span of a minute or more in its largest whole unit: "3 min", "2 h", "4 d" (the one
+    coarse scale of ages and countdowns)."""
+    for name, size in (("d", 86400), ("h", 3600)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {name}"
+    return f"{int(seconds // 60)} min"
+
+
+def clock_words(
+    moment: datetime, now: datetime, tz: tzinfo | None = None, *, seconds: bool = False
+) -> str:
+    """A wall-clock time in `tz` (default: `now`'s zone), the one rule for every time shown:
+    a time on today's date there reads as the time alone ("18:06", or "18:06:10" with
+    `seconds`), any other day's with its date ("2026-03-02 18:06"). The cut-off is the
+    calendar day, not hours ago: at 00:30, "23:50" alone would read as tonight."""
     zone = tz or now.tzinfo or UTC
     local = aware(moment).astimezone(zone)
-    return (
-        local.strftime("%H:%M")
-        if local.date() == aware(now).astimezone(zone).date()
-        else local.strftime("%Y-%m-%d %H:%M")
-    )
+    if local.date() == aware(now).astimezone(zone).date():
+        return local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def clock_time(moment: datetime | None, now: datetime) -> str:
+    """An event's time to the second (`clock_words`), "—" when it is unknown."""
+    return NO_DURATION if moment is None else clock_words(moment, now, seconds=True)
 
 
 def countdown_words(moment: datetime, now: datetime) -> str:
@@ -98,11 +134,7 @@ def countdown_words(moment: datetime, now: datetime) -> str:
     seconds = (aware(moment) - aware(now)).total_seconds()
     if seconds < 60:
         return "due now" if seconds <= 0 else "in <1 min"
-    if seconds < 3600:
-        return f"in {int(seconds // 60)} min"
-    if seconds < 86400:
-        return f"in {int(seconds // 3600)} h"
-    return f"in {int(seconds // 86400)} d"
+    return f"in {_whole_units(seconds)}"
 
 
 def due_words(

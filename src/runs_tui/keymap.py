@@ -4,6 +4,9 @@ Why: the config's `[keymap]` names bindings by id (Textual's keymap). The app ch
 against this table, so a typo is reported rather than silently doing nothing, and
 `runs-tui config keys` prints it, so an operator finds the id to rebind without reading the
 source. The table is read from the classes' own `BINDINGS`, so it cannot drift from them.
+
+The app class is passed in (the app checks its own config with it, the CLI passes `RunsApp`),
+so this module never imports the app, which imports it: no import cycle between the two.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import importlib
 import pkgutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 
@@ -25,12 +30,10 @@ class KeyBinding:
     where: str
 
 
-def key_bindings() -> list[KeyBinding]:
-    """Every binding with an id declared by the app, its screens and its widgets."""
-    from runs_tui.app import RunsApp
-
+def key_bindings(app_class: type[App[Any]]) -> list[KeyBinding]:
+    """Every binding with an id declared by `app_class`, the screens and the widgets."""
     _import_ui_modules()
-    owners = [RunsApp, *_subclasses(DOMNode)]
+    owners = [app_class, *_subclasses(DOMNode)]
     found = {
         binding.id: KeyBinding(
             binding.id, binding.key, binding.description or binding.action, _where(owner)
@@ -43,9 +46,9 @@ def key_bindings() -> list[KeyBinding]:
     return sorted(found.values(), key=lambda entry: entry.id)
 
 
-def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
+def unknown_ids(keymap: Mapping[str, str], app_class: type[App[Any]]) -> list[str]:
     """The keymap's ids that name no binding (typos, or ids of an older release)."""
-    known = {entry.id for entry in key_bindings()}
+    known = {entry.id for entry in key_bindings(app_class)}
     return sorted(set(keymap) - known)
 
 

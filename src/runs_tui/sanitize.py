@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:  # imported by `inert_text`, for the UI: the CLI prints plain strings
+    from rich.text import Text
 
 # C0 controls except tab and newline, DEL, and C1 controls (0x80-0x9f).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -74,6 +76,8 @@ def inert_cell(value: str) -> str:
 
 def inert_text(value: object, style: str = "", *, keep_newlines: bool = False) -> Text:
     """A `rich.text.Text` holding the inert string: never parsed as markup."""
+    from rich.text import Text
+
     return Text(inert(value, keep_newlines=keep_newlines), style=style, no_wrap=not keep_newlines)
 
 

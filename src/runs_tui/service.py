@@ -18,15 +18,16 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runs_tui import run_ids
 from runs_tui.drafts import Drafts
-from runs_tui.errors import ClientError, Conflict, NotFound, Unreachable
-from runs_tui.formatting import age_words, aware
+from runs_tui.errors import ClientError, NotFound, StateConflict, Unreachable
+from runs_tui.formatting import age_words, clock_words
+from runs_tui.idempotency import new_idempotency_key
 from runs_tui.models.domain import (
     ApiErrorBody,
     EventType,
@@ -97,12 +98,12 @@ class SyncStatus:
         if self.state is SyncMode.SYNCING:
             return "syncing…"
         data = (
-            f"data from {_clock_time(self.last_synced, now)}"
+            f"data from {clock_words(self.last_synced, now)}"
             if self.last_synced
             else "nothing synced yet"
         )
         if self.state is SyncMode.OFFLINE:
-            since = f" since {_clock_time(self.offline_since, now)}" if self.offline_since else ""
+            since = f" since {clock_words(self.offline_since, now)}" if self.offline_since else ""
             return f"offline{since} — {data}"
         if self.state is SyncMode.LOCAL_ONLY:
             return "local cache only" + (f" — {data}" if self.last_synced else "")
@@ -111,14 +112,6 @@ class SyncStatus:
             if self.last_synced
             else "not synced yet"
         )
-
-
-def _clock_time(moment: datetime, now: datetime) -> str:
-    """In `now`'s time zone, so a frozen UTC clock gives the same words on every machine."""
-    local = aware(moment).astimezone(now.tzinfo or UTC)
-    if now - aware(moment) < timedelta(hours=20):
-        return local.strftime("%H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
 
 
 # --- service events (plain values the app turns into Textual messages) -------------------------
@@ -349,7 +342,7 @@ class RunsService:
             detail = await client.respond(
                 run_id, step_id, request, idempotency_key or new_idempotency_key()
             )
-        except Conflict:
+        except StateConflict:
             await self._settle(run_id)
             raise
         self.drafts.drop(run_id, step_id)
@@ -363,7 +356,7 @@ class RunsService:
             summary = await client.cancel(
                 run_id, idempotency_key or new_idempotency_key(), self.actor
             )
-        except Conflict:
+        except StateConflict:
             await self._settle(run_id)
             raise
         await self._settle(run_id)
@@ -376,7 +369,7 @@ class RunsService:
         cancel = self.cancel_record(run_id)
         if cancel is not None and cancel[0] and cancel[0] != self.actor:
             who, when = cancel
-            at = _clock_time(when, self.now())
+            at = clock_words(when, self.now())
             return f"Already cancelled by {who} at {at} — nothing more was done."
         return f"Cancelled — the run is now {summary.status.label}."
 
@@ -476,13 +469,6 @@ class RunsService:
             yield cache
         finally:
             cache.close()
-
-
-def new_idempotency_key() -> str:
-    """The client's, imported on use (the client package imports httpx)."""
-    from runs_tui.client import new_idempotency_key as make_key
-
-    return make_key()
 
 
 def _optional_path(path: str | Path | None) -> Path | None:

@@ -31,6 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from runs_tui.backoff import jittered_backoff
 from runs_tui.cache import Cache
 from runs_tui.cache.feed import CURRENT_STEP_AT, STATUS_AT, FetchedPage, RowPage, read_fetched
 from runs_tui.errors import ClientError, Gone, ServerError
@@ -113,16 +114,18 @@ class Sleeper(Protocol):
 
 @dataclass
 class Backoff:
-    """Jittered exponential delays for reconnecting the stream; reset once connected."""
+    """Jittered exponential delays for reconnecting the stream; reset once connected. At
+    least half the ceiling each time (`jittered_backoff`'s floor), so a backend that refuses
+    at once is not hammered."""
 
     base: float = 0.5
     cap: float = 30.0
+    rng: Callable[[], float] = random.random
     failures: int = field(default=0, init=False)
 
     def next_delay(self) -> float:
         self.failures += 1
-        ceiling = min(self.cap, self.base * 2 ** (self.failures - 1))
-        return ceiling / 2 + random.random() * ceiling / 2
+        return jittered_backoff(self.failures, self.base, self.cap, self.rng, floor=0.5)
 
     def reset(self) -> None:
         self.failures = 0
@@ -244,6 +247,10 @@ class Syncer:
         self._definitions_fetched_at: float | None = None
         self.syncing = False
         self.live = False
+        # The last moment the stream vouched for the cache: a heartbeat with no pull pending
+        # or failed. Quiet systems pull rarely, so this, not the last pull, dates the data.
+        self.current_as_of: datetime | None = None
+        self._pulled_cleanly = False
 
     def close(self) -> None:
         """Release the syncer's own cache connection and its thread."""
@@ -258,18 +265,22 @@ class Syncer:
         async with self._lock:
             self.syncing = True
             await self._emit(SyncStarted())
+            failure: ClientError | None = None
             try:
                 result = await self._sync_changes()
                 if self._definitions_due(definitions):
                     await self.refresh_definitions()
             except ClientError as error:
-                message, at = error.explain(), self._now()
-                await self._db.run(lambda cache: cache.record_sync_error(message, at))
-                self.syncing = False
-                await self._emit(SyncFailed(error))
-                raise
+                failure = error
             finally:
-                self.syncing = False  # also when cancelled mid-pass (the stream dropped)
+                # Once, before any outcome is told (a listener reads it), and also when the
+                # pass is cancelled midway (the stream dropped).
+                self.syncing = False
+            if failure is not None:
+                message, at = failure.explain(), self._now()
+                await self._db.run(lambda cache: cache.record_sync_error(message, at))
+                await self._emit(SyncFailed(failure))
+                raise failure
             at = self._now()
             await self._db.run(lambda cache: cache.record_sync_success(at))
             await self._emit(Synced(result))
@@ -383,6 +394,7 @@ class Syncer:
             while True:
                 with contextlib.suppress(ClientError):
                     await self._listen()
+                await self._vouch_for_cache()
                 await self._set_live(False)
                 await self._poll_for(self.reconnect.next_delay())
         finally:
@@ -392,6 +404,7 @@ class Syncer:
     async def _listen(self) -> None:
         """One stream connection: a catch-up pull on open, then a pull per burst of notices."""
         wake = asyncio.Event()
+        self._pulled_cleanly = False
         puller = asyncio.create_task(self._pull_when_woken(wake))
         try:
             async for kind, data in self.client.stream(on_open=lambda: self._opened(wake)):
@@ -399,6 +412,8 @@ class Syncer:
                     wake.set()
                 elif kind is StreamEventType.OUTPUT:
                     await self._emit(_tool_output(data))
+                elif self._pulled_cleanly and not wake.is_set() and not self.syncing:
+                    self.current_as_of = self._now()  # a heartbeat, nothing left to pull
         finally:
             puller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -414,8 +429,17 @@ class Syncer:
         while True:
             await wake.wait()
             wake.clear()
+            self._pulled_cleanly = False
             with contextlib.suppress(ClientError):
                 await self.sync_once()
+                self._pulled_cleanly = True
+
+    async def _vouch_for_cache(self) -> None:
+        """The stream just dropped: what it vouched for counts as synced, so offline the
+        header says "data from" the drop, not from the last change an idle backend made."""
+        vouched, self.current_as_of = self.current_as_of, None
+        if vouched is not None:
+            await self._db.run(lambda cache: cache.record_sync_success(vouched))
 
     async def _poll_for(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

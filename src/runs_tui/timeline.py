@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from runs_tui.formatting import format_span
 from runs_tui.models.domain import Event, EventType, RunDetail, Step, StepPhase, StepStatus
+from runs_tui.models.status import RunStatus
 
 
 class SegmentKind(StrEnum):
@@ -192,6 +193,8 @@ def breakdown(detail: RunDetail, now: datetime) -> Breakdown:
     remediation, summarizing)."""
     origin, end = run_start(detail), run_end(detail, now)
     started = detail.started_at or min((b.start for b in bars(detail, now)), default=end)
+    if detail.status is RunStatus.SCHEDULED_FOR_EXECUTION:
+        started = end  # waiting for its time: nothing has run yet, it is all before the start
     intervals: list[tuple[datetime, datetime, int, str]] = []
     for bar in bars(detail, now):
         for seg in bar.segments:
@@ -272,7 +275,8 @@ def describe_event(event: Event, step_title: str) -> str:
             return "Run created" + _by(data.get("actor"))
         case EventType.STATUS_CHANGED:
             target = data.get("to") or data.get("status") or ""
-            return f"Status → {_status_label(str(target))}" + _by(data.get("actor"))
+            label = RunStatus.label_of(target) or str(target)
+            return f"Status → {label}" + _by(data.get("actor"))
         case EventType.STEP_STARTED:
             return f"Started {step}"
         case EventType.STEP_FINISHED:
@@ -300,15 +304,6 @@ def quoted(value: str) -> str:
 def _by(actor: object) -> str:
     """The " by <actor>" suffix when the event names who acted (a cancel, a rerun, a start)."""
     return f" by {actor}" if actor else ""
-
-
-def _status_label(value: str) -> str:
-    from runs_tui.models.status import RunStatus
-
-    try:
-        return RunStatus(value).label
-    except ValueError:
-        return value
 
 
 # --- drawing helpers -------------------------------------------------------------------------

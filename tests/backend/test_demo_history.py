@@ -18,7 +18,7 @@ from runs_tui.backend.demo import (
 )
 from runs_tui.backend.history import T0, IsoTimes, RowTemplate
 from runs_tui.models.domain import RunDetail, RunSummary, Trigger, TriggerKind
-from runs_tui.models.status import RunStatus as S
+from runs_tui.models.status import RunStatus
 
 try:
     from engine_harness import Harness, assert_legal
@@ -32,13 +32,13 @@ def test_seed_history_mix_of_statuses_triggers_and_times(tmp_path: Path) -> None
     runs = h.store.list_runs(limit=3000).runs
     statuses = Counter(r.status for r in runs)
     assert {
-        S.COMPLETED_SUCCESS,
-        S.COMPLETED_FAILURE,
-        S.COMPLETED_PARTIAL,
-        S.CANCELLED,
-        S.NO_STEPS,
+        RunStatus.COMPLETED_SUCCESS,
+        RunStatus.COMPLETED_FAILURE,
+        RunStatus.COMPLETED_PARTIAL,
+        RunStatus.CANCELLED,
+        RunStatus.NO_STEPS,
     } <= set(statuses)
-    assert statuses[S.COMPLETED_SUCCESS] > len(runs) / 2
+    assert statuses[RunStatus.COMPLETED_SUCCESS] > len(runs) / 2
     assert {r.trigger.kind for r in runs} == set(TriggerKind)
     assert {"pagerduty", "schedule"} <= {r.trigger.actor for r in runs}
     now = h.clock.now()
@@ -60,10 +60,10 @@ async def test_demo_traffic_starts_runs_that_move(tmp_path: Path) -> None:
         await h.clock.advance(0.5)
     runs = [h.run(run_id) for run_id in ids]
     assert {r.status for r in runs} & {
-        S.WAITING_FOR_USER_INPUT_TRIAGE,
-        S.WAITING_FOR_USER_INPUT_REMEDIATION,
+        RunStatus.WAITING_FOR_USER_INPUT_TRIAGE,
+        RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION,
     }
-    assert all(r.status not in (S.PENDING, S.IDENTIFYING_TOOLS) for r in runs)
+    assert all(r.status not in (RunStatus.PENDING, RunStatus.IDENTIFYING_TOOLS) for r in runs)
     for run in runs:
         assert_legal(run)
     assert h.engine.active_run_count() == sum(1 for r in runs if not r.status.is_terminal)

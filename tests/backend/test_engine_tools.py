@@ -16,7 +16,7 @@ import pytest
 from runs_tui.backend.store import TRUNCATION_MARKER
 from runs_tui.models.domain import EventType, RunDetail, StepStatus
 from runs_tui.models.lifecycle import RunKind
-from runs_tui.models.status import RunStatus as S
+from runs_tui.models.status import RunStatus
 
 try:
     from engine_harness import Harness, assert_legal
@@ -81,7 +81,7 @@ env = {{ PAYLOAD = "{{value}}" }}
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run_id = await h.start(RunKind.GUIDE, "g", value=value)
     run = await h.wait_real(run_id, lambda r: r.status.is_terminal)
-    assert run.status is S.COMPLETED_SUCCESS, run.error
+    assert run.status is RunStatus.COMPLETED_SUCCESS, run.error
     import json
 
     argv, env_value = json.loads(run.steps[0].tool.output)
@@ -95,7 +95,7 @@ _ECHO_ARGV = f'"{PY}", "-c", "import sys; print(sys.argv[1:])"'
 
 async def _run_value(
     tmp_path: Path, argv: str, value: str, extra: str = ""
-) -> tuple[S, str, str | None]:
+) -> tuple[RunStatus, str, str | None]:
     tool = f"""
 [[inputs]]
 name = "value"
@@ -119,7 +119,7 @@ async def test_a_value_that_would_be_an_option_is_refused(tmp_path: Path, value:
     marker = tmp_path / "started"
     argv = f'"{PY}", "-c", "open({str(marker)!r}, \'w\')", "{{value}}"'
     status, output, error = await _run_value(tmp_path, argv, value)
-    assert status is S.COMPLETED_FAILURE
+    assert status is RunStatus.COMPLETED_FAILURE
     assert error and "refused" in error and "option" in error and "{value}" in error
     assert not marker.exists() and output == ""
 
@@ -130,7 +130,7 @@ async def test_a_value_after_a_literal_double_dash_is_passed_as_it_is(
 ) -> None:
     argv = f'"{PY}", "-c", "import sys; print(sys.argv[1:])", "--", "{{value}}"'
     status, output, error = await _run_value(tmp_path, argv, value)
-    assert status is S.COMPLETED_SUCCESS, error
+    assert status is RunStatus.COMPLETED_SUCCESS, error
     assert output.strip() == repr(["--", value])
 
 
@@ -138,7 +138,7 @@ async def test_option_values_lets_a_tool_take_dash_values_on_purpose(tmp_path: P
     status, output, error = await _run_value(
         tmp_path, _ECHO_ARGV + ', "{value}"', "-5", 'option_values = ["value"]'
     )
-    assert status is S.COMPLETED_SUCCESS, error
+    assert status is RunStatus.COMPLETED_SUCCESS, error
     assert output.strip() == repr(["-5"])
 
 
@@ -167,7 +167,7 @@ timeout = "10m"
     child, shell = (int(p) for p in pids.read_text().split())
     assert _alive(child) and _alive(shell)
     summary = await h.engine.cancel(run_id, actor="alice@example.com")
-    assert summary.status is S.CANCELLED
+    assert summary.status is RunStatus.CANCELLED
     run = h.run(run_id)
     assert run.steps[0].status is StepStatus.CANCELLED and "cancelled" in (
         run.steps[0].tool.error or ""
@@ -208,7 +208,7 @@ timeout = "2s"
     # The step shows running before the tool's timer is set; on a loaded machine one advance
     # could come first and leave the timer unfired, so time moves on until the run ends.
     run = await _advance_in_real_time_until(h, run_id, lambda r: r.status.is_terminal)
-    assert run.status is S.COMPLETED_FAILURE
+    assert run.status is RunStatus.COMPLETED_FAILURE
     assert run.steps[0].error == "timed out after 2s" and run.steps[0].tool.exit_status is None
 
 
@@ -226,7 +226,7 @@ argv = [
     run_id = await h.start(RunKind.GUIDE, "g")
     run = await h.wait_real(run_id, lambda r: r.status.is_terminal)
     output = run.steps[0].tool.output
-    assert run.status is S.COMPLETED_SUCCESS
+    assert run.status is RunStatus.COMPLETED_SUCCESS
     assert output.endswith(TRUNCATION_MARKER) and run.steps[0].tool.output_truncated
     assert len(output.encode()) <= 1024 * 1024 + len(TRUNCATION_MARKER.encode())
     assert output.startswith("line 000000 of chatty output\n")
@@ -257,10 +257,10 @@ def http_server() -> str:
 
 
 @pytest.mark.parametrize(
-    ("path", "status"), [("ok", S.COMPLETED_SUCCESS), ("down", S.COMPLETED_FAILURE)]
+    ("path", "status"), [("ok", RunStatus.COMPLETED_SUCCESS), ("down", RunStatus.COMPLETED_FAILURE)]
 )
 async def test_http_tool_against_a_local_server(
-    tmp_path: Path, http_server: str, path: str, status: S
+    tmp_path: Path, http_server: str, path: str, status: RunStatus
 ) -> None:
     tool = f'''
 [[inputs]]
@@ -277,7 +277,7 @@ expected_status = 200
     assert run.status is status
     step = run.steps[0]
     assert f"path=/{path}%2Fx%3Fy%3D1" in step.tool.output  # the value cannot add a path or query
-    if status is S.COMPLETED_FAILURE:
+    if status is RunStatus.COMPLETED_FAILURE:
         assert step.error == "expected HTTP 200, got 503"
 
 
@@ -289,5 +289,5 @@ argv = ["/nonexistent/diagnose"]
 """
     h = Harness(tmp_path, _guide(tmp_path / "defs", tool), pace=0)
     run = await h.wait_real(await h.start(RunKind.GUIDE, "g"), lambda r: r.status.is_terminal)
-    assert run.status is S.COMPLETED_FAILURE and "could not start" in run.steps[0].error
+    assert run.status is RunStatus.COMPLETED_FAILURE and "could not start" in run.steps[0].error
     assert os.path.exists(tmp_path / "runs.db")

@@ -24,7 +24,7 @@ import pytest
 from runs_tui.backend.clock import FakeClock
 from runs_tui.backend.server import EmbeddedBackend
 from runs_tui.models.lifecycle import GUIDE_STATUSES, RunKind, is_legal
-from runs_tui.models.status import RunStatus as S
+from runs_tui.models.status import RunStatus
 
 Run = dict[str, Any]
 UNFINISHED_STEP = {"pending", "running", "waiting_for_input"}
@@ -61,8 +61,10 @@ class Api:
             timeout=30,
             headers={"Authorization": f"Bearer {backend.token}"},
         )
-        self.seen: set[S] = set()  # current statuses and STATUS_CHANGED ends, over all reads
-        self.polled: dict[str, list[S]] = {}  # per run: distinct statuses in the order read
+        self.seen: set[RunStatus] = (
+            set()
+        )  # current statuses and STATUS_CHANGED ends, over all reads
+        self.polled: dict[str, list[RunStatus]] = {}  # per run: distinct statuses in the order read
 
     def close(self) -> None:
         self.http.close()
@@ -96,8 +98,8 @@ class Api:
     def respond(self, run_id: str, value: str, who: str = "alice@example.com") -> Run:
         run = self.get(run_id)
         assert run["status"] in (
-            S.WAITING_FOR_USER_INPUT_TRIAGE,
-            S.WAITING_FOR_USER_INPUT_REMEDIATION,
+            RunStatus.WAITING_FOR_USER_INPUT_TRIAGE,
+            RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION,
         ), run["status"]
         waiting = [step for step in run["steps"] if step["status"] == "waiting_for_input"]
         assert len(waiting) == 1, [step["status"] for step in run["steps"]]
@@ -140,15 +142,21 @@ class Api:
             if predicate(run):
                 return run
             if elapsed >= fake_seconds:
-                raise AssertionError(f"{run_id} never got there; it is {S(run['status']).label}")
+                raise AssertionError(
+                    f"{run_id} never got there; it is {RunStatus(run['status']).label}"
+                )
             self.advance(STEP)
             elapsed += STEP
 
-    def until_status(self, run_id: str, *statuses: S, fake_seconds: float = 120) -> Run:
-        return self.advance_until(run_id, lambda run: S(run["status"]) in statuses, fake_seconds)
+    def until_status(self, run_id: str, *statuses: RunStatus, fake_seconds: float = 120) -> Run:
+        return self.advance_until(
+            run_id, lambda run: RunStatus(run["status"]) in statuses, fake_seconds
+        )
 
     def until_finished(self, run_id: str, fake_seconds: float = 120) -> Run:
-        return self.advance_until(run_id, lambda run: S(run["status"]).is_terminal, fake_seconds)
+        return self.advance_until(
+            run_id, lambda run: RunStatus(run["status"]).is_terminal, fake_seconds
+        )
 
     def scheduled_run(self, fake_seconds: float = 30) -> Run:
         """The upcoming run the schedule loop keeps for database-health-check, once it sits in
@@ -156,7 +164,9 @@ class Api:
         elapsed = 0.0
         while True:
             page = self.call(
-                "GET", "/runs", params={"status": S.SCHEDULED_FOR_EXECUTION.value, "kind": "flow"}
+                "GET",
+                "/runs",
+                params={"status": RunStatus.SCHEDULED_FOR_EXECUTION.value, "kind": "flow"},
             )
             runs = page.json()["runs"]
             if runs:
@@ -170,19 +180,19 @@ class Api:
             elapsed += STEP
 
 
-def check_chain(run: Run) -> list[S]:
+def check_chain(run: Run) -> list[RunStatus]:
     kind = RunKind(run["kind"])
-    path = [S.PENDING]
+    path = [RunStatus.PENDING]
     for event in run["events"]:
         if event["type"] != "status_changed":
             continue
-        source, target = S(event["data"]["from"]), S(event["data"]["to"])
+        source, target = RunStatus(event["data"]["from"]), RunStatus(event["data"]["to"])
         assert source is path[-1], f"{run['id']}: chain broken at {source} (was {path[-1]})"
         assert is_legal(kind, source, target), (
             f"{run['id']}: illegal {kind} {source.label} → {target.label}"
         )
         path.append(target)
-    assert S(run["status"]) is path[-1], (
+    assert RunStatus(run["status"]) is path[-1], (
         f"{run['id']}: status {run['status']} but the chain ends at {path[-1]}"
     )
     if kind is RunKind.GUIDE:
@@ -190,7 +200,7 @@ def check_chain(run: Run) -> list[S]:
     return path
 
 
-def is_subsequence(part: list[S], whole: list[S]) -> bool:
+def is_subsequence(part: list[RunStatus], whole: list[RunStatus]) -> bool:
     remaining = iter(whole)
     return all(status in remaining for status in part)
 
@@ -212,44 +222,57 @@ def test_every_status_is_reached_over_http(api: Api) -> None:
     cancelled = api.start(G, "on-call-handover", engineer="carol@example.com")
     scheduled = api.scheduled_run()
 
-    api.until_status(disk, S.WAITING_FOR_USER_INPUT_TRIAGE)
+    api.until_status(disk, RunStatus.WAITING_FOR_USER_INPUT_TRIAGE)
     api.respond(disk, "core dumps piling up")  # case-insensitive choice among the outcomes
-    api.until_status(db, S.WAITING_FOR_USER_INPUT_REMEDIATION)
+    api.until_status(db, RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION)
     api.respond(db, "approve")
-    api.until_status(guide, S.WAITING_FOR_USER_INPUT_REMEDIATION)
+    api.until_status(guide, RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION)
     api.respond(guide, "done")
-    api.until_status(guide, S.WAITING_FOR_USER_INPUT_REMEDIATION)
+    api.until_status(guide, RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION)
     api.respond(guide, "approve")
-    api.until_status(cancelled, S.WAITING_FOR_USER_INPUT_REMEDIATION)
+    api.until_status(cancelled, RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION)
     assert api.cancel(cancelled).status_code == 200
 
     final = {
         run_id: api.until_finished(run_id)
         for run_id in (disk, db, net, draft, cert, guide, cancelled)
     }
-    status = {run_id: S(run["status"]) for run_id, run in final.items()}
-    assert status[disk] is S.COMPLETED_PARTIAL
+    status = {run_id: RunStatus(run["status"]) for run_id, run in final.items()}
+    assert status[disk] is RunStatus.COMPLETED_PARTIAL
     assert final[disk]["outcome"] == "Core dumps piling up"
-    assert status[db] is S.COMPLETED_SUCCESS and final[db]["outcome"] == "Connections exhausted"
-    assert status[net] is S.COMPLETED_FAILURE and "timed out" in (final[net]["error"] or "")
-    assert status[draft] is S.NO_STEPS
-    assert status[cert] is S.COMPLETED_FAILURE and "cert_manager_renew" in (
+    assert (
+        status[db] is RunStatus.COMPLETED_SUCCESS
+        and final[db]["outcome"] == "Connections exhausted"
+    )
+    assert status[net] is RunStatus.COMPLETED_FAILURE and "timed out" in (final[net]["error"] or "")
+    assert status[draft] is RunStatus.NO_STEPS
+    assert status[cert] is RunStatus.COMPLETED_FAILURE and "cert_manager_renew" in (
         final[cert]["error"] or ""
     )
-    assert status[guide] is S.COMPLETED_SUCCESS
-    assert status[cancelled] is S.CANCELLED
+    assert status[guide] is RunStatus.COMPLETED_SUCCESS
+    assert status[cancelled] is RunStatus.CANCELLED
     if api.clock.now() < datetime.fromisoformat(scheduled["scheduled_for"]):
-        assert S(api.get(scheduled["id"])["status"]) is S.SCHEDULED_FOR_EXECUTION  # not due yet
+        assert (
+            RunStatus(api.get(scheduled["id"])["status"]) is RunStatus.SCHEDULED_FOR_EXECUTION
+        )  # not due yet
 
     assert check_chain(final[net])[-3:] == [
-        S.DECIDING_REMEDIATION,
-        S.SUMMARIZING,
-        S.COMPLETED_FAILURE,
+        RunStatus.DECIDING_REMEDIATION,
+        RunStatus.SUMMARIZING,
+        RunStatus.COMPLETED_FAILURE,
     ]
-    assert S.READY_FOR_REMEDIATION in check_chain(final[db])
-    assert check_chain(final[cert]) == [S.PENDING, S.IDENTIFYING_TOOLS, S.COMPLETED_FAILURE]
-    assert check_chain(final[draft]) == [S.PENDING, S.IDENTIFYING_TOOLS, S.NO_STEPS]
-    missing = set(S) - api.seen
+    assert RunStatus.READY_FOR_REMEDIATION in check_chain(final[db])
+    assert check_chain(final[cert]) == [
+        RunStatus.PENDING,
+        RunStatus.IDENTIFYING_TOOLS,
+        RunStatus.COMPLETED_FAILURE,
+    ]
+    assert check_chain(final[draft]) == [
+        RunStatus.PENDING,
+        RunStatus.IDENTIFYING_TOOLS,
+        RunStatus.NO_STEPS,
+    ]
+    missing = set(RunStatus) - api.seen
     assert not missing, f"never observed over HTTP: {sorted(s.label for s in missing)}"
 
 
@@ -260,58 +283,70 @@ NET = (
     "network-diagnostics",
     {"host": "edge-lb-03"},
 )  # automated triage that times out
-RECIPES: dict[S, tuple[RunKind, str, dict[str, str]]] = {
-    S.PENDING: NET,
-    S.IDENTIFYING_TOOLS: NET,
-    S.READY_FOR_EXECUTION: NET,
-    S.EXECUTING_TRIAGE: NET,
-    S.DECIDING_REMEDIATION: NET,
-    S.SUMMARIZING: NET,
-    S.WAITING_FOR_USER_INPUT_TRIAGE: (RunKind.FLOW, "disk-pressure", {"host": "web-prod-01"}),
-    S.READY_FOR_REMEDIATION: (RunKind.FLOW, "database-health-check", {"host": "db-prod-02"}),
-    S.WAITING_FOR_USER_INPUT_REMEDIATION: (
+RECIPES: dict[RunStatus, tuple[RunKind, str, dict[str, str]]] = {
+    RunStatus.PENDING: NET,
+    RunStatus.IDENTIFYING_TOOLS: NET,
+    RunStatus.READY_FOR_EXECUTION: NET,
+    RunStatus.EXECUTING_TRIAGE: NET,
+    RunStatus.DECIDING_REMEDIATION: NET,
+    RunStatus.SUMMARIZING: NET,
+    RunStatus.WAITING_FOR_USER_INPUT_TRIAGE: (
+        RunKind.FLOW,
+        "disk-pressure",
+        {"host": "web-prod-01"},
+    ),
+    RunStatus.READY_FOR_REMEDIATION: (
         RunKind.FLOW,
         "database-health-check",
         {"host": "db-prod-02"},
     ),
-    S.EXECUTING_REMEDIATION: (RunKind.GUIDE, "on-call-handover", {"engineer": "a@example.com"}),
+    RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION: (
+        RunKind.FLOW,
+        "database-health-check",
+        {"host": "db-prod-02"},
+    ),
+    RunStatus.EXECUTING_REMEDIATION: (
+        RunKind.GUIDE,
+        "on-call-handover",
+        {"engineer": "a@example.com"},
+    ),
 }
-NON_TERMINAL = [s for s in S if not s.is_terminal]
+NON_TERMINAL = [s for s in RunStatus if not s.is_terminal]
 
 
 def test_every_non_terminal_status_has_a_recipe() -> None:
-    assert set(RECIPES) | {S.SCHEDULED_FOR_EXECUTION} == set(NON_TERMINAL)
+    assert set(RECIPES) | {RunStatus.SCHEDULED_FOR_EXECUTION} == set(NON_TERMINAL)
 
 
-def _reach(api: Api, target: S) -> Run:
-    if target is S.SCHEDULED_FOR_EXECUTION:
+def _reach(api: Api, target: RunStatus) -> Run:
+    if target is RunStatus.SCHEDULED_FOR_EXECUTION:
         return api.scheduled_run()
     kind, definition, inputs = RECIPES[target]
     run_id = api.start(kind, definition, **inputs)
-    if target is S.EXECUTING_REMEDIATION:  # the guide's tool step runs after two answers
+    if target is RunStatus.EXECUTING_REMEDIATION:  # the guide's tool step runs after two answers
         for value in ("done", "approve"):
-            api.advance_until(run_id, lambda run: S(run["status"]).is_waiting)
+            api.advance_until(run_id, lambda run: RunStatus(run["status"]).is_waiting)
             api.respond(run_id, value)
     return api.until_status(run_id, target)
 
 
 @pytest.mark.parametrize("target", NON_TERMINAL, ids=[s.value for s in NON_TERMINAL])
-def test_cancel_from_every_non_terminal_status(api: Api, target: S) -> None:
+def test_cancel_from_every_non_terminal_status(api: Api, target: RunStatus) -> None:
     run = _reach(api, target)
     run_id = run["id"]
-    assert S(run["status"]) is target
+    assert RunStatus(run["status"]) is target
     running = [step["id"] for step in run["steps"] if step["status"] == "running"]
-    if target in (S.EXECUTING_TRIAGE, S.EXECUTING_REMEDIATION):
+    if target in (RunStatus.EXECUTING_TRIAGE, RunStatus.EXECUTING_REMEDIATION):
         assert running, "a tool should be running when the run is cancelled"
 
     answer = api.cancel(run_id)
     assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == S.CANCELLED.value
+    assert answer.json()["status"] == RunStatus.CANCELLED.value
     version = answer.json()["version"]
 
     run = api.get(run_id)
-    assert S(run["status"]) is S.CANCELLED
-    assert check_chain(run)[-2:] == [target, S.CANCELLED]
+    assert RunStatus(run["status"]) is RunStatus.CANCELLED
+    assert check_chain(run)[-2:] == [target, RunStatus.CANCELLED]
     assert run["finished_at"] is not None
     left = [
         (step["title"], step["status"])
@@ -326,17 +361,17 @@ def test_cancel_from_every_non_terminal_status(api: Api, target: S) -> None:
     again = api.cancel(run_id)
     assert again.status_code == 200, again.text
     assert (
-        again.json()["status"] == S.CANCELLED.value and again.json()["version"] == version
+        again.json()["status"] == RunStatus.CANCELLED.value and again.json()["version"] == version
     )  # a no-op
 
     api.advance(30)  # a stopped tool or driver must not move the run afterwards
     after = api.get(run_id)
-    assert S(after["status"]) is S.CANCELLED and after["version"] == version
+    assert RunStatus(after["status"]) is RunStatus.CANCELLED and after["version"] == version
 
 
-FINISHED_OTHERWISE: dict[str, tuple[RunKind, str, dict[str, str], S]] = {
-    "no_steps": (RunKind.FLOW, "cache-warmup-draft", {}, S.NO_STEPS),
-    "completed_failure": (RunKind.FLOW, "certificate-expiry", {}, S.COMPLETED_FAILURE),
+FINISHED_OTHERWISE: dict[str, tuple[RunKind, str, dict[str, str], RunStatus]] = {
+    "no_steps": (RunKind.FLOW, "cache-warmup-draft", {}, RunStatus.NO_STEPS),
+    "completed_failure": (RunKind.FLOW, "certificate-expiry", {}, RunStatus.COMPLETED_FAILURE),
 }
 
 
@@ -344,7 +379,7 @@ FINISHED_OTHERWISE: dict[str, tuple[RunKind, str, dict[str, str], S]] = {
 def test_cancelling_a_run_finished_otherwise_is_a_conflict(api: Api, case: str) -> None:
     kind, definition, inputs, final = FINISHED_OTHERWISE[case]
     run = api.until_finished(api.start(kind, definition, **inputs))
-    assert S(run["status"]) is final
+    assert RunStatus(run["status"]) is final
     answer = api.cancel(run["id"])
     assert answer.status_code == 409, answer.text
     error = answer.json()["error"]
@@ -352,16 +387,16 @@ def test_cancelling_a_run_finished_otherwise_is_a_conflict(api: Api, case: str) 
     assert error["run_id"] == run["id"]
     assert error["details"]["status"] == final.value
     after = api.get(run["id"])
-    assert S(after["status"]) is final and after["version"] == run["version"]
+    assert RunStatus(after["status"]) is final and after["version"] == run["version"]
 
 
 def test_cancelling_a_guide_that_succeeded_is_a_conflict(api: Api) -> None:
     run_id = api.start(RunKind.GUIDE, "on-call-handover", engineer="dora@example.com")
     for value in ("done", "approve"):
-        api.until_status(run_id, S.WAITING_FOR_USER_INPUT_REMEDIATION)
+        api.until_status(run_id, RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION)
         api.respond(run_id, value)
     run = api.until_finished(run_id)
-    assert S(run["status"]) is S.COMPLETED_SUCCESS
+    assert RunStatus(run["status"]) is RunStatus.COMPLETED_SUCCESS
     answer = api.cancel(run_id)
     assert answer.status_code == 409
-    assert answer.json()["error"]["details"] == {"status": S.COMPLETED_SUCCESS.value}
+    assert answer.json()["error"]["details"] == {"status": RunStatus.COMPLETED_SUCCESS.value}

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from runs_tui.cache.rows import sort_value
 from runs_tui.models import (
     ChangesPage,
     RunFilter,
@@ -20,6 +19,7 @@ from runs_tui.models import (
     Trigger,
     TriggerKind,
 )
+from runs_tui.models.ordering import sort_value
 
 NOW = datetime(2024, 5, 20, 12, 30, tzinfo=UTC)
 HOSTILE_FILE = Path(__file__).resolve().parents[1] / "data" / "hostile-strings.json"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runs_tui.cache import CACHE_DIR_ENV, cache_dir, cache_path_for
+from runs_tui.cache import cache_path_for
+from runs_tui.user_dirs import CACHE_DIR_ENV, cache_dir
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from runs_tui import config as cfg
+from runs_tui import user_dirs
 from runs_tui.cli import main
 
 
@@ -30,9 +31,10 @@ CliRunner = Callable[..., Result]
 @pytest.fixture
 def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     paths = {
-        cfg.CONFIG_DIR_ENV: tmp_path / "config",
-        cfg.CACHE_DIR_ENV: tmp_path / "cache",
-        cfg.DATA_DIR_ENV: tmp_path / "data",
+        user_dirs.CONFIG_DIR_ENV: tmp_path / "config",
+        user_dirs.STATE_DIR_ENV: tmp_path / "state",
+        user_dirs.CACHE_DIR_ENV: tmp_path / "cache",
+        user_dirs.DATA_DIR_ENV: tmp_path / "data",
     }
     for variable, path in paths.items():
         monkeypatch.setenv(variable, str(path))
@@ -59,7 +61,7 @@ def cli(
 
 @pytest.fixture
 def config_file(dirs: dict[str, Path]) -> Path:
-    return dirs[cfg.CONFIG_DIR_ENV] / "config.toml"
+    return dirs[user_dirs.CONFIG_DIR_ENV] / "config.toml"
 
 
 SENTINEL_TOKEN = "SENTINEL-9f3c2a7e-do-not-print"

@@ -35,6 +35,73 @@ def test_config_set_writes_a_private_file_and_show_reads_it_back(
     assert "# active profile: prod (https://prod.example.com)" in shown.out
 
 
+COMMENTED = """\
+# runs-tui, by hand; kept in git
+
+default_profile = "prod"  # the one we page on
+
+# production, EU
+[profiles.prod]
+url = "https://prod.example.com"   # behind the VPN
+token_env = "RUNS_PROD_TOKEN"
+tls = { verify = true }  # corp CA
+
+[keymap]
+# muscle memory from k9s
+"runs.filter" = "f5"
+"""
+
+
+def test_config_set_and_login_change_their_key_and_keep_every_other_byte(
+    cli: CliRunner, config_file: Path
+) -> None:
+    config_file.parent.mkdir(mode=0o700)
+    config_file.write_text(COMMENTED)
+    config_file.chmod(0o600)
+    assert cli("config", "set", "profiles.prod.tls.verify", "false").code == 0
+    assert cli("config", "set", "keymap.runs.filter", "f6").code == 0
+    assert cli("config", "set", "profiles.prod.refresh_interval", "7").code == 0
+    expected = (
+        COMMENTED.replace("{ verify = true }", "{ verify = false }")
+        .replace('"runs.filter" = "f5"', '"runs.filter" = "f6"')
+        .replace("tls = {", "refresh_interval = 7.0\ntls = {")
+    )
+    lines = config_file.read_text().splitlines()
+    assert [line for line in lines if "refresh_interval" not in line] == [
+        line for line in expected.splitlines() if "refresh_interval" not in line
+    ]
+    assert "refresh_interval = 7.0" in lines
+    login = cli(
+        "login",
+        "--profile",
+        "stage",
+        "--url",
+        "https://stage.example.com",
+        "--no-verify",
+        stdin="stage-token\n",
+    )
+    assert login.code == 0, login.err
+    after_login = config_file.read_text()
+    for line in lines:
+        assert line in after_login.splitlines()
+    assert '[profiles.stage]\nurl = "https://stage.example.com"\ntoken = "stage-token"' in (
+        after_login
+    )
+    assert "[profiles]\n" not in after_login  # no empty header above the new profile
+    assert cfg.load_config(config_file).profiles["prod"].tls.verify is False
+
+
+def test_a_new_file_gets_tables_without_empty_headers(cli: CliRunner, config_file: Path) -> None:
+    assert cli("config", "set", "profiles.prod.url", "https://prod.example.com").code == 0
+    assert cli("config", "set", "profiles.prod.tls.verify", "false").code == 0
+    assert cli("config", "set", "keymap.runs.filter", "f5").code == 0
+    assert config_file.read_text() == (
+        '[profiles.prod]\nurl = "https://prod.example.com"\n\n'
+        "[profiles.prod.tls]\nverify = false\n\n"
+        '[keymap]\n"runs.filter" = "f5"\n'
+    )
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from runs_tui import config as cfg
+from runs_tui import user_dirs
 
 
 def read_until(
@@ -76,5 +76,5 @@ def test_the_bare_command_opens_the_dashboard_on_the_embedded_backend_and_quits(
     finally:
         process.kill()
         os.close(master)
-    assert (dirs[cfg.CACHE_DIR_ENV] / "embedded.sqlite3").exists()
-    assert (dirs[cfg.DATA_DIR_ENV] / "embedded-backend.sqlite3").exists()
+    assert (dirs[user_dirs.CACHE_DIR_ENV] / "embedded.sqlite3").exists()
+    assert (dirs[user_dirs.DATA_DIR_ENV] / "embedded-backend.sqlite3").exists()

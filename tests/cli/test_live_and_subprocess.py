@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.conftest import SENTINEL_TOKEN, CliRunner, start_guide
-from runs_tui import config as cfg
+from runs_tui import user_dirs
 from runs_tui.cli import ExitCode
 
 
@@ -115,7 +115,7 @@ def test_environment_url_and_token_select_a_backend_without_any_config(
     remote: Any, dirs: dict[str, Path], tmp_path: Path
 ) -> None:
     env = subprocess_env(
-        {**dirs, cfg.CONFIG_DIR_ENV: tmp_path / "empty-config"},
+        {**dirs, user_dirs.CONFIG_DIR_ENV: tmp_path / "empty-config"},
         RUNS_TUI_URL=remote.url,
         RUNS_TUI_TOKEN=SENTINEL_TOKEN,
     )
@@ -150,9 +150,9 @@ def test_the_embedded_default_serves_demo_history_from_its_own_files(
     assert first.code == 0, first.err
     seeded = json.loads(first.out)["runs"]
     assert len(seeded) >= 100
-    database = dirs[cfg.DATA_DIR_ENV] / "embedded-backend.sqlite3"
+    database = dirs[user_dirs.DATA_DIR_ENV] / "embedded-backend.sqlite3"
     assert database.exists()
-    assert (dirs[cfg.CACHE_DIR_ENV] / "embedded.sqlite3").exists()
+    assert (dirs[user_dirs.CACHE_DIR_ENV] / "embedded.sqlite3").exists()
     again = cli(
         "runs",
         "list",

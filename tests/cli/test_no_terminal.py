@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from runs_tui import config as cfg
+from runs_tui import user_dirs
 
 from .test_dashboard_launch import read_until, set_window_size
 
@@ -58,7 +58,8 @@ def test_the_dashboard_refuses_to_start_without_a_terminal_on_stdin_and_stdout(
     assert process.returncode == 2
     assert process.stderr.decode() == NEEDS_TERMINAL
     assert not process.stdout  # no escape sequences written into the pipe
-    assert not (dirs[cfg.DATA_DIR_ENV] / "embedded-backend.sqlite3").exists()  # nothing was started
+    database = dirs[user_dirs.DATA_DIR_ENV] / "embedded-backend.sqlite3"
+    assert not database.exists()  # nothing was started
 
 
 @pytest.fixture

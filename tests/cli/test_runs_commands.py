@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ui.detail_fixtures import two_waiting_detail
 
 from cli.conftest import CliRunner, api, start_guide, wait_for, waiting
 from runs_tui.cli import ExitCode
@@ -275,6 +276,20 @@ def test_respond_binds_the_answer_to_the_prompt_it_fetched(cli: CliRunner, remot
     received = next(e for e in detail["events"] if e["type"] == "input_received")
     assert received["step_id"] == asked["step_id"]
     assert received["data"]["prompt_id"] == asked["data"]["prompt_id"]
+
+
+def test_respond_answers_the_step_the_dashboard_shows_when_two_wait(
+    cli: CliRunner, remote: Any
+) -> None:
+    """s3 and s4 both wait, the pointer names s4: the CLI answers s4, as the dashboard does
+    (tests/ui/test_one_step_rule.py); the first waiting step, s3's confirm, would refuse
+    "done" as invalid."""
+    remote.store.insert_run(two_waiting_detail(), [])
+    result = cli("runs", "respond", "run-two-waiting", "--value", "done")
+    assert result.code == 0, result.err
+    steps = {s.id: s for s in remote.store.get_run("run-two-waiting").steps}
+    assert steps["s3"].response is None
+    assert steps["s4"].response is not None and steps["s4"].response.value == "done"
 
 
 def test_respond_to_a_run_that_is_not_waiting_is_a_conflict(

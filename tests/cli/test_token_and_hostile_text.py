@@ -12,7 +12,7 @@ import pytest
 from exports.hostile import hostile_strings, unsafe_characters
 
 from cli.conftest import SENTINEL_TOKEN, CliRunner, start_guide, wait_for, waiting
-from runs_tui import config as cfg
+from runs_tui import user_dirs
 from runs_tui.models.domain import RunDetail, Variable, VariableDirection
 from runs_tui.models.status import RunStatus
 
@@ -59,11 +59,11 @@ def test_the_token_appears_in_no_output_log_cache_or_export(
         assert SENTINEL_TOKEN not in result.out and SENTINEL_TOKEN not in result.err
     assert SENTINEL_TOKEN not in caplog.text
     assert caplog.records, "the commands are expected to log something at debug level"
-    assert SENTINEL_TOKEN.encode() not in every_byte_under(dirs[cfg.CACHE_DIR_ENV])
+    assert SENTINEL_TOKEN.encode() not in every_byte_under(dirs[user_dirs.CACHE_DIR_ENV])
     assert SENTINEL_TOKEN.encode() not in every_byte_under(exported)
     assert len(list(exported.iterdir())) == 4
     # the one place it may rest: the 0600 config file written by `login`
-    assert SENTINEL_TOKEN in (dirs[cfg.CONFIG_DIR_ENV] / "config.toml").read_text()
+    assert SENTINEL_TOKEN in (dirs[user_dirs.CONFIG_DIR_ENV] / "config.toml").read_text()
 
 
 _CONTROL = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}

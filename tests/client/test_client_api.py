@@ -9,7 +9,7 @@ import pytest
 
 from client.backend_fixtures import FAST_RETRY, Backend
 from runs_tui.client import RunsClient, new_idempotency_key
-from runs_tui.errors import Conflict, Gone, Invalid, NotFound, Unauthorized
+from runs_tui.errors import Gone, Invalid, NotFound, StateConflict, Unauthorized
 from runs_tui.models.domain import RespondRequest, RunDetail, StartRunRequest, StreamEventType
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus
@@ -64,7 +64,7 @@ async def test_respond_refusals_are_typed(backend: Backend, client: RunsClient) 
         run_id, step, RespondRequest(value="red", answered_by="ann"), new_idempotency_key()
     )
     assert detail.id == run_id
-    with pytest.raises(Conflict) as conflict:
+    with pytest.raises(StateConflict) as conflict:
         await client.respond(
             run_id, step, RespondRequest(value="blue", answered_by="bob"), new_idempotency_key()
         )
@@ -79,7 +79,7 @@ async def test_cancel_delete_and_rerun_style_start(
     cancelled = await client.cancel(run_id, new_idempotency_key())
     assert cancelled.status is RunStatus.CANCELLED
     [finished, other] = backend.seed(make_run, 2)
-    with pytest.raises(Conflict) as conflict:
+    with pytest.raises(StateConflict) as conflict:
         await client.cancel(finished.id, new_idempotency_key())
     assert conflict.value.current["status"] == "completed_success"
     await client.delete_run(finished.id)

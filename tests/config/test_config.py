@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runs_tui import config as cfg
+from runs_tui import user_dirs
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus, StatusGroup
@@ -17,7 +18,7 @@ from runs_tui.models.status import RunStatus, StatusGroup
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {cfg.CONFIG_DIR_ENV: str(tmp_path / "conf")}
+    return {user_dirs.CONFIG_DIR_ENV: str(tmp_path / "conf")}
 
 
 def write(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
@@ -36,8 +37,19 @@ def test_the_config_dir_follows_the_environment_variable(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     assert cfg.config_path(env) == tmp_path / "conf" / "config.toml"
-    assert cfg.cache_dir({cfg.CACHE_DIR_ENV: "/x/c"}) == Path("/x/c")
-    assert cfg.data_dir({cfg.DATA_DIR_ENV: "/x/d"}) == Path("/x/d")
+    assert user_dirs.cache_dir({user_dirs.CACHE_DIR_ENV: "/x/c"}) == Path("/x/c")
+    assert user_dirs.data_dir({user_dirs.DATA_DIR_ENV: "/x/d"}) == Path("/x/d")
+    assert user_dirs.state_dir({user_dirs.STATE_DIR_ENV: "/x/s"}) == Path("/x/s")
+
+
+def test_without_overrides_each_folder_is_the_platformdirs_one_of_its_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    assert user_dirs.state_dir({}) == tmp_path / "xdg-state" / "runs-tui"
+    assert user_dirs.cache_dir({}) == tmp_path / "xdg-cache" / "runs-tui"
+    assert user_dirs.config_dir({}).name == user_dirs.data_dir({}).name == "runs-tui"
 
 
 def test_a_missing_file_is_an_empty_config_and_means_the_embedded_backend(
@@ -127,6 +139,145 @@ def test_a_bad_value_names_the_file_and_the_key(env: dict[str, str], text: str, 
     with pytest.raises(cfg.ConfigError) as caught:
         cfg.load_config(env=env)
     assert str(caught.value).startswith(f"{path}: {key}: ")
+
+
+URL = '[profiles.p]\nurl = "https://x"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "colour = 1",
+            "colour: unknown key (expected one of default_profile, embedded, "
+            "keymap, profiles, theme)",
+        ),
+        (
+            URL + "tls = { pin = true }",
+            "profiles.p.tls.pin: unknown key (expected one of allow_insecure_http, ca_bundle, "
+            "verify)",
+        ),
+        (
+            URL + "default_filter = { colour = 1 }",
+            "profiles.p.default_filter.colour: unknown key (expected one of descending, from, "
+            "kind, name, sort, statuses, time, to)",
+        ),
+        (
+            '[embedded]\ntoken = "t"',
+            "embedded.token: unknown key (expected one of default_filter, last_filter, "
+            "notifications, refresh_interval)",
+        ),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_keys_its_table_takes(
+    env: dict[str, str], text: str, message: str
+) -> None:
+    path = write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (URL + "refresh_interval = true", "profiles.p.refresh_interval: must be a number"),
+        (URL + 'refresh_interval = "5"', "profiles.p.refresh_interval: must be a number"),
+        (URL + "tls = 3", "profiles.p.tls: must be a table"),
+        (URL + "tls = { verify = 1 }", "profiles.p.tls.verify: must be true or false"),
+        (URL + "default_filter = { name = 3 }", "profiles.p.default_filter.name: must be a string"),
+        (
+            URL + 'default_filter = { descending = "no" }',
+            "profiles.p.default_filter.descending: must be true or false",
+        ),
+        ("[profiles]\np = 3", "profiles.p: must be a table"),
+        ("theme = true", "theme: must be a string"),
+        ('[profiles.p]\nurl = ["https://x"]', "profiles.p.url: must be a string"),
+    ],
+)
+def test_a_value_of_the_wrong_toml_type_is_refused_not_converted(
+    env: dict[str, str], text: str, message: str
+) -> None:
+    path = write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[profiles."prod eu"]\nurl = "https://x"',
+            "profiles.prod eu: profile names use letters, digits, '-', '_', '.' and 'embedded' "
+            "is reserved",
+        ),
+        (
+            '[profiles.p]\nurl = "https://x"\n[profiles.q]\ntoken = "t"',
+            "profiles.q.url: is required",
+        ),
+        (
+            URL + "last_filter = { from = 2026-01-01 }",
+            "profiles.p.last_filter.from: must be an ISO 8601 date or time",
+        ),
+        (
+            URL + 'default_filter = { statuses = ["failed", 3] }',
+            "profiles.p.default_filter.statuses: must be a list of status or group names",
+        ),
+        (
+            URL + 'default_filter = { sort = "speed" }',
+            "profiles.p.default_filter.sort: must be one of duration, kind, name, started, "
+            "status, trigger, not 'speed'",
+        ),
+        (
+            URL + 'token = "a"\ntoken_env = "B"',
+            "profiles.p.token_env: set either token or token_env, not both",
+        ),
+        ("[keymap.runs]\nfilter = 5", 'keymap.runs.filter: must be keys, like "f5" or "j,down"'),
+    ],
+)
+def test_a_problem_deep_in_a_profile_names_the_whole_path(
+    env: dict[str, str], text: str, message: str
+) -> None:
+    path = write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_config_set_knows_every_leaf_of_the_schema_and_no_token() -> None:
+    keys = cfg.settable_keys()
+    for key in (
+        "theme",
+        "profiles.NAME.url",
+        "profiles.NAME.tls.ca_bundle",
+        "profiles.NAME.default_filter.from",
+        "embedded.last_filter.descending",
+        "embedded.notifications.bell",
+        "keymap.BINDING_ID",
+    ):
+        assert key in keys
+    assert not any(key.endswith(".token") for key in keys)
+    assert not any(key.startswith("embedded.") and key.endswith(("url", "tls")) for key in keys)
+
+
+def test_config_set_types_a_value_by_the_schema_and_the_schema_validates_it(
+    env: dict[str, str],
+) -> None:
+    path = cfg.config_path(env)
+    doc = cfg.set_value({}, "profiles.p.url", "https://p.example", path)
+    doc = cfg.set_value(doc, "profiles.p.default_filter.from", "2026-03-01T10:00", path)
+    doc = cfg.set_value(doc, "profiles.p.notifications.toast", "OFF", path)
+    doc = cfg.set_value(doc, "profiles.p.refresh_interval", "30", path)
+    profile = cfg.parse_document(doc, path).profiles["p"]
+    assert profile.default_filter is not None
+    assert profile.default_filter.time.start == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert profile.notifications.toast is False and profile.refresh_interval == 30.0
+    assert doc["profiles"]["p"]["refresh_interval"] == 30.0  # a TOML float, not the text
+    with pytest.raises(cfg.ConfigError, match="refresh_interval: must be between 0 and 3600"):
+        cfg.set_value(doc, "profiles.p.refresh_interval", "7200", path)
+    with pytest.raises(cfg.ConfigError, match="default_filter.sort: must be one of"):
+        cfg.set_value(doc, "profiles.p.default_filter.sort", "speed", path)
 
 
 def test_broken_toml_names_the_file(env: dict[str, str]) -> None:
@@ -249,8 +400,8 @@ def test_set_value_refuses(env: dict[str, str], key: str, value: str, problem: s
         cfg.set_value(doc, key, value, cfg.config_path(env))
 
 
-def test_the_last_filter_is_remembered_per_profile(env: dict[str, str]) -> None:
-    write(env, PROD)
+def test_a_last_filter_written_by_an_older_dashboard_is_still_read(env: dict[str, str]) -> None:
+    """The dashboard now keeps it in the state file, which falls back to this one."""
     chosen = RunFilter(
         statuses=frozenset({RunStatus.COMPLETED_PARTIAL}),
         kind=RunKind.GUIDE,
@@ -259,22 +410,25 @@ def test_the_last_filter_is_remembered_per_profile(env: dict[str, str]) -> None:
         ),
         name="disk",
     )
-    cfg.remember_last_filter("prod", chosen, env)
-    cfg.remember_last_filter(cfg.EMBEDDED_PROFILE, RunFilter.for_group(StatusGroup.WAITING), env)
+    waiting = RunFilter.for_group(StatusGroup.WAITING)
+    document = {
+        "profiles": {"prod": {"url": "https://prod.example.com", "last_filter": chosen.to_dict()}},
+        "embedded": {"last_filter": waiting.to_dict()},
+    }
+    cfg.save_document(cfg.config_path(env), document)
     config = cfg.load_config(env=env)
     assert config.profiles["prod"].initial_filter == chosen
-    assert config.embedded.initial_filter == RunFilter.for_group(StatusGroup.WAITING)
-    assert config.profiles["prod"].token == "prod-secret"
+    assert config.embedded.initial_filter == waiting
 
 
 def test_login_stores_the_token_and_makes_the_profile_the_default(env: dict[str, str]) -> None:
     write(env, STAGE)
     config = cfg.load_config(env=env)
-    doc = cfg.store_token(config, "stage", "new-secret", None)
+    doc = cfg.store_token(config.document, config.path, "stage", "new-secret", None)
     assert doc["profiles"]["stage"] == {"url": "https://stage.example.com", "token": "new-secret"}
     assert doc["default_profile"] == "stage"
     with pytest.raises(cfg.ConfigError, match="--url"):
-        cfg.store_token(config, "fresh", "x", None)
+        cfg.store_token(config.document, config.path, "fresh", "x", None)
 
 
 def test_show_masks_tokens(env: dict[str, str]) -> None:

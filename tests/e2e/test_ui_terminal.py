@@ -15,6 +15,7 @@ import re
 
 from .backend_process import BackendProcess, waiting
 from .conftest import CliRunner, TerminalFactory
+from .terminal import Terminal
 
 COLOUR_CODE = re.compile(r"\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
 
@@ -76,3 +77,33 @@ def test_a_run_deleted_elsewhere_says_deleted_and_r_explains(
     assert listed.status_code == 200, listed.text
     handovers = [run for run in listed.json()["runs"] if run["definition_id"] == "on-call-handover"]
     assert handovers == []  # the run is gone, and `r` started no new one from it
+
+
+REVERSED = re.compile(r"\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m([^\x1b]*)")
+
+
+def reversed_text(term: Terminal) -> str:
+    """Everything the terminal draws in reverse video, joined (under NO_COLOR: the cursors)."""
+    return " ".join(match.group(1) for match in REVERSED.finditer(term.styled_screen()))
+
+
+def test_without_colour_the_focused_option_of_a_list_is_in_reverse_video(
+    e2e_backend: BackendProcess, terminal: TerminalFactory
+) -> None:
+    run_id = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
+    e2e_backend.wait_for_run(run_id, waiting)
+    term = terminal(no_color=True)
+    term.wait_for("On-call handover")
+    term.send("f")
+    term.wait_for("Filter runs")
+    term.send("Down")  # the status picker has focus: its cursor row is "Active"
+    term.wait_until(lambda _: "[ ] Active" in reversed_text(term), what="Active reversed")
+    term.send("Escape")
+    term.wait_until(lambda screen: "Filter runs" not in screen, what="the filter closed")
+    term.send("Enter")
+    term.wait_for(f"{run_id[:8]}  On-call handover")
+    term.wait_for("esc Leave prompt")  # Enter on a waiting run lands in its prompt
+    term.send("Escape")  # leave it: the step list has focus
+    term.wait_until(lambda screen: "Leave prompt" not in screen, what="the prompt left")
+    term.send("Up")
+    term.wait_until(lambda _: "Read the handover notes" in reversed_text(term), what="the step")

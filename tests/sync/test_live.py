@@ -149,6 +149,34 @@ async def test_offline_then_back_online_by_itself(
             await _stop(task)
 
 
+async def test_offline_the_data_is_dated_by_the_last_heartbeat_not_the_last_change(
+    syncers: Callable[..., Syncer], backend: Backend, proxy: LoopbackProxy, cache: Cache
+) -> None:
+    """An idle backend makes no change for minutes while the stream stays live; when it drops,
+    the header must not say "data from" the last change, since the stream vouched for later."""
+    async with RunsClient(proxy.url, backend.token, retry=FAST_RETRY) as client:
+        syncer = syncers(cache, client, poll_interval=0.05, reconnect=Backoff(base=0.05, cap=0.2))
+        service = RunsService(cache, client, syncer=syncer)
+        task = await _running(service.run_live(Recorder()))
+        try:
+            await eventually(lambda: service.sync_status().state is SyncMode.LIVE, message="live")
+            pulled = cache.sync_state().last_success
+            assert pulled is not None
+            await eventually(
+                lambda: syncer.current_as_of is not None and syncer.current_as_of > pulled,
+                message="a heartbeat after the last pull",
+            )
+            vouched = syncer.current_as_of
+            proxy.cut()
+            await eventually(
+                lambda: service.sync_status().state is SyncMode.OFFLINE, message="offline"
+            )
+            last_synced = service.sync_status().last_synced
+            assert last_synced is not None and last_synced >= vouched > pulled
+        finally:
+            await _stop(task)
+
+
 async def test_the_service_announces_a_run_that_starts_waiting(
     backend: Backend, client: RunsClient, cache: Cache
 ) -> None:

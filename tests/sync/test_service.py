@@ -13,7 +13,7 @@ from client.faults import FaultTransport, commit_then_drop
 
 from runs_tui.cache import Cache
 from runs_tui.client import RunsClient, new_idempotency_key
-from runs_tui.errors import Conflict, Refused, Unreachable
+from runs_tui.errors import Refused, StateConflict, Unreachable
 from runs_tui.models.domain import EventType, RunDetail, TriggerKind
 from runs_tui.models.filters import RunFilter
 from runs_tui.models.status import RunStatus
@@ -73,7 +73,7 @@ async def test_a_late_answer_is_a_conflict_and_the_cache_is_refreshed(
     run_id = backend.start_checklist()
     step = backend.waiting_step(run_id)
     await service.respond(run_id, step, "red")
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(StateConflict) as caught:
         await service.respond(run_id, step, "blue")
     assert caught.value.current["answered_by"] == "ann"
     assert _inputs_received(backend, run_id) == 1
@@ -240,3 +240,18 @@ async def test_a_refused_deferred_client_leaves_the_cache_serving(cache: Cache) 
         assert service.sync_status().state is SyncMode.LOCAL_ONLY
     finally:
         await service.aclose()
+
+
+def test_sync_status_words_date_a_time_from_yesterday_however_recent() -> None:
+    """The clock rule is the calendar day (`formatting.clock_words`): 40 minutes before
+    00:30 is yesterday, and the words say so."""
+    after_midnight = NOW.replace(hour=0, minute=30)
+    offline = SyncStatus(
+        SyncMode.OFFLINE,
+        offline_since=after_midnight - timedelta(minutes=5),
+        last_synced=after_midnight - timedelta(minutes=40),
+    )
+    day_before = (after_midnight - timedelta(days=1)).date().isoformat()
+    assert offline.describe(after_midnight) == (
+        f"offline since 00:25 — data from {day_before} 23:50"
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -11,11 +13,11 @@ from client.backend_fixtures import FAST_RETRY, Backend
 from client.faults import FaultTransport
 
 from runs_tui.cache import Cache
-from runs_tui.client import RunsClient
+from runs_tui.client import NO_RETRY, RunsClient
 from runs_tui.errors import ServerError
 from runs_tui.models.domain import RunDetail
-from runs_tui.sync import Syncer
-from sync.helpers import cached_versions
+from runs_tui.sync import Syncer, SyncFailed
+from sync.helpers import cached_versions, eventually
 
 
 @pytest.mark.parametrize("own_connection", [True, False], ids=["own-connection", "inline"])
@@ -167,3 +169,25 @@ async def test_a_run_that_starts_waiting_is_reported_once(
     assert [run.id for run in result.waiting_started] == [run_id]
     backend.embedded.run(backend.clock.advance(1))
     assert (await syncer.sync_once()).waiting_started == ()
+
+
+async def test_a_failed_pass_is_told_once_syncing_has_ended(
+    syncers: Callable[..., Syncer], cache: Cache
+) -> None:
+    """A listener told of the failure (the header) must not still read "syncing"."""
+    with socket.socket() as probe:  # a loopback port nobody listens on: refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    told: list[bool] = []
+    async with RunsClient(f"http://127.0.0.1:{port}", "t" * 16, retry=NO_RETRY) as client:
+        syncer = syncers(cache, client, poll_interval=0.05)
+
+        def sink(event: object) -> None:
+            if isinstance(event, SyncFailed):
+                told.append(syncer.syncing)
+
+        live = asyncio.create_task(syncer.run_live(sink))
+        await eventually(lambda: bool(told), message="a failed sync pass")
+        live.cancel()
+        await asyncio.gather(live, return_exceptions=True)
+    assert told[0] is False

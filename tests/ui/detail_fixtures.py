@@ -345,6 +345,17 @@ def answered_elsewhere(
     )
 
 
+def two_waiting_detail(run_id: str = "run-two-waiting") -> RunDetail:
+    """Where the old rules picked apart: s3 and s4 both wait, the backend's pointer names s4.
+    Taking the first waiting step would answer s3's confirm; the domain's rule answers s4."""
+    waiting = waiting_detail("confirm", run_id)
+    s4 = next(s for s in answered_elsewhere(waiting).steps if s.id == "s4")
+    steps = [s4 if s.id == "s4" else s for s in waiting.steps]
+    return waiting.model_copy(
+        update={"steps": steps, "current_step_id": "s4", "current_step": "Verify free space"}
+    )
+
+
 def success_detail(run_id: str = "run-success") -> RunDetail:
     """Completed Success after one answered confirmation (a wait of 3m 20s)."""
     steps = _triage_done() + [

@@ -1,9 +1,8 @@
 """App shell: service events → messages, the waiting toast and bell, palette commands, and the
-preferences kept in the config (theme, last filter per profile)."""
+config's keymap (the preferences the dashboard remembers: test_ui_state.py)."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from textual.command import CommandPalette
 
 from runs_tui.app import RunsApp
-from runs_tui.config import Notifications, load_config, resolve_profile
+from runs_tui.config import Notifications, load_config
 from runs_tui.models import StatusGroup
 from runs_tui.screens.help import collect_bindings
 from runs_tui.screens.runs import RunsScreen
@@ -131,39 +130,6 @@ async def test_palette_go_to_run(
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert opened == ["run-0007"]
-
-
-async def test_theme_choice_is_saved_in_config(
-    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
-) -> None:
-    path = tmp_path / "config.toml"
-    config = load_config(path)
-    app = app_factory(service, config=config, profile=config.embedded)
-    async with app.run_test(size=SIZE) as pilot:
-        app.theme = "nord"
-        await pilot.pause()
-    assert tomllib.loads(path.read_text())["theme"] == "nord"
-    again = app_factory(service, config=load_config(path))
-    async with again.run_test(size=SIZE) as pilot:
-        assert again.theme == "nord"
-
-
-async def test_last_filter_is_remembered_per_profile(
-    service: RunsService, tmp_path: Path, app_factory: Callable[..., RunsApp]
-) -> None:
-    path = tmp_path / "config.toml"
-    config = load_config(path)
-    app = app_factory(service, config=config, profile=resolve_profile(config, None, {}))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("5", "s")
-        await pilot.pause()
-    stored = tomllib.loads(path.read_text())["embedded"]["last_filter"]
-    assert stored["sort"] == "name"
-    config = load_config(path)
-    app = app_factory(service, config=config, profile=resolve_profile(config, None, {}))
-    async with app.run_test(size=SIZE) as pilot:
-        flt = app.screen.query_one(RunList).run_filter
-        assert flt.group is StatusGroup.FAILED and flt.sort.value == "name"
 
 
 async def test_the_config_keymap_rebinds_keys_and_reports_unknown_ids(

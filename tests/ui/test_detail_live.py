@@ -21,6 +21,7 @@ from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.service import RunsService
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
 from ui.detail_fixtures import open_run, screen_text, settle
+from ui.ui_data import SendsSeen
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -73,7 +74,8 @@ async def test_a_waiting_demo_run_is_answered_through_the_prompt_and_completes(
         live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com"
     )
     app = app_factory(live_service)
-    async with app.run_test(size=(120, 40)) as pilot:
+    sends = SendsSeen()
+    async with app.run_test(size=(120, 40), message_hook=sends) as pilot:
         screen = await open_run(app, pilot, run_id, focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
         await until(
@@ -100,7 +102,7 @@ async def test_a_waiting_demo_run_is_answered_through_the_prompt_and_completes(
         await pilot.press("enter")  # approve
         await until(pilot, lambda: _status(app) is RunStatus.COMPLETED_SUCCESS, "completion")
         assert "✓ Completed Success" in screen_text(app)
-        assert prompt.has_class("-hidden") and prompt.sends == 2
+        assert prompt.has_class("-hidden") and sends.count == 2
         answered = [s for s in screen.detail.steps if s.response is not None]
         assert [(s.response.value, s.response.answered_by) for s in answered] == [
             ("done", "tester"),

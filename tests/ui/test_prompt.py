@@ -22,6 +22,7 @@ from ui.detail_fixtures import (
     waiting_detail,
 )
 from ui.fake_backend import Sent, refusal
+from ui.ui_data import SendsSeen
 
 ANSWER_PATH = "/runs/run-waiting/steps/s3/response"
 
@@ -104,7 +105,8 @@ async def test_free_text_prompt_sends_typed_text_and_refuses_an_empty_answer(
 async def test_a_second_enter_while_sending_sends_nothing(app_factory, world) -> None:
     app = await _opened(app_factory, world, "confirm")
     gate = world.backend.hold("respond")
-    async with app.run_test(size=(120, 40)) as pilot:
+    sends = SendsSeen()
+    async with app.run_test(size=(120, 40), message_hook=sends) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
         prompt = screen.query_one(PromptPanel)
         await pilot.press("enter")
@@ -116,7 +118,7 @@ async def test_a_second_enter_while_sending_sends_nothing(app_factory, world) ->
         assert len(_answers(world)) == 1  # the held request is the only one
         gate.set()
         await settle(app, pilot)
-        assert len(_answers(world)) == 1 and prompt.sends == 1
+        assert len(_answers(world)) == 1 and sends.count == 1
 
 
 async def test_unreachable_keeps_the_answer_and_a_retry_reuses_the_key(app_factory, world) -> None:

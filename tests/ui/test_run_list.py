@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from runs_tui.app import RunsApp
 from runs_tui.cache import Cache
+from runs_tui.messages import RunsChanged
 from runs_tui.models import RunStatus, Trigger
 from runs_tui.models.domain import TriggerKind
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
@@ -28,6 +30,14 @@ from .conftest import frozen_service
 from .ui_data import NOW, fill, hostile_values, make_run
 
 ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def spy_on_refresh(widget: RunList) -> list[Any]:
+    """The regions the widget asks to redraw from now on (what reaches the terminal)."""
+    regions: list[Any] = []
+    original = widget.refresh
+    widget.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+    return regions
 
 
 def test_format_duration() -> None:
@@ -167,9 +177,7 @@ async def test_ticks_redraw_only_duration_cells_of_active_rows(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         lst = app.screen.query_one(RunList)
-        regions: list[Any] = []
-        original = lst.refresh
-        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        regions = spy_on_refresh(lst)
         lst.tick()
         duration = layout_columns(lst.scrollable_content_region.width).column("duration")
         # 5 visible active runs have started (pending and scheduled have no duration yet)
@@ -181,6 +189,48 @@ async def test_ticks_redraw_only_duration_cells_of_active_rows(
         await pilot.press("4")  # completed runs only: nothing ticks
         lst.tick()
         assert regions == []
+
+
+async def test_a_reload_redraws_only_the_rows_that_changed(
+    filled_cache: Cache, app_factory: Callable[..., RunsApp]
+) -> None:
+    app = app_factory(frozen_service(filled_cache), ticking=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(RunList)
+        regions = spy_on_refresh(lst)
+        lst.reload()  # nothing changed: nothing to send to the terminal
+        assert regions == []
+        third = lst.pager.peek(2)
+        assert third is not None
+        moved = third.model_copy(
+            update={"current_step": "Step two", "version": third.version + 1, "seq": 10_000}
+        )
+        fill(filled_cache, [moved])
+        lst.reload()
+        assert [(r.y, r.height, r.width) for r in regions] == [(3, 1, lst.size.width)]
+        await pilot.pause()
+        assert lst.pager.peek(2) == moved
+
+
+async def test_a_burst_of_changes_is_one_reload(
+    filled_cache: Cache, app_factory: Callable[..., RunsApp]
+) -> None:
+    app = app_factory(frozen_service(filled_cache), ticking=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        reloads: list[int] = []
+        original = screen.reload
+        screen.reload = lambda: (reloads.append(1), original())[1]  # type: ignore[method-assign]
+        started = time.monotonic()
+        for index in range(10):  # one change every 20 ms, as 20 stepping runs make them
+            screen.post_message(RunsChanged(frozenset({f"run-{index:04d}"})))
+            await pilot.pause(0.02)
+        while screen._reload_timer is not None:  # the last, coalesced reload is still due
+            await pilot.pause(0.05)
+        elapsed = time.monotonic() - started
+        assert 1 <= len(reloads) <= 2 + elapsed * screen.RELOADS_PER_SECOND, (reloads, elapsed)
 
 
 async def test_a_scheduled_runs_countdown_is_redrawn_when_its_minute_turns(
@@ -204,9 +254,7 @@ async def test_a_scheduled_runs_countdown_is_redrawn_when_its_minute_turns(
         lst = app.screen.query_one(RunList)
         assert "in 4 min" in lst.render_line(1).text
         status = layout_columns(lst.scrollable_content_region.width).column("status")
-        regions: list[Any] = []
-        original = lst.refresh
-        lst.refresh = lambda *r, **k: (regions.extend(r), original(*r, **k))[1]  # type: ignore[method-assign]
+        regions = spy_on_refresh(lst)
         clock[0] = NOW + timedelta(seconds=20)  # still "in 4 min": nothing to redraw
         lst.tick()
         assert regions == []
@@ -215,6 +263,37 @@ async def test_a_scheduled_runs_countdown_is_redrawn_when_its_minute_turns(
         assert [(r.x, r.y, r.width) for r in regions] == [(status.x, 1, status.width)]
         await pilot.pause()
         assert "in 3 min" in lst.render_line(1).text
+
+
+async def test_a_scheduled_run_with_a_start_time_shows_no_duration_and_does_not_tick(
+    tmp_path: Any, app_factory: Callable[..., RunsApp]
+) -> None:
+    """The engine sets `started_at` on a scheduled run long before it runs: no "42s"."""
+    run = make_run(
+        1,
+        "Database health check",
+        RunStatus.SCHEDULED_FOR_EXECUTION,
+        age=timedelta(minutes=1),
+        ran=timedelta(seconds=42),
+    )
+    assert run.started_at is not None
+    cache = Cache.open(tmp_path / "cache.sqlite3")
+    fill(cache, [run.model_copy(update={"scheduled_for": NOW + timedelta(minutes=5)})])
+    service = RunsService(cache, client=None, now=lambda: NOW, profile_label="demo")
+    app = app_factory(service, ticking=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(RunList)
+        layout = layout_columns(lst.scrollable_content_region.width)
+        duration = layout.column("duration")
+        assert duration is not None
+        shown = lst.current_run
+        assert shown is not None
+        assert cell_value(shown, duration, layout, NOW, UTC)[0] == "—"
+        assert "42s" not in lst.render_line(1).text and "55s" not in lst.render_line(1).text
+        regions = spy_on_refresh(lst)
+        lst.tick()
+        assert regions == []
 
 
 @pytest.mark.parametrize("width", [40, 79, 119, 160])

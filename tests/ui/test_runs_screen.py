@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from runs_tui import exports
 from runs_tui.app import RunsApp
-from runs_tui.errors import Conflict, Unauthorized
+from runs_tui.errors import StateConflict, Unauthorized
 from runs_tui.models import RunStatus, RunSummary, SortColumn, StatusGroup
 from runs_tui.models.filters import RunFilter, TimePreset
 from runs_tui.screens.confirm import ConfirmScreen
@@ -500,7 +500,7 @@ class RefusingService(RunsService):
     """The backend's answers for runs that finished meanwhile (409), without a network."""
 
     async def cancel(self, run_id: str, idempotency_key: str | None = None) -> RunSummary:
-        raise Conflict("run already finished", current={"status": "completed_success"})
+        raise StateConflict("run already finished", current={"status": "completed_success"})
 
     async def delete(self, ids):  # type: ignore[no-untyped-def]
         raise Unauthorized("401")
@@ -515,7 +515,7 @@ async def test_conflict_and_unauthorized_become_toasts(
         await pilot.press("c", "y")
         await pilot.pause(0.2)
         assert any(
-            "run already finished — current status: completed_success" in m
+            "run already finished — the run is now Completed Success" in m
             for m in notifications(app)
         )
         await pilot.press("5", "d", "y")

@@ -179,3 +179,17 @@ def fill(cache: Cache, runs: list[RunSummary]) -> None:
     cache.apply_changes(
         ChangesPage(changes=runs, deleted=[], next_cursor=len(runs) + 1000, has_more=False)
     )
+
+
+class SendsSeen:
+    """A `run_test(message_hook=...)`: counts the answers the prompt posted (`Send`), the
+    observable the tests use instead of a counter kept in the widget."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, message: object) -> None:
+        from runs_tui.widgets.prompt import PromptPanel
+
+        if isinstance(message, PromptPanel.Send):
+            self.count += 1

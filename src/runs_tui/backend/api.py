@@ -30,7 +30,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runs_tui.backend import engine as engine_module
 from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_guard
 from runs_tui.backend.bus import HEARTBEAT, Bus
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
@@ -83,9 +82,7 @@ _STATUS_CODES = {
     409: ErrorCode.CONFLICT,
     410: ErrorCode.GONE,
 }
-_NOT_FOUND_ERRORS: tuple[type[Exception], ...] = tuple(
-    {RunNotFound, DefinitionNotFound, getattr(engine_module, "RunNotFound", RunNotFound)}
-)
+_NOT_FOUND_ERRORS: tuple[type[Exception], ...] = (RunNotFound, DefinitionNotFound)
 
 
 class ApiProblem(Exception):

@@ -51,7 +51,7 @@ from runs_tui.models.domain import (
     Variable,
     VariableDirection,
 )
-from runs_tui.models.status import RunStatus as S
+from runs_tui.models.status import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,12 @@ _HAND_WEIGHTS = (
     + [0.25 / len(CHATS)] * len(CHATS)
     + [0.25 / len(INTEGRATIONS)] * len(INTEGRATIONS)
 )
-_ENDINGS: dict[S, float] = {
-    S.COMPLETED_SUCCESS: 70,
-    S.COMPLETED_FAILURE: 12,
-    S.COMPLETED_PARTIAL: 9,
-    S.CANCELLED: 7,
-    S.NO_STEPS: 2,
+_ENDINGS: dict[RunStatus, float] = {
+    RunStatus.COMPLETED_SUCCESS: 70,
+    RunStatus.COMPLETED_FAILURE: 12,
+    RunStatus.COMPLETED_PARTIAL: 9,
+    RunStatus.CANCELLED: 7,
+    RunStatus.NO_STEPS: 2,
 }
 
 
@@ -160,9 +160,14 @@ def _templates(definition: Definition, shared_tools: dict[str, ToolSpec]) -> lis
     elif not any(
         step.automation is not AutomationType.INFORMATION_ONLY for step in definition.all_steps()
     ):
-        runs.append((builder.no_steps(), _ENDINGS[S.NO_STEPS]))
+        runs.append((builder.no_steps(), _ENDINGS[RunStatus.NO_STEPS]))
     else:
-        for ending in (S.COMPLETED_SUCCESS, S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL, S.CANCELLED):
+        for ending in (
+            RunStatus.COMPLETED_SUCCESS,
+            RunStatus.COMPLETED_FAILURE,
+            RunStatus.COMPLETED_PARTIAL,
+            RunStatus.CANCELLED,
+        ):
             runs.extend((run, _ENDINGS[ending] / 2) for run in builder.endings(ending))
     templates = [_Template(run, weight) for run, weight in runs]
     if definition.schedule_interval_seconds:
@@ -203,11 +208,16 @@ class _TemplateBuilder:
         self.tools = tools
 
     def _run(
-        self, status: S, steps: list[Step], chain: list[S], end: float, **fields: object
+        self,
+        status: RunStatus,
+        steps: list[Step],
+        chain: list[RunStatus],
+        end: float,
+        **fields: object,
     ) -> RunDetail:
         finished = _T0 + timedelta(seconds=end)
         events = [Event(seq=0, at=_T0, type=EventType.RUN_CREATED, data={"trigger": "manual"})]
-        for previous, target in zip([S.PENDING, *chain], chain):
+        for previous, target in zip([RunStatus.PENDING, *chain], chain):
             events.append(
                 Event(
                     seq=0,
@@ -245,9 +255,9 @@ class _TemplateBuilder:
         )
         error = f"tool {', '.join(missing)} not available on outpost local"
         return self._run(
-            S.COMPLETED_FAILURE,
+            RunStatus.COMPLETED_FAILURE,
             [],
-            [S.IDENTIFYING_TOOLS, S.COMPLETED_FAILURE],
+            [RunStatus.IDENTIFYING_TOOLS, RunStatus.COMPLETED_FAILURE],
             2,
             error=error,
             summary=f"The run could not start: {error}.",
@@ -255,31 +265,43 @@ class _TemplateBuilder:
 
     def no_steps(self) -> RunDetail:
         return self._run(
-            S.NO_STEPS,
+            RunStatus.NO_STEPS,
             [],
-            [S.IDENTIFYING_TOOLS, S.NO_STEPS],
+            [RunStatus.IDENTIFYING_TOOLS, RunStatus.NO_STEPS],
             2,
             summary="Nothing to execute: the definition has no executable steps.",
         )
 
-    def endings(self, ending: S) -> list[RunDetail]:
+    def endings(self, ending: RunStatus) -> list[RunDetail]:
         if isinstance(self.definition, FlowDefinition):
             return self._flow_endings(self.definition, ending)
         return self._guide_endings(ending)
 
-    def _guide_endings(self, ending: S) -> list[RunDetail]:
+    def _guide_endings(self, ending: RunStatus) -> list[RunDetail]:
         defs = list(self.definition.all_steps())
-        chain = [S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.EXECUTING_REMEDIATION]
-        fail_at = len(defs) - 1 if ending in (S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL) else None
-        if ending is S.COMPLETED_PARTIAL and not any(
+        chain = [
+            RunStatus.IDENTIFYING_TOOLS,
+            RunStatus.READY_FOR_EXECUTION,
+            RunStatus.EXECUTING_REMEDIATION,
+        ]
+        fail_at = (
+            len(defs) - 1
+            if ending in (RunStatus.COMPLETED_FAILURE, RunStatus.COMPLETED_PARTIAL)
+            else None
+        )
+        if ending is RunStatus.COMPLETED_PARTIAL and not any(
             d.tool is None and d.prompt for d in defs[:-1]
         ):
             return []
-        cancel_at = len(defs) // 2 if ending is S.CANCELLED else None
+        cancel_at = len(defs) // 2 if ending is RunStatus.CANCELLED else None
         steps, clock = self._steps(
             StepPhase.PROCEDURE, defs, 2.0, fail_at=fail_at, cancel_at=cancel_at
         )
-        chain += [S.CANCELLED] if ending is S.CANCELLED else [S.SUMMARIZING, ending]
+        chain += (
+            [RunStatus.CANCELLED]
+            if ending is RunStatus.CANCELLED
+            else [RunStatus.SUMMARIZING, ending]
+        )
         error = next(
             (f"step “{s.title}” failed: {s.error}" for s in steps if s.status is StepStatus.FAILED),
             None,
@@ -290,11 +312,15 @@ class _TemplateBuilder:
             )
         ]
 
-    def _flow_endings(self, flow: FlowDefinition, ending: S) -> list[RunDetail]:
-        start = [S.IDENTIFYING_TOOLS, S.READY_FOR_EXECUTION, S.EXECUTING_TRIAGE]
-        if ending is S.COMPLETED_FAILURE:
+    def _flow_endings(self, flow: FlowDefinition, ending: RunStatus) -> list[RunDetail]:
+        start = [
+            RunStatus.IDENTIFYING_TOOLS,
+            RunStatus.READY_FOR_EXECUTION,
+            RunStatus.EXECUTING_TRIAGE,
+        ]
+        if ending is RunStatus.COMPLETED_FAILURE:
             triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0, fail_at=0)
-            chain = [*start, S.DECIDING_REMEDIATION, S.SUMMARIZING, ending]
+            chain = [*start, RunStatus.DECIDING_REMEDIATION, RunStatus.SUMMARIZING, ending]
             error = f"triage step “{triage[0].title}” failed: {triage[0].error}"
             return [
                 self._run(
@@ -308,7 +334,7 @@ class _TemplateBuilder:
                     ),
                 )
             ]
-        if ending is S.CANCELLED:
+        if ending is RunStatus.CANCELLED:
             triage, clock = self._steps(
                 StepPhase.TRIAGE, list(flow.triage), 2.0, cancel_at=len(flow.triage) - 1
             )
@@ -316,7 +342,7 @@ class _TemplateBuilder:
                 self._run(
                     ending,
                     triage,
-                    [*start, S.CANCELLED],
+                    [*start, RunStatus.CANCELLED],
                     clock + 1,
                     error="cancelled by operator",
                     summary="Cancelled during triage.",
@@ -326,16 +352,18 @@ class _TemplateBuilder:
         for outcome in flow.outcomes:
             remediation = flow.remediations.get(outcome.remediation or "")
             rem_defs = list(remediation.steps) if remediation else []
-            if ending is S.COMPLETED_PARTIAL and len(rem_defs) < 2:
+            if ending is RunStatus.COMPLETED_PARTIAL and len(rem_defs) < 2:
                 continue
             triage, clock = self._steps(StepPhase.TRIAGE, list(flow.triage), 2.0)
-            fail_at = len(rem_defs) - 1 if ending is S.COMPLETED_PARTIAL else None
+            fail_at = len(rem_defs) - 1 if ending is RunStatus.COMPLETED_PARTIAL else None
             rem, clock = self._steps(
                 StepPhase.REMEDIATION, rem_defs, clock + 1, fail_at=fail_at, first=len(triage) + 1
             )
-            chain = [*start, S.DECIDING_REMEDIATION]
-            chain += [S.READY_FOR_REMEDIATION, S.EXECUTING_REMEDIATION] if rem else []
-            chain += [S.SUMMARIZING, ending]
+            chain = [*start, RunStatus.DECIDING_REMEDIATION]
+            chain += (
+                [RunStatus.READY_FOR_REMEDIATION, RunStatus.EXECUTING_REMEDIATION] if rem else []
+            )
+            chain += [RunStatus.SUMMARIZING, ending]
             summary = f"Outcome: {outcome.name}. Result: {ending.label}."
             runs.append(
                 self._run(

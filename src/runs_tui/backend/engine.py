@@ -77,16 +77,17 @@ from runs_tui.models.domain import (
     VariableDirection,
 )
 from runs_tui.models.lifecycle import TRANSITIONS, RunKind, check_transition
-from runs_tui.models.status import RunStatus as S
-from runs_tui.models.status import StatusGroup
+from runs_tui.models.status import RunStatus, StatusGroup
 
 log = logging.getLogger(__name__)
 
 EXECUTING_FROM_WAITING = {
-    S.WAITING_FOR_USER_INPUT_TRIAGE: S.EXECUTING_TRIAGE,
-    S.WAITING_FOR_USER_INPUT_REMEDIATION: S.EXECUTING_REMEDIATION,
+    RunStatus.WAITING_FOR_USER_INPUT_TRIAGE: RunStatus.EXECUTING_TRIAGE,
+    RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION: RunStatus.EXECUTING_REMEDIATION,
 }
-BEFORE_EXECUTION = frozenset({S.PENDING, S.IDENTIFYING_TOOLS, S.SCHEDULED_FOR_EXECUTION})
+BEFORE_EXECUTION = frozenset(
+    {RunStatus.PENDING, RunStatus.IDENTIFYING_TOOLS, RunStatus.SCHEDULED_FOR_EXECUTION}
+)
 INTERRUPTED = "interrupted: the backend stopped while this step ran"
 RERUN_MARKER = "\n[… the backend driving this step stopped; re-running the idempotent tool …]\n"
 DEFAULT_LEASE_TIMEOUT = 15.0
@@ -290,7 +291,7 @@ class Engine:
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
                 run = await self._editable(run_id, fresh=True)  # another replica may have moved it
-                if run.status is S.CANCELLED:
+                if run.status is RunStatus.CANCELLED:
                     return _summary(run)
                 if run.status.is_terminal:
                     raise Conflict(
@@ -304,7 +305,7 @@ class Engine:
                 events: list[Event] = []
                 for step in run.steps:
                     self._cancel_step(step, events)
-                self._transition(run, S.CANCELLED, events, actor=actor or "operator")
+                self._transition(run, RunStatus.CANCELLED, events, actor=actor or "operator")
                 run.error = f"cancelled by {actor or 'operator'}"
                 run.summary = _cancel_summary(run)
                 try:
@@ -361,7 +362,7 @@ class Engine:
             kind=definition.kind,
             definition_id=definition.id,
             name=definition.title,
-            status=S.PENDING,
+            status=RunStatus.PENDING,
             trigger=trigger,
             created_at=now,
             updated_at=now,
@@ -487,17 +488,17 @@ class Engine:
         if status.is_terminal or status.is_waiting:
             return False
         if status in (
-            S.PENDING,
-            S.IDENTIFYING_TOOLS,
-            S.READY_FOR_EXECUTION,
-            S.DECIDING_REMEDIATION,
-            S.READY_FOR_REMEDIATION,
-            S.SUMMARIZING,
+            RunStatus.PENDING,
+            RunStatus.IDENTIFYING_TOOLS,
+            RunStatus.READY_FOR_EXECUTION,
+            RunStatus.DECIDING_REMEDIATION,
+            RunStatus.READY_FOR_REMEDIATION,
+            RunStatus.SUMMARIZING,
         ):
             await self._clock.sleep(self._pace)
-        if status is S.SCHEDULED_FOR_EXECUTION:
+        if status is RunStatus.SCHEDULED_FOR_EXECUTION:
             await self._wait_until_due(run_id)
-        if status in (S.EXECUTING_TRIAGE, S.EXECUTING_REMEDIATION):
+        if status in (RunStatus.EXECUTING_TRIAGE, RunStatus.EXECUTING_REMEDIATION):
             return await self._execute_next_step(run_id)
         async with self._locked(run_id):
             run = await self._editable(run_id)
@@ -509,23 +510,27 @@ class Engine:
     def _bookkeeping_move(self, run: RunDetail, events: list[Event]) -> None:
         """The status changes that run no step: startup, decision, summary."""
         definition = self._definition_of(run)
-        if run.status is S.PENDING:
+        if run.status is RunStatus.PENDING:
             run.started_at = self._now()
-            self._transition(run, S.IDENTIFYING_TOOLS, events)
-        elif run.status is S.IDENTIFYING_TOOLS:
+            self._transition(run, RunStatus.IDENTIFYING_TOOLS, events)
+        elif run.status is RunStatus.IDENTIFYING_TOOLS:
             self._identify_tools(run, definition, events)
-        elif run.status is S.SCHEDULED_FOR_EXECUTION:
+        elif run.status is RunStatus.SCHEDULED_FOR_EXECUTION:
             run.started_at = self._now()
-            self._transition(run, S.READY_FOR_EXECUTION, events)
-        elif run.status is S.READY_FOR_EXECUTION:
-            first = S.EXECUTING_TRIAGE if run.kind is RunKind.FLOW else S.EXECUTING_REMEDIATION
+            self._transition(run, RunStatus.READY_FOR_EXECUTION, events)
+        elif run.status is RunStatus.READY_FOR_EXECUTION:
+            first = (
+                RunStatus.EXECUTING_TRIAGE
+                if run.kind is RunKind.FLOW
+                else RunStatus.EXECUTING_REMEDIATION
+            )
             self._transition(run, first, events)
-        elif run.status is S.DECIDING_REMEDIATION:
+        elif run.status is RunStatus.DECIDING_REMEDIATION:
             assert isinstance(definition, FlowDefinition)
             self._decide(run, definition, events)
-        elif run.status is S.READY_FOR_REMEDIATION:
-            self._transition(run, S.EXECUTING_REMEDIATION, events)
-        elif run.status is S.SUMMARIZING:
+        elif run.status is RunStatus.READY_FOR_REMEDIATION:
+            self._transition(run, RunStatus.EXECUTING_REMEDIATION, events)
+        elif run.status is RunStatus.SUMMARIZING:
             self._summarize(run, definition, events)
         else:
             raise RuntimeError(f"no move from {run.status.label}")
@@ -542,19 +547,22 @@ class Engine:
             names = ", ".join(f"“{name}”" for name in missing)
             run.error = f"tool {names} not available on outpost {self._outpost.name}"
             run.summary = f"The run could not start: {run.error}."
-            self._transition(run, S.COMPLETED_FAILURE, events, missing_tools=missing)
+            self._transition(run, RunStatus.COMPLETED_FAILURE, events, missing_tools=missing)
         elif not any(
             step.automation is not AutomationType.INFORMATION_ONLY
             for step in definition.all_steps()
         ):
             run.summary = "Nothing to execute: the definition has no executable steps."
-            self._transition(run, S.NO_STEPS, events)
+            self._transition(run, RunStatus.NO_STEPS, events)
         elif run.scheduled_for is not None and run.scheduled_for > self._now():
             self._transition(
-                run, S.SCHEDULED_FOR_EXECUTION, events, scheduled_for=run.scheduled_for.isoformat()
+                run,
+                RunStatus.SCHEDULED_FOR_EXECUTION,
+                events,
+                scheduled_for=run.scheduled_for.isoformat(),
             )
         else:
-            self._transition(run, S.READY_FOR_EXECUTION, events)
+            self._transition(run, RunStatus.READY_FOR_EXECUTION, events)
 
     async def _wait_until_due(self, run_id: str) -> None:
         due = (await self._current(run_id)).scheduled_for
@@ -642,7 +650,11 @@ class Engine:
                     run, step, StepStatus.SKIPPED, events, error="skipped: an earlier step failed"
                 )
         run.current_step_id = run.current_step = None
-        target = S.DECIDING_REMEDIATION if run.status is S.EXECUTING_TRIAGE else S.SUMMARIZING
+        target = (
+            RunStatus.DECIDING_REMEDIATION
+            if run.status is RunStatus.EXECUTING_TRIAGE
+            else RunStatus.SUMMARIZING
+        )
         self._transition(run, target, events)
 
     def _start_step(self, run: RunDetail, step: Step, events: list[Event]) -> None:
@@ -851,18 +863,18 @@ class Engine:
         failed = _failed_stop_step(run, flow)
         if failed is not None:
             run.error = f"triage step “{failed.title}” failed: {failed.error or 'no detail'}"
-            self._transition(run, S.SUMMARIZING, events, reason="triage failed")
+            self._transition(run, RunStatus.SUMMARIZING, events, reason="triage failed")
             return
         decision = self._decider.decide(flow, _triage_results(run, flow))
         if decision is None:
-            self._transition(run, S.SUMMARIZING, events, reason="no outcome applies")
+            self._transition(run, RunStatus.SUMMARIZING, events, reason="no outcome applies")
             return
         run.outcome = decision.outcome
         run.root_cause = ", ".join(decision.root_causes) or None
         remediation = flow.remediations.get(decision.remediation or "")
         if remediation is None or not remediation.steps:
             self._transition(
-                run, S.SUMMARIZING, events, outcome=decision.outcome, reason=decision.reason
+                run, RunStatus.SUMMARIZING, events, outcome=decision.outcome, reason=decision.reason
             )
             return
         first = len(run.steps) + 1
@@ -872,7 +884,7 @@ class Engine:
         ]
         self._transition(
             run,
-            S.READY_FOR_REMEDIATION,
+            RunStatus.READY_FOR_REMEDIATION,
             events,
             outcome=decision.outcome,
             root_causes=list(decision.root_causes),
@@ -883,7 +895,7 @@ class Engine:
     def _summarize(self, run: RunDetail, definition: Definition, events: list[Event]) -> None:
         final = final_status(run, definition)
         run.summary = summary_text(run, definition, final)
-        if final is not S.COMPLETED_SUCCESS and run.error is None:
+        if final is not RunStatus.COMPLETED_SUCCESS and run.error is None:
             failed = next((s for s in run.steps if s.status is StepStatus.FAILED), None)
             run.error = f"step “{failed.title}” failed: {failed.error}" if failed else None
         self._transition(run, final, events)
@@ -1030,7 +1042,9 @@ class Engine:
         self._bus.publish_change(stored.seq)
         return stored
 
-    def _transition(self, run: RunDetail, target: S, events: list[Event], **data: Any) -> None:
+    def _transition(
+        self, run: RunDetail, target: RunStatus, events: list[Event], **data: Any
+    ) -> None:
         check_transition(run.kind, run.status, target)
         events.append(
             self._event(
@@ -1137,14 +1151,14 @@ def allowed_value(prompt: Prompt, value: str) -> str:
     return text
 
 
-def failure_path(kind: RunKind, start: S) -> list[S]:
+def failure_path(kind: RunKind, start: RunStatus) -> list[RunStatus]:
     """The shortest chain of legal transitions from `start` to Completed Failure."""
     table = TRANSITIONS[kind]
-    previous: dict[S, S] = {}
+    previous: dict[RunStatus, RunStatus] = {}
     queue = deque([start])
     while queue:
         status = queue.popleft()
-        if status is S.COMPLETED_FAILURE:
+        if status is RunStatus.COMPLETED_FAILURE:
             path = [status]
             while path[-1] in previous and previous[path[-1]] is not start:
                 path.append(previous[path[-1]])
@@ -1156,7 +1170,7 @@ def failure_path(kind: RunKind, start: S) -> list[S]:
     raise RuntimeError(f"no legal path from {start.label} to Completed Failure")
 
 
-def final_status(run: RunDetail, definition: Definition) -> S:
+def final_status(run: RunDetail, definition: Definition) -> RunStatus:
     """Success: every executed step succeeded. Partial: some remediation steps failed and some
     succeeded. Failure: triage failed, all failed, or a tool failed in a guide."""
     if (
@@ -1164,18 +1178,18 @@ def final_status(run: RunDetail, definition: Definition) -> S:
         and isinstance(definition, FlowDefinition)
         and _failed_stop_step(run, definition)
     ):
-        return S.COMPLETED_FAILURE
+        return RunStatus.COMPLETED_FAILURE
     acting = [s for s in run.steps if s.phase is not StepPhase.TRIAGE]
     failed = [s for s in acting if s.status is StepStatus.FAILED]
     succeeded = [s for s in acting if s.status is StepStatus.SUCCEEDED]
     if not failed:
-        return S.COMPLETED_SUCCESS
+        return RunStatus.COMPLETED_SUCCESS
     if run.kind is RunKind.GUIDE and any(s.tool is not None for s in failed):
-        return S.COMPLETED_FAILURE
-    return S.COMPLETED_PARTIAL if succeeded else S.COMPLETED_FAILURE
+        return RunStatus.COMPLETED_FAILURE
+    return RunStatus.COMPLETED_PARTIAL if succeeded else RunStatus.COMPLETED_FAILURE
 
 
-def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
+def summary_text(run: RunDetail, definition: Definition, final: RunStatus) -> str:
     def count(phase: StepPhase, status: StepStatus) -> int:
         return sum(1 for s in run.steps if s.phase is phase and s.status is status)
 
@@ -1191,7 +1205,7 @@ def summary_text(run: RunDetail, definition: Definition, final: S) -> str:
         if run.outcome:
             cause = f" Root cause: {run.root_cause}." if run.root_cause else ""
             parts.append(f"Outcome: {run.outcome}.{cause}")
-        elif final is S.COMPLETED_SUCCESS:
+        elif final is RunStatus.COMPLETED_SUCCESS:
             parts.append("No outcome called for remediation.")
     phase = StepPhase.REMEDIATION if run.kind is RunKind.FLOW else StepPhase.PROCEDURE
     acting = [s for s in run.steps if s.phase is phase]
@@ -1241,17 +1255,17 @@ def _new_step(phase: StepPhase, index: int, position: int, step_def: StepDefinit
 def _phase_steps(run: RunDetail) -> list[Step]:
     phases = (
         {StepPhase.TRIAGE}
-        if run.status is S.EXECUTING_TRIAGE
+        if run.status is RunStatus.EXECUTING_TRIAGE
         else {StepPhase.REMEDIATION, StepPhase.PROCEDURE}
     )
     return [step for step in run.steps if step.phase in phases]
 
 
-def _waiting_status(run: RunDetail) -> S:
+def _waiting_status(run: RunDetail) -> RunStatus:
     return (
-        S.WAITING_FOR_USER_INPUT_TRIAGE
-        if run.status is S.EXECUTING_TRIAGE
-        else S.WAITING_FOR_USER_INPUT_REMEDIATION
+        RunStatus.WAITING_FOR_USER_INPUT_TRIAGE
+        if run.status is RunStatus.EXECUTING_TRIAGE
+        else RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION
     )
 
 

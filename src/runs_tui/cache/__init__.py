@@ -3,17 +3,15 @@
 from runs_tui.cache.cache import Cache
 from runs_tui.cache.database import CacheTooNew
 from runs_tui.cache.details import CachedDetail
-from runs_tui.cache.paths import CACHE_DIR_ENV, cache_dir, cache_path_for
-from runs_tui.cache.rows import RowKey
+from runs_tui.cache.paths import cache_path_for
 from runs_tui.cache.state import SyncState
+from runs_tui.models.ordering import RowKey
 
 __all__ = [
-    "CACHE_DIR_ENV",
     "Cache",
     "CacheTooNew",
     "CachedDetail",
     "RowKey",
     "SyncState",
-    "cache_dir",
     "cache_path_for",
 ]

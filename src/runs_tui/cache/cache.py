@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
-from runs_tui.cache import bulk, database, details, state, writes
+from runs_tui.cache import database, details, state, writes
 from runs_tui.cache.checkpoint import Checkpointer
 from runs_tui.cache.counts import status_counts
 from runs_tui.cache.details import CachedDetail
@@ -32,14 +32,7 @@ from runs_tui.cache.paging import (
     window_rows,
 )
 from runs_tui.cache.queries import Arm, base_arms, filter_arms, filter_ranks, segments
-from runs_tui.cache.rows import (
-    SELECT_SUMMARY,
-    STATUS_RANK,
-    SUMMARY_COLUMNS,
-    RowKey,
-    run_values,
-    summary_from_row,
-)
+from runs_tui.cache.rows import SELECT_SUMMARY, SUMMARY_COLUMNS, run_values, summary_from_row
 from runs_tui.cache.state import SyncState
 from runs_tui.models import (
     ChangesPage,
@@ -49,6 +42,7 @@ from runs_tui.models import (
     RunSummary,
     StatusGroup,
 )
+from runs_tui.models.ordering import STATUS_RANK, RowKey
 
 ITER_CHUNK = 1000
 SUMMARY_WIDTH = len(SUMMARY_COLUMNS)
@@ -108,6 +102,7 @@ class Cache:
     def apply_rows(self, page: RowPage) -> None:
         """`apply_changes` of a page parsed straight to rows (`feed.parse_page`); staged
         during a bulk load."""
+        from runs_tui.cache import bulk  # the writing side: not imported by read-only opens
 
         def apply(conn: sqlite3.Connection) -> None:
             if bulk.loading(conn):
@@ -120,10 +115,14 @@ class Cache:
     def begin_bulk_load(self) -> bool:
         """Stage the coming pages if the cache is empty and has no cursor (a first sync);
         returns whether pages are staged. Call `finish_bulk_load` after the last page."""
+        from runs_tui.cache import bulk
+
         return self._write(bulk.begin)
 
     def finish_bulk_load(self) -> int:
         """Publish staged pages (if any) into the queried tables; returns the rows published."""
+        from runs_tui.cache import bulk
+
         if not bulk.loading(self._conn):
             return 0
         return self._write(lambda conn: bulk.publish(conn, self._names).rows)
@@ -135,6 +134,7 @@ class Cache:
     def finish_full_resync(self) -> int:
         """Publish the resync's staged pages in place of `runs`, and delete runs it did not
         see, in one transaction; returns how many runs the server no longer has."""
+        from runs_tui.cache import bulk
 
         def finish(conn: sqlite3.Connection) -> int:
             published = bulk.publish(conn, self._names)

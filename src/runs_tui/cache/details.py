@@ -14,9 +14,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from runs_tui.cache.rows import micros, moment
+from runs_tui.cache.rows import moment
 from runs_tui.cache.writes import DETAIL_TABLES, NameIds, current_generation, upsert_runs
 from runs_tui.models import DefinitionSummary, Event, RunDetail, RunSummary, Step, Variable
+from runs_tui.models.ordering import micros
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,9 @@ from typing import Any, Literal
 
 import msgspec
 
-from runs_tui.cache.rows import (
-    EPOCH,
-    NO_DURATION,
-    STATUS_RANK,
-    SUMMARY_COLUMNS,
-    active_duration_key,
-    inputs_json,
-    summary_from_row,
-)
+from runs_tui.cache.rows import SUMMARY_COLUMNS, inputs_json, summary_from_row
 from runs_tui.models import RunKind, RunSummary, TriggerKind
+from runs_tui.models.ordering import EPOCH, NO_DURATION, STATUS_RANK, active_duration_key
 
 Row = tuple[Any, ...]
 _RANK_OF = {status.value: rank for status, rank in STATUS_RANK.items()}

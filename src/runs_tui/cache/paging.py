@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runs_tui.cache.queries import ALL_RANKS, Arm, conditions, where
-from runs_tui.cache.rows import SELECT_SUMMARY, SORT_INDEX, SORT_KEY_COLUMNS, RowKey, key_parts
+from runs_tui.cache.rows import SELECT_SUMMARY, SORT_INDEX, SORT_KEY_COLUMNS, key_parts
 from runs_tui.models import SortColumn
+from runs_tui.models.ordering import RowKey
 
 WALK_BUDGET = 20_000
 """Index entries a walk may be expected to visit before driving from a filter index pays."""

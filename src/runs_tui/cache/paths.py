@@ -1,28 +1,21 @@
 """Where a profile's cache file lives: one file per profile under the user cache directory.
 
-`RUNS_TUI_CACHE_DIR` overrides the directory (tests, and anyone who wants the cache
-elsewhere). Profile names become file names only after sanitising, so no name — `..`, a
-slash, a drive letter, NUL — can place the file outside that directory; distinct names that
-sanitise alike are kept apart by a short hash of the original name.
+The directory is `user_dirs.cache_dir()` (`RUNS_TUI_CACHE_DIR` moves it). Profile names become
+file names only after sanitising, so no name — `..`, a slash, a drive letter, NUL — can place
+the file outside that directory; distinct names that sanitise alike are kept apart by a short
+hash of the original name.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
-import platformdirs
+from runs_tui.user_dirs import cache_dir
 
-CACHE_DIR_ENV = "RUNS_TUI_CACHE_DIR"
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_STEM = 64
-
-
-def cache_dir() -> Path:
-    override = os.environ.get(CACHE_DIR_ENV)
-    return Path(override) if override else platformdirs.user_cache_path("runs-tui")
 
 
 def cache_path_for(profile: str, directory: Path | None = None) -> Path:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from runs_tui.cache.rows import STATUS_RANK, micros
 from runs_tui.cache.search import fold, matching_names
 from runs_tui.models import RunFilter, RunKind, RunStatus, SortColumn, StatusGroup
+from runs_tui.models.ordering import STATUS_RANK, micros
 
 ALL_RANKS = frozenset(STATUS_RANK.values())
 ACTIVE_RANKS = frozenset(STATUS_RANK[s] for s in StatusGroup.ACTIVE.statuses)

@@ -1,32 +1,30 @@
 """RunSummary ↔ runs-table row, and the sort keys the list pages by.
 
-Sort keys are stored columns (so each has an index) and are pure functions of a run, so a
-caller can compute a `RowKey` for any row it holds without asking the database.
-
-Duration, a choice: a finished run sorts by `finished_at - started_at`; a run still going
-sorts as longer than every finished run, the earliest-started first — the same order as
-"elapsed until now" among active runs, but independent of the clock, hence indexable. A run
-that never started (or has no start time) has no duration and sorts below every measured one.
+Sort keys are stored columns (so each has an index); their values are the pure functions of
+a run in `models/ordering.py`, so a caller can compute a `RowKey` for any row it holds without
+asking the database.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 
 from runs_tui.models import RunKind, RunStatus, RunSummary, SortColumn, Trigger, TriggerKind
+from runs_tui.models.ordering import (
+    EPOCH,
+    STATUS_RANK,
+    SortValue,
+    duration_key,
+    micros,
+    trigger_key,
+)
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_MICROSECOND = timedelta(microseconds=1)
 MICROS_PER_HOUR = 3_600_000_000
 MICROS_PER_DAY = 24 * MICROS_PER_HOUR
-NO_DURATION = -1
-_ACTIVE_DURATION_BASE = 2 * 10**16  # above any real duration (10**16 µs ≈ 317 years)
-
-STATUS_RANK: dict[RunStatus, int] = {status: rank for rank, status in enumerate(RunStatus)}
 STATUS_OF_RANK: dict[int, RunStatus] = {rank: status for status, rank in STATUS_RANK.items()}
 
 SORT_KEY_COLUMNS: dict[SortColumn, tuple[str, ...]] = {
@@ -51,31 +49,6 @@ SORT_INDEX: dict[SortColumn, str] = {  # each leads with SORT_KEY_COLUMNS, then 
 }
 
 
-SortValue = int | str | tuple[int | str, int]
-
-
-class RowKey(NamedTuple):
-    """A row's place in a sorted list: its sort value, and its run's id, which the cache
-    turns into the tie-break (the run's row id) when it pages from the key.
-
-    Get one with `RowKey.for_run(run, sort)`; treat `value` as opaque (for every sort but
-    "started" it is a (column value, creation time) pair).
-    """
-
-    value: SortValue
-    id: str
-
-    @classmethod
-    def for_run(cls, run: RunSummary, sort: SortColumn) -> RowKey:
-        return cls(sort_value(run, sort), run.id)
-
-
-def micros(moment: datetime) -> int:
-    """Microseconds since the epoch; a naive datetime is taken as UTC."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return (aware - EPOCH) // ONE_MICROSECOND
-
-
 def moment(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
@@ -86,40 +59,6 @@ def _optional_micros(value: datetime | None) -> int | None:
 
 def _optional_moment(value: int | None) -> datetime | None:
     return None if value is None else moment(value)
-
-
-def duration_key(run: RunSummary) -> int:
-    if run.started_at is None:
-        return NO_DURATION
-    if run.finished_at is None:
-        return active_duration_key(micros(run.started_at))
-    return max(0, micros(run.finished_at) - micros(run.started_at))
-
-
-def active_duration_key(started: int) -> int:
-    """The duration key of a run still going that started at `started` (microseconds)."""
-    return _ACTIVE_DURATION_BASE - started
-
-
-def trigger_key(run: RunSummary) -> str:
-    """Who started it (folded), then how, so one actor's runs group together."""
-    return f"{run.trigger.actor.casefold()}\x1f{run.trigger.kind.value}"
-
-
-def sort_value(run: RunSummary, sort: SortColumn) -> SortValue:
-    """The run's values of SORT_KEY_COLUMNS[sort]: a scalar for one column, else a pair."""
-    created = micros(run.created_at)
-    if sort is SortColumn.STARTED:
-        return created
-    if sort is SortColumn.NAME:
-        return (run.name.casefold(), created)
-    if sort is SortColumn.STATUS:
-        return (STATUS_RANK[run.status], created)
-    if sort is SortColumn.KIND:
-        return (run.kind.value, created)
-    if sort is SortColumn.DURATION:
-        return (duration_key(run), created)
-    return (trigger_key(run), created)
 
 
 def key_parts(value: SortValue) -> tuple[int | str, ...]:

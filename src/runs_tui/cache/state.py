@@ -11,7 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from runs_tui.cache.rows import micros, moment
+from runs_tui.cache.rows import moment
+from runs_tui.models.ordering import micros
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def read_state(conn: sqlite3.Connection) -> SyncState:
 
 
 def record_success(conn: sqlite3.Connection, at: datetime) -> None:
+    """Monotonic: a success vouched for by the stream may be recorded after a later pull."""
     conn.execute(
-        "UPDATE sync_state SET last_success = ?, offline_since = NULL WHERE id = 1",
+        "UPDATE sync_state SET last_success = max(coalesce(last_success, 0), ?), "
+        "offline_since = NULL WHERE id = 1",
         (micros(at),),
     )
 

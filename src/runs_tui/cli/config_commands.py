@@ -43,14 +43,15 @@ def cmd_config_show(ctx: Context) -> int:
 def cmd_config_set(ctx: Context) -> int:
     key = ctx.args.key
     if key.startswith(f"{config.KEYMAP}."):
-        from runs_tui.keymap import unknown_ids
+        from runs_tui.cli.keys import unknown_binding_ids
 
-        if unknown_ids({key.removeprefix(f"{config.KEYMAP}."): ""}):
+        if unknown_binding_ids({key.removeprefix(f"{config.KEYMAP}."): ""}):
             raise CliError(
                 f"{key}: no such binding; `runs-tui config keys` lists the ids", ExitCode.USAGE
             )
-    document = config.set_value(ctx.config.document, key, ctx.args.value, ctx.config.path)
-    config.save_document(ctx.config.path, document)
+    path = ctx.config.path
+    document = config.set_value(config.read_for_edit(path), key, ctx.args.value, path)
+    config.save_document(path, document)
     ctx.say(f"set {key} in {ctx.config.path}")
     return ExitCode.OK
 
@@ -59,10 +60,10 @@ def cmd_config_keys(ctx: Context) -> int:
     """Every rebindable key: its id, the keys in effect (the config's `[keymap]` applied,
     marked `*`), what it does and where. Ids the keymap names but no binding has go to
     stderr, as the dashboard would report them."""
-    from runs_tui.keymap import key_bindings, unknown_ids  # imports the whole UI: only here
+    from runs_tui.cli.keys import dashboard_key_bindings, unknown_binding_ids  # imports the UI
 
     keymap = ctx.config.keymap
-    entries = key_bindings()
+    entries = dashboard_key_bindings()
     if ctx.args.format == "json":
         rows = [
             {
@@ -81,6 +82,6 @@ def cmd_config_keys(ctx: Context) -> int:
             for e in entries
         ]
         write_table(table, ctx.stdout)
-    for unknown in unknown_ids(keymap):
+    for unknown in unknown_binding_ids(keymap):
         ctx.say(f"warning: {ctx.config.path}: keymap.{unknown} names no binding")
     return ExitCode.OK

@@ -23,12 +23,14 @@ def cmd_dashboard(ctx: Context) -> int:
         raise CliError(NEEDS_TERMINAL, ExitCode.USAGE)
     from runs_tui.app import make_app
     from runs_tui.terminal_loss import run_app
+    from runs_tui.ui_state import StateFile
 
     profile = ctx.profile()
     with backend_origin(profile, ctx.env) as reachable:
         service = build_service(reachable, ctx.env, actor_name(ctx.env), defer_client=True)
         try:
-            return run_app(make_app(service, config=ctx.config, profile=reachable))
+            state = StateFile.default(ctx.env)
+            return run_app(make_app(service, config=ctx.config, profile=reachable, state=state))
         finally:
             service.cache.close()
 

@@ -9,11 +9,11 @@ from enum import IntEnum
 
 from runs_tui.errors import (
     ClientError,
-    Conflict,
     Invalid,
     NotFound,
     Refused,
     ServerError,
+    StateConflict,
     Unauthorized,
 )
 
@@ -46,7 +46,7 @@ def exit_code_for(error: ClientError) -> ExitCode:
     for kind, code in (
         (Unauthorized, ExitCode.UNAUTHORIZED),
         (NotFound, ExitCode.NOT_FOUND),
-        (Conflict, ExitCode.CONFLICT),
+        (StateConflict, ExitCode.CONFLICT),
         (Refused, ExitCode.USAGE),  # our own refusal of the configuration
         (Invalid, ExitCode.INVALID),
         (ServerError, ExitCode.BACKEND_ERROR),

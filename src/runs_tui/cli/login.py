@@ -41,11 +41,12 @@ def cmd_login(ctx: Context) -> int:
     token = read_token(f"Token for {name} ({url}): ")
     if not token:
         raise CliError("no token given", ExitCode.USAGE)
-    document = config.store_token(ctx.config, name, token, ctx.args.url)
+    path = ctx.config.path
+    document = config.store_token(config.read_for_edit(path), path, name, token, ctx.args.url)
     if not ctx.args.no_verify:
-        stored = config.parse_document(document, ctx.config.path).profiles[name]
+        stored = config.parse_document(config.plain(document), path).profiles[name]
         asyncio.run(verify_token(replace(stored, token=token)))
-    config.save_document(ctx.config.path, document)
+    config.save_document(path, document)
     ctx.say(f"logged in: profile {name!r} ({url}); token stored in {ctx.config.path} (mode 0600)")
     return ExitCode.OK
 

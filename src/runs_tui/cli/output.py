@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
 
-from runs_tui.formatting import elapsed, format_duration_unspaced
+from runs_tui.formatting import format_duration_unspaced, run_elapsed
 from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
 from runs_tui.sanitize import inert
 
@@ -20,8 +20,8 @@ TRIGGER_WIDTH = 32
 
 
 def run_duration(run: RunSummary, now: datetime) -> str:
-    """Start to finish, or to now while active; "-" before the start or without a finish."""
-    spent = elapsed(run.started_at, run.finished_at, active=not run.status.is_terminal, now=now)
+    """`run_elapsed` in the table's unspaced style, which scripts parse; "-" when none."""
+    spent = run_elapsed(run, now)
     return "-" if spent is None else format_duration_unspaced(spent.total_seconds())
 
 

@@ -50,7 +50,7 @@ def cmd_runs_list(ctx: Context) -> int:
             exports.write_list(runs, run_filter, ExportFormat(ctx.args.format), ctx.stdout)
         return ExitCode.OK
 
-    return run_with_service(ctx, work)
+    return run_with_service(ctx, work, cache_only=ctx.args.offline)
 
 
 async def resolve(ctx: Context, service: RunsService, text: str) -> str:
@@ -89,7 +89,7 @@ def cmd_runs_show(ctx: Context) -> int:
             write_detail_text(detail, service.now(), ctx.stdout)
         return ExitCode.OK
 
-    return run_with_service(ctx, work)
+    return run_with_service(ctx, work, cache_only=ctx.args.offline)
 
 
 def cmd_runs_export(ctx: Context) -> int:
@@ -103,7 +103,7 @@ def cmd_runs_export(ctx: Context) -> int:
             ctx.say(f"wrote {written}")
         return ExitCode.OK
 
-    return run_with_service(ctx, work)
+    return run_with_service(ctx, work, cache_only=ctx.args.offline)
 
 
 def cmd_runs_export_list(ctx: Context) -> int:
@@ -122,4 +122,4 @@ def cmd_runs_export_list(ctx: Context) -> int:
             ctx.say(f"wrote {written}")
         return ExitCode.OK
 
-    return run_with_service(ctx, work)
+    return run_with_service(ctx, work, cache_only=ctx.args.offline)

@@ -110,10 +110,10 @@ def build_service(
 
 @contextlib.asynccontextmanager
 async def open_service(
-    profile: Profile, env: dict[str, str], actor: str
+    profile: Profile, env: dict[str, str], actor: str, *, defer_client: bool = False
 ) -> AsyncIterator[RunsService]:
     """`build_service` for one `async with` block: the client and the cache are closed after."""
-    service = build_service(profile, env, actor)
+    service = build_service(profile, env, actor, defer_client=defer_client)
     try:
         yield service
     finally:
@@ -123,9 +123,10 @@ async def open_service(
 
 def cache_file(profile: Profile, env: dict[str, str]) -> Path:
     """One cache file per backend under the user cache dir (RUNS_TUI_CACHE_DIR in tests)."""
+    from runs_tui import user_dirs
     from runs_tui.cache import cache_path_for
 
-    directory = config.cache_dir(env)
+    directory = user_dirs.cache_dir(env)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return cache_path_for(profile.cache_name, directory)
 
@@ -137,16 +138,26 @@ def actor_name(env: dict[str, str]) -> str:
     return "cli"
 
 
-def run_with_service(ctx: Context, work: Callable[[RunsService], Any]) -> int:
-    """Start what the profile needs (the embedded backend, a client), run `work`, tear down."""
+def run_with_service(
+    ctx: Context, work: Callable[[RunsService], Any], *, cache_only: bool = False
+) -> int:
+    """Start what the profile needs (the embedded backend, a client), run `work`, tear down.
+
+    `cache_only` (a reading command's `--offline`): `work` answers from the cache, so neither
+    the embedded backend nor a client is started, and the command does not pay for importing
+    them (scripts call `runs list --offline` in loops). The client is still made on demand,
+    should `work` need it after all."""
     profile = ctx.profile()
+
+    async def session(reachable: Profile) -> int:
+        actor = actor_name(ctx.env)
+        async with open_service(reachable, ctx.env, actor, defer_client=cache_only) as service:
+            return int(await work(service))
+
+    if cache_only:
+        return asyncio.run(session(profile))
     with backend_origin(profile, ctx.env) as reachable:
-
-        async def session() -> int:
-            async with open_service(reachable, ctx.env, actor_name(ctx.env)) as service:
-                return int(await work(service))
-
-        return asyncio.run(session())
+        return asyncio.run(session(reachable))
 
 
 async def quick_sync(ctx: Context, service: RunsService) -> None:

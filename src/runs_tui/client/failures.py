@@ -15,11 +15,11 @@ from pydantic import ValidationError
 
 from runs_tui.errors import (
     ClientError,
-    Conflict,
     Gone,
     Invalid,
     NotFound,
     ServerError,
+    StateConflict,
     Unauthorized,
     Unreachable,
 )
@@ -64,7 +64,7 @@ def error_from_response(response: httpx.Response) -> ClientError:
     if status == 404:
         return NotFound(message, status=status)
     if status == 409:
-        return Conflict(message, current=details)
+        return StateConflict(message, current=details)
     if status == 410:
         return Gone(message, status=status)
     if status in (400, 422):

@@ -2,7 +2,7 @@
 
 Operators run this over flaky SSH tunnels and VPNs, so transient failures are retried with
 jittered exponential backoff, bounded by attempts and by time, honouring `Retry-After` — but
-only when a retry cannot apply an action twice: safe methods, or a POST that carries an
+only when a retry cannot apply an action twice: idempotent methods, or a POST that carries an
 `Idempotency-Key` (one key per user action, reused by all its retries, so the server answers
 a retry with the first answer).
 """
@@ -10,19 +10,17 @@ a retry with the first answer).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from runs_tui.backoff import jittered_backoff
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
-
-
-def new_idempotency_key() -> str:
-    """One key per user action: generate it when the user acts, reuse it for every retry."""
-    return uuid.uuid4().hex
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+"""Methods that may be repeated (RFC 9110 §9.2.2: the effect of two is the effect of one).
+DELETE and PUT change things, so they are not *safe*; idempotent is what a retry needs."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,7 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int, rng: Callable[[], float]) -> float:
         """Full jitter: spreads the retries of many clients after a backend restart."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
-        return ceiling * rng()
+        return jittered_backoff(retry_number, self.base_delay, self.max_delay, rng)
 
 
 NO_RETRY = RetryPolicy(attempts=1)

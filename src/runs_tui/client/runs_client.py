@@ -28,8 +28,8 @@ from runs_tui.client.credentials import (
 )
 from runs_tui.client.failures import error_from_response, transport_failure
 from runs_tui.client.retry import (
+    IDEMPOTENT_METHODS,
     RETRY_STATUSES,
-    SAFE_METHODS,
     RetryBudget,
     RetryPolicy,
     parse_retry_after,
@@ -142,26 +142,26 @@ class RunsClient:
             headers["Idempotency-Key"] = idempotency_key
         if body is not None:
             headers["Content-Type"] = "application/json"
-        retryable = method in SAFE_METHODS or bool(idempotency_key)
+        retryable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
         budget = RetryBudget(self.retry)
         attempt = 0
         while True:
             attempt += 1
-            failure, retry_after = await self._attempt(
+            outcome, retry_after = await self._attempt(
                 method, path, parse, params, body, headers, attempt, absent_after_retry_ok
             )
-            if not isinstance(failure, ClientError):
-                return failure
+            if not isinstance(outcome, ClientError):
+                return outcome
             delay = budget.next_delay(attempt, retry_after, self._rng) if retryable else None
             if delay is None:
-                raise failure
+                raise outcome
             log.debug(
                 "retry %s %s in %.2fs after attempt %d: %s",
                 method,
                 path,
                 delay,
                 attempt,
-                failure.explain(),
+                outcome.explain(),
             )
             await self._sleep(delay)
 

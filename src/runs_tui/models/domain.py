@@ -208,6 +208,10 @@ class Event(_Wire):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+_ON_A_STEP = (StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT)
+"""A run is on a step in these states (`RunDetail.active_step`)."""
+
+
 class RunDetail(RunSummary):
     steps: list[Step] = Field(default_factory=list)
     variables: list[Variable] = Field(default_factory=list)
@@ -224,6 +228,19 @@ class RunDetail(RunSummary):
         return next(
             (s for s in waiting if s.id == self.current_step_id), waiting[0] if waiting else None
         )
+
+    def active_step(self) -> Step | None:
+        """The step the run is on now, the one the detail marks and follows: the step an answer
+        goes to when one waits (`waiting_step`), else the backend's pointer while the run is
+        active, else the first running or waiting step. Built on `waiting_step`, so the step
+        shown as current is never another than the one the prompt answers."""
+        waiting = self.waiting_step()
+        if waiting is not None:
+            return waiting
+        pointed = next((s for s in self.steps if s.id == self.current_step_id), None)
+        if pointed is not None and not self.status.is_terminal:
+            return pointed
+        return next((s for s in self.steps if s.status in _ON_A_STEP), None)
 
 
 class ChangesPage(_Wire):

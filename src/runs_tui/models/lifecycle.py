@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from runs_tui.models.status import RunStatus as S
+from runs_tui.models.status import RunStatus
 
 
 class RunKind(StrEnum):
@@ -36,54 +36,80 @@ class IllegalTransition(RuntimeError):
     """Raised by the engine instead of recording a transition the lifecycle forbids."""
 
 
-_COMMON: dict[S, frozenset[S]] = {
-    S.PENDING: frozenset({S.IDENTIFYING_TOOLS}),
-    S.IDENTIFYING_TOOLS: frozenset(
-        {S.SCHEDULED_FOR_EXECUTION, S.READY_FOR_EXECUTION, S.NO_STEPS, S.COMPLETED_FAILURE}
+_COMMON: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.PENDING: frozenset({RunStatus.IDENTIFYING_TOOLS}),
+    RunStatus.IDENTIFYING_TOOLS: frozenset(
+        {
+            RunStatus.SCHEDULED_FOR_EXECUTION,
+            RunStatus.READY_FOR_EXECUTION,
+            RunStatus.NO_STEPS,
+            RunStatus.COMPLETED_FAILURE,
+        }
     ),
-    S.SCHEDULED_FOR_EXECUTION: frozenset({S.READY_FOR_EXECUTION}),
-    S.EXECUTING_REMEDIATION: frozenset({S.WAITING_FOR_USER_INPUT_REMEDIATION, S.SUMMARIZING}),
-    S.WAITING_FOR_USER_INPUT_REMEDIATION: frozenset({S.EXECUTING_REMEDIATION}),
-    S.SUMMARIZING: frozenset({S.COMPLETED_SUCCESS, S.COMPLETED_FAILURE, S.COMPLETED_PARTIAL}),
+    RunStatus.SCHEDULED_FOR_EXECUTION: frozenset({RunStatus.READY_FOR_EXECUTION}),
+    RunStatus.EXECUTING_REMEDIATION: frozenset(
+        {RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION, RunStatus.SUMMARIZING}
+    ),
+    RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION: frozenset({RunStatus.EXECUTING_REMEDIATION}),
+    RunStatus.SUMMARIZING: frozenset(
+        {RunStatus.COMPLETED_SUCCESS, RunStatus.COMPLETED_FAILURE, RunStatus.COMPLETED_PARTIAL}
+    ),
 }
 
-_FLOW_ONLY: dict[S, frozenset[S]] = {
-    S.READY_FOR_EXECUTION: frozenset({S.EXECUTING_TRIAGE}),
-    S.EXECUTING_TRIAGE: frozenset({S.WAITING_FOR_USER_INPUT_TRIAGE, S.DECIDING_REMEDIATION}),
-    S.WAITING_FOR_USER_INPUT_TRIAGE: frozenset({S.EXECUTING_TRIAGE}),
-    S.DECIDING_REMEDIATION: frozenset({S.READY_FOR_REMEDIATION, S.SUMMARIZING}),
-    S.READY_FOR_REMEDIATION: frozenset({S.EXECUTING_REMEDIATION}),
+_FLOW_ONLY: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.READY_FOR_EXECUTION: frozenset({RunStatus.EXECUTING_TRIAGE}),
+    RunStatus.EXECUTING_TRIAGE: frozenset(
+        {RunStatus.WAITING_FOR_USER_INPUT_TRIAGE, RunStatus.DECIDING_REMEDIATION}
+    ),
+    RunStatus.WAITING_FOR_USER_INPUT_TRIAGE: frozenset({RunStatus.EXECUTING_TRIAGE}),
+    RunStatus.DECIDING_REMEDIATION: frozenset(
+        {RunStatus.READY_FOR_REMEDIATION, RunStatus.SUMMARIZING}
+    ),
+    RunStatus.READY_FOR_REMEDIATION: frozenset({RunStatus.EXECUTING_REMEDIATION}),
 }
 
-_GUIDE_ONLY: dict[S, frozenset[S]] = {
-    S.READY_FOR_EXECUTION: frozenset({S.EXECUTING_REMEDIATION}),
+_GUIDE_ONLY: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.READY_FOR_EXECUTION: frozenset({RunStatus.EXECUTING_REMEDIATION}),
 }
 
 
-def _with_cancel(table: dict[S, frozenset[S]]) -> dict[S, frozenset[S]]:
-    result = {status: frozenset(targets | {S.CANCELLED}) for status, targets in table.items()}
-    for status in S:
+def _with_cancel(
+    table: dict[RunStatus, frozenset[RunStatus]],
+) -> dict[RunStatus, frozenset[RunStatus]]:
+    result = {
+        status: frozenset(targets | {RunStatus.CANCELLED}) for status, targets in table.items()
+    }
+    for status in RunStatus:
         if not status.is_terminal:
-            result.setdefault(status, frozenset({S.CANCELLED}))
+            result.setdefault(status, frozenset({RunStatus.CANCELLED}))
     return result
 
 
-TRANSITIONS: dict[RunKind, dict[S, frozenset[S]]] = {
+TRANSITIONS: dict[RunKind, dict[RunStatus, frozenset[RunStatus]]] = {
     RunKind.FLOW: _with_cancel({**_COMMON, **_FLOW_ONLY}),
     RunKind.GUIDE: _with_cancel({**_COMMON, **_GUIDE_ONLY}),
 }
 
-GUIDE_STATUSES: frozenset[S] = frozenset(
-    {S.PENDING, S.IDENTIFYING_TOOLS, S.SCHEDULED_FOR_EXECUTION, S.READY_FOR_EXECUTION}
-    | {S.EXECUTING_REMEDIATION, S.WAITING_FOR_USER_INPUT_REMEDIATION, S.SUMMARIZING}
-    | {s for s in S if s.is_terminal}
+GUIDE_STATUSES: frozenset[RunStatus] = frozenset(
+    {
+        RunStatus.PENDING,
+        RunStatus.IDENTIFYING_TOOLS,
+        RunStatus.SCHEDULED_FOR_EXECUTION,
+        RunStatus.READY_FOR_EXECUTION,
+    }
+    | {
+        RunStatus.EXECUTING_REMEDIATION,
+        RunStatus.WAITING_FOR_USER_INPUT_REMEDIATION,
+        RunStatus.SUMMARIZING,
+    }
+    | {s for s in RunStatus if s.is_terminal}
 )
 
 
-def is_legal(kind: RunKind, current: S, target: S) -> bool:
+def is_legal(kind: RunKind, current: RunStatus, target: RunStatus) -> bool:
     return target in TRANSITIONS[kind].get(current, frozenset())
 
 
-def check_transition(kind: RunKind, current: S, target: S) -> None:
+def check_transition(kind: RunKind, current: RunStatus, target: RunStatus) -> None:
     if not is_legal(kind, current, target):
         raise IllegalTransition(f"{kind} run cannot go from {current.label} to {target.label}")

@@ -46,6 +46,15 @@ class RunStatus(StrEnum):
         """The seed's display label."""
         return _LABELS[self]
 
+    @classmethod
+    def label_of(cls, value: object) -> str | None:
+        """The display label of a status spelled as on the wire (event data, a 409's details),
+        or None when the text names no status: the caller says how to show unknown text."""
+        try:
+            return cls(str(value)).label
+        except ValueError:
+            return None
+
     @property
     def description(self) -> str:
         """The seed's one-line description."""

@@ -30,15 +30,16 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from runs_tui.drafts import Draft
-from runs_tui.errors import ClientError, Conflict, Invalid, NotFound, Unreachable
+from runs_tui.errors import ClientError, Invalid, NotFound, StateConflict, Unreachable
+from runs_tui.formatting import age_words
 from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
-from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
+from runs_tui.models.domain import RunDetail, RunSummary, Step
 from runs_tui.sanitize import inert, truncate
 from runs_tui.service import SyncMode
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
 from runs_tui.widgets.result_panel import ResultPanel
-from runs_tui.widgets.run_header import RunHeader, age_words, aware, clock_time
+from runs_tui.widgets.run_header import RunHeader
 from runs_tui.widgets.step_list import StepList
 from runs_tui.widgets.step_panel import StepPanel
 from runs_tui.widgets.variables import VariablesView
@@ -55,60 +56,21 @@ class RunExported(Message):
         self.fmt, self.written, self.error = fmt, written, error
 
 
-def waiting_step(detail: RunDetail) -> Step | None:
-    """The step that waits for an answer now, if any (the domain's rule, shared with the CLI)."""
-    return detail.waiting_step()
-
-
 def current_step_id(detail: RunDetail) -> str | None:
-    """The step running or waiting now (the backend's pointer, else the first such step)."""
-    if detail.current_step_id and not detail.status.is_terminal:
-        return detail.current_step_id
-    for step in detail.steps:
-        if step.status in (StepStatus.RUNNING, StepStatus.WAITING_FOR_INPUT):
-            return step.id
-    return None
+    """The id of the step the run is on (`RunDetail.active_step`: the domain's one rule)."""
+    step = detail.active_step()
+    return step.id if step is not None else None
 
 
-def conflict_words(error: Conflict, now: datetime) -> str:
-    """409 on an answer, in words: already answered (by whom, when) or no longer waiting."""
-    who = error.current.get("answered_by")
-    when = error.current.get("answered_at")
-    status = error.current.get("status")
-    words = "Already answered or no longer waiting"
-    if who or when:
-        words += " — answered"
-        if who:
-            words += f" by {truncate(inert(who), 60)}"
-        if when:
-            words += f" at {_when(when, now)}"
-    elif status:
-        words += f" — the run is now {_status_words(str(status))}"
-    return words + ". The view has been refreshed."
+def conflict_words(error: StateConflict, now: datetime) -> str:
+    """409 on an answer, in the error's own words, and that the view follows the run."""
+    return error.answer_words(now) + ". The view has been refreshed."
 
 
 def export_stem(run_id: str) -> str:
     """A file name stem from a run id (backend data: no separators, no dots to climb with)."""
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", run_id).strip("_")[:60]
     return f"run-{safe or 'export'}"
-
-
-def _when(value: object, now: datetime) -> str:
-    if isinstance(value, datetime):
-        return clock_time(value, now)
-    try:
-        return clock_time(datetime.fromisoformat(str(value)), now)
-    except ValueError:
-        return truncate(inert(value), 40)
-
-
-def _status_words(value: str) -> str:
-    from runs_tui.models.status import RunStatus
-
-    try:
-        return RunStatus(value).label
-    except ValueError:
-        return truncate(inert(value), 40)
 
 
 LARGE_COPY_BYTES = 64 * 1024
@@ -157,6 +119,7 @@ class RunDetailScreen(Screen[None]):
         self.fetched_at: datetime | None = None
         self.online = False  # True once the backend answered for this run
         self.deleted = False  # the backend answered that this run no longer exists
+        self._covered = False  # another screen was pushed over this one
         self._notice_timer: Timer | None = None
         self._pinned_step: str | None = None  # a step the operator moved to, not the current one
         self.fetch_error: str | None = None  # why the last fetch failed (offline), in words
@@ -342,15 +305,26 @@ class RunDetailScreen(Screen[None]):
     def mark_deleted(self) -> None:
         """The backend has no such run any more (deleted elsewhere): say so where the freshness
         goes and in the notice; what is shown is kept, as the last thing known about it."""
-        self.deleted, self.online = True, True
+        already, self.deleted, self.online = self.deleted, True, True
         self.query_one(RunHeader).freshness = self.DELETED_WORDS
-        self.notice(f"{self.DELETED_WORDS} What is shown is the last copy fetched.", error=True)
+        if not already:  # a later fetch saying it again must not hide a refusal said since
+            self.notice(f"{self.DELETED_WORDS} What is shown is the last copy fetched.", error=True)
 
     def refuse_if_deleted(self, action: str) -> bool:
         """True (and the reason said) when `action` cannot run because the run is gone."""
         if self.deleted:
             self.notice(f"Cannot {action}: {self.DELETED_WORDS}", error=True)
         return self.deleted
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        """Back on top after another screen covered this one: a covered screen gets no live
+        messages (`RunsApp.broadcast`), so fetch what may have changed meanwhile."""
+        if self._covered:
+            self._covered = False
+            self.fetch_detail()
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.full or self.run_id in message.run_ids:
@@ -398,7 +372,7 @@ class RunDetailScreen(Screen[None]):
         prompt = self.query_one(PromptPanel)
         try:
             await self.service.respond(self.run_id, step_id, value, note, key, prompt_id=prompt_id)
-        except Conflict as error:
+        except StateConflict as error:
             words = conflict_words(error, self.service.now())
             prompt.conflicted(words)
             self.notice(words, error=True)
@@ -670,4 +644,4 @@ class RunDetailScreen(Screen[None]):
         self.notify(f"Exported to {inert(message.written)}", markup=False)
 
 
-__all__ = ["RunDetailScreen", "conflict_words", "current_step_id", "waiting_step", "aware"]
+__all__ = ["RunDetailScreen", "conflict_words", "current_step_id"]

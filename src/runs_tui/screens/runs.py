@@ -9,6 +9,7 @@ list export runs in a thread worker (a million runs take seconds to write) and r
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -66,6 +67,8 @@ class ExportFinished(Message):
 class RunsScreen(Screen[None]):
     """The screen operators live in."""
 
+    RELOADS_PER_SECOND: ClassVar[float] = 4.0
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "answer", "Answer", id="runs.answer"),
         Binding("f", "filter", "Filter", id="runs.filter"),
@@ -101,6 +104,8 @@ class RunsScreen(Screen[None]):
         self.sync_status: SyncStatus | None = None
         self._search_timer: Timer | None = None
         self._counts_timer: Timer | None = None
+        self._reload_timer: Timer | None = None
+        self._last_reload = 0.0
 
     @property
     def runs_app(self) -> RunsApp:
@@ -140,6 +145,9 @@ class RunsScreen(Screen[None]):
         self.set_interval(1.0, self._refresh_header)
 
     def on_screen_resume(self) -> None:
+        """Back on top: catch up with what changed while another screen hid the list (a
+        covered screen gets no live messages, `RunsApp.broadcast`)."""
+        self.sync_status = self.runs_app.service.sync_status()
         self.reload()
 
     # --- refreshing ------------------------------------------------------------------------
@@ -209,12 +217,25 @@ class RunsScreen(Screen[None]):
             waiting=waiting,
         )
 
-    @on(RunsChanged)
-    def _runs_changed(self, message: RunsChanged) -> None:
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        """At most `RELOADS_PER_SECOND` reloads: a burst of changes (20 runs stepping at once)
+        is one re-read and one redraw of the rows that changed, not one per change. Hidden
+        behind another screen, the list gets no changes (`RunsApp.broadcast`): it reloads when
+        it shows again."""
+        if self._reload_timer is not None:
+            return  # a reload is already due and will see this change too
+        wait = self._last_reload + 1 / self.RELOADS_PER_SECOND - time.monotonic()
+        if wait <= 0:
+            self._coalesced_reload()
+        else:
+            self._reload_timer = self.set_timer(wait, self._coalesced_reload)
+
+    def _coalesced_reload(self) -> None:
+        self._reload_timer = None
+        self._last_reload = time.monotonic()
         self.reload()
 
-    @on(SyncStatusChanged)
-    def _sync_changed(self, message: SyncStatusChanged) -> None:
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
         self.sync_status = message.status
         self._refresh_header()
 

@@ -45,6 +45,7 @@ class TimelineScreen(Screen[None]):
         super().__init__()
         self.run_id = run_id
         self.detail: RunDetail | None = None
+        self._covered = False  # another screen was pushed over this one
 
     @property
     def service(self) -> RunsService:
@@ -94,6 +95,17 @@ class TimelineScreen(Screen[None]):
                 self.query_one(TimelineChart),
             ):
                 widget.refresh(layout=True)
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        """Back on top after another screen covered this one: a covered screen gets no live
+        messages (`RunsApp.broadcast`), so fetch what may have changed meanwhile."""
+        if self._covered:
+            self._covered = False
+            self.load()
+            self.fetch()
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         if message.full or self.run_id in message.run_ids:

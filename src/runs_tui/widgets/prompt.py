@@ -20,7 +20,6 @@ enter. The outcome comes back through `sent()`, `refused()` or `conflicted()`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,9 +38,10 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from runs_tui.drafts import Draft
+from runs_tui.formatting import clock_time
+from runs_tui.idempotency import new_idempotency_key
 from runs_tui.models.domain import Prompt, PromptKind, RunDetail, Step
 from runs_tui.sanitize import inert, truncate
-from runs_tui.widgets.run_header import clock_time
 
 QUESTION_CELLS = 1000
 LABEL_CELLS = 40
@@ -49,11 +49,6 @@ CHOICE_LABELS = {"approve": "Approve", "reject": "Reject", "done": "Done", "fail
 CHOSEN, UNCHOSEN = "▸ ", "  "
 GAP = 2  # cells between two choices
 MAX_CHOICE_LINES = 5  # beyond this the choices scroll, with a "‹ N more ›" line saying so
-
-
-def new_key() -> str:
-    """An idempotency key (the client's format: a uuid4 in hex)."""
-    return uuid.uuid4().hex
 
 
 def choice_label(value: str) -> str:
@@ -240,8 +235,6 @@ class PromptPanel(Vertical):
         self._key_for: tuple[Answer, str] | None = None
         self._choice_for: dict[str, str] = {}  # shown suggestion -> the exact choice
         self._answered: set[tuple[str, str | None]] = set()  # sent from here: never re-armed
-        self.status_text = ""
-        self.sends = 0  # how many times `Send` was posted (tests and the benchmark read it)
 
     # --- building ----------------------------------------------------------------------------
 
@@ -410,9 +403,8 @@ class PromptPanel(Vertical):
             self.say("Type an answer first.", error=True)
             return False
         if self._key_for is None or self._key_for[0] != answer:
-            self._key_for = (answer, new_key())
+            self._key_for = (answer, new_idempotency_key())
         self.sending = True
-        self.sends += 1
         self.say("Sending…")
         self.post_message(
             self.Send(self.step_id, answer.value, answer.note, self._key_for[1], self.prompt_id)
@@ -446,11 +438,15 @@ class PromptPanel(Vertical):
         self.say(message, error=True)
 
     def say(self, message: str, *, error: bool = False) -> None:
-        """Show a line under the inputs (kept as `status_text` for tests)."""
-        self.status_text = message
+        """Show a line under the inputs."""
         widget = self.query_one("#prompt-status", Static)
         widget.update(Text(inert(message)))
         widget.set_class(error, "-error")
+
+    @property
+    def status_text(self) -> str:
+        """The line under the inputs, as shown (what the operator reads)."""
+        return str(self.query_one("#prompt-status", Static).content)
 
     def action_leave(self) -> None:
         self.post_message(self.Left())

@@ -8,13 +8,20 @@ backend value goes through `inert` into a `Text`; nothing is markup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from runs_tui.formatting import NO_DURATION, age_words, aware, due_words, elapsed, format_span
+from runs_tui.formatting import (
+    NO_DURATION,
+    clock_time,
+    due_words,
+    format_span,
+    run_elapsed,
+    run_is_ticking,
+)
 from runs_tui.models.domain import EventType, RunDetail, RunSummary
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert, truncate
@@ -24,18 +31,7 @@ NAME_CELLS = 160
 SHORT_ID = 12
 RESULT_CELLS = 300
 
-# `age_words` and `aware` live in `runs_tui.formatting`; the detail screen still imports them here.
-__all__ = ["RunHeader", "age_words", "aware", "clock_time", "run_duration"]
-
-
-def clock_time(moment: datetime | None, now: datetime) -> str:
-    """A start time in `now`'s zone (a frozen UTC clock reads the same on every machine)."""
-    if moment is None:
-        return "—"
-    local = aware(moment).astimezone(now.tzinfo or UTC)
-    if local.date() == now.date():
-        return local.strftime("%H:%M:%S")
-    return local.strftime("%Y-%m-%d %H:%M")
+__all__ = ["RunHeader", "run_duration"]
 
 
 CANCELLED_BY = "cancelled by "
@@ -75,9 +71,8 @@ def short_id(run_id: str) -> str:
 
 
 def run_duration(run: RunSummary, now: datetime) -> str:
-    """Start to finish, or to now while the run is active; "—" before the start. The one
-    duration rule: the list, the CLI and the timeline's "Duration" (`Breakdown.ran`) agree."""
-    spent = elapsed(run.started_at, run.finished_at, active=not run.status.is_terminal, now=now)
+    """`run_elapsed` in the detail's style (tenths under 10 s); "—" when there is none."""
+    spent = run_elapsed(run, now)
     return NO_DURATION if spent is None else format_span(spent)
 
 
@@ -141,7 +136,7 @@ class RunHeader(Widget):
         line.append("   Started ", style="dim")
         line.append(clock_time(run.started_at or run.created_at, now))
         line.append("   Duration ", style="dim")
-        line.append(run_duration(run, now) + (" ⏱" if not run.status.is_terminal else ""))
+        line.append(run_duration(run, now) + (" ⏱" if run_is_ticking(run) else ""))
         return line
 
     def _result_line(self, run: RunSummary) -> Text | None:

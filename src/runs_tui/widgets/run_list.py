@@ -30,10 +30,16 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from runs_tui.cache import RowKey
-from runs_tui.formatting import countdown_words, due_words, format_duration
+from runs_tui.formatting import (
+    countdown_words,
+    due_words,
+    format_duration,
+    run_elapsed,
+    run_is_ticking,
+)
 from runs_tui.models.domain import RunSummary, Trigger
 from runs_tui.models.filters import RunFilter, SortColumn
+from runs_tui.models.ordering import RowKey
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert
 from runs_tui.widgets.status_badge import (
@@ -66,21 +72,6 @@ class RunSource(Protocol):
 
 
 # --- formatting --------------------------------------------------------------------------------
-
-
-def run_duration(run: RunSummary, now: datetime) -> float | None:
-    """Seconds run so far (active) or in total (finished); None before it started."""
-    if run.started_at is None:
-        return None
-    end = run.finished_at if run.status.is_terminal else now
-    if end is None:
-        return None
-    return (end - run.started_at).total_seconds()
-
-
-def is_ticking(run: RunSummary) -> bool:
-    """Whether the run's duration cell changes every second."""
-    return run.started_at is not None and not run.status.is_terminal
 
 
 COUNTDOWN_LOOKBACK = timedelta(seconds=1.5)  # a tick late by a few ms still sees its boundary
@@ -238,7 +229,8 @@ def cell_value(
         today = now.astimezone(tz).date()
         return format_started(run.created_at, tz, narrow=layout.narrow_time, today=today), ""
     if key == "duration":
-        return format_duration(run_duration(run, now)), ""
+        spent = run_elapsed(run, now)
+        return format_duration(spent.total_seconds() if spent else None), ""
     if key == "trigger":
         return trigger_cell(run.trigger, column.width), ""
     return "", ""
@@ -438,7 +430,6 @@ class RunList(ScrollView, can_focus=True):
         self.pager = RunPager(source, run_filter or RunFilter(), now())
         self.marks: set[str] = set()
         self.empty_message = "No runs match this filter."
-        self.ticks = 0  # how many duration refreshes happened (for tests and benchmarks)
         self._base_style: Style | None = None
 
     # --- public API ------------------------------------------------------------------------
@@ -464,14 +455,37 @@ class RunList(ScrollView, can_focus=True):
         self.refresh()
 
     def reload(self) -> None:
-        """Re-read the same query after the cache changed, keeping the cursor on its run."""
+        """Re-read the same query after the cache changed, keeping the cursor on its run, and
+        redraw only the rows that now read differently: over SSH a step change in one of 20
+        executing runs costs one line, not the whole list."""
+        top, shown, cursor = round(self.scroll_offset.y), self._shown_rows(), self.cursor
         current = self.pager.peek(self.cursor)
         self.pager = RunPager(self.source, self.pager.filter, self._now())
         self._update_virtual_size()
         if current is not None and self.cursor > 0:
             self._relocate(current.id)
         self.set_reactive(RunList.cursor, self._clamp(self.cursor))
-        self.refresh()
+        if round(self.scroll_offset.y) != top:
+            self.refresh()  # the cursor's run moved out of view: everything shifted
+            return
+        for y in self._changed_lines(shown, cursor):
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _shown_rows(self) -> list[RunSummary | None]:
+        """The runs on screen now (loaded already, since they are painted)."""
+        top = round(self.scroll_offset.y)
+        return [self.pager.peek(top + i) for i in range(self._rows_visible)]
+
+    def _changed_lines(self, before: list[RunSummary | None], cursor: int) -> list[int]:
+        """Screen lines (1 = first row, under the column header) whose run or cursor changed."""
+        top = round(self.scroll_offset.y)
+        moved = {cursor, self.cursor} if cursor != self.cursor else set()
+        lines = []
+        for offset, old in enumerate(before):
+            index = top + offset
+            if self.pager.row(index) != old or index in moved:
+                lines.append(offset + 1)
+        return lines
 
     def marked_or_current(self) -> list[RunSummary]:
         """The runs an action applies to: the marked ones, else the one under the cursor."""
@@ -624,9 +638,8 @@ class RunList(ScrollView, can_focus=True):
             run = self.pager.peek(top + y - 1)
             if run is None:
                 continue
-            if duration is not None and is_ticking(run):
+            if duration is not None and run_is_ticking(run):
                 self.refresh(Region(duration.x, y, duration.width, 1))
-                self.ticks += 1
             elif status is not None and countdown_turned(run, now):
                 self.refresh(Region(status.x, y, status.width, 1))
 

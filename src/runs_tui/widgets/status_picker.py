@@ -16,6 +16,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from runs_tui.models.status import RunStatus, StatusGroup
+from runs_tui.widgets.visible_cursor import CursorVisibleOptionList
 
 ALL = "group:all"
 
@@ -54,7 +55,7 @@ def statuses_for(keys: set[str]) -> frozenset[RunStatus]:
     return frozenset(chosen)
 
 
-class StatusPicker(OptionList):
+class StatusPicker(CursorVisibleOptionList):
     """Check rows for statuses and groups; `statuses` is what the filter gets."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from runs_tui.formatting import elapsed, format_span
 from runs_tui.models.domain import Step, StepPhase, StepStatus
 from runs_tui.sanitize import inert, truncate
+from runs_tui.widgets.visible_cursor import CursorVisibleOptionList
 
 STEP_GLYPHS: dict[StepStatus, str] = {
     StepStatus.SUCCEEDED: "✓",
@@ -79,7 +80,7 @@ def step_label(step: Step, now: datetime, *, current: bool) -> Text:
     return text
 
 
-class StepList(OptionList):
+class StepList(CursorVisibleOptionList):
     """The run's steps; highlighting one asks the screen to show it (`StepList.Shown`)."""
 
     DEFAULT_CSS = """

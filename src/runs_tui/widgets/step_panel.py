@@ -17,9 +17,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from runs_tui.formatting import clock_time
 from runs_tui.models.domain import Step
 from runs_tui.sanitize import inert, truncate
-from runs_tui.widgets.run_header import clock_time
 from runs_tui.widgets.step_list import PHASE_TITLES, STEP_GLYPHS, STEP_STYLES, step_time
 from runs_tui.widgets.tool_output import ToolOutput
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from runs_tui.formatting import format_span
+from runs_tui.formatting import clock_time, format_span
 from runs_tui.models.domain import RunDetail
 from runs_tui.sanitize import inert, truncate
 from runs_tui.timeline import (
@@ -32,7 +32,6 @@ from runs_tui.timeline import (
     run_end,
     run_start,
 )
-from runs_tui.widgets.run_header import clock_time
 from runs_tui.widgets.step_list import STEP_GLYPHS
 
 KIND_STYLES = {SegmentKind.EXECUTING: "cyan", SegmentKind.WAITING: "yellow"}
