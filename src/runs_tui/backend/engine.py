@@ -606,11 +606,23 @@ class Engine:
             await self._save(run, events)
         result = await self._run_tool(run_id, step.id, step_def, variables)
         async with self._locked(run_id):
-            run = await self._editable(run_id, fresh=True)
+            run = await self._with_output(run_id, step.id)
             events = []
             self._record_tool_result(run, _find_step(run, step.id), step_def, result, events)
             await self._save(run, events)
         return True
+
+    async def _with_output(self, run_id: str, step_id: str) -> RunDetail:
+        """The run to record a tool's result on: this engine's copy, with the step's output as
+        streamed to the store (read after the run's queued appends), not the whole run again.
+        A change made elsewhere meanwhile shows as a stale version when it is saved."""
+        run = await self._editable(run_id)
+        stored = await self._writer.call(run_id, self._store.step_output, run_id, step_id)
+        step = _find_step(run, step_id)
+        if stored is not None and step.tool is not None:
+            step.tool.output = stored[0]
+            step.tool.output_truncated = step.tool.output_truncated or stored[1]
+        return run
 
     def _recover_interrupted(
         self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]
