@@ -15,6 +15,9 @@ over the replicas, it prints (each run's step waits 10 s on its tool, then print
   replica restarted, until it drives its runs again: it must wait for its own leases to expire).
 Then the ceiling of one replica: active runs are added in steps until the lag from "step due"
 (the previous step finished) to "step started" passes 1 s at p95.
+It also prints steps finished per second (all replicas) over 20 s of that load. `--sqlite`
+adds one backend on a SQLite file with the same load (no takeover: the file is one backend's);
+`--no-ceiling` skips the ceiling.
 Bounded: each phase has a deadline; the whole script takes a few minutes.
 """
 
@@ -153,7 +156,13 @@ class Setup:
 
     def stop_all(self) -> None:
         for replica in self.replicas:
+            if replica.process.poll() not in (None, -signal.SIGKILL):
+                print(f"  replica {replica.name} had exited ({replica.process.returncode})")
             replica.kill()
+        for log in self.logs.glob("*.log"):
+            text = log.read_text(errors="replace")
+            if "Traceback" in text:
+                print(f"  {log.name} holds a traceback; its end:\n{text[-1500:]}")
 
 
 # --- stream clients ----------------------------------------------------------------------------
@@ -253,6 +262,11 @@ async def start_runs(
                 )
             except httpx.TimeoutException:
                 return  # saturated: the caller reports how many started
+            except httpx.TransportError as error:  # a dropped connection: say so, go on
+                print(f"  (starting a run on {replica.name}: {type(error).__name__}; retried)")
+                queue.append(n)
+                await asyncio.sleep(0.5)
+                continue
             answer.raise_for_status()
             started.append(answer.json())
 
@@ -281,6 +295,10 @@ async def propagation(
                 "within the client timeout: saturated)"
             )
             return samples
+        except httpx.TransportError as error:
+            print(f"  (a write through {writer.name}: {type(error).__name__}; probe skipped)")
+            await asyncio.sleep(0.5)
+            continue
         seq = int(answer.json()["seq"])
         futures = clients.expect(seq, watching)
         done, pending = await asyncio.wait(futures, timeout=10)
@@ -299,6 +317,9 @@ async def answer_latency(
         return await _answer_latency(http, owner, other, probes)
     except httpx.TimeoutException:
         print("  (a request got no answer within the client timeout: saturated)")
+        return []
+    except httpx.TransportError as error:
+        print(f"  (a request failed: {type(error).__name__}; the answer probe stopped)")
         return []
 
 
@@ -425,8 +446,31 @@ def drop_schema(base: str, schema: str) -> None:
     engine.dispose()
 
 
+def finished_steps(db_url: str) -> int:
+    engine = sqlalchemy.create_engine(db_url)
+    with engine.connect() as conn:
+        count = conn.execute(
+            sqlalchemy.text("SELECT count(*) FROM run_events WHERE event_json LIKE :pattern"),
+            {"pattern": '%"step_finished"%'},
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+async def steps_per_second(db_url: str, window: float = 20.0) -> float:
+    """Steps finished per second over `window` seconds, all replicas together."""
+    before = await asyncio.to_thread(finished_steps, db_url)
+    t0 = time.perf_counter()
+    await asyncio.sleep(window)
+    after = await asyncio.to_thread(finished_steps, db_url)
+    return (after - before) / (time.perf_counter() - t0)
+
+
 async def measure(base: str, folder: Path, replicas: int, runs: int, clients: int) -> None:
-    db_url, schema = schema_url(base)
+    """`base`: a PostgreSQL URL (a fresh schema is made in it), or `sqlite` (one process on
+    a file of its own: no takeover, the file belongs to one backend)."""
+    sqlite = base == "sqlite"
+    db_url, schema = (f"sqlite:///{folder / 'bench.db'}", "") if sqlite else schema_url(base)
     setup = Setup(db_url, _definitions(folder), "bench-" + secrets.token_urlsafe(24), folder)
     try:
         nodes = [setup.spawn(name) for name in ("a", "b")[:replicas]]
@@ -442,6 +486,8 @@ async def measure(base: str, folder: Path, replicas: int, runs: int, clients: in
                 f"{streams.connected} stream clients connected"
             )
             await asyncio.sleep(5)
+            rate = await steps_per_second(db_url)
+            print(f"  {'steps finished per second':<34} {rate:8.1f}")
             writer, readers = nodes[0], nodes[1:] or nodes
             print(
                 line(
@@ -456,6 +502,8 @@ async def measure(base: str, folder: Path, replicas: int, runs: int, clients: in
                 )
             )
             await streams.stop()
+        if sqlite:
+            return
         seconds, held = takeover(setup, nodes[0], restart=replicas == 1)
         what = (
             "kill -9 → every run taken over"
@@ -467,7 +515,8 @@ async def measure(base: str, folder: Path, replicas: int, runs: int, clients: in
         )
     finally:
         setup.stop_all()
-        drop_schema(base, schema)
+        if not sqlite:
+            drop_schema(base, schema)
 
 
 async def ceiling(base: str, folder: Path, levels: Sequence[int], budget: float) -> None:
@@ -519,6 +568,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--levels", default="500,1000,2000,3000")
     parser.add_argument("--ceiling-budget", type=float, default=240.0)
+    parser.add_argument("--no-ceiling", action="store_true")
+    parser.add_argument(
+        "--sqlite", action="store_true", help="also one backend on SQLite (no takeover)"
+    )
     args = parser.parse_args()
     if not args.pg:
         print(
@@ -527,6 +580,11 @@ def main() -> int:
         )
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-replicas-") as tmp:
+        if args.sqlite:
+            print(f"1 backend on SQLite, {args.runs} active runs, {args.clients} stream clients:")
+            folder = Path(tmp) / "sqlite"
+            folder.mkdir()
+            asyncio.run(measure("sqlite", folder, 1, args.runs, args.clients))
         for count in (2, 1):
             print(
                 f"{count} replica(s) on PostgreSQL, {args.runs} active runs, "
@@ -535,6 +593,8 @@ def main() -> int:
             folder = Path(tmp) / f"r{count}"
             folder.mkdir()
             asyncio.run(measure(args.pg, folder, count, args.runs, args.clients))
+        if args.no_ceiling:
+            return 0
         print("ceiling of one replica (the same runs: sim steps of ~20 s, a line every 5 s):")
         folder = Path(tmp) / "ceiling"
         folder.mkdir()

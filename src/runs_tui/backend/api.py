@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_guard
-from runs_tui.backend.bus import Bus, Notice
+from runs_tui.backend.bus import HEARTBEAT, Bus
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, BoundedRequests
 from runs_tui.backend.openapi_doc import problems
@@ -59,7 +59,6 @@ from runs_tui.models.domain import (
     RunsPage,
     RunSummary,
     StartRunRequest,
-    StreamEventType,
 )
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus, StatusGroup, parse_status_filter
@@ -496,14 +495,15 @@ class _Handlers:
         return Response(body, status_code=status, media_type=JSON)
 
     async def _events(self) -> AsyncIterator[str]:
-        with self.bus.subscription() as queue:
-            yield _sse(StreamEventType.HEARTBEAT, {})
+        """Everything queued since the last write goes out as one write (one frame each,
+        encoded once for all clients); a heartbeat after a quiet interval."""
+        with self.bus.subscription() as subscriber:
+            yield HEARTBEAT.frame
             while not self.stopping.is_set():
-                notice = await _next_notice(queue, self.stopping, self.heartbeat)
-                if notice is not None:
-                    yield _sse(notice.type, notice.data)
-                elif not self.stopping.is_set():
-                    yield _sse(StreamEventType.HEARTBEAT, {})
+                batch = await subscriber.next_batch(self.heartbeat)
+                if self.stopping.is_set():
+                    break
+                yield "".join(notice.frame for notice in batch) if batch else HEARTBEAT.frame
 
 
 _IdempotencyKey = Annotated[
@@ -543,28 +543,6 @@ def _iso_time(value: Any) -> Any:
     if isinstance(value, str) and not _ISO_START.match(value):
         raise ValueError("must be an ISO 8601 date-time, e.g. 2026-03-01T09:00:00Z")
     return value
-
-
-async def _next_notice(
-    queue: asyncio.Queue[Notice], stopping: asyncio.Event, timeout: float
-) -> Notice | None:
-    """The next notice, or None after `timeout` seconds of quiet or when the server stops."""
-    getter = asyncio.ensure_future(queue.get())
-    stopper = asyncio.ensure_future(stopping.wait())
-    try:
-        done, _ = await asyncio.wait(
-            {getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        stopper.cancel()
-    if getter in done:
-        return getter.result()
-    getter.cancel()
-    return None
-
-
-def _sse(type: StreamEventType, data: dict[str, Any]) -> str:
-    return f"event: {type.value}\ndata: {json.dumps(data)}\n\n"
 
 
 def _replay(stored: StoredResponse, fingerprint: str) -> Response:

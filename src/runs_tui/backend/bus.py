@@ -1,19 +1,31 @@
 """In-process fan-out of live notices from the engine to `/stream` subscribers.
 
 The engine publishes; each SSE connection owns a bounded queue. A slow subscriber loses notices
-rather than slowing the engine: a lost change notice costs nothing, because the client pulls the
-change feed from its cursor, which never skips.
+rather than slowing the engine: when its queue is full, what it holds is dropped for one
+`change` notice with the latest seq (a *resync*), and a change notice costs nothing to lose,
+because the client pulls the change feed from its cursor, which never skips. Only live output
+chunks are lost then; the run's detail has them all.
+
+Cheap per client, since 500 clients share one loop (issue 12's profile: two futures and a timer
+per event per client, and one JSON encoding per client): a notice is encoded once, when the
+first subscriber sends it (`Notice.frame`); a subscriber waits on one future per wake-up, not
+per notice, and takes everything queued meanwhile in one batch (one socket write).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import json
+from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from runs_tui.models.domain import StreamEventType
+
+DEFAULT_QUEUE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -21,39 +33,99 @@ class Notice:
     type: StreamEventType
     data: dict[str, Any]
 
+    @cached_property
+    def frame(self) -> str:
+        """The notice as one server-sent event, encoded once however many clients send it."""
+        return f"event: {self.type.value}\ndata: {json.dumps(self.data)}\n\n"
+
+
+HEARTBEAT = Notice(StreamEventType.HEARTBEAT, {})
+
+
+class Subscription:
+    """One subscriber's queue: bounded, collapsing to a resync notice when full."""
+
+    def __init__(self, bus: Bus, size: int) -> None:
+        self._bus = bus
+        self._size = size
+        self._items: deque[Notice] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self.closed = False
+        self.resyncs = 0  # how often this subscriber fell behind and was sent a resync
+
+    def put(self, notice: Notice) -> None:
+        if len(self._items) >= self._size:
+            # behind: what it holds goes; one resync (the latest seq, this notice's too) stays
+            self._items.clear()
+            self._items.append(self._bus.resync_notice())
+            self.resyncs += 1
+        else:
+            self._items.append(notice)
+        self._wake()
+
+    async def next_batch(self, timeout: float) -> list[Notice]:
+        """Every notice queued, waiting up to `timeout` seconds for one; [] after a quiet
+        `timeout` or once the bus is closed."""
+        if not self._items and not self.closed:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(timeout, _settle, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        batch = list(self._items)
+        self._items.clear()
+        return batch
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None:
+            _settle(self._waiter)
+
 
 @dataclass
 class Bus:
-    queue_size: int = 1000
-    _subscribers: set[asyncio.Queue[Notice]] = field(default_factory=set)
+    queue_size: int = DEFAULT_QUEUE_SIZE
+    _subscribers: set[Subscription] = field(default_factory=set)
+    _last_seq: int = 0
 
     def publish(self, type: StreamEventType, **data: Any) -> None:
-        """Never blocks; drops the notice for a subscriber whose queue is full."""
+        """Never blocks; a subscriber whose queue is full gets a resync instead."""
         notice = Notice(type, data)
-        for queue in list(self._subscribers):
-            try:
-                queue.put_nowait(notice)
-            except asyncio.QueueFull:
-                pass
+        for subscriber in list(self._subscribers):
+            subscriber.put(notice)
 
     def publish_change(self, seq: int) -> None:
+        self._last_seq = max(self._last_seq, seq)
         self.publish(StreamEventType.CHANGE, seq=seq)
 
     def publish_output(self, run_id: str, step_id: str, chunk: str) -> None:
         self.publish(StreamEventType.OUTPUT, run_id=run_id, step_id=step_id, chunk=chunk)
 
-    async def subscribe(self) -> AsyncIterator[Notice]:
-        with self.subscription() as queue:
-            while True:
-                yield await queue.get()
+    def resync_notice(self) -> Notice:
+        """A change notice with the highest seq published: pull the feed from your cursor."""
+        return Notice(StreamEventType.CHANGE, {"seq": self._last_seq})
+
+    def close(self) -> None:
+        """Wake every subscriber for good (the server stops)."""
+        for subscriber in list(self._subscribers):
+            subscriber.close()
 
     @contextmanager
-    def subscription(self) -> Iterator[asyncio.Queue[Notice]]:
-        """A subscriber's queue, for readers that wait with a timeout: cancelling a
-        `queue.get()` is harmless, cancelling an async generator's step would end it."""
-        queue: asyncio.Queue[Notice] = asyncio.Queue(self.queue_size)
-        self._subscribers.add(queue)
+    def subscription(self) -> Iterator[Subscription]:
+        subscriber = Subscription(self, self.queue_size)
+        self._subscribers.add(subscriber)
         try:
-            yield queue
+            yield subscriber
         finally:
-            self._subscribers.discard(queue)
+            self._subscribers.discard(subscriber)
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

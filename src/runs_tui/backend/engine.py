@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ from runs_tui.backend.outposts import (
 )
 from runs_tui.backend.outposts.templates import render_lenient
 from runs_tui.backend.store import Lease, RunNotFound, RunStore, StaleWrite
+from runs_tui.backend.writer import RunWriter
 from runs_tui.models.domain import (
     AutomationType,
     DefinitionSummary,
@@ -130,11 +132,14 @@ class Engine:
         schedule_tick_seconds: float = 1.0,
         replica_id: str | None = None,
         lease_timeout: float = DEFAULT_LEASE_TIMEOUT,
+        write_threads: int = 0,
     ) -> None:
         """`definitions_dir=None` loads the demo set shipped as package data. `pace_seconds`
         is how long a run lingers in each bookkeeping status (so people can see it move).
         `lease_timeout`: the longest a run stays without a driver after its replica dies; a
-        lease lasts two thirds of it and is renewed every fifth of it."""
+        lease lasts two thirds of it and is renewed every fifth of it. `write_threads`: store
+        calls run on that many threads (SQLite: one, committing in groups), in order per run
+        (`writer.RunWriter`); 0 keeps them inline on the loop, which fake-time tests need."""
         self._store = store
         self._bus = bus
         self._clock = clock
@@ -153,6 +158,7 @@ class Engine:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._cache: dict[str, RunDetail] = {}
         self._schedule_task: asyncio.Task[None] | None = None
+        self._writer = RunWriter(write_threads, batch=None if store.shared else store.batched)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -166,7 +172,7 @@ class Engine:
         (the server refuses a second backend on the file) that is every unfinished run; on a
         shared database only those whose lease expired, never a live replica's."""
         self._store.origin = self.replica_id
-        self._claim(live_too=not self._store.shared)
+        await self._claim(live_too=not self._store.shared)
         if self._store.shared and self._lease_task is None:
             self._lease_task = asyncio.create_task(self._lease_loop(), name="engine-leases")
             self._heartbeat = _Heartbeat(self, asyncio.get_running_loop())
@@ -189,6 +195,7 @@ class Engine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._writer.close()  # the writes cancelled drivers began end first
         self._cache.clear()
         if self._leases:
             self._leases.clear()
@@ -233,7 +240,7 @@ class Engine:
         if definition is None:
             raise DefinitionNotFound(f"no {kind.value} with id {definition_id!r}")
         inputs = validated_inputs(definition, request.inputs)
-        stored = self._create_run(definition, inputs, request.trigger, scheduled_for=None)
+        stored = await self._create_run(definition, inputs, request.trigger, scheduled_for=None)
         return _summary(stored)
 
     async def respond(
@@ -244,7 +251,7 @@ class Engine:
         not allowed by the prompt). Nothing is recorded on a refusal."""
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
-                run = self._editable(run_id, fresh=True)  # another replica may have answered
+                run = await self._editable(run_id, fresh=True)  # another replica may have answered
                 step = _find_step(run, step_id)
                 if (
                     step.status is not StepStatus.WAITING_FOR_INPUT
@@ -268,14 +275,14 @@ class Engine:
                 events = self._apply_response(run, step, answer, prompt_id)
                 self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
                 try:
-                    stored = self._save_taking_lease(run, events)
+                    stored = await self._save_taking_lease(run, events)
                 except StaleWrite:
                     continue  # changed between the read and the write: look again
                 self._spawn(run_id)
                 return stored
             raise Conflict(
                 f"run {run_id} kept changing; try again",
-                {"status": self._current(run_id).status.value},
+                {"status": (await self._current(run_id)).status.value},
             )
 
     async def cancel(self, run_id: str, actor: str = "") -> RunSummary:
@@ -283,7 +290,7 @@ class Engine:
         a no-op success for a run already cancelled."""
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
-                run = self._editable(run_id, fresh=True)  # another replica may have moved it
+                run = await self._editable(run_id, fresh=True)  # another replica may have moved it
                 if run.status is RunStatus.CANCELLED:
                     return _summary(run)
                 if run.status.is_terminal:
@@ -294,7 +301,7 @@ class Engine:
                 if driver is not None and driver is not asyncio.current_task():
                     driver.cancel()
                     await asyncio.gather(driver, return_exceptions=True)
-                    run = self._editable(run_id, fresh=True)
+                    run = await self._editable(run_id, fresh=True)
                 events: list[Event] = []
                 for step in run.steps:
                     self._cancel_step(step, events)
@@ -302,7 +309,7 @@ class Engine:
                 run.error = f"cancelled by {actor or 'operator'}"
                 run.summary = _cancel_summary(run)
                 try:
-                    stored = self._save(
+                    stored = await self._save(
                         run, events, fenced=False
                     )  # the owner, wherever, stops on the notice
                 except StaleWrite:
@@ -311,12 +318,12 @@ class Engine:
                 return _summary(stored)
             raise Conflict(
                 f"run {run_id} kept changing; try again",
-                {"status": self._current(run_id).status.value},
+                {"status": (await self._current(run_id)).status.value},
             )
 
     # --- run creation -------------------------------------------------------------------------
 
-    def _create_run(
+    async def _create_run(
         self,
         definition: Definition,
         inputs: dict[str, str],
@@ -324,9 +331,14 @@ class Engine:
         scheduled_for: datetime | None,
     ) -> RunDetail:
         run, events = self._new_run(definition, inputs, trigger, scheduled_for)
-        stored = self._store.insert_run(
-            run, events, owner=self.replica_id, lease_until=self._lease_until()
+        insert = partial(
+            self._store.insert_run,
+            run,
+            events,
+            owner=self.replica_id,
+            lease_until=self._lease_until(),
         )
+        stored = await self._writer.call(run.id, insert)
         self._launch(stored)
         return stored
 
@@ -394,9 +406,10 @@ class Engine:
 
     # --- leases -------------------------------------------------------------------------------
 
-    def _claim(self, live_too: bool = False) -> int:
+    async def _claim(self, live_too: bool = False) -> int:
         """Take over runs without a live driver (see `RunStore.claim_runs`) and drive them."""
-        claimed = self._store.claim_runs(
+        claim = partial(
+            self._store.claim_runs,
             self.replica_id,
             self._lease_until(),
             now=self._now(),
@@ -404,6 +417,7 @@ class Engine:
             limit=None if live_too else 200,
             exclude=frozenset(self.driving()),
         )
+        claimed = await self._writer.unordered(claim)
         for run, lease in claimed:
             self._abandon(
                 run.id
@@ -421,7 +435,7 @@ class Engine:
         while True:
             await self._clock.sleep(self.lease_timeout / 5)
             try:
-                self._claim()
+                await self._claim()
             except Exception:  # the database may be away for a moment; try again
                 log.exception("replica %s: taking over expired leases failed", self.replica_id)
 
@@ -470,7 +484,7 @@ class Engine:
 
     async def _advance(self, run_id: str) -> bool:
         """One move; False when the driver should stop (waiting, finished)."""
-        status = self._current(run_id).status
+        status = (await self._current(run_id)).status
         if status.is_terminal or status.is_waiting:
             return False
         if status in (
@@ -487,10 +501,10 @@ class Engine:
         if status in (RunStatus.EXECUTING_TRIAGE, RunStatus.EXECUTING_REMEDIATION):
             return await self._execute_next_step(run_id)
         async with self._locked(run_id):
-            run = self._editable(run_id)
+            run = await self._editable(run_id)
             events: list[Event] = []
             self._bookkeeping_move(run, events)
-            self._save(run, events)
+            await self._save(run, events)
         return True
 
     def _bookkeeping_move(self, run: RunDetail, events: list[Event]) -> None:
@@ -551,7 +565,7 @@ class Engine:
             self._transition(run, RunStatus.READY_FOR_EXECUTION, events)
 
     async def _wait_until_due(self, run_id: str) -> None:
-        due = self._current(run_id).scheduled_for
+        due = (await self._current(run_id)).scheduled_for
         if due is not None:
             await self._clock.sleep(max(0.0, (due - self._now()).total_seconds()))
 
@@ -559,44 +573,56 @@ class Engine:
 
     async def _execute_next_step(self, run_id: str) -> bool:
         async with self._locked(run_id):
-            run = self._editable(run_id)
+            run = await self._editable(run_id)
             events: list[Event] = []
             phase_steps = _phase_steps(run)
             step = next((s for s in phase_steps if not s.status.is_finished), None)
             if step is None or _stopped_by_failure(run, self._definition_of(run)):
                 self._finish_phase(run, events)
-                self._save(run, events)
+                await self._save(run, events)
                 return True
             step_def = self._step_definition(run, step)
             if step.status is StepStatus.RUNNING:  # found on resume: its tool was lost
                 self._recover_interrupted(run, step, step_def, events)
-                self._save(run, events)
+                await self._save(run, events)
                 return True
             if step.status is StepStatus.WAITING_FOR_INPUT:
                 self._transition(run, _waiting_status(run), events)
-                self._save(run, events)
+                await self._save(run, events)
                 return False
             if step_def.automation is AutomationType.INFORMATION_ONLY:
                 self._start_step(run, step, events)
                 self._finish_step(run, step, StepStatus.SUCCEEDED, events)
-                self._save(run, events)
+                await self._save(run, events)
                 return True
             needs_answer = step_def.automation is AutomationType.MANUAL or (
                 step_def.automation is AutomationType.SEMI_AUTOMATED and step.response is None
             )
             if needs_answer:
                 self._request_input(run, step, step_def, events)
-                self._save(run, events)
+                await self._save(run, events)
                 return False
             variables = self._start_tool(run, step, step_def, events)
-            self._save(run, events)
+            await self._save(run, events)
         result = await self._run_tool(run_id, step.id, step_def, variables)
         async with self._locked(run_id):
-            run = self._editable(run_id, fresh=True)
+            run = await self._with_output(run_id, step.id)
             events = []
             self._record_tool_result(run, _find_step(run, step.id), step_def, result, events)
-            self._save(run, events)
+            await self._save(run, events)
         return True
+
+    async def _with_output(self, run_id: str, step_id: str) -> RunDetail:
+        """The run to record a tool's result on: this engine's copy, with the step's output as
+        streamed to the store (read after the run's queued appends), not the whole run again.
+        A change made elsewhere meanwhile shows as a stale version when it is saved."""
+        run = await self._editable(run_id)
+        stored = await self._writer.call(run_id, self._store.step_output, run_id, step_id)
+        step = _find_step(run, step_id)
+        if stored is not None and step.tool is not None:
+            step.tool.output = stored[0]
+            step.tool.output_truncated = step.tool.output_truncated or stored[1]
+        return run
 
     def _recover_interrupted(
         self, run: RunDetail, step: Step, step_def: StepDefinition, events: list[Event]
@@ -617,7 +643,14 @@ class Engine:
                     reason="the backend driving this step stopped; the tool is idempotent",
                 )
             )
-            self._store.append_output(run.id, step.id, RERUN_MARKER, fence=self._leases.get(run.id))
+            marker = partial(
+                self._store.append_output,
+                run.id,
+                step.id,
+                RERUN_MARKER,
+                fence=self._leases.get(run.id),
+            )
+            self._writer.submit(run.id, marker)  # the save that follows queues behind it
             return
         self._finish_step(run, step, StepStatus.FAILED, events, error=INTERRUPTED)
         events[-1].data["reason"] = "the tool is not declared idempotent, so it is not re-run"
@@ -764,18 +797,20 @@ class Engine:
     async def _run_tool(
         self, run_id: str, step_id: str, step_def: StepDefinition, variables: dict[str, str]
     ) -> ToolResult:
-        run = self._current(run_id)
+        run = await self._current(run_id)
         tool = self._outpost.resolve(step_def.tool or "", self._definition_of(run).tools)
         assert tool is not None
 
         lease = self._leases.get(run_id)
 
-        def deliver(chunk: str) -> None:
-            try:
-                self._store.append_output(run_id, step_id, chunk, fence=lease)
-            except StaleWrite:
-                return  # no longer ours: the lease check stops this driver
+        def written(chunk: str, done: asyncio.Future[None]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return  # StaleWrite: no longer ours, the lease check stops this driver
             self._bus.publish_output(run_id, step_id, chunk)
+
+        def deliver(chunk: str) -> None:
+            append = partial(self._store.append_output, run_id, step_id, chunk, fence=lease)
+            self._writer.submit(run_id, append).add_done_callback(partial(written, chunk))
 
         sink = OutputSink(self._clock, deliver)
         try:
@@ -881,7 +916,7 @@ class Engine:
         """Walk the shortest legal path to Completed Failure, so even a failure stays legal."""
         try:
             async with self._locked(run_id):
-                run = self._editable(run_id, fresh=True)
+                run = await self._editable(run_id, fresh=True)
                 if run.status.is_terminal:
                     return
                 events: list[Event] = []
@@ -892,7 +927,7 @@ class Engine:
                     self._transition(run, target, events)
                 run.error = error
                 run.summary = f"The run failed: {error}."
-                self._save(run, events)
+                await self._save(run, events)
         except Exception:  # nothing more we can do than log it
             log.exception("run %s: could not record the failure", run_id)
 
@@ -902,10 +937,10 @@ class Engine:
         """Keeps one upcoming run per scheduled definition, sitting in Scheduled for Execution."""
         while True:
             for definition in self._definitions.scheduled():
-                self._ensure_upcoming(definition)
+                await self._ensure_upcoming(definition)
             await self._clock.sleep(self._schedule_tick)
 
-    def _ensure_upcoming(self, definition: Definition) -> None:
+    async def _ensure_upcoming(self, definition: Definition) -> None:
         """The store locks the schedule's row around the check and the insert, so replicas
         ticking at once create each due run exactly once."""
         interval = timedelta(seconds=definition.schedule_interval_seconds or 0)
@@ -923,13 +958,15 @@ class Engine:
             trigger = Trigger(kind=TriggerKind.SCHEDULE, actor="schedule")
             return self._new_run(definition, inputs, trigger, scheduled_for=due)
 
-        stored = self._store.insert_scheduled_run(
+        insert = partial(
+            self._store.insert_scheduled_run,
             definition.id,
             make,
             upcoming=BEFORE_EXECUTION,
             owner=self.replica_id,
             lease_until=self._lease_until(),
         )
+        stored = await self._writer.unordered(insert)
         if stored is not None:
             self._launch(stored)
 
@@ -943,18 +980,24 @@ class Engine:
         async with lock:
             yield
 
-    def _current(self, run_id: str) -> RunDetail:
+    async def _current(self, run_id: str) -> RunDetail:
+        """The run as this engine last saved or read it (read after the run's queued writes)."""
         run = self._cache.get(run_id)
         if run is None:
-            run = self._store.get_run(run_id)
+            run = await self._writer.call(run_id, self._store.get_run, run_id)
             self._remember(run)
         return run
 
-    def _editable(self, run_id: str, fresh: bool = False) -> RunDetail:
-        """A private copy to change and save; `fresh` re-reads the store (streamed output)."""
+    async def _editable(self, run_id: str, fresh: bool = False) -> RunDetail:
+        """The copy to change and save, taken out of the cache: whoever holds the run's lock
+        owns it until `_save` puts the saved state back (no deep copy per move: that was a
+        tenth of the loop's time at 200 runs). `fresh` re-reads the store (streamed output,
+        another replica's change)."""
         if fresh:
             self._cache.pop(run_id, None)
-        return self._current(run_id).model_copy(deep=True)
+        run = await self._current(run_id)
+        self._cache.pop(run_id, None)
+        return run
 
     def _remember(self, run: RunDetail) -> None:
         if run.status.is_terminal:
@@ -963,15 +1006,25 @@ class Engine:
         else:
             self._cache[run.id] = run.model_copy(update={"events": []})
 
-    def _save(self, run: RunDetail, events: list[Event], *, fenced: bool = True) -> RunDetail:
+    async def _save(self, run: RunDetail, events: list[Event], *, fenced: bool = True) -> RunDetail:
         """A compare-and-set on the version `run` was read at; `fenced` (a driver's save) also
-        on this replica's lease. Raises `StaleWrite` when either moved on."""
+        on this replica's lease. Raises `StaleWrite` when either moved on. Not read back: the
+        engine keeps `run` itself, at its new version and seq (streamed output is read fresh
+        where it matters, after the tool)."""
         run.updated_at = self._now()
         fence = self._leases.get(run.id) if fenced else None
         try:
             if fenced and fence is None:
                 raise StaleWrite(f"replica {self.replica_id} holds no lease on run {run.id}")
-            stored = self._store.save_run(run, events, expected_version=run.version, fence=fence)
+            save = partial(
+                self._store.save_run,
+                run,
+                events,
+                expected_version=run.version,
+                fence=fence,
+                read_back=False,
+            )
+            stored = await self._writer.call(run.id, save)
         except Exception:
             self._cache.pop(run.id, None)
             raise
@@ -979,17 +1032,20 @@ class Engine:
         self._bus.publish_change(stored.seq)
         return stored
 
-    def _save_taking_lease(self, run: RunDetail, events: list[Event]) -> RunDetail:
-        """`_save` for an answer: the run becomes this replica's to drive, at the next epoch."""
+    async def _save_taking_lease(self, run: RunDetail, events: list[Event]) -> RunDetail:
+        """`_save` for an answer: the run becomes this replica's to drive, at the next epoch.
+        Read back whole: the API answers with it."""
         run.updated_at = self._now()
+        save = partial(
+            self._store.save_run_taking_lease,
+            run,
+            events,
+            expected_version=run.version,
+            owner=self.replica_id,
+            lease_until=self._lease_until(),
+        )
         try:
-            stored, lease = self._store.save_run_taking_lease(
-                run,
-                events,
-                expected_version=run.version,
-                owner=self.replica_id,
-                lease_until=self._lease_until(),
-            )
+            stored, lease = await self._writer.call(run.id, save)
         except Exception:
             self._cache.pop(run.id, None)
             raise

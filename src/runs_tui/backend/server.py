@@ -93,6 +93,7 @@ def _build(
         definitions_dir,
         replica_id=replica.replica_id,
         lease_timeout=replica.lease_timeout,
+        write_threads=write_threads(store, clock),
     )
     app = create_app(
         engine,
@@ -116,6 +117,15 @@ def _build(
         parts.relay = Relay(store, bus, engine.remote_change)
     parts.stopping = app.state.shutting_down
     return parts
+
+
+def write_threads(store: RunStore, clock: Clock) -> int:
+    """How many threads make the engine's store calls (`writer.RunWriter`): none under fake
+    time (tests step it and expect every write done when they look), one on SQLite (one writer
+    at a time anyway), a few on PostgreSQL (a run waiting on a row lock holds no other up)."""
+    if not isinstance(clock, SystemClock):
+        return 0
+    return 4 if store.shared else 1
 
 
 @dataclass(frozen=True)
@@ -349,6 +359,7 @@ class EmbeddedBackend:
     def _signal_exit(parts: _Parts) -> None:
         if parts.stopping is not None:
             parts.stopping.set()
+        parts.bus.close()  # open streams end now, not at their next heartbeat
         parts.server.should_exit = True
 
     def _wait_until_healthy(self) -> None:
