@@ -4,29 +4,27 @@ Why: a full sync moves every run through this path, and validating a `RunSummary
 enums, nested trigger) and then flattening it again cost more than the HTTP fetch and the
 SQLite insert together. msgspec decodes the body into typed structs, checking in C what the
 cache relies on — types of stored fields, known statuses and kinds, RFC 3339 times — at the
-cost of `json.loads` alone (it is worth its dependency: it halved a full sync's CPU), and one
-function per row builds exactly the tuple the writer inserts (`RUN_COLUMNS` minus the name id
-and generation, see `rows.run_values`). Anything off raises `ValueError`: a "malformed
-answer" that the client retries when it notices it (a cut-off body fails `read_fetched`) and
-that otherwise fails the sync before the page is applied. The rows equal `run_values` of the
-validated model.
+cost of `json.loads` alone (it is worth its dependency: it halved a full sync's CPU), and
+`rows.run_values`, the one run-to-row rule, builds each row from the struct as it does from a
+model. Anything off raises `ValueError`: a "malformed answer" that the client retries when it
+notices it (a cut-off body fails `read_fetched`) and that otherwise fails the sync before the
+page is applied.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
 
-from runs_tui.cache.rows import SUMMARY_COLUMNS, inputs_json, summary_from_row
+from runs_tui.cache.rows import SUMMARY_COLUMNS, run_values, summary_from_row
 from runs_tui.models import RunKind, RunSummary, TriggerKind
-from runs_tui.models.ordering import EPOCH, NO_DURATION, STATUS_RANK, active_duration_key
+from runs_tui.models.ordering import STATUS_RANK
 
 Row = tuple[Any, ...]
-_RANK_OF = {status.value: rank for status, rank in STATUS_RANK.items()}
 # msgspec checks a Literal of strings against the set of its values:
 _Status = Literal[tuple(status.value for status in STATUS_RANK)]  # type: ignore[valid-type]
 _Kind = Literal[tuple(kind.value for kind in RunKind)]  # type: ignore[valid-type]
@@ -138,53 +136,5 @@ def parse_page(body: bytes | str) -> RowPage:
     except msgspec.MsgspecError as error:  # DecodeError or ValidationError: a malformed answer
         raise ValueError(f"malformed change-feed page: {error}") from None
     return RowPage(
-        [_row(run) for run in page.changes], page.deleted, page.next_cursor, page.has_more
+        [run_values(run) for run in page.changes], page.deleted, page.next_cursor, page.has_more
     )
-
-
-def _row(run: _WireRun) -> Row:
-    """One decoded run → its row; the same tuple `rows.run_values` makes of the model.
-    Written flat (few calls): it runs once per run of every sync."""
-    trigger, name, status = run.trigger, run.name, run.status
-    started, finished, scheduled = run.started_at, run.finished_at, run.scheduled_for
-    started_us = None if started is None else _micros(started)
-    finished_us = None if finished is None else _micros(finished)
-    if started_us is None:
-        duration = NO_DURATION
-    elif finished_us is None:
-        duration = active_duration_key(started_us)
-    else:
-        duration = max(0, finished_us - started_us)
-    return (
-        run.id,
-        run.kind,
-        run.definition_id,
-        name,
-        status,
-        trigger.kind,
-        trigger.actor,
-        _micros(run.created_at),
-        None if scheduled is None else _micros(scheduled),
-        started_us,
-        finished_us,
-        _micros(run.updated_at),
-        run.current_step_id,
-        run.current_step,
-        run.root_cause,
-        run.outcome,
-        run.summary,
-        run.error,
-        inputs_json(run.inputs) if run.inputs else "{}",
-        run.version,
-        run.seq,
-        name.casefold(),
-        _RANK_OF[status],
-        duration,
-        f"{trigger.actor.casefold()}\x1f{trigger.kind}",
-    )
-
-
-def _micros(moment: datetime) -> int:
-    """`rows.micros`, by integer parts: `timedelta // timedelta` was a tenth of a sync."""
-    since = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)) - EPOCH
-    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from runs_tui.models import RunKind, RunStatus, RunSummary, SortColumn, Trigger, TriggerKind
 from runs_tui.models.ordering import (
     EPOCH,
+    NO_DURATION,
     STATUS_RANK,
     SortValue,
-    duration_key,
+    active_duration_key,
     micros,
-    trigger_key,
 )
 
 MICROS_PER_HOUR = 3_600_000_000
@@ -98,20 +98,70 @@ RUN_COLUMNS = (
 SUMMARY_COLUMNS = RUN_COLUMNS[:21]
 
 
-def run_values(run: RunSummary) -> tuple[Any, ...]:
-    """The row for `run`, minus the trailing name id and generation (see RUN_COLUMNS)."""
+class _TriggerFields(Protocol):
+    kind: str
+    actor: str
+
+
+class RunFields(Protocol):
+    """What a row is made of: a `RunSummary`, or the change feed's msgspec struct of it
+    (`feed._WireRun`), whose kinds and statuses are plain strings (the model's are StrEnums,
+    which are strings too). One rule for both, so the fast path cannot drift."""
+
+    id: str
+    kind: str
+    definition_id: str
+    name: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    current_step_id: str | None
+    current_step: str | None
+    root_cause: str | None
+    outcome: str | None
+    summary: str | None
+    error: str | None
+    version: int
+    seq: int
+
+    @property
+    def trigger(self) -> _TriggerFields: ...
+
+    @property
+    def inputs(self) -> dict[str, str]: ...
+
+
+_RANK_OF: dict[str, int] = {status.value: rank for status, rank in STATUS_RANK.items()}
+
+
+def run_values(run: RunFields) -> tuple[Any, ...]:
+    """The row for `run`, minus the trailing name id and generation (see RUN_COLUMNS).
+    Written flat (few calls): it runs once per run of every sync."""
+    trigger, name, status = run.trigger, run.name, run.status
+    started, finished, scheduled = run.started_at, run.finished_at, run.scheduled_for
+    started_us = None if started is None else micros(started)
+    finished_us = None if finished is None else micros(finished)
+    if started_us is None:
+        duration = NO_DURATION
+    elif finished_us is None:
+        duration = active_duration_key(started_us)
+    else:
+        duration = max(0, finished_us - started_us)
     return (
         run.id,
-        run.kind.value,
+        run.kind,
         run.definition_id,
-        run.name,
-        run.status.value,
-        run.trigger.kind.value,
-        run.trigger.actor,
+        name,
+        status,
+        trigger.kind,
+        trigger.actor,
         micros(run.created_at),
-        _optional_micros(run.scheduled_for),
-        _optional_micros(run.started_at),
-        _optional_micros(run.finished_at),
+        None if scheduled is None else micros(scheduled),
+        started_us,
+        finished_us,
         micros(run.updated_at),
         run.current_step_id,
         run.current_step,
@@ -122,10 +172,10 @@ def run_values(run: RunSummary) -> tuple[Any, ...]:
         inputs_json(run.inputs),
         run.version,
         run.seq,
-        run.name.casefold(),
-        STATUS_RANK[run.status],
-        duration_key(run),
-        trigger_key(run),
+        name.casefold(),
+        _RANK_OF[status],
+        duration,
+        f"{trigger.actor.casefold()}\x1f{trigger.kind}",
     )
 
 
