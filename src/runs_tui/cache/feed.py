@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
+from pydantic import BaseModel
 
 from runs_tui.cache.rows import SUMMARY_COLUMNS, run_values, summary_from_row
-from runs_tui.models import RunKind, RunSummary, TriggerKind
+from runs_tui.models import RunKind, RunStatus, RunSummary, Trigger, TriggerKind
 from runs_tui.models.ordering import STATUS_RANK
 
 Row = tuple[Any, ...]
@@ -51,36 +51,29 @@ class RowPage:
         ]
 
 
-class _WireTrigger(msgspec.Struct, gc=False):
-    kind: _TriggerKind = "manual"
-    actor: str = ""
-
-
-class _WireRun(msgspec.Struct, gc=False):
-    """`RunSummary` as msgspec checks it, in C: the types of the stored fields, known statuses
-    and kinds, RFC 3339 times. Unknown fields are ignored, as the model ignores them. No GC
+def _wire_struct(model: type[BaseModel], name: str, types: dict[Any, Any]) -> type[Any]:
+    """A msgspec struct with the fields of a pydantic wire model, derived from it so the two
+    cannot drift: each annotation through `types` (an enum becomes the Literal of its values,
+    which msgspec checks in C; a nested model its struct), defaults as the model's, required
+    fields first as msgspec wants. Unknown fields are ignored, as the model ignores them. No GC
     tracking: 10,000 of these per page are freed at once and hold no cycles."""
+    required, optional = [], []
+    for field, info in model.model_fields.items():
+        annotation = types.get(info.annotation, info.annotation)
+        if info.is_required():
+            required.append((field, annotation))
+        elif info.default_factory is not None:
+            default = msgspec.field(default_factory=info.default_factory)  # type: ignore[arg-type]
+            optional.append((field, annotation, default))
+        else:
+            optional.append((field, annotation, info.default))
+    return msgspec.defstruct(name, [*required, *optional], gc=False)
 
-    id: str
-    kind: _Kind
-    definition_id: str
-    name: str
-    status: _Status
-    trigger: _WireTrigger
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    seq: int
-    scheduled_for: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    current_step_id: str | None = None
-    current_step: str | None = None
-    root_cause: str | None = None
-    outcome: str | None = None
-    summary: str | None = None
-    error: str | None = None
-    inputs: dict[str, str] = {}
+
+_WireTrigger = _wire_struct(Trigger, "_WireTrigger", {TriggerKind: _TriggerKind})
+_WireRun = _wire_struct(
+    RunSummary, "_WireRun", {RunKind: _Kind, RunStatus: _Status, Trigger: _WireTrigger}
+)
 
 
 class _WirePage(msgspec.Struct, gc=False):
