@@ -2,7 +2,8 @@
 and `settle()`, the one way a test waits for the app.
 
 - Snapshots live where pytest-textual-snapshot (syrupy) puts them by default:
-  `tests/ui/__snapshots__/<test module>/<test>.svg` (syrupy 4 has no option to move them).
+  `tests/ui/__snapshots__/<test module>/<test>.svg` (syrupy 4 has no option to move them); that
+  folder is a symlink to the repository's `snapshots/`, where the layout keeps them.
 - `FedService` (the `service` fixture): the cache-only service whose live events the test
   feeds (`await service.feed(WaitingStarted(run))`), through the app's real live worker.
 - `NOW` is the frozen clock of every UI test; runs are placed relative to it and times are shown
