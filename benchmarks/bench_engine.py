@@ -33,6 +33,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import sqlalchemy
+from work_guide import write_work_guide
 
 from runs_tui.backend import tables
 from runs_tui.backend.bus import Bus
@@ -47,24 +48,7 @@ PROBE_SECONDS = 0.05
 
 
 def definitions(folder: Path, steps: int, latency: float) -> Path:
-    body = "\n".join(
-        f'[[steps]]\ntitle = "Work {n}"\nautomation = "automated"\ntool = "work"\n'
-        for n in range(1, steps + 1)
-    )
-    (folder / "bench-work.toml").write_text(f"""kind = "guide"
-id = "bench-work"
-title = "Benchmark: work"
-
-{body}
-[tools.work]
-type = "sim"
-latency = "{latency}s"
-idempotent = true
-
-[[tools.work.scenarios]]
-lines = ["working on step", "done"]
-line_delay = "{latency / 2}s"
-""")
+    write_work_guide(folder, "bench-work", "Benchmark: work", steps=steps, latency=latency)
     return folder
 
 

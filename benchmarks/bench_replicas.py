@@ -44,6 +44,7 @@ from urllib.parse import quote
 
 import httpx
 import sqlalchemy
+from work_guide import write_work_guide
 
 LEASE_TIMEOUT = 6.0
 SERVING = re.compile(r"serving (http://127\.0\.0\.1:\d+)/api/v1")
@@ -51,24 +52,9 @@ STEPS = 40
 
 
 def _definitions(folder: Path) -> Path:
-    steps = "\n".join(
-        f'[[steps]]\ntitle = "Work {n}"\nautomation = "automated"\ntool = "work"\n'
-        for n in range(1, STEPS + 1)
+    write_work_guide(
+        folder, "bench-long", "Benchmark: long work", steps=STEPS, latency=10.0, line_delay=5.0
     )
-    (folder / "bench-long.toml").write_text(f"""kind = "guide"
-id = "bench-long"
-title = "Benchmark: long work"
-
-{steps}
-[tools.work]
-type = "sim"
-latency = "10s"
-idempotent = true
-
-[[tools.work.scenarios]]
-lines = ["working on step", "done"]
-line_delay = "5s"
-""")
     (folder / "bench-ask.toml").write_text("""kind = "guide"
 id = "bench-ask"
 title = "Benchmark: a question"

@@ -36,38 +36,13 @@ import time
 from pathlib import Path
 
 import httpx
+from work_guide import write_work_guide
 
 SIZE = (120, 40)
 WARMUP_SECONDS = 8.0
 SERVING = re.compile(r"serving (http://\S+?)/api/v1")
 
 DEFINITIONS = {
-    "tools.toml": """
-kind = "tools"
-
-[tools.chatty]
-type = "sim"
-latency = "0.1s"
-
-[[tools.chatty.scenarios]]
-lines = ["{n} one", "{n} two", "{n} three", "{n} four", "{n} five", "{n} six", "{n} seven",
-         "{n} eight", "{n} nine", "{n} ten"]
-line_delay = "0.4s"
-""",
-    "busy.toml": """
-kind = "guide"
-id = "busy"
-title = "Busy guide"
-description = "Six automated steps, each printing ten lines."
-
-[[inputs]]
-name = "n"
-default = "line"
-"""
-    + "".join(
-        f'\n[[steps]]\ntitle = "Step {i}"\nautomation = "automated"\ntool = "chatty"\n'
-        for i in range(1, 7)
-    ),
     "ask.toml": """
 kind = "guide"
 id = "ask"
@@ -90,6 +65,15 @@ class Backend:
         definitions.mkdir()
         for name, text in DEFINITIONS.items():
             (definitions / name).write_text(text)
+        write_work_guide(  # six steps of ~4 s, each printing a line every 0.4 s
+            definitions,
+            "busy",
+            "Busy guide",
+            steps=6,
+            latency=0.1,
+            lines=[f"line {n}" for n in range(1, 11)],
+            line_delay=0.4,
+        )
         self.token = secrets.token_urlsafe(24)
         env = {**os.environ, "RUNS_TUI_BACKEND_TOKEN": self.token}
         self.process = subprocess.Popen(
