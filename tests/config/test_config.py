@@ -91,6 +91,14 @@ default_filter = { statuses = ["failed", "Cancelled"], kind = "flow", time = "7d
     )
 
 
+def refusal(env: dict[str, str], text: str) -> str:
+    """The message `load_config` refuses `text` with (written as the config file first)."""
+    write(env, text)
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_config(env=env)
+    return str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -135,10 +143,7 @@ default_filter = { statuses = ["failed", "Cancelled"], kind = "flow", time = "7d
     ],
 )
 def test_a_bad_value_names_the_file_and_the_key(env: dict[str, str], text: str, key: str) -> None:
-    path = write(env, text)
-    with pytest.raises(cfg.ConfigError) as caught:
-        cfg.load_config(env=env)
-    assert str(caught.value).startswith(f"{path}: {key}: ")
+    assert refusal(env, text).startswith(f"{cfg.config_path(env)}: {key}: ")
 
 
 URL = '[profiles.p]\nurl = "https://x"\n'
@@ -172,10 +177,7 @@ URL = '[profiles.p]\nurl = "https://x"\n'
 def test_an_unknown_key_is_named_with_the_keys_its_table_takes(
     env: dict[str, str], text: str, message: str
 ) -> None:
-    path = write(env, text)
-    with pytest.raises(cfg.ConfigError) as caught:
-        cfg.load_config(env=env)
-    assert str(caught.value) == f"{path}: {message}"
+    assert refusal(env, text) == f"{cfg.config_path(env)}: {message}"
 
 
 @pytest.mark.parametrize(
@@ -198,10 +200,7 @@ def test_an_unknown_key_is_named_with_the_keys_its_table_takes(
 def test_a_value_of_the_wrong_toml_type_is_refused_not_converted(
     env: dict[str, str], text: str, message: str
 ) -> None:
-    path = write(env, text)
-    with pytest.raises(cfg.ConfigError) as caught:
-        cfg.load_config(env=env)
-    assert str(caught.value) == f"{path}: {message}"
+    assert refusal(env, text) == f"{cfg.config_path(env)}: {message}"
 
 
 @pytest.mark.parametrize(
@@ -239,10 +238,7 @@ def test_a_value_of_the_wrong_toml_type_is_refused_not_converted(
 def test_a_problem_deep_in_a_profile_names_the_whole_path(
     env: dict[str, str], text: str, message: str
 ) -> None:
-    path = write(env, text)
-    with pytest.raises(cfg.ConfigError) as caught:
-        cfg.load_config(env=env)
-    assert str(caught.value) == f"{path}: {message}"
+    assert refusal(env, text) == f"{cfg.config_path(env)}: {message}"
 
 
 def test_config_set_knows_every_leaf_of_the_schema_and_no_token() -> None:
