@@ -410,6 +410,7 @@ async def test_export_of_a_run_without_cached_detail_is_explained(app_factory, w
     app = _app(app_factory, world)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run(app, pilot, "run-success")
+        world.backend.down()  # so that no refetch brings the detail back before the export reads
         world.cache.apply_changes(
             ChangesPage(changes=[], deleted=["run-success"], next_cursor=10**9, has_more=False)
         )  # gone from the cache meanwhile
