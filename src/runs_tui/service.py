@@ -43,10 +43,13 @@ from runs_tui.models.domain import (
     RunDetail,
     RunSummary,
     StartRunRequest,
+    Step,
     Trigger,
     TriggerKind,
 )
 from runs_tui.models.filters import RunFilter
+from runs_tui.models.prompt_fields import FieldValue
+from runs_tui.models.responders import Identity, answer_refusal
 from runs_tui.sync import (
     LinkChanged,
     Synced,
@@ -148,6 +151,9 @@ class RunsService:
         self.profile_label = profile_label
         self.backend_label = backend_label
         self.actor = actor
+        self.identity: Identity | None = None
+        """Who the backend says this token is, once asked; None while unknown (nothing is
+        refused before sending then: the backend still decides)."""
         self.drafts = Drafts()  # the prompt's unsent answers, per run and step, for the session
         self._now = now or _local_now
         self._refresh_interval = refresh_interval
@@ -298,6 +304,19 @@ class RunsService:
                 return found.id
         raise run_ids.RunIdNotFound(text)
 
+    def answer_refusal(self, run: RunDetail, step: Step) -> str | None:
+        """Why this operator may not answer `step`'s prompt (responders, four eyes), said
+        before they type; None when they may, or while the identity is unknown."""
+        if self.identity is None or step.prompt is None:
+            return None
+        prompt = step.prompt
+        return answer_refusal(
+            self.identity,
+            responders=prompt.responders,
+            allow_self=prompt.allow_self,
+            started_by=run.trigger.actor,
+        )
+
     # actions ----------------------------------------------------------------------------------
 
     async def respond(
@@ -309,14 +328,16 @@ class RunsService:
         idempotency_key: str | None = None,
         *,
         prompt_id: str | None = None,
+        values: dict[str, FieldValue] | None = None,
     ) -> RunDetail:
         """Answer a waiting step. Pass the key generated when the user pressed enter, so a
         retried send is the same answer, and the `prompt_id` of the prompt the user saw, so the
         backend refuses (409) an answer to an asking that was not on screen. On 409 the cache is
-        refreshed before re-raising."""
+        refreshed before re-raising. `values`: a typed prompt's answer, by field (checked with
+        `prompt_fields.check_answer` by the caller, as the backend will)."""
         client = self._require_client()
         request = RespondRequest(
-            value=value, note=note, answered_by=self.actor, prompt_id=prompt_id
+            value=value, values=values, note=note, answered_by=self.actor, prompt_id=prompt_id
         )
         try:
             detail = await client.respond(

@@ -22,9 +22,19 @@ from pydantic import (
 )
 
 from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.prompt_fields import (
+    MAX_FIELDS,
+    FieldValue,
+    OnExpiry,
+    PromptField,
+    legacy_fields,
+)
 from runs_tui.models.status import RunStatus
 
 API_PREFIX = "/api/v1"
+CLIENT_HEADER = "X-Runs-Client"
+"""Which program sent a mutating request (`dashboard`, `cli`, anything else is `api`): recorded
+in the audit next to the authenticated identity."""
 
 
 class _Wire(BaseModel):
@@ -95,7 +105,9 @@ class EventType(StrEnum):
     TOOL_OUTPUT = "tool_output"
     INPUT_REQUESTED = "input_requested"
     INPUT_RECEIVED = "input_received"
+    INPUT_EXPIRED = "input_expired"  # no answer before the deadline: not an answer
     VARIABLE_SET = "variable_set"
+    AUDIT = "audit"  # a person's (or script's) action on the run: data is an `AuditEntry`
 
 
 class VariableDirection(StrEnum):
@@ -152,14 +164,41 @@ class ToolInvocation(_Wire):
 class Prompt(_Wire):
     kind: PromptKind
     question: str
+    description: str = Field("", description="Longer plain text shown under the question.")
     choices: list[str] = Field(default_factory=list)
     allow_free_text: bool = False
+    fields: list[PromptField] = Field(
+        default_factory=list,
+        max_length=MAX_FIELDS,
+        description="What the answer must hold. Empty: the kind's single `value` field "
+        "(see `effective_fields`).",
+    )
     requested_at: datetime | None = None
     prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
         None,
         description="Identity of this asking: new each time a step starts waiting. Echo it in "
         "RespondRequest.prompt_id so an answer can only land on the prompt that was shown.",
     )
+    expires_at: datetime | None = Field(None, description="The deadline, when the prompt has one.")
+    on_expiry: OnExpiry | None = Field(
+        None, description="What the deadline does (with expires_at)."
+    )
+    responders: list[str] = Field(
+        default_factory=list,
+        description="Who may answer: names and `group:<name>` entries. Empty: anyone.",
+    )
+    allow_self: bool = Field(
+        True, description="False: the person who started the run may not answer (four eyes)."
+    )
+    context_steps: list[str] = Field(
+        default_factory=list, description="Step ids whose output the operator should read first."
+    )
+
+    def effective_fields(self) -> list[PromptField]:
+        """The fields an answer is checked against: the declared ones, else the kind's one."""
+        if self.fields:
+            return list(self.fields)
+        return legacy_fields(self.kind.value, self.choices, self.allow_free_text)
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """The closed set of values, or None when free text is accepted."""
@@ -171,10 +210,15 @@ class Prompt(_Wire):
 
 
 class PromptResponse(_Wire):
-    value: str
+    value: str = Field(description="The answer in one line (`prompt_fields.answer_text`).")
+    values: dict[str, FieldValue] = Field(
+        default_factory=dict, description="The checked value of every field answered."
+    )
     note: str = ""
-    answered_by: str = ""
+    answered_by: str = Field("", description="The authenticated identity, or `system`.")
     answered_at: datetime | None = None
+    client: str = Field("", description="dashboard, cli or api (`X-Runs-Client`).")
+    expired: bool = Field(False, description="Taken from the defaults when the deadline passed.")
 
 
 class Step(_Wire):
@@ -356,7 +400,13 @@ class StartRunRequest(_Wire):
 
 
 class RespondRequest(_Wire):
-    value: Text
+    value: Text = Field("", description="The answer of a one-field prompt (today's kinds).")
+    values: dict[InputName, FieldValue] | None = Field(
+        None,
+        max_length=MAX_FIELDS,
+        description="The answer of a typed prompt, by field name; wins over `value`. Checked "
+        "against the prompt's fields: 422 `invalid` with details {field, reason}.",
+    )
     note: Text = ""
     answered_by: Actor = ""
     prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
@@ -383,12 +433,50 @@ class BulkDeleteResult(_Wire):
     refused: list[ApiErrorBody] = Field(default_factory=list)
 
 
+# --- audit ----------------------------------------------------------------------------------
+
+
+class AuditAction(StrEnum):
+    ANSWER = "answer"
+    EXPIRY = "expiry"  # the system, when a prompt's deadline passed
+    CANCEL = "cancel"
+    RERUN = "rerun"
+    DELETE = "delete"
+    BULK_DELETE = "bulk_delete"
+
+
+class AuditEntry(_Wire):
+    """Who did what to which run, through which client, and when. Kept by the backend apart from
+    the runs, so that a deleted run's deletion is still on record (`GET /audit`)."""
+
+    seq: int = Field(description="Position in the backend's audit log, from 1.")
+    at: datetime
+    action: AuditAction
+    actor: str = Field(description="The authenticated identity, or `system`.")
+    client: str = Field("api", description="dashboard, cli or api (`X-Runs-Client`).")
+    run_id: str | None = None
+    run_name: str = ""
+    step_id: str | None = None
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="e.g. the answer's values, the new run's id, the ids."
+    )
+
+
+class AuditPage(_Wire):
+    """`GET /audit?since=SEQ&limit=N`: entries after `since`, oldest first."""
+
+    entries: list[AuditEntry]
+    next_cursor: int
+    has_more: bool
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 
 class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"  # authenticated, but a rule (responders, four eyes) says no
     CONFLICT = "conflict"
     INVALID = "invalid"
     GONE = "gone"
