@@ -1,8 +1,9 @@
 """What the dashboard hears about: the one vocabulary of live events.
 
-The syncer emits `OutputChunk` as it is; the service turns the syncer's own notices (a pass
-started, ended or failed, the stream went up or down) into `CacheChanged`, `WaitingStarted`
-and `SyncStateChanged`, since only it knows the sync status the header shows. The app hands
+The syncer emits `OutputChunk` and `OutputFollowed` as they are; the service turns the
+syncer's own notices (a pass started, ended or failed, the stream went up or down) into
+`CacheChanged`, `WaitingStarted` and `SyncStateChanged`, since only it knows the sync status
+the header shows. The app hands
 each event to the screens in one Textual message per event type (`runs_tui.messages`), which
 carries the event itself: no layer copies another's fields into a parallel class.
 
@@ -56,5 +57,13 @@ class OutputChunk:
     chunk: str
 
 
-ServiceEvent = CacheChanged | SyncStateChanged | WaitingStarted | OutputChunk
+@dataclass(frozen=True)
+class OutputFollowed:
+    """The live stream now carries these runs' tool output (the backend sends output only to
+    clients that ask): a screen showing one of them fetches once, for what came before."""
+
+    run_ids: frozenset[str]
+
+
+ServiceEvent = CacheChanged | SyncStateChanged | WaitingStarted | OutputChunk | OutputFollowed
 ServiceSink = Callable[[ServiceEvent], Awaitable[None] | None]

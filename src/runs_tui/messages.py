@@ -15,12 +15,15 @@ from textual.message import Message
 from runs_tui.events import (
     CacheChanged,
     OutputChunk,
+    OutputFollowed,
     ServiceEvent,
     SyncStateChanged,
     WaitingStarted,
 )
 
-EventT = TypeVar("EventT", CacheChanged, SyncStateChanged, WaitingStarted, OutputChunk)
+EventT = TypeVar(
+    "EventT", CacheChanged, SyncStateChanged, WaitingStarted, OutputChunk, OutputFollowed
+)
 
 
 class ServiceMessage(Message, Generic[EventT]):
@@ -53,6 +56,10 @@ class ToolOutputArrived(ServiceMessage[OutputChunk]):
     """A chunk of a running tool's output (untrusted text: render it inert)."""
 
 
+class OutputNowStreamed(ServiceMessage[OutputFollowed]):
+    """The stream now carries the output of the runs named (see `OutputFollowed`)."""
+
+
 class RunWaiting(ServiceMessage[WaitingStarted]):
     """A run newly waits for input (the app toasts it; screens may refresh)."""
 
@@ -61,6 +68,7 @@ MESSAGE_FOR: dict[type[Any], type[ServiceMessage[Any]]] = {
     CacheChanged: RunsChanged,
     SyncStateChanged: SyncStatusChanged,
     OutputChunk: ToolOutputArrived,
+    OutputFollowed: OutputNowStreamed,
     WaitingStarted: RunWaiting,
 }
 

@@ -29,6 +29,7 @@ from runs_tui.errors import ClientError, NotFound, StateConflict, Unreachable
 from runs_tui.events import (
     CacheChanged,
     OutputChunk,
+    OutputFollowed,
     ServiceEvent,
     ServiceSink,
     SyncStateChanged,
@@ -75,6 +76,7 @@ __all__ = [
     "SyncStateChanged",
     "SyncStatus",
     "OutputChunk",
+    "OutputFollowed",
     "WaitingStarted",
 ]
 
@@ -154,6 +156,7 @@ class RunsService:
         self.identity: Identity | None = None
         """Who the backend says this token is, once asked; None while unknown (nothing is
         refused before sending then: the backend still decides)."""
+        self._followed: frozenset[str] = frozenset()  # runs whose tool output is streamed
         self.drafts = Drafts()  # the prompt's unsent answers, per run and step, for the session
         self._now = now or _local_now
         self._refresh_interval = refresh_interval
@@ -233,6 +236,18 @@ class RunsService:
         """A full pass now (definitions included); raises `ClientError` for the UI to explain."""
         return await self._require_syncer().sync_once(definitions=True)
 
+    def follow_output(self, run_id: str | None) -> None:
+        """Stream the tool output of `run_id` (the run on screen) and of no other run; None:
+        of none. The backend sends a client only the output it asked for."""
+        self._followed = frozenset({run_id} if run_id else ())
+        if self.syncer is not None:
+            self.syncer.watch_output(self._followed)
+
+    def unfollow_output(self, run_id: str) -> None:
+        """Stop streaming `run_id`'s output, unless another run is followed meanwhile."""
+        if self._followed == {run_id}:
+            self.follow_output(None)
+
     async def run_live(self, on_event: ServiceSink) -> None:
         """Until cancelled: keep the cache live and report what changed as service events.
         A deferred client is made first, on a thread (its imports would freeze the UI)."""
@@ -241,6 +256,7 @@ class RunsService:
         if self.syncer is None:
             await _deliver(on_event, SyncStateChanged(self.sync_status()))
             return
+        self.syncer.watch_output(self._followed)  # a run opened before the client was made
 
         async def translate(event: Any) -> None:
             for service_event in self._translate(event):
@@ -249,7 +265,7 @@ class RunsService:
         await self.syncer.run_live(translate)
 
     def _translate(self, event: Any) -> list[ServiceEvent]:
-        if isinstance(event, OutputChunk):
+        if isinstance(event, OutputChunk | OutputFollowed):
             return [event]
         events: list[ServiceEvent] = []
         if isinstance(event, Synced):

@@ -23,7 +23,7 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +35,7 @@ from runs_tui.backoff import jittered_backoff
 from runs_tui.cache import Cache
 from runs_tui.cache.feed import CURRENT_STEP_AT, STATUS_AT, FetchedPage, RowPage, read_fetched
 from runs_tui.errors import ClientError, Gone, ServerError
-from runs_tui.events import OutputChunk
+from runs_tui.events import OutputChunk, OutputFollowed
 from runs_tui.models.domain import RunSummary, StreamEventType
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.status import RunStatus
@@ -96,7 +96,7 @@ class LinkChanged:
     live: bool
 
 
-SyncEvent = SyncStarted | Synced | SyncFailed | LinkChanged | OutputChunk
+SyncEvent = SyncStarted | Synced | SyncFailed | LinkChanged | OutputChunk | OutputFollowed
 EventSink = Callable[[Any], Awaitable[None] | None]
 
 
@@ -243,6 +243,9 @@ class Syncer:
         # or failed. Quiet systems pull rarely, so this, not the last pull, dates the data.
         self.current_as_of: datetime | None = None
         self._pulled_cleanly = False
+        self._outputs: frozenset[str] = frozenset()  # runs whose tool output the stream carries
+        self._resubscribe = asyncio.Event()  # the wanted outputs changed: reconnect now
+        self._subscribed = asyncio.Event()  # the stream open carries `_outputs`
 
     def close(self) -> None:
         """Release the syncer's own cache connection and its thread."""
@@ -378,6 +381,24 @@ class Syncer:
 
     # live -------------------------------------------------------------------------------------
 
+    def watch_output(self, run_ids: Collection[str]) -> None:
+        """Have the stream carry the tool output of `run_ids` (and no other run's). The
+        backend sends output only to the clients that ask for it, so a new set means a new
+        connection, made at once (`output_subscribed` says when it is up)."""
+        wanted = frozenset(run_ids)
+        if wanted != self._outputs:
+            self._outputs = wanted
+            self._subscribed.clear()
+            self._resubscribe.set()
+
+    async def output_subscribed(self, wait: float) -> bool:
+        """Whether the open stream carries the watched runs' output, waiting up to `wait`
+        seconds for it (False while offline). Listeners also hear `OutputFollowed`."""
+        if not self._subscribed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._subscribed.wait(), wait)
+        return self._subscribed.is_set()
+
     async def run_live(self, on_event: EventSink) -> None:
         """Until cancelled: listen on the stream and pull on notices; while it is down, poll
         at `poll_interval` and reconnect with backoff. Never raises a `ClientError`."""
@@ -385,7 +406,8 @@ class Syncer:
         try:
             while True:
                 with contextlib.suppress(ClientError):
-                    await self._listen()
+                    if await self._listen_until_resubscribed():
+                        continue  # asked for other runs' output: reconnect at once
                 await self._vouch_for_cache()
                 await self._set_live(False)
                 await self._poll_for(self.reconnect.next_delay())
@@ -393,13 +415,33 @@ class Syncer:
             self.live = False
             self._sink = None
 
+    async def _listen_until_resubscribed(self) -> bool:
+        """`_listen` until the link drops (False, or its `ClientError`) or `watch_output`
+        asks for other runs' output (True)."""
+        self._resubscribe.clear()
+        listening = asyncio.ensure_future(self._listen())
+        asked = asyncio.ensure_future(self._resubscribe.wait())
+        try:
+            await asyncio.wait({listening, asked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            asked.cancel()
+            if not listening.done():
+                listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening  # re-raises the link's ClientError, if that ended it
+        self._subscribed.clear()
+        return self._resubscribe.is_set()
+
     async def _listen(self) -> None:
         """One stream connection: a catch-up pull on open, then a pull per burst of notices."""
         wake = asyncio.Event()
         self._pulled_cleanly = False
         puller = asyncio.create_task(self._pull_when_woken(wake))
+        outputs = self._outputs
         try:
-            async for kind, data in self.client.stream(on_open=lambda: self._opened(wake)):
+            async for kind, data in self.client.stream(
+                on_open=lambda: self._opened(wake, outputs), outputs=outputs
+            ):
                 if kind is StreamEventType.CHANGE:
                     wake.set()
                 elif kind is StreamEventType.OUTPUT:
@@ -411,10 +453,14 @@ class Syncer:
             with contextlib.suppress(asyncio.CancelledError):
                 await puller
 
-    async def _opened(self, wake: asyncio.Event) -> None:
+    async def _opened(self, wake: asyncio.Event, outputs: frozenset[str]) -> None:
         self.reconnect.reset()
         wake.set()
+        if outputs == self._outputs:
+            self._subscribed.set()
         await self._set_live(True)
+        if outputs:
+            await self._emit(OutputFollowed(outputs))
 
     async def _pull_when_woken(self, wake: asyncio.Event) -> None:
         """Notices that arrive during a pull set `wake` again: one more pull covers them all."""

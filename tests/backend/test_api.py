@@ -383,6 +383,66 @@ def test_stream_announces_changes_and_heartbeats(api: Api) -> None:
     assert events[-1] == ("change", {"seq": run["seq"]})
 
 
+def _stream_until_change(api: Api, path: str, ready: threading.Event) -> list[tuple[str, Any]]:
+    """The events one client gets on `path` until its first `change` notice."""
+    events: list[tuple[str, Any]] = []
+    with httpx.Client(base_url=api.backend.api_url, headers=api.http.headers, timeout=10) as http:
+        with http.stream("GET", path) as stream:
+            kind = ""
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    events.append((kind, json.loads(line.removeprefix("data: "))))
+                    ready.set()
+                    if kind == "change":
+                        return events
+    return events
+
+
+async def _print_then_change(api: Api, seq: int) -> None:
+    """Tool output of three runs, then a change notice that ends every listener."""
+    bus = api.backend.bus
+    for run_id in ("run-a", "run-b", "run-c"):
+        bus.publish_output(run_id, "step-1", f"{run_id} says hi")
+    bus.publish_change(seq)
+
+
+def test_stream_sends_a_client_only_the_output_it_asked_for(api: Api) -> None:
+    """Issue 12: tool output went to every client; a dashboard follows one run, and 500 of
+    them watching the list must not each receive every chunk of every executing run."""
+    paths = ["/stream", "/stream?output=run-a", "/stream?output=run-b&output=run-c"]
+    results: dict[str, list[tuple[str, Any]]] = {}
+    readies = {path: threading.Event() for path in paths}
+    listeners = [
+        threading.Thread(
+            target=lambda p=path: results.setdefault(p, _stream_until_change(api, p, readies[p]))
+        )
+        for path in paths
+    ]
+    for listener in listeners:
+        listener.start()
+    assert all(ready.wait(10) for ready in readies.values())  # each got its first heartbeat
+    api.backend.run(_print_then_change(api, 1))
+    for listener in listeners:
+        listener.join(10)
+    chunks = {
+        path: [d["chunk"] for k, d in events if k == "output"] for path, events in results.items()
+    }
+    assert chunks == {
+        "/stream": [],
+        "/stream?output=run-a": ["run-a says hi"],
+        "/stream?output=run-b&output=run-c": ["run-b says hi", "run-c says hi"],
+    }
+    assert all(events[-1] == ("change", {"seq": 1}) for events in results.values())
+
+
+def test_stream_bounds_the_runs_one_client_may_follow(api: Api) -> None:
+    many = "&".join(f"output=run-{n}" for n in range(33))
+    _error(api.http.get(f"/stream?{many}"), 422, "invalid")
+    _error(api.http.get("/stream?output="), 422, "invalid")
+
+
 def _cancel_event_actor(run: dict[str, Any]) -> str | None:
     return next(
         (

@@ -20,7 +20,7 @@ def _events(frames: str) -> list[tuple[str, dict[str, object]]]:
 
 async def test_a_subscriber_gets_everything_queued_in_one_batch_in_order() -> None:
     bus = Bus()
-    with bus.subscription() as subscriber:
+    with bus.subscription(outputs=["r1"]) as subscriber:
         bus.publish_change(1)
         bus.publish_output("r1", "s1", "hello")
         bus.publish_change(2)
@@ -45,7 +45,7 @@ async def test_a_waiting_subscriber_wakes_on_a_notice_and_after_a_quiet_timeout(
 
 async def test_a_full_queue_collapses_to_one_resync_with_the_latest_seq() -> None:
     bus = Bus(queue_size=3)
-    with bus.subscription() as slow, bus.subscription() as fast:
+    with bus.subscription(["r1"]) as slow, bus.subscription(["r1"]) as fast:
         bus.publish_change(1)
         assert len(await fast.next_batch(timeout=1)) == 1
         for seq in range(2, 6):
@@ -81,3 +81,25 @@ async def test_closing_the_bus_wakes_its_subscribers() -> None:
         bus.close()
         assert await asyncio.wait_for(waiting, 10) == []
         assert subscriber.closed
+
+
+async def test_output_goes_only_to_the_subscribers_that_asked_for_that_run() -> None:
+    bus = Bus()
+    with (
+        bus.subscription() as lister,
+        bus.subscription(["r1"]) as follower,
+        bus.subscription(["r2", "r1"]) as both,
+    ):
+        bus.publish_output("r1", "s1", "one")
+        bus.publish_output("r2", "s1", "two")
+        bus.publish_output("r3", "s1", "nobody's")
+        bus.publish_change(4)
+        assert [n.data for n in await lister.next_batch(timeout=1)] == [{"seq": 4}]
+        assert [n.data.get("chunk") for n in await follower.next_batch(timeout=1)] == ["one", None]
+        assert [n.data.get("chunk") for n in await both.next_batch(timeout=1)] == [
+            "one",
+            "two",
+            None,
+        ]
+        assert bus.wants_output("r2") and not bus.wants_output("r3")
+    assert not bus.wants_output("r1")  # subscriptions closed: nothing left behind

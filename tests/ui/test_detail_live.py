@@ -19,6 +19,7 @@ from runs_tui.screens.confirm import ConfirmScreen
 from runs_tui.screens.detail import RunDetailScreen
 from runs_tui.service import RunsService
 from runs_tui.widgets.prompt import ChoicePicker, PromptPanel
+from runs_tui.widgets.step_panel import StepPanel
 from ui.conftest import settle
 from ui.detail_fixtures import open_run, screen_text
 from ui.ui_data import SendsSeen
@@ -247,3 +248,30 @@ async def test_a_run_deleted_elsewhere_says_deleted_and_its_actions_say_why(
             await pilot.pause()
             assert app.screen is screen
             assert f"Cannot {action}: Deleted" in screen.notice_text
+
+
+async def _print(backend: Any, run_id: str, step_id: str, chunk: str) -> None:
+    backend.bus.publish_output(run_id, step_id, chunk)
+
+
+async def test_the_detail_follows_the_output_of_the_run_it_shows_and_only_while_shown(
+    app_factory, live_service, live_backend
+) -> None:
+    """Issue 12: the backend streams tool output only to the clients that ask for a run; the
+    dashboard asks for the run on screen, and stops asking when it leaves it."""
+    run_id = await start(
+        live_service, RunKind.GUIDE, "on-call-handover", engineer="ann@example.com"
+    )
+    app = app_factory(live_service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, run_id)
+        assert isinstance(screen, RunDetailScreen)
+        following = lambda: live_backend.bus.wants_output(run_id)  # noqa: E731
+        await settle(pilot, following, "the stream to carry the run's output")
+        step_id = screen.query_one(StepPanel).step_id
+        assert step_id is not None
+        live_backend.run(_print(live_backend, run_id, step_id, "streamed [b]line[/b]\x1b[31m"))
+        await settle(pilot, lambda: "streamed [b]line[/b]" in screen_text(app), "the chunk")
+        await pilot.press("escape")
+        await settle(pilot, lambda: not following(), "the stream to stop carrying it")
+        assert app.screen is not screen

@@ -45,6 +45,7 @@ from runs_tui.backend.store import (
 )
 from runs_tui.models.domain import (
     API_PREFIX,
+    MAX_NAME_LENGTH,
     ApiError,
     ApiErrorBody,
     BulkDeleteRequest,
@@ -74,6 +75,7 @@ MAX_OFFSET = 10**9  # far past any real list; keeps the value inside every datab
 MAX_SEQ = 2**63 - 1  # the change sequence is a signed 64-bit column
 MAX_NAME_FILTER = 200  # a LIKE pattern longer than this is no name anyone types
 MAX_IDEMPOTENCY_KEY = 200
+MAX_WATCHED_OUTPUTS = 32  # `/stream?output=`: a dashboard follows one run, a script a few
 DEFAULT_HEARTBEAT_SECONDS = 15.0
 _STATUS_CODES = {
     400: ErrorCode.INVALID,
@@ -263,7 +265,7 @@ class _Handlers:
             self.stream,
             methods=["GET"],
             tags=["live"],
-            responses={200: {"content": {"text/event-stream": {}}}, **problems(400, 401)},
+            responses={200: {"content": {"text/event-stream": {}}}, **problems(400, 401, 422)},
         )
         for kind, plural in ((RunKind.FLOW, "flows"), (RunKind.GUIDE, "guides")):
             router.add_api_route(
@@ -365,11 +367,22 @@ class _Handlers:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(detail.model_dump_json(), media_type=JSON, headers={"ETag": etag})
 
-    async def stream(self) -> StreamingResponse:
-        """Server-sent events: `change` {"seq"}, `output` {"run_id","step_id","chunk"}, and a
-        `heartbeat` on connect and after every quiet interval."""
+    async def stream(
+        self,
+        output: Annotated[
+            list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]],
+            Query(
+                max_length=MAX_WATCHED_OUTPUTS,
+                description="Run ids whose tool output to send (repeatable). Without it, no "
+                "`output` events: change notices only.",
+            ),
+        ] = [],  # noqa: B006
+    ) -> StreamingResponse:
+        """Server-sent events: `change` {"seq"} to everyone, `output` {"run_id","step_id",
+        "chunk"} for the runs named in `output`, and a `heartbeat` on connect and after every
+        quiet interval."""
         return StreamingResponse(
-            self._events(),
+            self._events(output),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -494,10 +507,10 @@ class _Handlers:
             )
         return Response(body, status_code=status, media_type=JSON)
 
-    async def _events(self) -> AsyncIterator[str]:
+    async def _events(self, outputs: list[str]) -> AsyncIterator[str]:
         """Everything queued since the last write goes out as one write (one frame each,
         encoded once for all clients); a heartbeat after a quiet interval."""
-        with self.bus.subscription() as subscriber:
+        with self.bus.subscription(outputs) as subscriber:
             yield HEARTBEAT.frame
             while not self.stopping.is_set():
                 batch = await subscriber.next_batch(self.heartbeat)

@@ -6,6 +6,10 @@ rather than slowing the engine: when its queue is full, what it holds is dropped
 because the client pulls the change feed from its cursor, which never skips. Only live output
 chunks are lost then; the run's detail has them all.
 
+Tool output goes only to the subscribers that asked for that run (`/stream?output=RUN_ID`):
+a dashboard follows the one run it shows, and 500 dashboards watching the list must not each
+receive every chunk of every executing run. Change notices reach everyone.
+
 Cheap per client, since 500 clients share one loop (issue 12's profile: two futures and a timer
 per event per client, and one JSON encoding per client): a notice is encoded once, when the
 first subscriber sends it (`Notice.frame`); a subscriber waits on one future per wake-up, not
@@ -17,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,9 +49,10 @@ HEARTBEAT = Notice(StreamEventType.HEARTBEAT, {})
 class Subscription:
     """One subscriber's queue: bounded, collapsing to a resync notice when full."""
 
-    def __init__(self, bus: Bus, size: int) -> None:
+    def __init__(self, bus: Bus, size: int, outputs: frozenset[str] = frozenset()) -> None:
         self._bus = bus
         self._size = size
+        self.outputs = outputs  # the runs whose tool output this subscriber asked for
         self._items: deque[Notice] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.closed = False
@@ -92,10 +97,11 @@ class Subscription:
 class Bus:
     queue_size: int = DEFAULT_QUEUE_SIZE
     _subscribers: set[Subscription] = field(default_factory=set)
+    _output_subscribers: dict[str, set[Subscription]] = field(default_factory=dict)
     _last_seq: int = 0
 
     def publish(self, type: StreamEventType, **data: Any) -> None:
-        """Never blocks; a subscriber whose queue is full gets a resync instead."""
+        """To every subscriber. Never blocks; one whose queue is full gets a resync instead."""
         notice = Notice(type, data)
         for subscriber in list(self._subscribers):
             subscriber.put(notice)
@@ -105,7 +111,21 @@ class Bus:
         self.publish(StreamEventType.CHANGE, seq=seq)
 
     def publish_output(self, run_id: str, step_id: str, chunk: str) -> None:
-        self.publish(StreamEventType.OUTPUT, run_id=run_id, step_id=step_id, chunk=chunk)
+        """Only to the subscribers that asked for `run_id`'s output: usually none."""
+        listeners = self._output_subscribers.get(run_id)
+        if not listeners:
+            return
+        notice = Notice(
+            StreamEventType.OUTPUT, {"run_id": run_id, "step_id": step_id, "chunk": chunk}
+        )
+        for subscriber in list(listeners):
+            subscriber.put(notice)
+
+    def wants_output(self, run_id: str) -> bool:
+        """Whether any subscriber asked for `run_id`'s output. Safe to ask from another thread
+        (a dict lookup); a subscriber arriving meanwhile may miss that one chunk, as it would
+        have by subscribing a moment later."""
+        return bool(self._output_subscribers.get(run_id))
 
     def resync_notice(self) -> Notice:
         """A change notice with the highest seq published: pull the feed from your cursor."""
@@ -117,13 +137,21 @@ class Bus:
             subscriber.close()
 
     @contextmanager
-    def subscription(self) -> Iterator[Subscription]:
-        subscriber = Subscription(self, self.queue_size)
+    def subscription(self, outputs: Iterable[str] = ()) -> Iterator[Subscription]:
+        """Change notices, and the tool output of the runs in `outputs`."""
+        subscriber = Subscription(self, self.queue_size, frozenset(outputs))
         self._subscribers.add(subscriber)
+        for run_id in subscriber.outputs:
+            self._output_subscribers.setdefault(run_id, set()).add(subscriber)
         try:
             yield subscriber
         finally:
             self._subscribers.discard(subscriber)
+            for run_id in subscriber.outputs:
+                listeners = self._output_subscribers.get(run_id, set())
+                listeners.discard(subscriber)
+                if not listeners:
+                    self._output_subscribers.pop(run_id, None)
 
 
 def _settle(waiter: asyncio.Future[None]) -> None:

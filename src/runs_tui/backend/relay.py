@@ -103,6 +103,8 @@ class Relay:
 
     def _relay_output(self, notice: dict[str, Any]) -> None:
         run_id, step_id, chunk = str(notice.get("r", "")), str(notice.get("p", "")), notice.get("c")
+        if not self._bus.wants_output(run_id):
+            return  # nobody here follows that run: not even worth reading a stored chunk
         if chunk is None:  # too big for the payload: read it where it was stored
             found = self._store.output_chunk(run_id, int(notice.get("e", 0)))
             if found is None:

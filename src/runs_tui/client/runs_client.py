@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -325,15 +325,19 @@ class RunsClient:
         )
 
     async def stream(
-        self, on_open: Callable[[], Awaitable[None] | None] | None = None
+        self,
+        on_open: Callable[[], Awaitable[None] | None] | None = None,
+        outputs: Collection[str] = (),
     ) -> AsyncIterator[tuple[StreamEventType, dict[str, Any]]]:
-        """The live notices. Ends (or raises `Unreachable`) when the link drops; not retried
-        here: the syncer owns reconnecting, with backoff and polling meanwhile. `on_open` is
-        called once the server accepted the stream, before any notice arrives."""
+        """The live notices, and the tool output of the runs in `outputs` (none by default).
+        Ends (or raises `Unreachable`) when the link drops; not retried here: the syncer owns
+        reconnecting, with backoff and polling meanwhile. `on_open` is called once the server
+        accepted the stream, before any notice arrives."""
         try:
             async with self._http.stream(
                 "GET",
                 "/stream",
+                params=[("output", run_id) for run_id in sorted(outputs)],
                 headers={"Accept": "text/event-stream"},
                 timeout=self._stream_timeout,
             ) as response:

@@ -30,7 +30,12 @@ from textual.widgets import Static
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Invalid, NotFound, StateConflict, Unreachable
 from runs_tui.formatting import age_words
-from runs_tui.messages import RunsChanged, SyncStatusChanged, ToolOutputArrived
+from runs_tui.messages import (
+    OutputNowStreamed,
+    RunsChanged,
+    SyncStatusChanged,
+    ToolOutputArrived,
+)
 from runs_tui.models.domain import RunDetail, RunSummary, Step
 from runs_tui.sanitize import inert
 from runs_tui.screens.base import ServiceScreen
@@ -145,6 +150,20 @@ class RunDetailScreen(ServiceScreen):
         self.set_interval(1.0, self._tick)
         if not self._focus_in(self.query_one(PromptPanel)):
             self.query_one(StepList).focus()
+
+    def on_screen_resume(self) -> None:
+        """The backend streams tool output only to the clients that ask, and the dashboard
+        asks for the run it shows (`OutputNowStreamed` follows once the stream carries it)."""
+        self.service.follow_output(self.run_id)
+
+    def on_unmount(self) -> None:
+        self.service.unfollow_output(self.run_id)
+
+    def on_output_now_streamed(self, message: OutputNowStreamed) -> None:
+        """Fetch once more for what the run printed before the stream carried its output."""
+        running = self.detail is not None and not self.detail.status.is_terminal
+        if self.run_id in message.event.run_ids and running:
+            self.fetch_detail()
 
     # --- showing -------------------------------------------------------------------------------
 
