@@ -1,6 +1,6 @@
 """Live notices from the other replicas: `LISTEN` on the store's channel, re-published on this
-replica's bus, so every replica's `/stream` announces every change and every output chunk,
-whichever replica made it.
+replica's bus, so every replica's `/stream` announces every change, and every output chunk to
+the clients following that run, whichever replica made it.
 
 The store sends the notifications inside its writing transactions (they go out on commit) and
 stamps each with the writing replica's id; a replica skips its own, which its engine already

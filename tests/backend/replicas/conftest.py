@@ -258,6 +258,6 @@ tool = "print"
 
 [tools.print]
 type = "shell"
-argv = ["sh", "-c", "sleep 1; echo small-line; printf '%012000d\\n' 0; echo last-line"]
+argv = ["sh", "-c", "sleep 3; echo small-line; printf '%012000d\\n' 0; echo last-line"]
 """,
 }

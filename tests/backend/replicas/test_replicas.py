@@ -230,46 +230,66 @@ def test_a_stream_client_on_b_sees_the_changes_and_output_of_a_run_on_a(
     replicas: ReplicaFactory,
 ) -> None:
     a, b = replicas("a"), replicas("b")
-    seen: list[tuple[str, dict[str, Any]]] = []
-    connected = threading.Event()
-    stop = threading.Event()
-
-    def listen() -> None:
-        try:
-            _listen()
-        except httpx.HTTPError:
-            pass  # the replica stops at teardown
-
-    def _listen() -> None:
-        with httpx.Client(base_url=b.url + "/api/v1", headers=b.http.headers, timeout=60) as client:
-            with client.stream("GET", "/stream") as response:
-                connected.set()
-                kind = ""
-                for line in response.iter_lines():
-                    if stop.is_set():
-                        return
-                    if line.startswith("event:"):
-                        kind = line.split(":", 1)[1].strip()
-                    elif line.startswith("data:"):
-                        seen.append((kind, json.loads(line.split(":", 1)[1])))
-
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    assert connected.wait(30)
-    run_id = a.start("guides", "chatty")
+    run_id = a.start("guides", "chatty")  # its tool prints after 3 s: time to subscribe
+    following = _StreamListener(b, f"/stream?output={run_id}")
+    listing = _StreamListener(b, "/stream")  # asks for no run's output
     finished = _run_when(a, run_id, _finished)
-    wait_until(
-        lambda: any(kind == "change" and data["seq"] >= finished["seq"] for kind, data in seen),
-        10,
-        what="b's stream to announce a's last change",
-    )
-    output = "".join(
-        data["chunk"] for kind, data in list(seen) if kind == "output" and data["run_id"] == run_id
-    )
+    for listener in (following, listing):
+        wait_until(
+            lambda ear=listener: ear.saw_change(finished["seq"]),
+            10,
+            what="b's stream to announce a's last change",
+        )
+    output = "".join(following.chunks(run_id))
     assert (
         "small-line" in output and "0" * 12000 in output and "last-line" in output
     )  # big chunks too
-    stop.set()
+    assert listing.chunks(run_id) == []  # output goes only to who asked for the run
+    following.stop.set()
+    listing.stop.set()
+
+
+class _StreamListener:
+    """A `/stream` client of one replica, on a thread, recording every event."""
+
+    def __init__(self, replica: Any, path: str) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.stop = threading.Event()
+        self._replica, self._path = replica, path
+        connected = threading.Event()
+        threading.Thread(target=self._listen, args=(connected,), daemon=True).start()
+        assert connected.wait(30)
+
+    def saw_change(self, seq: int) -> bool:
+        return any(kind == "change" and data["seq"] >= seq for kind, data in list(self.seen))
+
+    def chunks(self, run_id: str) -> list[str]:
+        return [
+            data["chunk"]
+            for kind, data in list(self.seen)
+            if kind == "output" and data["run_id"] == run_id
+        ]
+
+    def _listen(self, connected: threading.Event) -> None:
+        base = self._replica.url + "/api/v1"
+        headers = self._replica.http.headers
+        try:
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+                with client.stream("GET", self._path) as response:
+                    connected.set()
+                    self._record(response.iter_lines())
+        except httpx.HTTPError:
+            pass  # the replica stops at teardown
+
+    def _record(self, lines: Any) -> None:
+        kind = ""
+        for line in lines:
+            if self.stop.is_set():
+                return
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                self.seen.append((kind, json.loads(line.split(":", 1)[1])))
 
 
 def _starts(path: Path) -> list[float]:
