@@ -45,6 +45,9 @@ class Listeners:
 
     def __init__(self, http: httpx.AsyncClient, replica: Replica, count: int, outputs: list[str]):
         self.max_seen = [0] * count
+        self.seen_at = [0.0] * count  # when max_seen last grew
+        self.waiting_for = 0  # the probe's seq: each client notes when it first sees it
+        self.arrivals: dict[int, float] = {}
         self.outputs_seen = 0
         self.connected = 0
         params = [("output", run_id) for run_id in outputs]
@@ -64,7 +67,10 @@ class Listeners:
                         kind = text[6:].strip()
                     elif text.startswith("data:") and kind == "change":
                         seq = int(text.split('"seq":', 1)[1].strip(" }"))
-                        self.max_seen[index] = max(self.max_seen[index], seq)
+                        if seq > self.max_seen[index]:
+                            self.max_seen[index], self.seen_at[index] = seq, time.perf_counter()
+                        if self.waiting_for and seq >= self.waiting_for:
+                            self.arrivals.setdefault(index, time.perf_counter())
                     elif text.startswith("data:") and kind == "output":
                         self.outputs_seen += 1
         except (httpx.HTTPError, asyncio.CancelledError):
@@ -83,14 +89,15 @@ async def probe(http: httpx.AsyncClient, replica: Replica, ears: Listeners, prob
         t0 = time.perf_counter()
         answer = await http.post(f"{replica.url}/api/v1/guides/bench-ask/runs", json={})
         seq = int(answer.json()["seq"])
-        pending = set(range(len(ears.max_seen)))
-        while pending and time.perf_counter() - t0 < 10:
-            now = time.perf_counter()
-            seen = {i for i in pending if ears.max_seen[i] >= seq}
-            samples += [now - t0] * len(seen)
-            pending -= seen
-            await asyncio.sleep(0.005)
-        samples += [10.0] * len(pending)
+        ears.arrivals = {  # seen before the answer came back: when (an upper bound)
+            i: ears.seen_at[i] for i, seen in enumerate(ears.max_seen) if seen >= seq
+        }
+        ears.waiting_for = seq
+        while len(ears.arrivals) < len(ears.max_seen) and time.perf_counter() - t0 < 10:
+            await asyncio.sleep(0.05)
+        ears.waiting_for = 0
+        samples += [arrived - t0 for arrived in ears.arrivals.values()]
+        samples += [10.0] * (len(ears.max_seen) - len(ears.arrivals))
         await asyncio.sleep(0.2)
     return samples
 
