@@ -129,18 +129,19 @@ class PromptPanel(Vertical):
     PromptPanel Horizontal { height: auto; }
     PromptPanel #prompt-row { margin-top: 1; }
     PromptPanel.-typed #prompt-row { margin-top: 0; }
-    PromptPanel #prompt-row Input {
+    PromptPanel Input {
         width: 1fr; height: 1; border: none; padding: 0 1; margin-left: 1; background: $boost;
     }
-    PromptPanel #prompt-row Input:focus { border: none; background: $primary 30%; }
-    PromptPanel.-typed #prompt-row Input { margin-left: 24; }
+    PromptPanel Input:focus { border: none; background: $primary 30%; }
+    PromptPanel FieldEditor Input { margin-left: 0; }
+    PromptPanel.-typed #prompt-note { margin-left: 24; }
     PromptPanel #prompt-status { height: auto; max-height: 3; }
     PromptPanel #prompt-status.-error { color: $error; text-style: bold; }
     """
 
     BINDINGS = [
         Binding("escape", "leave", "Leave prompt (kept)", id="prompt.leave"),
-        Binding("ctrl+s", "send", "Send answer", id="prompt.send"),
+        Binding("ctrl+s", "send", "Send answer", show=False, id="prompt.send"),
     ]
 
     sending: reactive[bool] = reactive(False)

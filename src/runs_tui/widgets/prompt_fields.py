@@ -88,11 +88,12 @@ class FieldEditor(Vertical):
         self.field = field
         self._initial = _shown_default(field) if raw is None else raw
         self.error = ""
+        self._widget = self._input()
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(Text(field_label(self.field)), classes="field-label")
-            yield self._input()
+            yield self._widget
         yield Static("", classes="field-error")
 
     def _input(self) -> Widget:
@@ -121,7 +122,8 @@ class FieldEditor(Vertical):
 
     @property
     def input(self) -> Widget:
-        return self.query_one("Horizontal > :last-child")
+        """The widget the value is typed or picked in."""
+        return self._widget
 
     def raw(self) -> RawValue:
         """What the operator has typed or picked, as the draft keeps it."""
