@@ -234,7 +234,7 @@ class RunDetailScreen(ServiceScreen):
         if self.detail is None:
             return
         step = next((s for s in self.detail.steps if s.id == step_id), None)
-        self.query_one(StepPanel).show_step(step)
+        self.query_one(StepPanel).show_step(step, self.detail.events)
 
     def _update_freshness(self) -> None:
         header = self.query_one(RunHeader)
