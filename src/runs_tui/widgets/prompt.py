@@ -97,7 +97,7 @@ class PromptPanel(Vertical):
         background: $panel;
         border-top: thick $warning;
     }
-    PromptPanel.-typed { max-height: 70%; }
+    PromptPanel.-typed { max-height: 70%; overflow-y: auto; scrollbar-size-vertical: 1; }
     PromptPanel.-hidden { display: none; }
     PromptPanel #prompt-disarmed {
         height: auto; max-height: 4; display: none; text-style: bold reverse;
@@ -124,7 +124,7 @@ class PromptPanel(Vertical):
     PromptPanel #prompt-allows { height: auto; color: $text-muted; }
     PromptPanel.-disarmed #prompt-allows { display: none; }
     PromptPanel.-forbidden #prompt-allows { display: none; }
-    PromptPanel #prompt-fields { height: auto; display: none; margin-top: 1; }
+    PromptPanel #prompt-fields { height: auto; display: none; }
     PromptPanel.-typed #prompt-fields { display: block; }
     PromptPanel Horizontal { height: auto; }
     PromptPanel #prompt-row { margin-top: 1; }
@@ -340,11 +340,7 @@ class PromptPanel(Vertical):
     def _allows(self, prompt: Prompt) -> str:
         if not prompt.fields:
             return allows_words(prompt) + ", note optional · enter sends · esc leaves (kept)"
-        count = len(prompt.fields)
-        return (
-            f"Answer {count} field{'s' if count != 1 else ''} (* required), note optional · "
-            "tab moves · enter on the last field or ctrl+s sends · esc leaves (kept)"
-        )
+        return "* required · tab: next field · ctrl+s sends · esc leaves (kept)"
 
     def _fill_one_value(self, prompt: Prompt, draft: Draft | None) -> None:
         """Today's kinds: the choice row or the answer line, exactly as before typed fields."""

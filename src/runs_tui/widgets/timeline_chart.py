@@ -181,11 +181,15 @@ class EventList(DetailView):
         if not rows:
             return Text("No events recorded.", style="dim italic")
         now = self._now()
+        shown = rows[:MAX_EVENTS]
+        # The time columns keep their width: a long entry is cut, never the times beside it.
+        offsets = max(len("+" + format_span(entry.offset)) for entry in shown)
+        clocks = max(len(clock_time(entry.at, now)) for entry in shown)
         table = Table.grid(padding=(0, 2))
-        table.add_column(justify="right", no_wrap=True, style="dim")
-        table.add_column(no_wrap=True, style="dim")
+        table.add_column(justify="right", no_wrap=True, style="dim", min_width=offsets)
+        table.add_column(no_wrap=True, style="dim", min_width=clocks)
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        for entry in rows[:MAX_EVENTS]:
+        for entry in shown:
             style = EVENT_STYLES.get(entry.kind, "") if entry.kind else ""
             table.add_row(
                 "+" + format_span(entry.offset),
