@@ -344,3 +344,19 @@ def test_a_choices_picker_ticks_with_a_glyph() -> None:
     picker = ChoicesPicker(("api", "worker"), ("worker",))
     assert picker.selected == ["worker"]
     assert picker._cells(0, 40) == "▸ [ ] api" and picker._cells(1, 40) == "  [x] worker"
+
+
+async def test_a_prompt_without_context_keeps_it_hidden_and_out_of_the_tab_order(
+    app_factory, world
+) -> None:
+    """The e2e run found it: tab from the choice landed on the hidden context's title."""
+    from textual.widgets import Collapsible
+
+    world.seed(waiting_detail("complete"))
+    app = app_factory(world.service, live=False)
+    async with app.run_test(size=SCREEN) as pilot:
+        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
+        prompt = screen.query_one(PromptPanel)
+        assert not prompt.has_class("-context")
+        assert prompt.query_one(Collapsible).disabled
+        assert all(prompt.query_one(Collapsible) not in w.ancestors for w in screen.focus_chain)

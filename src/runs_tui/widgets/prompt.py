@@ -455,6 +455,8 @@ class PromptPanel(Vertical):
         wanted = list(prompt.context_steps)
         shown = bool(wanted) or self._always_context
         self.set_class(shown and detail is not None, "-context")
+        # Hidden, it must not take the focus either (tab would land on an invisible title).
+        self.query_one(Collapsible).disabled = not (shown and detail is not None)
         if detail is None or not shown:
             return
         by_id = {step.id: step for step in detail.steps}
