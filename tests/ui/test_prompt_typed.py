@@ -360,3 +360,33 @@ async def test_a_prompt_without_context_keeps_it_hidden_and_out_of_the_tab_order
         assert not prompt.has_class("-context")
         assert prompt.query_one(Collapsible).disabled
         assert all(prompt.query_one(Collapsible) not in w.ancestors for w in screen.focus_chain)
+
+
+async def test_labels_choices_and_descriptions_from_the_backend_render_literally(
+    app_factory, world
+) -> None:
+    from runs_tui.models.prompt_fields import FieldType, PromptField
+
+    hostile = "[bold red]boom[/] \x1b[31mred\x1b[0m"
+    detail = waiting_detail("typed")
+    fields = [
+        PromptField(name="a", label=hostile, type=FieldType.TEXT, pattern=r"[x"),
+        PromptField(name="b", label="B", type=FieldType.CHOICE, choices=[hostile, "plain"]),
+    ]
+    prompt = detail.steps[2].prompt.model_copy(
+        update={"fields": fields, "description": hostile, "question": hostile}
+    )
+    detail.steps[2].prompt = prompt
+    world.seed(detail)
+    app = app_factory(world.service, live=False)
+    async with app.run_test(size=SCREEN) as pilot:
+        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
+        text = screen_text(app)
+        assert "[bold red]boom[/]" in text  # markup shown as text, not applied
+        assert "\x1b" not in text and "␛[31mred" in text  # escapes made visible, never sent
+        panel = screen.query_one(PromptPanel)
+        await pilot.press(*"x", "ctrl+s")  # a pattern that is not a valid expression
+        await settle(pilot)
+        assert _answers(world) == []  # refused at the keyboard, in words, not a crash
+        assert "A: the prompt's pattern is not a valid expression" not in text
+        assert "the prompt's pattern is not a valid expression" in panel.editors[0].error

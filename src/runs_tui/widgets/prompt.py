@@ -35,6 +35,7 @@ or `conflicted()`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -525,6 +526,8 @@ class PromptPanel(Vertical):
                 return check_answer(self.prompt.effective_fields(), values)
             except InvalidAnswer as refused:
                 errors = {refused.field: refused.reason}
+            except re.error:  # a default checked against a broken pattern: backend data
+                errors = {self._editors[0].field.name: "the prompt's pattern is not valid"}
         self.show_field_errors(errors)
         return None
 

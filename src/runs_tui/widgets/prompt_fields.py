@@ -14,6 +14,7 @@ what can be a number); multiline → a three-row `TextArea`; choice → the wrap
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.text import Text
@@ -139,7 +140,16 @@ class FieldEditor(Vertical):
 
     def value(self) -> FieldValue | None:
         """The typed value (None when left empty: `check_answer` then takes the default or
-        says it is required). Raises `InvalidAnswer` with this field's reason."""
+        says it is required). Raises `InvalidAnswer` with this field's reason, also when the
+        definition's own pattern is not a valid expression (backend data: never a crash)."""
+        try:
+            return self._value()
+        except re.error:
+            raise InvalidAnswer(
+                self.field.name, "the prompt's pattern is not a valid expression"
+            ) from None
+
+    def _value(self) -> FieldValue | None:
         raw = self.raw()
         if isinstance(raw, list):
             return check_value(self.field, raw) if raw else None
