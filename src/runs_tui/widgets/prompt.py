@@ -203,6 +203,7 @@ class PromptPanel(Vertical):
         self._always_context = always_context
         self._detail: RunDetail | None = None
         self._editors: list[FieldEditor] = []
+        self._context_text: str | None = None  # what the context output shows (set when changed)
         self._key_for: tuple[Answer, str] | None = None
         self._choice_for: dict[str, str] = {}  # shown suggestion -> the exact choice
         self._answered: set[tuple[str, str | None]] = set()  # sent from here: never re-armed
@@ -473,7 +474,7 @@ class PromptPanel(Vertical):
         output = self.query_one("#prompt-context-output", ToolOutput)
         text = "\n".join(parts)
         output.display = bool(parts)
-        if text != getattr(self, "_context_text", None):
+        if text != self._context_text:
             self._context_text = text
             output.set_text(text)
         self.query_one("#prompt-context-variables", VariablesView).variables = tuple(
