@@ -9,7 +9,7 @@ worth a write to disk, and must not outlive the session's operator).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,12 @@ class Draft:
     prompt_id: str | None
     value: str  # the chosen value (closed prompts) or the typed answer
     note: str
+    values: dict[str, str | list[str]] = field(default_factory=dict)
+    """A typed prompt's fields as typed or picked, by field name (not yet checked)."""
 
     @property
     def empty(self) -> bool:
-        return not self.value and not self.note
+        return not self.value and not self.note and not any(self.values.values())
 
 
 class Drafts:

@@ -97,11 +97,15 @@ def _when(value: object, now: datetime | None) -> str:
 
 
 class Invalid(ClientError):
-    """422 (and 400): the request was understood and refused; `reason` says what to fix."""
+    """422 (and 400): the request was understood and refused; `reason` says what to fix.
+    `details` are the body's (a typed answer's refusal names its `field` and `reason`)."""
 
-    def __init__(self, reason: str = "", *, status: int | None = 422) -> None:
+    def __init__(
+        self, reason: str = "", *, status: int | None = 422, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(reason, status=status)
         self.reason = reason
+        self.details: dict[str, Any] = dict(details or {})
 
     def explain(self) -> str:
         return (

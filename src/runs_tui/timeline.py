@@ -22,8 +22,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from runs_tui.expiry_words import expired_words
 from runs_tui.formatting import format_span
-from runs_tui.models.domain import Event, EventType, RunDetail, Step, StepPhase, StepStatus
+from runs_tui.models.domain import (
+    AuditAction,
+    Event,
+    EventType,
+    RunDetail,
+    Step,
+    StepPhase,
+    StepStatus,
+)
 from runs_tui.models.status import RunStatus
 
 
@@ -36,6 +45,8 @@ class SegmentKind(StrEnum):
 GLYPHS = {SegmentKind.EXECUTING: "█", SegmentKind.WAITING: "░"}
 EMPTY_GLYPH = " "
 TRACK_GLYPH = "·"
+EXPIRED_GLYPH = "✕"
+"""Where a prompt's deadline passed unanswered: a shape of its own, never a wait's end."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class StepBar:
     phase: StepPhase
     status: StepStatus
     segments: tuple[Segment, ...]
+    expired_at: datetime | None = None  # a prompt of this step expired unanswered then
 
     @property
     def start(self) -> datetime:
@@ -105,6 +117,7 @@ class Entry:
     offset: timedelta
     text: str
     step_id: str | None = None
+    kind: EventType | None = None
 
 
 # --- bars ------------------------------------------------------------------------------------
@@ -127,8 +140,10 @@ def _waits(detail: RunDetail, step: Step) -> list[tuple[datetime, datetime | Non
     asked = [
         e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_REQUESTED
     ]
-    answered = [
-        e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_RECEIVED
+    answered = [  # an expiry ends the wait too (it is not an answer: see `expired_at`)
+        e.at
+        for e in detail.events
+        if e.step_id == step.id and e.type in (EventType.INPUT_RECEIVED, EventType.INPUT_EXPIRED)
     ]
     if not asked and step.prompt is not None and step.prompt.requested_at is not None:
         asked = [step.prompt.requested_at]
@@ -168,9 +183,18 @@ def bars(detail: RunDetail, now: datetime) -> list[StepBar]:
     for step in sorted(detail.steps, key=lambda s: s.position):
         segments = step_segments(detail, step, now)
         if segments:
-            result.append(StepBar(step.id, step.title, step.phase, step.status, segments))
+            expired = expired_at(detail, step)
+            result.append(StepBar(step.id, step.title, step.phase, step.status, segments, expired))
     result.sort(key=lambda bar: bar.start)
     return result
+
+
+def expired_at(detail: RunDetail, step: Step) -> datetime | None:
+    """When the step's (last) prompt expired unanswered, from its `input_expired` event."""
+    times = [
+        e.at for e in detail.events if e.step_id == step.id and e.type is EventType.INPUT_EXPIRED
+    ]
+    return max(times) if times else None
 
 
 # --- breakdown -------------------------------------------------------------------------------
@@ -262,7 +286,7 @@ def entries(detail: RunDetail, *, include_output: bool = False) -> list[Entry]:
         if event.type is EventType.TOOL_OUTPUT and not include_output:
             continue
         text = describe_event(event, titles.get(event.step_id or "", event.step_id or ""))
-        result.append(Entry(event.at, event.at - origin, text, event.step_id))
+        result.append(Entry(event.at, event.at - origin, text, event.step_id, event.type))
     return result
 
 
@@ -287,12 +311,49 @@ def describe_event(event: Event, step_title: str) -> str:
         case EventType.INPUT_RECEIVED:
             who = data.get("answered_by") or "someone"
             value = data.get("value")
-            return f"{who} answered {step}" + (f": {quoted(str(value))}" if value else "")
+            said = f": {quoted(str(value))}" if value else ""
+            if data.get("expired"):  # on_expiry = default: the system took the defaults
+                return f"Deadline passed on {step}: defaults taken by {who}{said}"
+            return f"{who} answered {step}{_via(data.get('client'))}{said}"
+        case EventType.INPUT_EXPIRED:
+            return f"{EXPIRED_GLYPH} {expired_words(data, event.at, event.at)} ({step})"
+        case EventType.AUDIT:
+            return audit_words(data, step if event.step_id else "")
         case EventType.VARIABLE_SET:
             return f"Variable {data.get('name', '?')} = {data.get('value', '')}"
         case EventType.TOOL_OUTPUT:
             return f"Output from {step}"
     return str(event.type)
+
+
+AUDIT_VERBS = {
+    AuditAction.ANSWER: "answered",
+    AuditAction.EXPIRY: "recorded the expiry of",
+    AuditAction.CANCEL: "cancelled the run",
+    AuditAction.RERUN: "reran the run",
+    AuditAction.DELETE: "deleted the run",
+    AuditAction.BULK_DELETE: "deleted runs in bulk",
+}
+
+
+def audit_words(data: dict[str, object], step: str) -> str:
+    """An audit entry (the event's data): "Audit: alice via dashboard answered “Delete logs”".
+    Who and which client are the backend's record, never what a client claimed."""
+    try:
+        action: AuditAction | None = AuditAction(str(data.get("action")))
+    except ValueError:
+        action = None
+    verb = AUDIT_VERBS.get(action) if action else None  # type: ignore[arg-type]
+    words = f"Audit: {data.get('actor') or 'someone'}{_via(data.get('client'))} "
+    words += verb or str(data.get("action") or "acted")
+    if action in (AuditAction.ANSWER, AuditAction.EXPIRY) and step:
+        words += f" {step}"
+    return words
+
+
+def _via(client: object) -> str:
+    """ " via cli": which program acted (`X-Runs-Client`), when recorded."""
+    return f" via {client}" if client else ""
 
 
 def quoted(value: str) -> str:

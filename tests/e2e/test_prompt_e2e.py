@@ -71,3 +71,44 @@ def test_every_triage_choice_is_visible_at_80x24_and_the_one_shown_is_recorded(
     term.wait_for("Answer sent.")
     recorded = e2e_backend.wait_for_run(run_id, lambda d: bool(_answers(d)))
     assert _answers(recorded) == [(step["id"], choices[2], "e2e-operator")]
+
+
+def _response(detail: dict, step_id: str) -> dict:  # type: ignore[type-arg]
+    return next(step for step in detail["steps"] if step["id"] == step_id)["response"]
+
+
+def test_ctrl_s_sends_from_the_note_and_after_a_cli_answer_sends_nothing(
+    e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner
+) -> None:
+    """ctrl+s (the typed prompt's send key) works on today's prompts too, through the same
+    submit; once another operator answered, it sends nothing and says who answered."""
+    run_id = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
+    first = waiting_step(e2e_backend.wait_for_run(run_id, waiting))
+    term = terminal(no_color=True)
+    term.wait_for("On-call handover")
+    term.send("a")
+    term.wait_for("▸ Done")
+    term.wait_for("⏎ Send")  # the choice has the focus
+    term.send("Tab")
+    term.wait_until(lambda screen: "⏎ Send" not in screen, what="the note to take the focus")
+    term.type("handed over at 09:00")
+    term.wait_for("handed over at 09:00")
+    term.send("C-s")
+    term.wait_for("Answer sent.")
+    recorded = e2e_backend.wait_for_run(run_id, lambda d: bool(_answers(d)))
+    assert _answers(recorded) == [(first["id"], "done", "e2e-operator")]
+    assert _response(recorded, first["id"])["note"] == "handed over at 09:00"
+
+    second = waiting_step(e2e_backend.wait_for_run(run_id, lambda d: waiting_step(d) != first))
+    term.send("a")  # take up the next question (the handover's confirm)
+    term.wait_for("▸ Approve")
+    answered = cli("runs", "respond", run_id, "--value", "reject")
+    assert answered.returncode == 0, answered.stderr
+    term.wait_for("cli-oncall answered ‘reject’")
+    term.send("C-s")  # what was on screen is gone: nothing is sent for this operator
+    term.send("t")  # keys are handled in order: once the timeline shows, ctrl+s was handled
+    term.wait_for("Events")
+    assert _answers(e2e_backend.run(run_id)) == [
+        (first["id"], "done", "e2e-operator"),
+        (second["id"], "reject", "cli-oncall"),
+    ]

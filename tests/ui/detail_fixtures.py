@@ -39,6 +39,7 @@ from runs_tui.models import (
     Variable,
     VariableDirection,
 )
+from runs_tui.models.prompt_fields import FieldType, OnExpiry, PromptField
 from runs_tui.service import RunsService
 
 from .conftest import settle
@@ -284,6 +285,55 @@ PROMPTS: dict[str, Prompt] = {
 }
 
 
+TYPED_FIELDS = [
+    PromptField(
+        name="ticket",
+        label="Ticket",
+        type=FieldType.TEXT,
+        pattern=r"INC-\d+",
+        description="the incident, e.g. INC-123",
+    ),
+    PromptField(
+        name="severity",
+        label="Severity",
+        type=FieldType.CHOICE,
+        choices=["sev1", "sev2", "sev3"],
+        default="sev2",
+    ),
+    PromptField(
+        name="replicas", label="Replicas", type=FieldType.INTEGER, minimum=1, maximum=10, default=3
+    ),
+    PromptField(
+        name="services",
+        label="Services",
+        type=FieldType.CHOICES,
+        choices=["api", "worker", "cron"],
+        required=False,
+    ),
+    PromptField(name="rollback", label="Roll back first", type=FieldType.BOOLEAN, default=False),
+]
+TYPED_DEADLINE = NOW + timedelta(minutes=4, seconds=10)
+
+PROMPTS["typed"] = Prompt(
+    kind=PromptKind.ANSWER,
+    question="Scale the API back up after the cleanup?",
+    description="Only once / is below 80%.\nThe ticket is the incident being worked.",
+    fields=TYPED_FIELDS,
+    requested_at=at(70),
+    prompt_id="p-typed",
+    expires_at=TYPED_DEADLINE,
+    on_expiry=OnExpiry.FAIL,
+    context_steps=["s1"],
+)
+PROMPTS["forbidden"] = Prompt(
+    kind=PromptKind.CONFIRM,
+    question="Delete 12G of rotated logs under /var/log?",
+    requested_at=at(70),
+    prompt_id="p-forbidden",
+    responders=["group:dba", "carol"],
+)
+
+
 def waiting_detail(kind: str = "confirm", run_id: str = "run-waiting") -> RunDetail:
     """Waiting for input on step s3 with the given prompt kind."""
     automation = {"confirm": AutomationType.SEMI_AUTOMATED}.get(kind, AutomationType.MANUAL)
@@ -354,6 +404,51 @@ def two_waiting_detail(run_id: str = "run-two-waiting") -> RunDetail:
     steps = [s4 if s.id == "s4" else s for s in waiting.steps]
     return waiting.model_copy(
         update={"steps": steps, "current_step_id": "s4", "current_step": "Verify free space"}
+    )
+
+
+EXPIRED_DEADLINE = at(370)
+
+
+def expired_detail(run_id: str = "run-expired", on_expiry: OnExpiry = OnExpiry.FAIL) -> RunDetail:
+    """Completed Failure: nobody answered s3's typed prompt before its deadline (at 370 s)."""
+    prompt = PROMPTS["typed"].model_copy(
+        update={"expires_at": EXPIRED_DEADLINE, "on_expiry": on_expiry}
+    )
+    reason = "no answer before the deadline"
+    steps = _triage_done() + [
+        step(
+            "s3",
+            3,
+            StepPhase.REMEDIATION,
+            "Scale the API",
+            StepStatus.FAILED,
+            60,
+            370,
+            automation=AutomationType.MANUAL,
+            prompt=prompt,
+            error=reason,
+        ),
+        step("s4", 4, StepPhase.REMEDIATION, "Verify free space", StepStatus.SKIPPED),
+    ]
+    events = _events(steps, 380)
+    expired = Event(
+        seq=0,
+        at=EXPIRED_DEADLINE,
+        type=EventType.INPUT_EXPIRED,
+        step_id="s3",
+        data={"on_expiry": on_expiry.value, "expires_at": EXPIRED_DEADLINE.isoformat()},
+    )
+    events = sorted([*events, expired], key=lambda e: (e.at, e.type is EventType.STEP_FINISHED))
+    events = [e.model_copy(update={"seq": index + 1}) for index, e in enumerate(events)]
+    return _run(
+        run_id,
+        RunStatus.COMPLETED_FAILURE,
+        steps,
+        finished=380,
+        error=reason,
+        events=events,
+        summary="Nobody scaled the API back up before the deadline.",
     )
 
 

@@ -60,6 +60,7 @@ async def test_confirm_prompt_opens_focused_and_sends_the_chosen_value_with_a_no
         await settle(pilot)
         [sent] = _answers(world)
         assert (sent.method, sent.path) == ("POST", ANSWER_PATH)
+        assert sent.body.pop("values", None) is None  # a one-field prompt sends `value` only
         assert sent.body == {
             "value": "reject",
             "note": "disk is fine",

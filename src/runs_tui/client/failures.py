@@ -68,7 +68,7 @@ def error_from_response(response: httpx.Response) -> ClientError:
     if status == 410:
         return Gone(message, status=status)
     if status in (400, 422):
-        return Invalid(message, status=status)
+        return Invalid(message, status=status, details=details)
     if status == 429:
         return ServerError(f"the backend is busy: {message}", status=status)
     if 300 <= status < 400:

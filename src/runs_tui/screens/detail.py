@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -65,6 +65,24 @@ def current_step_id(detail: RunDetail) -> str | None:
     """The id of the step the run is on (`RunDetail.active_step`: the domain's one rule)."""
     step = detail.active_step()
     return step.id if step is not None else None
+
+
+def invalid_field(error: Invalid) -> tuple[str | None, str]:
+    """A 422's `details` {field, reason} (the typed prompt's rule), when the backend sent
+    them; else (None, the reason in words)."""
+    details = getattr(error, "details", None) or {}
+    field, reason = details.get("field"), details.get("reason")
+    if isinstance(field, str) and field and isinstance(reason, str) and reason:
+        return field, reason
+    return None, error.reason or error.explain()
+
+
+def forbidden_reason(error: ClientError) -> str | None:
+    """A 403's words (the rule that refused this operator), else None. Read from the status,
+    so it holds whichever error class the client maps a 403 to."""
+    if error.status != 403:
+        return None
+    return error.message or "the backend does not let you answer this step"
 
 
 def conflict_words(error: StateConflict, now: datetime) -> str:
@@ -141,7 +159,7 @@ class RunDetailScreen(ServiceScreen):
             with Vertical(id="side"):
                 yield ResultPanel(id="result")
                 yield StepPanel(now, id="step")
-        yield PromptPanel(id="prompt")
+        yield PromptPanel(id="prompt", now=self.service.now, refusal=self.service.answer_refusal)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -235,7 +253,7 @@ class RunDetailScreen(ServiceScreen):
         if self.detail is None:
             return
         step = next((s for s in self.detail.steps if s.id == step_id), None)
-        self.query_one(StepPanel).show_step(step)
+        self.query_one(StepPanel).show_step(step, self.detail.events)
 
     def _update_freshness(self) -> None:
         header = self.query_one(RunHeader)
@@ -358,7 +376,12 @@ class RunDetailScreen(ServiceScreen):
     @on(PromptPanel.Send)
     def _send(self, message: PromptPanel.Send) -> None:
         self.respond(
-            message.step_id, message.value, message.note, message.idempotency_key, message.prompt_id
+            message.step_id,
+            message.value,
+            message.note,
+            message.idempotency_key,
+            message.prompt_id,
+            message.values,
         )
 
     @on(PromptPanel.Edited)
@@ -368,23 +391,38 @@ class RunDetailScreen(ServiceScreen):
 
     @work(group="respond", exit_on_error=False)
     async def respond(
-        self, step_id: str, value: str, note: str, key: str, prompt_id: str | None = None
+        self,
+        step_id: str,
+        value: str,
+        note: str,
+        key: str,
+        prompt_id: str | None = None,
+        values: dict[str, Any] | None = None,
     ) -> None:
         prompt = self.query_one(PromptPanel)
         try:
-            await self.service.respond(self.run_id, step_id, value, note, key, prompt_id=prompt_id)
+            await self.service.respond(
+                self.run_id, step_id, value, note, key, prompt_id=prompt_id, values=values
+            )
         except StateConflict as error:
             words = conflict_words(error, self.service.now())
+            expired = prompt.deadline
+            if expired is not None and expired.expired:
+                words = f"Not answered: {expired.text}. The view has been refreshed."
             prompt.conflicted(words)
             self.notice(words, error=True)
             self.fetch_detail()
             return
         except Invalid as error:
+            field, reason = invalid_field(error)
+            if field and prompt.refused_field(field, reason):
+                return
             reason = error.reason or error.explain()
             prompt.refused(
                 f"The backend refused this answer: {reason} — correct it and press enter."
             )
             return
+
         except Unreachable as error:
             prompt.refused(
                 f"Not sent: the backend is unreachable ({error.explain()}). "
@@ -392,6 +430,11 @@ class RunDetailScreen(ServiceScreen):
             )
             return
         except ClientError as error:
+            refusal = forbidden_reason(error)
+            if refusal is not None:  # 403: a rule (responders, four eyes) says no
+                prompt.forbidden(refusal)
+                self.notice(f"Not answered: {refusal}", error=True)
+                return
             prompt.refused(f"Not sent: {error.explain()} Your answer is kept.")
             return
         answering = self.app.focused is None or self._focus_in(prompt)
@@ -416,6 +459,8 @@ class RunDetailScreen(ServiceScreen):
         prompt = self.query_one(PromptPanel)
         if prompt.armed:
             prompt.focus_prompt()
+        elif prompt.refusal_text and not prompt.has_class("-disarmed"):
+            self.notify(prompt.refusal_text + ".", markup=False, severity="warning")
         elif prompt.has_class("-disarmed"):
             self.notify(
                 "That prompt was answered elsewhere; press a to answer the new one.",
@@ -433,8 +478,11 @@ class RunDetailScreen(ServiceScreen):
             prompt.focus_prompt()
             return
         waiting = self.detail.waiting_step() if self.detail is not None else None
-        if waiting is not None and prompt.arm(waiting, self._draft_for(waiting)):
+        if waiting is not None and prompt.arm(waiting, self._draft_for(waiting), self.detail):
             self.call_after_refresh(prompt.focus_prompt)
+            return
+        if prompt.refusal_text:
+            self.notify(prompt.refusal_text + ".", markup=False, severity="warning")
             return
         if self.detail is None:
             self.notify(self._no_detail_words(), markup=False, severity="warning")

@@ -8,7 +8,7 @@ whole panel (and back), so long outputs get the room to be read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from runs_tui.formatting import clock_time
-from runs_tui.models.domain import Step
+from runs_tui.expiry_words import THEN_WORDS, expired_words, on_expiry_of
+from runs_tui.formatting import clock_time, clock_words
+from runs_tui.models.domain import AuditAction, Event, EventType, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
 from runs_tui.widgets.step_list import PHASE_TITLES, STEP_GLYPHS, STEP_STYLES, step_time
 from runs_tui.widgets.tool_output import ToolOutput
@@ -31,8 +32,9 @@ def _value(value: Any) -> str:
     return truncate(inert(text), INPUT_CELLS)
 
 
-def step_facts(step: Step, now: datetime) -> Text:
-    """The step's facts as lines of inert text (no markup anywhere)."""
+def step_facts(step: Step, now: datetime, events: Sequence[Event] = ()) -> Text:
+    """The step's facts as lines of inert text (no markup anywhere). `events`: the run's, for
+    what only they record (the prompt's expiry, the answer's audit)."""
     lines: list[Text] = []
     head = Text(no_wrap=True, overflow="ellipsis")
     head.append(f"{STEP_GLYPHS[step.status]} {step.status.label}", style=STEP_STYLES[step.status])
@@ -71,18 +73,68 @@ def step_facts(step: Step, now: datetime) -> Text:
         line.append("Error ", style="bold red")
         line.append(truncate(inert(error), 600))
         lines.append(line)
+    own = [event for event in events if event.step_id == step.id]
+    expiry = _deadline_line(step, own, now)
+    if expiry is not None:
+        lines.append(expiry)
     if step.response is not None:
-        answer = Text(no_wrap=True, overflow="ellipsis")
-        answer.append("Answer ", style="dim")
-        answer.append(f"“{truncate(inert(step.response.value), 80)}”", style="bold")
-        if step.response.answered_by:
-            answer.append(" by " + truncate(inert(step.response.answered_by), 40))
-        if step.response.answered_at:
-            answer.append(" at " + clock_time(step.response.answered_at, now))
-        if step.response.note:
-            answer.append(" — " + truncate(inert(step.response.note), 200), style="italic")
-        lines.append(answer)
+        lines.append(_answer_line(step, own, now))
     return Text("\n").join(lines)
+
+
+def _deadline_line(step: Step, events: Sequence[Event], now: datetime) -> Text | None:
+    """An expiry, in its own words and style ("Expired — no answer before 14:05; the step
+    failed"), never as an answer; while the step waits, its deadline and what comes then."""
+    expired = [event for event in events if event.type is EventType.INPUT_EXPIRED]
+    if expired:
+        last = expired[-1]
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("✕ ", style="bold red")
+        line.append(expired_words(last.data, last.at, now), style="bold")
+        return line
+    prompt = step.prompt
+    if prompt is None or prompt.expires_at is None or step.response is not None:
+        return None
+    if step.status is not StepStatus.WAITING_FOR_INPUT:
+        return None
+    then = THEN_WORDS.get(on_expiry_of(prompt.on_expiry))  # type: ignore[arg-type]
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("Deadline ", style="dim")
+    line.append(clock_words(prompt.expires_at, now, seconds=True))
+    if then:
+        line.append(f" · {then}", style="dim")
+    return line
+
+
+def _answer_line(step: Step, events: Sequence[Event], now: datetime) -> Text:
+    """The answer with who gave it and through which client (the backend's audit of it)."""
+    response = step.response
+    assert response is not None
+    answer = Text(no_wrap=True, overflow="ellipsis")
+    if response.expired:
+        answer.append("Defaults taken at the deadline ", style="dim")
+    else:
+        answer.append("Answer ", style="dim")
+    answer.append(f"“{truncate(inert(response.value), 80)}”", style="bold")
+    audit = next(
+        (
+            event.data
+            for event in reversed(events)
+            if event.type is EventType.AUDIT and event.data.get("action") == AuditAction.ANSWER
+        ),
+        {},
+    )
+    who = response.answered_by or audit.get("actor") or ""
+    client = response.client or audit.get("client") or ""
+    if who:
+        answer.append(" by " + truncate(inert(who), 40))
+    if client and not response.expired:
+        answer.append(" via " + truncate(inert(client), 20))
+    if response.answered_at:
+        answer.append(" at " + clock_time(response.answered_at, now))
+    if response.note:
+        answer.append(" — " + truncate(inert(response.note), 200), style="italic")
+    return answer
 
 
 class StepPanel(Vertical):
@@ -111,7 +163,7 @@ class StepPanel(Vertical):
     def output(self) -> ToolOutput:
         return self.query_one("#output", ToolOutput)
 
-    def show_step(self, step: Step | None) -> None:
+    def show_step(self, step: Step | None, events: Sequence[Event] = ()) -> None:
         """Show a step; keep streamed output that is ahead of the stored detail."""
         facts = self.query_one("#step-facts", Static)
         if step is None:
@@ -119,7 +171,7 @@ class StepPanel(Vertical):
             facts.update(Text("No steps", style="dim italic"))
             self.output.set_text("")
             return
-        facts.update(step_facts(step, self._now()))
+        facts.update(step_facts(step, self._now(), events))
         raw = step.tool.output if step.tool else ""
         title = "Output" + (
             " (cut by the backend)" if step.tool and step.tool.output_truncated else ""

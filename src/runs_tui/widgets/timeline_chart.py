@@ -17,9 +17,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from runs_tui.formatting import clock_time, format_span
-from runs_tui.models.domain import RunDetail
+from runs_tui.models.domain import EventType, RunDetail
 from runs_tui.sanitize import inert, truncate
 from runs_tui.timeline import (
+    EXPIRED_GLYPH,
     GLYPHS,
     QUEUED,
     TRACK_GLYPH,
@@ -31,10 +32,13 @@ from runs_tui.timeline import (
     entries,
     run_end,
     run_start,
+    to_column,
 )
 from runs_tui.widgets.step_list import STEP_GLYPHS
 
 KIND_STYLES = {SegmentKind.EXECUTING: "cyan", SegmentKind.WAITING: "yellow"}
+EXPIRED_STYLE = "bold red"
+EVENT_STYLES = {EventType.INPUT_EXPIRED: "bold red", EventType.AUDIT: "dim italic"}
 SHARE_BAR_CELLS = 20
 MAX_EVENTS = 2000
 
@@ -61,7 +65,8 @@ class TimelineChart(DetailView):
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         if self.detail is None:
             return 1
-        return len(bars(self.detail, self._now())) + 3
+        step_bars = bars(self.detail, self._now())
+        return len(step_bars) + 3 + any(bar.expired_at is not None for bar in step_bars)
 
     def render(self) -> Text:
         detail = self.detail
@@ -80,13 +85,21 @@ class TimelineChart(DetailView):
             line = Text(no_wrap=True, overflow="ellipsis")
             label = truncate(f"{STEP_GLYPHS[bar.status]} {inert(bar.title)}", label_width - 1)
             line.append(label.ljust(label_width))
-            for kind in draw_bar(bar, origin, span, axis_width):
-                if kind is None:
+            expired = (
+                to_column(bar.expired_at, origin, span, axis_width)
+                if bar.expired_at is not None
+                else None
+            )
+            for column, kind in enumerate(draw_bar(bar, origin, span, axis_width)):
+                if column == expired:
+                    line.append(EXPIRED_GLYPH, style=EXPIRED_STYLE)
+                elif kind is None:
                     line.append(TRACK_GLYPH, style="dim")
                 else:
                     line.append(GLYPHS[kind], style=KIND_STYLES[kind])
             lines.append(line)
-        lines.append(self._legend(label_width))
+        any_expired = any(bar.expired_at is not None for bar in step_bars)
+        lines.append(self._legend(label_width, expired=any_expired))
         return Text("\n").join(lines)
 
     @staticmethod
@@ -102,8 +115,8 @@ class TimelineChart(DetailView):
         return text
 
     @staticmethod
-    def _legend(label_width: int) -> Text:
-        text = Text(no_wrap=True)
+    def _legend(label_width: int, *, expired: bool = False) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" " * label_width)
         text.append(GLYPHS[SegmentKind.EXECUTING], style=KIND_STYLES[SegmentKind.EXECUTING])
         text.append(" executing   ")
@@ -111,6 +124,10 @@ class TimelineChart(DetailView):
         text.append(" waiting for input   ")
         text.append(TRACK_GLYPH, style="dim")
         text.append(" not running")
+        if expired:  # only where it happened, on a line of its own: the usual legend stays
+            text.append("\n" + " " * label_width)
+            text.append(EXPIRED_GLYPH, style=EXPIRED_STYLE)
+            text.append(" a prompt expired: no answer before its deadline")
         return text
 
 
@@ -164,15 +181,25 @@ class EventList(DetailView):
         if not rows:
             return Text("No events recorded.", style="dim italic")
         now = self._now()
+        shown = rows[:MAX_EVENTS]
+        # The time columns keep their width: a long entry is cut, never the times beside it.
+        offsets = max(len("+" + format_span(entry.offset)) for entry in shown)
+        clocks = max(len(clock_time(entry.at, now)) for entry in shown)
         table = Table.grid(padding=(0, 2))
-        table.add_column(justify="right", no_wrap=True, style="dim")
-        table.add_column(no_wrap=True, style="dim")
+        table.add_column(justify="right", no_wrap=True, style="dim", min_width=offsets)
+        table.add_column(no_wrap=True, style="dim", min_width=clocks)
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        for entry in rows[:MAX_EVENTS]:
+        for entry in shown:
+            style = EVENT_STYLES.get(entry.kind, "") if entry.kind else ""
             table.add_row(
                 "+" + format_span(entry.offset),
                 clock_time(entry.at, now),
-                Text(truncate(inert(entry.text), 300), no_wrap=True, overflow="ellipsis"),
+                Text(
+                    truncate(inert(entry.text), 300),
+                    style=style,
+                    no_wrap=True,
+                    overflow="ellipsis",
+                ),
             )
         if len(rows) > MAX_EVENTS:
             table.add_row(
