@@ -131,6 +131,7 @@ class RunsScreen(ServiceScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.query_one(AppHeader).key_hint = self.runs_app.inbox_key_hint()
         self.run_list.focus()
         self.sync_status = self.runs_app.service.sync_status()
         self._refresh_chrome()
