@@ -28,10 +28,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from runs_tui import config as config_module
-from runs_tui.action_log import ActionLog
+from runs_tui.action_log import Action, ActionLog, Outcome
 from runs_tui.commands import GoToRunProvider, app_commands
 from runs_tui.config import Config, Profile
-from runs_tui.errors import ClientError
+from runs_tui.errors import ClientError, Unreachable
 from runs_tui.events import CacheChanged, ServiceEvent, SyncStateChanged, WaitingStarted
 from runs_tui.export_folder import default_export_dir
 from runs_tui.keymap import unknown_ids
@@ -321,6 +321,33 @@ class RunsApp(App[None]):
         if isinstance(self.screen, ActionLogScreen):
             return
         self.push_screen(ActionLogScreen())
+
+    def record_action(
+        self,
+        action: Action,
+        argv: list[str],
+        error: ClientError | str | None = None,
+        *,
+        run_id: str | None = None,
+        run_name: str = "",
+    ) -> None:
+        """One entry of the session's action log: ok without `error`; refused with the
+        backend's words (or a reason given as text); failed when it could not be reached."""
+        if error is None:
+            outcome, reason = Outcome.OK, ""
+        elif isinstance(error, str):
+            outcome, reason = Outcome.REFUSED, error
+        else:
+            failed = isinstance(error, Unreachable)
+            outcome, reason = (Outcome.FAILED if failed else Outcome.REFUSED), error.explain()
+        self.action_log.record(
+            action, argv, outcome, run_id=run_id, run_name=run_name, reason=reason
+        )
+
+    def cli_profile(self) -> str | None:
+        """The `--profile` the equivalent command lines need (none for the embedded default)."""
+        profile = self.profile
+        return None if profile is None or profile.is_embedded else profile.name
 
     def inbox_key_hint(self) -> str:
         """The key that opens the inbox (after the config's `[keymap]`), for the header."""

@@ -26,7 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Static
 
-from runs_tui.action_log import Action, Outcome, respond_command
+from runs_tui.action_log import Action, respond_command
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Invalid, StateConflict, Unreachable
 from runs_tui.formatting import clock_time
@@ -333,17 +333,12 @@ class InboxScreen(ServiceScreen):
     ) -> None:
         prompt = self.prompt
         command = respond_command(
-            item.run_id, step_id, value, note, values=values, profile=self._profile()
+            item.run_id, step_id, value, note, values=values, profile=self.runs_app.cli_profile()
         )
 
-        def record(outcome: Outcome, reason: str = "") -> None:
-            self.runs_app.action_log.record(
-                Action.ANSWER,
-                command,
-                outcome,
-                run_id=item.run_id,
-                run_name=item.run_name,
-                reason=reason,
+        def record(error: ClientError | None = None) -> None:
+            self.runs_app.record_action(
+                Action.ANSWER, command, error, run_id=item.run_id, run_name=item.run_name
             )
 
         try:
@@ -352,29 +347,29 @@ class InboxScreen(ServiceScreen):
             )
         except StateConflict as error:
             words = conflict_words(error, self.service.now())
-            record(Outcome.REFUSED, error.explain())
+            record(error)
             prompt.conflicted(words)
             self.reload()
             return
         except Invalid as error:
             reason = error.reason or error.explain()
-            record(Outcome.REFUSED, reason)
+            record(error)
             prompt.refused(
                 f"The backend refused this answer: {reason} — correct it and press enter."
             )
             return
         except Unreachable as error:
-            record(Outcome.FAILED, error.explain())
+            record(error)
             prompt.refused(
                 f"Not sent: the backend is unreachable ({error.explain()}). "
                 "Your answer is kept; press enter to try again."
             )
             return
         except ClientError as error:
-            record(Outcome.REFUSED, error.explain())
+            record(error)
             prompt.refused(f"Not sent: {error.explain()} Your answer is kept.")
             return
-        record(Outcome.OK)
+        record()
         prompt.sent()
         self.inbox_list.focus()
         self.notify(f"Answer sent to “{inert(item.run_name)}”.", markup=False, timeout=4)
@@ -384,10 +379,6 @@ class InboxScreen(ServiceScreen):
         self.inbox_list.move_after_answer()
         self._summarise()
         self.fetch_inbox()
-
-    def _profile(self) -> str | None:
-        profile = self.runs_app.profile
-        return None if profile is None or profile.is_embedded else profile.name
 
     # --- other keys -------------------------------------------------------------------------
 
