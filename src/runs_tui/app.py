@@ -90,7 +90,7 @@ class RunsApp(App[None]):
         Binding("colon", "command_palette", "Commands", show=False, id="app.commands_plain"),
         Binding("t", "change_theme", "Theme", show=False, id="app.theme"),
         Binding("w", "oldest_waiting", "Oldest waiting run", show=False, id="app.oldest_waiting"),
-        Binding("i", "inbox", "Inbox", id="app.inbox"),
+        Binding("i", "inbox", "Inbox", show=False, id="app.inbox"),
         Binding("L", "action_log", "Action log", show=False, id="app.action_log"),
     ]
 
