@@ -345,9 +345,13 @@ class RunsApp(App[None]):
         )
 
     def cli_profile(self) -> str | None:
-        """The `--profile` the equivalent command lines need (none for the embedded default)."""
+        """The `--profile` the equivalent command lines need: a profile of the config file;
+        none for the embedded default or a backend named by RUNS_TUI_URL alone (the same
+        environment gives the CLI the same backend)."""
         profile = self.profile
-        return None if profile is None or profile.is_embedded else profile.name
+        if profile is None or self.config is None or profile.name not in self.config.profiles:
+            return None
+        return profile.name
 
     def inbox_key_hint(self) -> str:
         """The key that opens the inbox (after the config's `[keymap]`), for the header."""

@@ -77,9 +77,9 @@ class InboxList(Widget, can_focus=True):
             self.item = item
 
     class Chosen(Message):
-        """Enter on an item: answer it."""
+        """Enter on a line: answer its item (None: the line of an item gone elsewhere)."""
 
-        def __init__(self, item: InboxItem) -> None:
+        def __init__(self, item: InboxItem | None) -> None:
             super().__init__()
             self.item = item
 
@@ -139,6 +139,8 @@ class InboxList(Widget, can_focus=True):
             self._set_cursor(min(self.cursor, max(0, len(self.items) - 1)))
             return None
         index = self._index_of(before.key)
+        if index is None and not before.known:  # its question has been fetched since
+            index = next((i for i, it in enumerate(self.items) if it.run_id == before.run_id), None)
         if index is not None:
             self._set_cursor(index)
             return None
@@ -201,9 +203,9 @@ class InboxList(Widget, can_focus=True):
         self.post_message(self.Moved(self.selected))
 
     def action_choose(self) -> None:
-        item = self.selected
-        if item is not None:
-            self.post_message(self.Chosen(item))
+        """Enter: the screen answers the item, or says why not (on a gone line: nothing)."""
+        if self.rows:
+            self.post_message(self.Chosen(self.selected))
 
     # --- drawing --------------------------------------------------------------------------
 
