@@ -230,7 +230,8 @@ class RunsApp(App[None]):
         )
         if notifications.bell and not self._viewing(event.run.id):
             self.bell()
-        self.notify_desktop(DesktopNotify(notifications.desktop), event.run)
+        if not self._viewing(event.run.id):  # like the bell: not for the run on screen
+            self.notify_desktop(DesktopNotify(notifications.desktop), event.run)
         if not notifications.toast or not self.may_toast_waiting(event.run.id):
             return
         # A burst of runs starting to wait (a sync catching up) gives one notice: the latest.

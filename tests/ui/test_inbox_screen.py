@@ -189,3 +189,36 @@ async def test_a_run_that_starts_waiting_is_listed_live(app_factory, world) -> N
         app.screen.post_message(RunWaiting(WaitingStarted(summary_of(newcomer))))
         await settle(pilot, lambda: "run-n" in _ids(screen), "the new run listed")
         assert screen.inbox_list.selected.run_id == "run-a"
+
+
+async def test_an_item_listed_before_its_question_was_fetched_keeps_the_cursor(
+    app_factory, world
+) -> None:
+    """Offline at first: the list knows run-a waits, its detail is not cached. Once fetched,
+    the same line gets its question and the cursor stays on it (not "asked again")."""
+    from runs_tui.models import ChangesPage
+
+    runs = inbox_runs()
+    world.seed(*runs[1:])
+    world.cache.apply_changes(
+        ChangesPage(changes=[summary_of(runs[0])], deleted=[], next_cursor=50_000, has_more=False)
+    )
+    world.backend.seed(runs[0])
+    world.backend.down("detail")
+    app = app_factory(world.service, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_inbox(app, pilot)
+        unfetched = next(i for i in screen.inbox_list.items if i.run_id == "run-a")
+        assert not unfetched.known
+        assert "1 waiting run could not be fetched" in screen_text(app)
+        assert "(question not fetched)" in screen_text(app)
+        assert screen.inbox_list.select(unfetched.key)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert world.backend.requests("respond") == []  # nothing to answer without the question
+        world.backend.up("detail")
+        await pilot.press("u")
+        await settle(pilot, lambda: screen.inbox_list.selected.known, "the question fetched")
+        assert screen.inbox_list.gone is None
+        assert screen.inbox_list.selected.run_id == "run-a"
+        assert screen.query_one(PromptPanel).prompt_id == "p-run-a"
