@@ -10,7 +10,8 @@ imports no I/O library: everything goes through the service.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,9 +28,10 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from runs_tui import config as config_module
+from runs_tui.action_log import Action, ActionLog, Outcome
 from runs_tui.commands import GoToRunProvider, app_commands
 from runs_tui.config import Config, Profile
-from runs_tui.errors import ClientError
+from runs_tui.errors import ClientError, Unreachable
 from runs_tui.events import CacheChanged, ServiceEvent, SyncStateChanged, WaitingStarted
 from runs_tui.export_folder import default_export_dir
 from runs_tui.keymap import unknown_ids
@@ -38,6 +40,7 @@ from runs_tui.models.domain import RunSummary
 from runs_tui.models.filters import RunFilter, SortColumn, TimePreset, TimeRange
 from runs_tui.models.status import RunStatus, StatusGroup
 from runs_tui.no_color import NO_COLOR_CSS, use_plain_terminal
+from runs_tui.notifications import DesktopNotify, notification_bytes
 from runs_tui.sanitize import inert
 from runs_tui.screens.help import HelpScreen, collect_bindings
 from runs_tui.screens.runs import RunsScreen
@@ -53,6 +56,8 @@ HELP_TITLES: dict[str, str] = {
     "RunsScreen": "Runs list",
     "RunDetailScreen": "Run detail",
     "TimelineScreen": "Timeline",
+    "InboxScreen": "Inbox",
+    "ActionLogScreen": "Action log",
 }
 REPLACED_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
 
@@ -85,6 +90,8 @@ class RunsApp(App[None]):
         Binding("colon", "command_palette", "Commands", show=False, id="app.commands_plain"),
         Binding("t", "change_theme", "Theme", show=False, id="app.theme"),
         Binding("w", "oldest_waiting", "Oldest waiting run", show=False, id="app.oldest_waiting"),
+        Binding("i", "inbox", "Inbox", show=False, id="app.inbox"),
+        Binding("L", "action_log", "Action log", show=False, id="app.action_log"),
     ]
 
     def __init__(
@@ -116,6 +123,11 @@ class RunsApp(App[None]):
         self._saved_theme = state.theme_or(legacy_theme) if state else legacy_theme
         self._state_warned = False
         self._waiting_run: RunSummary | None = None
+        self.action_log = ActionLog(service.now)
+        """What the operator did in this session, with the equivalent command lines."""
+        self._keys: dict[str, str] = {}
+        self.environ: Mapping[str, str] = os.environ
+        """Where `TMUX` is looked up for desktop notifications (tests pass their own)."""
         self._waiting_timer: Timer | None = None
         if self._saved_theme and self._saved_theme in self.available_themes:
             self.theme = self._saved_theme
@@ -136,6 +148,7 @@ class RunsApp(App[None]):
         """The config's `[keymap]` over the declared keys; ids that name no binding are
         reported (a rebinding that silently did nothing would look like a broken key)."""
         keymap = dict(self.config.keymap) if self.config else {}
+        self._keys = keymap
         if not keymap:
             return
         unknown = unknown_ids(keymap, type(self))
@@ -217,6 +230,8 @@ class RunsApp(App[None]):
         )
         if notifications.bell and not self._viewing(event.run.id):
             self.bell()
+        if not self._viewing(event.run.id):  # like the bell: not for the run on screen
+            self.notify_desktop(DesktopNotify(notifications.desktop), event.run)
         if not notifications.toast or not self.may_toast_waiting(event.run.id):
             return
         # A burst of runs starting to wait (a sync catching up) gives one notice: the latest.
@@ -224,6 +239,22 @@ class RunsApp(App[None]):
         if self._waiting_timer is not None:
             self._waiting_timer.stop()
         self._waiting_timer = self.set_timer(0.2, self._show_waiting_notice)
+
+    def notify_desktop(self, kind: DesktopNotify, run: RunSummary) -> None:
+        """OSC 9 / OSC 777 to the terminal (off by default): reaches the operator's desktop
+        over SSH. Sanitised and bounded in `notifications`; wrapped for tmux when in it."""
+        written = notification_bytes(
+            kind, self.NEEDS_YOU, f"“{run.name}” is waiting for input", self.environ
+        )
+        if written:
+            self.write_to_terminal(written)
+
+    def write_to_terminal(self, data: str) -> None:
+        """Raw bytes to the terminal, as `copy_to_clipboard` writes OSC 52 (none headless)."""
+        driver = self._driver
+        if driver is not None and not self.is_headless:
+            driver.write(data)
+            driver.flush()
 
     def _show_waiting_notice(self) -> None:
         self._waiting_timer = None
@@ -274,6 +305,59 @@ class RunsApp(App[None]):
         if self._viewing(oldest[0].id):
             return
         self.open_run(oldest[0].id, focus_prompt=True)
+
+    def action_inbox(self) -> None:
+        """The inbox: every step waiting for a person (one instance on the stack)."""
+        from runs_tui.screens.inbox import InboxScreen
+
+        if isinstance(self.screen, InboxScreen):
+            return
+        self._drop_waiting_notice()
+        self.push_screen(InboxScreen())
+
+    def action_action_log(self) -> None:
+        """What the operator did this session, with the equivalent command lines."""
+        from runs_tui.screens.action_log import ActionLogScreen
+
+        if isinstance(self.screen, ActionLogScreen):
+            return
+        self.push_screen(ActionLogScreen())
+
+    def record_action(
+        self,
+        action: Action,
+        argv: list[str],
+        error: ClientError | str | None = None,
+        *,
+        run_id: str | None = None,
+        run_name: str = "",
+    ) -> None:
+        """One entry of the session's action log: ok without `error`; refused with the
+        backend's words (or a reason given as text); failed when it could not be reached."""
+        if error is None:
+            outcome, reason = Outcome.OK, ""
+        elif isinstance(error, str):
+            outcome, reason = Outcome.REFUSED, error
+        else:
+            failed = isinstance(error, Unreachable)
+            outcome, reason = (Outcome.FAILED if failed else Outcome.REFUSED), error.explain()
+        self.action_log.record(
+            action, argv, outcome, run_id=run_id, run_name=run_name, reason=reason
+        )
+
+    def cli_profile(self) -> str | None:
+        """The `--profile` the equivalent command lines need: a profile of the config file;
+        none for the embedded default or a backend named by RUNS_TUI_URL alone (the same
+        environment gives the CLI the same backend)."""
+        profile = self.profile
+        if profile is None or self.config is None or profile.name not in self.config.profiles:
+            return None
+        return profile.name
+
+    def inbox_key_hint(self) -> str:
+        """The key that opens the inbox (after the config's `[keymap]`), for the header."""
+        keys = self._keys.get("app.inbox", "i").split(",")[0].strip() or "i"
+        return self.get_key_display(Binding(keys, "inbox"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The dashboard's commands, then Textual's own less those ours replace in our words

@@ -60,6 +60,14 @@ def app_commands(app: RunsApp) -> list[SystemCommand]:
             "Go to run…", "Find a cached run by name or id and open it", app.action_go_to_run
         ),
         SystemCommand(
+            "Inbox", "Every step waiting for a person, answered in place (key i)", app.action_inbox
+        ),
+        SystemCommand(
+            "Action log",
+            "What you did this session, with the equivalent command lines (key L)",
+            app.action_action_log,
+        ),
+        SystemCommand(
             "Theme…",
             "Change the colours; the choice is saved in the config (key t)",
             app.action_change_theme,

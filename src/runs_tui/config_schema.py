@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import NoneType, UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -178,6 +178,9 @@ class Notifications(BaseModel):
     model_config = _STRICT
     toast: bool = True
     bell: bool = False
+    desktop: Literal["off", "osc9", "osc777"] = "off"
+    """A desktop notification through the terminal (`runs_tui.notifications`): OSC 9 (iTerm2,
+    kitty, WezTerm, foot, Windows Terminal) or OSC 777 (urxvt, foot, WezTerm); off by default."""
 
 
 class FilterTable(BaseModel):

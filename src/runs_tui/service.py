@@ -37,6 +37,7 @@ from runs_tui.events import (
 )
 from runs_tui.formatting import age_words, clock_words
 from runs_tui.idempotency import new_idempotency_key
+from runs_tui.inbox import Inbox, build_inbox
 from runs_tui.models.domain import (
     ApiErrorBody,
     EventType,
@@ -48,9 +49,10 @@ from runs_tui.models.domain import (
     Trigger,
     TriggerKind,
 )
-from runs_tui.models.filters import RunFilter
+from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.models.prompt_fields import FieldValue
 from runs_tui.models.responders import Identity, answer_refusal
+from runs_tui.models.status import StatusGroup
 from runs_tui.sync import (
     LinkChanged,
     Synced,
@@ -333,6 +335,66 @@ class RunsService:
             started_by=run.trigger.actor,
         )
 
+    # the inbox ---------------------------------------------------------------------------------
+
+    INBOX_FETCHES_AT_ONCE = 4
+    """Details fetched side by side for the inbox: enough to fill it quickly, few enough not to
+    hammer a backend that a hundred waiting runs would otherwise get a hundred requests from."""
+
+    def waiting_runs(self) -> list[RunSummary]:
+        """Every cached run in the WAITING group, whatever the list's filter (the inbox's)."""
+        waiting = RunFilter(statuses=StatusGroup.WAITING.statuses, time=TimeRange(TimePreset.ALL))
+        return list(self.cache.iter_runs(waiting, self.now()))
+
+    def inbox(self, problems: Iterable[str] = ()) -> Inbox:
+        """The inbox from the cache alone (instant, and offline): the waiting runs' cached
+        details, current or not; a run whose detail was never fetched is listed unfetched."""
+
+        def cached(run: RunSummary) -> RunDetail | None:
+            found = self.cache.get_detail(run.id)
+            return found.detail if found is not None else None
+
+        return build_inbox(self.waiting_runs(), cached, self.answer_refusal, problems)
+
+    def inbox_stale(self) -> list[str]:
+        """Waiting runs whose cached detail is missing or older than the list's row."""
+        stale: list[str] = []
+        for run in self.waiting_runs():
+            found = self.cache.get_detail(run.id)
+            if found is None or found.detail.version < run.version:
+                stale.append(run.id)
+        return stale
+
+    async def refresh_inbox(self, run_ids: Iterable[str] | None = None) -> Inbox:
+        """Fetch the details the inbox lacks (`run_ids`, default: `inbox_stale()`), a few at
+        a time, then the inbox from the cache. What could not be fetched is said in
+        `Inbox.problems`; what the cache had is still listed."""
+        wanted = list(self.inbox_stale() if run_ids is None else run_ids)
+        with suppress(ClientError):
+            self.connect()
+        if not wanted:
+            return self.inbox()
+        if self.syncer is None:
+            return self.inbox([f"{_runs(len(wanted))} not fetched: {NO_BACKEND}"])
+        syncer = self.syncer
+        gate = asyncio.Semaphore(self.INBOX_FETCHES_AT_ONCE)
+        failures: list[str] = []
+
+        async def fetch(run_id: str) -> None:
+            async with gate:
+                try:
+                    await syncer.refresh_detail(run_id)
+                except NotFound:
+                    pass  # deleted since the list was synced: the next sync drops it
+                except ClientError as error:
+                    failures.append(error.explain())
+
+        await asyncio.gather(*(fetch(run_id) for run_id in wanted))
+        problems = (
+            [f"{_runs(len(failures))} could not be fetched: {failures[0]}"] if failures else []
+        )
+        return self.inbox(problems)
+
     # actions ----------------------------------------------------------------------------------
 
     async def respond(
@@ -486,6 +548,10 @@ class RunsService:
             yield cache
         finally:
             cache.close()
+
+
+def _runs(count: int) -> str:
+    return f"{count} waiting run{'s' if count != 1 else ''}"
 
 
 def _optional_path(path: str | Path | None) -> Path | None:

@@ -21,6 +21,7 @@ from runs_tui.cli.config_commands import (
 )
 from runs_tui.cli.dashboard import cmd_backend, cmd_dashboard
 from runs_tui.cli.filters import filter_options
+from runs_tui.cli.inbox import cmd_inbox
 from runs_tui.cli.login import cmd_login
 from runs_tui.cli.runs import (
     cmd_runs_export,
@@ -52,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", parents=[common], help="bring the local cache up to date")
     sync.set_defaults(handler=cmd_sync)
     _add_runs_commands(commands, common)
+    inbox = commands.add_parser(
+        "inbox", parents=[common], help="every step waiting for a person, soonest deadline first"
+    )
+    inbox.add_argument("--format", choices=("table", "json"), default="table")
+    inbox.add_argument(
+        "--offline", action="store_true", help="answer from the cache without syncing"
+    )
+    inbox.set_defaults(handler=cmd_inbox)
     _add_config_commands(commands, common)
     login = commands.add_parser("login", parents=[common], help="store a token for a profile")
     login.add_argument("--url", help="backend URL (required for a new profile)")

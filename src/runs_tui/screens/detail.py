@@ -27,6 +27,14 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
+from runs_tui.action_log import (
+    Action,
+    cancel_command,
+    delete_command,
+    export_command,
+    rerun_command,
+    respond_command,
+)
 from runs_tui.drafts import Draft
 from runs_tui.errors import ClientError, Invalid, NotFound, StateConflict, Unreachable
 from runs_tui.formatting import age_words
@@ -400,11 +408,15 @@ class RunDetailScreen(ServiceScreen):
         values: dict[str, Any] | None = None,
     ) -> None:
         prompt = self.query_one(PromptPanel)
+        command = respond_command(
+            self.run_id, step_id, value, note, values=values, profile=self.runs_app.cli_profile()
+        )
         try:
             await self.service.respond(
                 self.run_id, step_id, value, note, key, prompt_id=prompt_id, values=values
             )
         except StateConflict as error:
+            self._log(Action.ANSWER, command, error)
             words = conflict_words(error, self.service.now())
             expired = prompt.deadline
             if expired is not None and expired.expired:
@@ -414,6 +426,7 @@ class RunDetailScreen(ServiceScreen):
             self.fetch_detail()
             return
         except Invalid as error:
+            self._log(Action.ANSWER, command, error)
             field, reason = invalid_field(error)
             if field and prompt.refused_field(field, reason):
                 return
@@ -424,12 +437,14 @@ class RunDetailScreen(ServiceScreen):
             return
 
         except Unreachable as error:
+            self._log(Action.ANSWER, command, error)
             prompt.refused(
                 f"Not sent: the backend is unreachable ({error.explain()}). "
                 "Your answer is kept; press enter to try again."
             )
             return
         except ClientError as error:
+            self._log(Action.ANSWER, command, error)
             refusal = forbidden_reason(error)
             if refusal is not None:  # 403: a rule (responders, four eyes) says no
                 prompt.forbidden(refusal)
@@ -437,12 +452,18 @@ class RunDetailScreen(ServiceScreen):
                 return
             prompt.refused(f"Not sent: {error.explain()} Your answer is kept.")
             return
+        self._log(Action.ANSWER, command)
         answering = self.app.focused is None or self._focus_in(prompt)
         prompt.sent()
         if answering:
             self.query_one(StepList).focus()
         self.notice("Answer sent.")
         self.fetch_detail()
+
+    def _log(self, action: Action, argv: list[str], error: ClientError | str | None = None) -> None:
+        """Into the session's action log (`L`), with this run's name."""
+        name = self.summary.name if self.summary is not None else ""
+        self.runs_app.record_action(action, argv, error, run_id=self.run_id, run_name=name)
 
     @on(PromptPanel.Left)
     def _left_prompt(self) -> None:
@@ -555,12 +576,15 @@ class RunDetailScreen(ServiceScreen):
             return
         if not await self.app.push_screen_wait(cancel_question(run, self.run_id)):
             return
+        command = cancel_command(self.run_id, profile=self.runs_app.cli_profile())
         try:
             summary = await self.service.cancel(self.run_id)
         except ClientError as error:
+            self._log(Action.CANCEL, command, error)
             self.notice(f"Not cancelled: {error.explain()}", error=True)
             self.fetch_detail()
             return
+        self._log(Action.CANCEL, command)
         self.notice(inert(self.service.cancel_words(self.run_id, summary)))
         self.fetch_detail()
 
@@ -571,11 +595,14 @@ class RunDetailScreen(ServiceScreen):
             return
         if not await self.app.push_screen_wait(rerun_question(self.summary, self.run_id)):
             return
+        command = rerun_command(self.run_id, profile=self.runs_app.cli_profile())
         try:
             summary = await self.service.rerun(self.run_id)
         except ClientError as error:
+            self._log(Action.RERUN, command, error)
             self.notice(f"Not started: {error.explain()}", error=True)
             return
+        self._log(Action.RERUN, command)
         self.app.notify("New run started.", markup=False)
         self.app.switch_screen(RunDetailScreen(summary.id))
 
@@ -595,15 +622,19 @@ class RunDetailScreen(ServiceScreen):
         question = delete_question([run]) if run else delete_question([], run_id=self.run_id)
         if not await self.app.push_screen_wait(question):
             return
+        command = delete_command([self.run_id], profile=self.runs_app.cli_profile())
         try:
             deleted, refused = await self.service.delete([self.run_id])
         except ClientError as error:
+            self._log(Action.DELETE, command, error)
             self.notice(f"Not deleted: {error.explain()}", error=True)
             return
         if self.run_id not in deleted:
             reason = refused[0].message if refused else "the backend refused"
+            self._log(Action.DELETE, command, reason)
             self.notice(f"Not deleted: {reason}", error=True)
             return
+        self._log(Action.DELETE, command)
         self.app.notify("Run deleted.", markup=False)
         self.action_back()
 
@@ -641,6 +672,11 @@ class RunDetailScreen(ServiceScreen):
 
     @on(RunExported)
     def _exported(self, message: RunExported) -> None:
+        where = message.written or "(not written)"
+        command = export_command(
+            self.run_id, message.fmt, where, profile=self.runs_app.cli_profile()
+        )
+        self._log(Action.EXPORT, command, message.error)
         if message.written is None:
             self.notice(f"Export failed: {message.error}", error=True)
             return

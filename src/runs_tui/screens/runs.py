@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
+from runs_tui.action_log import Action, cancel_command, delete_command, export_list_command
 from runs_tui.errors import ClientError
 from runs_tui.messages import RunsChanged, SyncStatusChanged
 from runs_tui.models.domain import DefinitionSummary, RunSummary
@@ -56,9 +57,18 @@ def plural(count: int, word: str) -> str:
 class ExportFinished(Message):
     """A list export ended on its worker thread: where the file went, or why it failed."""
 
-    def __init__(self, fmt: str, count: int, written: Path | None, error: str | None) -> None:
+    def __init__(
+        self,
+        fmt: str,
+        count: int,
+        written: Path | None,
+        error: str | None,
+        run_filter: RunFilter | None = None,
+        path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.fmt, self.count, self.written, self.error = fmt, count, written, error
+        self.run_filter, self.path = run_filter, path
 
 
 class RunsScreen(ServiceScreen):
@@ -131,6 +141,7 @@ class RunsScreen(ServiceScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.query_one(AppHeader).key_hint = self.runs_app.inbox_key_hint()
         self.run_list.focus()
         self.sync_status = self.runs_app.service.sync_status()
         self._refresh_chrome()
@@ -349,11 +360,24 @@ class RunsScreen(ServiceScreen):
         question = delete_question(finished, skipped=len(runs) - len(finished))
         if not await self.app.push_screen_wait(question):
             return
+        ids = [run.id for run in finished]
+        action = Action.BULK_DELETE if len(ids) > 1 else Action.DELETE
+        command = delete_command(ids, profile=self.runs_app.cli_profile())
+        name = finished[0].name if len(finished) == 1 else f"{len(finished)} runs"
         try:
-            deleted, refused = await self.runs_app.service.delete([run.id for run in finished])
+            deleted, refused = await self.runs_app.service.delete(ids)
         except ClientError as error:
+            self.runs_app.record_action(action, command, error, run_name=name)
             self.notify(error.explain(), title="Delete failed", severity="error", markup=False)
             return
+        refusals = "; ".join(sorted({f"{body.run_id}: {body.message}" for body in refused}))
+        self.runs_app.record_action(
+            action,
+            command,
+            f"{len(deleted)} deleted, {len(refused)} refused: {refusals}" if refused else None,
+            run_id=ids[0] if len(ids) == 1 else None,
+            run_name=name,
+        )
         self.run_list.marks.difference_update(deleted)
         self.reload()
         text = f"Deleted {plural(len(deleted), 'run')}."
@@ -377,12 +401,17 @@ class RunsScreen(ServiceScreen):
             return
         if not await self.app.push_screen_wait(cancel_question(run, run.id)):
             return
+        command = cancel_command(run.id, profile=self.runs_app.cli_profile())
         try:
             summary = await self.runs_app.service.cancel(run.id)
         except ClientError as error:
+            self.runs_app.record_action(
+                Action.CANCEL, command, error, run_id=run.id, run_name=run.name
+            )
             self.notify(error.explain(), title="Cancel refused", severity="error", markup=False)
             self.reload()
             return
+        self.runs_app.record_action(Action.CANCEL, command, run_id=run.id, run_name=run.name)
         self.reload()
         words = inert(self.runs_app.service.cancel_words(run.id, summary))
         self.notify(f"“{inert(summary.name)}”: {words}", markup=False)
@@ -413,12 +442,22 @@ class RunsScreen(ServiceScreen):
         try:
             written = service.export_list(run_filter, fmt, path)
         except OSError as error:  # the folder or file cannot be written: said in its words
-            self.post_message(ExportFinished(fmt, count, None, str(error) or type(error).__name__))
+            reason = str(error) or type(error).__name__
+            self.post_message(ExportFinished(fmt, count, None, reason, run_filter, path))
             return
-        self.post_message(ExportFinished(fmt, count, written, None))
+        self.post_message(ExportFinished(fmt, count, written, None, run_filter, path))
 
     @on(ExportFinished)
     def _export_finished(self, message: ExportFinished) -> None:
+        if message.run_filter is not None:
+            command = export_list_command(
+                message.run_filter,
+                message.fmt,
+                message.written or message.path or "",
+                profile=self.runs_app.cli_profile(),
+            )
+            name = plural(message.count, "run")
+            self.runs_app.record_action(Action.EXPORT_LIST, command, message.error, run_name=name)
         if message.written is None:
             self.notify(f"Export failed: {message.error}", severity="error", markup=False)
             return

@@ -27,6 +27,8 @@ class AppHeader(Widget):
         self.sync_text = "starting…"
         self.offline = False
         self.waiting = 0
+        self.key_hint = ""
+        """The key that opens the inbox, shown in the waiting badge: "◆ 3 waiting for input (i)"."""
 
     def update_state(
         self,
@@ -49,8 +51,10 @@ class AppHeader(Widget):
 
     def render(self) -> Text:
         width = self.size.width or 120
+        hint = f"({inert(self.key_hint)}) " if self.key_hint else ""
         waiting = Text(
-            f" ◆ {self.waiting} waiting for input ", style="bold reverse" if self.waiting else ""
+            f" ◆ {self.waiting} waiting for input {hint}",
+            style="bold reverse" if self.waiting else "",
         )
         sync = Text(f" {self.sync_text} ", style="bold" if self.offline else "")
         where = Text(
