@@ -384,14 +384,19 @@ class _Handlers:
         request: Request,
         idempotency_key: _IdempotencyKey = None,
     ) -> Response:
-        """Answer the prompt of a step that waits; 409 when it does not (with who answered)."""
+        """Answer the prompt of a step that waits; 409 when it does not (with who answered, or
+        `expired` when its deadline passed first). A typed prompt's answer goes in `values`;
+        one its fields refuse is 422 `invalid` with `details` {field, reason}, and nothing is
+        recorded."""
 
         async def act() -> tuple[int, str]:
             response = PromptResponse(
                 value=body.value, note=body.note, answered_by=body.answered_by
             )
             with _engine_errors(run_id):
-                detail = await self.engine.respond(run_id, step_id, response, body.prompt_id)
+                detail = await self.engine.respond(
+                    run_id, step_id, response, body.prompt_id, values=body.values
+                )
             return 200, detail.model_dump_json()
 
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
@@ -571,7 +576,9 @@ def _engine_errors(run_id: str | None) -> Iterator[None]:
             409, ErrorCode.CONFLICT, str(error), run_id=run_id, details=_jsonable(error.current)
         ) from None
     except InvalidRequest as error:
-        raise ApiProblem(422, ErrorCode.INVALID, str(error), run_id=run_id) from None
+        raise ApiProblem(
+            422, ErrorCode.INVALID, str(error), run_id=run_id, details=error.details
+        ) from None
     except DefinitionNotFound as error:
         raise ApiProblem(404, ErrorCode.NOT_FOUND, str(error) or "no such definition") from None
     except _NOT_FOUND_ERRORS as error:
