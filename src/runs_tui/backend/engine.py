@@ -85,10 +85,12 @@ from runs_tui.models.domain import (
 )
 from runs_tui.models.lifecycle import TRANSITIONS, RunKind, check_transition
 from runs_tui.models.prompt_fields import (
+    LEGACY_FIELD,
     FieldValue,
     InvalidAnswer,
     OnExpiry,
     answer_text,
+    canonical_text,
     check_answer,
     defaults_of,
 )
@@ -1298,7 +1300,9 @@ def checked_answer(
     answer (`value`) of today's kinds keeps today's leniency: spaces trimmed, a choice matched
     whatever its case."""
     given: Mapping[str, object] = (
-        values if values is not None else {"value": _legacy_spelling(prompt, value)}
+        values
+        if values is not None
+        else {LEGACY_FIELD: canonical_text(value, prompt.allowed_values() or prompt.choices)}
     )
     try:
         return check_answer(prompt.effective_fields(), given)
@@ -1306,14 +1310,6 @@ def checked_answer(
         raise InvalidRequest(
             f"{wrong.field}: {wrong.reason}", details={"field": wrong.field, "reason": wrong.reason}
         ) from None
-
-
-def _legacy_spelling(prompt: Prompt, value: str) -> str:
-    text = value.strip()
-    for candidate in prompt.allowed_values() or prompt.choices:
-        if candidate.lower() == text.lower():
-            return candidate
-    return text
 
 
 def variable_text(value: FieldValue) -> str:
