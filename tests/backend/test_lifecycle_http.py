@@ -1,5 +1,7 @@
 """Random API actions against the real backend (demo definitions, fake clock): no run ever takes
-a transition the lifecycle forbids, and no answer is ever a 5xx.
+a transition the lifecycle forbids, and no answer is ever a 5xx. Answers are valid or not
+(typed prompts' fields included), and time jumps far enough for prompts' deadlines to pass, so
+expiry races answers, cancels and deletes; each asking still ends once.
 
 The machine follows the change feed after every step and checks each changed run's whole
 STATUS_CHANGED chain: it starts at Pending, each `from` is the previous `to`, each pair is legal
@@ -33,6 +35,7 @@ from runs_tui.backend.clock import FakeClock
 from runs_tui.backend.server import EmbeddedBackend, ReplicaOptions
 from runs_tui.models.domain import Prompt
 from runs_tui.models.lifecycle import RunKind, is_legal
+from runs_tui.models.prompt_fields import FieldType, PromptField, check_answer
 from runs_tui.models.status import RunStatus
 
 INPUT_CANDIDATES = ("db-1", "ann@example.com", "/var/log")
@@ -127,7 +130,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert answer.status_code == expected, answer.text
         return answer.json()["id"] if expected == 201 else ""
 
-    @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 60]))
+    @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 60, 600, 1800]))
     def advance_time(self, seconds: float) -> None:
         for backend, clock in self.backends:
             backend.run(clock.advance(seconds))
@@ -141,14 +144,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         step = waiting[0] if waiting else run["steps"][0] if run["steps"] else None
         if step is None:
             return
-        allowed = Prompt.model_validate(step["prompt"]).allowed_values() if step["prompt"] else None
-        value = (allowed[0] if allowed else "looked fine") if valid else NOT_ALLOWED
-        answer = self._call(
-            "POST", f"/runs/{run_id}/steps/{step['id']}/response", json={"value": value}
-        )
+        prompt = Prompt.model_validate(step["prompt"]) if step["prompt"] else None
+        body = _answer(prompt, valid)
+        answer = self._call("POST", f"/runs/{run_id}/steps/{step['id']}/response", json=body)
         if not waiting:
             assert answer.status_code == 409, answer.text
-        elif not valid and allowed is not None:
+        elif not valid:  # 409: it expired (or was cancelled) in between
             assert answer.status_code in (409, 422), answer.text
         else:
             assert answer.status_code in (200, 409), answer.text
@@ -185,6 +186,50 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.cursor, more = page["next_cursor"], page["has_more"]
 
 
+def _answer(prompt: Prompt | None, valid: bool) -> dict[str, Any]:
+    """A body the prompt accepts (typed fields: a value for each, checked by the shared rule),
+    or one it refuses: a value out of its choices, an empty answer, a field it does not have."""
+    if prompt is None:
+        return {"value": "looked fine"}
+    if prompt.fields:
+        if not valid:
+            return {"values": {"no_such_field": "x"}}
+        values = {field.name: _sample(field) for field in prompt.fields}
+        check_answer(prompt.fields, values)  # the machine itself must send a valid answer
+        return {"values": values}
+    allowed = prompt.allowed_values()
+    if valid:
+        return {"value": allowed[0] if allowed else "looked fine"}
+    return {"value": NOT_ALLOWED if allowed else ""}
+
+
+def _sample(field: PromptField) -> Any:
+    if field.default is not None:
+        return field.default
+    if field.type in (FieldType.CHOICE, FieldType.CHOICES):
+        return field.choices[0] if field.type is FieldType.CHOICE else field.choices[:1]
+    if field.type in (FieldType.INTEGER, FieldType.NUMBER):
+        return field.minimum if field.minimum is not None else 1
+    if field.type is FieldType.BOOLEAN:
+        return True
+    if field.pattern is not None:
+        return next(v for v in ("INC-1042", "x") if re.fullmatch(field.pattern, v))
+    return "looked fine"
+
+
+def _check_one_outcome_per_asking(run: dict[str, Any]) -> None:
+    """Each asking ends once: a person's answer or its deadline, never both (the system's
+    answer at an `on_expiry = default` deadline is the deadline's, not a second outcome)."""
+    for step_id in {e["step_id"] for e in run["events"] if e["type"] == "input_requested"}:
+        of_step = [e for e in run["events"] if e["step_id"] == step_id]
+        asked = sum(1 for e in of_step if e["type"] == "input_requested")
+        answered = sum(
+            1 for e in of_step if e["type"] == "input_received" and not e["data"].get("expired")
+        )
+        expired = sum(1 for e in of_step if e["type"] == "input_expired")
+        assert answered + expired <= asked, f"{run['id']} {step_id}: {answered} + {expired}"
+
+
 def _check_chain(answer: httpx.Response) -> None:
     if answer.status_code == 404:
         return  # deleted after the page was read
@@ -192,6 +237,7 @@ def _check_chain(answer: httpx.Response) -> None:
     kind = RunKind(run["kind"])
     current = RunStatus.PENDING
     _check_no_step_twice(run)
+    _check_one_outcome_per_asking(run)
     for evt in run["events"]:
         if evt["type"] != "status_changed":
             continue
