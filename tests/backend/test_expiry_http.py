@@ -145,3 +145,15 @@ def test_an_answer_racing_the_deadline_over_http_exactly_one_wins(
             assert answers[0].json()["error"]["details"]["expired"] is True
             winners.append("deadline")
     assert len(winners) == 5
+
+
+def test_the_api_document_says_what_respond_refuses_and_why(
+    backend: tuple[EmbeddedBackend, FakeClock, httpx.Client],
+) -> None:
+    _, _, client = backend
+    document = client.get("/openapi.json").json()
+    operation = document["paths"]["/api/v1/runs/{run_id}/steps/{step_id}/response"]["post"]
+    assert '"field": "ticket"' in operation["responses"]["422"]["description"]
+    assert "`expired`" in operation["responses"]["409"]["description"]
+    request = document["components"]["schemas"]["RespondRequest"]["properties"]
+    assert "values" in request and "details {field, reason}" in request["values"]["description"]

@@ -182,3 +182,24 @@ def test_runs_respond_field_end_to_end_in_a_subprocess(
     detail = wait_for(remote, run_id, lambda d: d["steps"][1]["response"] is not None)
     assert detail["steps"][1]["response"]["values"]["ticket"] == "INC-9001"
     assert [a["values"]["ticket"] for a in _answers(detail)] == ["INC-9001"]
+
+
+def test_the_answer_hint_names_the_fields_a_script_must_give() -> None:
+    """What `runs watch` prints after a waiting step's question."""
+    from runs_tui.cli.answers import fields_hint
+    from runs_tui.models.domain import Prompt, PromptKind
+    from runs_tui.models.prompt_fields import FieldType, PromptField
+
+    typed = Prompt(
+        kind=PromptKind.ANSWER,
+        question="?",
+        fields=[
+            PromptField(name="ticket"),
+            PromptField(name="replicas", type=FieldType.INTEGER, default=2),
+            PromptField(name="notes", required=False),
+        ],
+    )
+    assert fields_hint(typed) == "--field ticket=…"
+    assert fields_hint(Prompt(kind=PromptKind.CONFIRM, question="?")) == "--value approve|reject"
+    free = Prompt(kind=PromptKind.ANSWER, question="?", allow_free_text=True)
+    assert fields_hint(free) == "--value TEXT"

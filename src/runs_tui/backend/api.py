@@ -34,7 +34,7 @@ from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_g
 from runs_tui.backend.bus import HEARTBEAT, Bus
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, BoundedRequests
-from runs_tui.backend.openapi_doc import problems
+from runs_tui.backend.openapi_doc import RESPOND_CONFLICT, RESPOND_INVALID, problems
 from runs_tui.backend.store import (
     CursorExpired,
     DeleteRefusal,
@@ -249,7 +249,12 @@ class _Handlers:
             self.respond,
             methods=["POST"],
             tags=["actions"],
-            responses={200: {"model": RunDetail, **json_answer}, **problems(*body, 404, 409)},
+            responses={
+                200: {"model": RunDetail, **json_answer},
+                **problems(*body, 404, 409),
+                409: {**problems(409)[409], "description": RESPOND_CONFLICT},
+                422: {**problems(422)[422], "description": RESPOND_INVALID},
+            },
         )
         router.add_api_route(
             "/runs/{run_id}/cancel",

@@ -58,10 +58,9 @@ def fields_hint(prompt: Prompt) -> str:
     """How to answer this prompt on the command line, for messages and `runs show`."""
     if not prompt.fields:
         allowed = prompt.allowed_values()
-        return f"--value {'|'.join(allowed)}" if allowed else "--value TEXT"
-    return " ".join(f"--field {field.name}=…" for field in prompt.fields if field.required) or (
-        f"--field {prompt.fields[0].name}=…"
-    )
+        return f"--value {inert('|'.join(allowed))}" if allowed else "--value TEXT"
+    needed = [field for field in prompt.fields if field.required and field.default is None]
+    return " ".join(f"--field {inert(field.name)}=…" for field in needed or prompt.fields[:1])
 
 
 def _one_value(prompt: Prompt, value: str) -> Answer:
