@@ -9,12 +9,15 @@ outcome.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from runs_tui.backend.engine import Conflict, Engine, InvalidRequest
+from runs_tui.exports import write_run_json
 from runs_tui.models.domain import EventType, PromptResponse, RunDetail, StepStatus
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.prompt_fields import FieldType, OnExpiry
@@ -189,6 +192,12 @@ async def test_on_expiry_default_takes_the_defaults_as_the_system(tmp_path: Path
         EventType.STEP_FINISHED,
     ]
     assert _events(after, EventType.INPUT_RECEIVED)[-1]["expired"] is True
+    exported = io.StringIO()
+    write_run_json(after, exported)  # the export is the record: expiry and values are in it
+    document = json.loads(exported.getvalue())["run"]
+    assert document["steps"][0]["response"]["values"] == {"go": True}
+    assert document["steps"][0]["response"]["expired"] is True
+    assert "input_expired" in [event["type"] for event in document["events"]]
     assert after.waiting_step() is not None and after.waiting_step().id == "procedure-2"  # type: ignore[union-attr]
     assert_legal(after)
     await h.engine.stop()
