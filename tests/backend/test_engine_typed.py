@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from runs_tui.backend.engine import Conflict, Engine, InvalidRequest
+from runs_tui.backend.expiry import ExpiryTimers
 from runs_tui.exports import write_run_json
 from runs_tui.models.domain import EventType, PromptResponse, RunDetail, StepStatus
 from runs_tui.models.lifecycle import RunKind
@@ -314,3 +315,32 @@ async def test_cancel_disarms_the_deadline(tmp_path: Path) -> None:
     assert after.status is RunStatus.CANCELLED
     assert _events(after, EventType.INPUT_EXPIRED) == []
     await h.engine.stop()
+
+
+async def test_a_timer_woken_before_its_deadline_arms_itself_again(tmp_path: Path) -> None:
+    """A clock may wake a sleeper early (a wall clock stepped back): the engine then re-arms
+    from inside the timer, which must start a new one, not keep the one that is ending."""
+    h = Harness(tmp_path, TYPED)
+    run = await _started(h, "expire-fail")
+    await h.engine.stop()
+
+    class EarlyClock:
+        def now(self) -> datetime:
+            return h.clock.now()
+
+        async def sleep(self, seconds: float) -> None:
+            await asyncio.sleep(0)  # wakes at once, whatever the deadline
+
+    fired: list[str] = []
+
+    async def fire(run_id: str, step_id: str, prompt_id: str) -> None:
+        fired.append(prompt_id)
+        if len(fired) < 3:
+            assert timers.arm(run)
+
+    timers = ExpiryTimers(EarlyClock(), fire)
+    assert timers.arm(run) and timers.arm(run)  # the same asking: one timer
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert len(fired) == 3 and not timers.armed(run.id)
+    await timers.close()

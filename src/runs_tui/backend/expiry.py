@@ -60,7 +60,12 @@ class ExpiryTimers:
             return False
         step_id, prompt_id, deadline = found
         current = self._timers.get(run.id)
-        if current is not None and current[0] == prompt_id and not current[1].done():
+        if (
+            current is not None
+            and current[0] == prompt_id
+            and not current[1].done()
+            and current[1] is not asyncio.current_task()  # a timer woken early re-arms itself
+        ):
             return True
         self.cancel(run.id)
         task = asyncio.create_task(
