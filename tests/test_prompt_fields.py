@@ -127,3 +127,11 @@ def test_any_answer_is_either_checked_or_refused_with_a_field_name(values: dict)
         assert error.field in values or error.field in {f.name for f in FIELDS}
     else:
         assert set(checked) <= {f.name for f in FIELDS}
+
+
+def test_canonical_text_keeps_todays_leniency_for_one_value_answers() -> None:
+    from runs_tui.models.prompt_fields import canonical_text
+
+    assert canonical_text("  Approve ", ["approve", "reject"]) == "approve"
+    assert canonical_text(" free words ", ["approve"]) == "free words"
+    assert canonical_text("", []) == ""

@@ -1,5 +1,8 @@
 """Random API actions against the real backend (demo definitions, fake clock): no run ever takes
-a transition the lifecycle forbids, and no answer is ever a 5xx.
+a transition the lifecycle forbids, and no answer is ever a 5xx. Answers are valid or not
+(typed prompts' fields included), and time jumps past the deadlines of short-lived typed prompts
+(`machine_definitions/`), so expiry races answers, cancels and deletes; each asking still ends
+once.
 
 The machine follows the change feed after every step and checks each changed run's whole
 STATUS_CHANGED chain: it starts at Pending, each `from` is the previous `to`, each pair is legal
@@ -13,8 +16,10 @@ and read through either.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,11 +35,14 @@ from hypothesis.stateful import (
 )
 
 from runs_tui.backend.clock import FakeClock
+from runs_tui.backend.definitions import demo_definitions_dir
 from runs_tui.backend.server import EmbeddedBackend, ReplicaOptions
 from runs_tui.models.domain import Prompt
 from runs_tui.models.lifecycle import RunKind, is_legal
+from runs_tui.models.prompt_fields import FieldType, PromptField, check_answer
 from runs_tui.models.status import RunStatus
 
+MACHINE_DEFINITIONS = Path(__file__).parent / "machine_definitions"
 INPUT_CANDIDATES = ("db-1", "ann@example.com", "/var/log")
 NOT_ALLOWED = "definitely-not-a-choice"
 
@@ -45,27 +53,40 @@ def demo_backend(
 ) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
     clock = FakeClock(datetime(2026, 2, 1, 8, 0, tzinfo=UTC))
     db = tmp_path_factory.mktemp("lifecycle") / "backend.db"
-    with EmbeddedBackend(db_url=f"sqlite:///{db}", clock=clock) as backend:
+    folder = _definitions(tmp_path_factory.mktemp("definitions"))
+    with EmbeddedBackend(db_url=f"sqlite:///{db}", clock=clock, definitions_dir=folder) as backend:
         yield backend, clock
 
 
 @pytest.fixture
-def two_replicas(pg_url: str) -> Iterator[list[tuple[EmbeddedBackend, FakeClock]]]:
+def two_replicas(pg_url: str, tmp_path: Path) -> Iterator[list[tuple[EmbeddedBackend, FakeClock]]]:
     """Two backends on one PostgreSQL schema, each with its own fake clock (advanced together).
     Leases outlast the test's fake hours, so no run changes hands by expiry here."""
     start = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+    folder = _definitions(tmp_path)
     pairs: list[tuple[EmbeddedBackend, FakeClock]] = []
     try:
         for name in ("a", "b"):
             clock = FakeClock(start)
             backend = EmbeddedBackend(
-                db_url=pg_url, clock=clock, replica=ReplicaOptions(name, lease_timeout=36_000)
+                db_url=pg_url,
+                clock=clock,
+                definitions_dir=folder,
+                replica=ReplicaOptions(name, lease_timeout=36_000),
             )
             pairs.append((backend.start(), clock))
         yield pairs
     finally:
         for backend, _ in pairs:
             backend.stop()
+
+
+def _definitions(folder: Path) -> str:
+    """The demo set, plus typed prompts whose deadlines (30 to 60 s) the machine's time jumps
+    reach: the demo's own, 10 to 30 minutes, would cost a schedule tick per fake second."""
+    for source in [*demo_definitions_dir().glob("*.toml"), *MACHINE_DEFINITIONS.glob("*.toml")]:
+        shutil.copy(source, folder / source.name)
+    return str(folder)
 
 
 def _input_value(pattern: str | None) -> str:
@@ -141,14 +162,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         step = waiting[0] if waiting else run["steps"][0] if run["steps"] else None
         if step is None:
             return
-        allowed = Prompt.model_validate(step["prompt"]).allowed_values() if step["prompt"] else None
-        value = (allowed[0] if allowed else "looked fine") if valid else NOT_ALLOWED
-        answer = self._call(
-            "POST", f"/runs/{run_id}/steps/{step['id']}/response", json={"value": value}
-        )
+        prompt = Prompt.model_validate(step["prompt"]) if step["prompt"] else None
+        body = _answer(prompt, valid)
+        answer = self._call("POST", f"/runs/{run_id}/steps/{step['id']}/response", json=body)
         if not waiting:
             assert answer.status_code == 409, answer.text
-        elif not valid and allowed is not None:
+        elif not valid:  # 409: it expired (or was cancelled) in between
             assert answer.status_code in (409, 422), answer.text
         else:
             assert answer.status_code in (200, 409), answer.text
@@ -185,6 +204,50 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.cursor, more = page["next_cursor"], page["has_more"]
 
 
+def _answer(prompt: Prompt | None, valid: bool) -> dict[str, Any]:
+    """A body the prompt accepts (typed fields: a value for each, checked by the shared rule),
+    or one it refuses: a value out of its choices, an empty answer, a field it does not have."""
+    if prompt is None:
+        return {"value": "looked fine"}
+    if prompt.fields:
+        if not valid:
+            return {"values": {"no_such_field": "x"}}
+        values = {field.name: _sample(field) for field in prompt.fields}
+        check_answer(prompt.fields, values)  # the machine itself must send a valid answer
+        return {"values": values}
+    allowed = prompt.allowed_values()
+    if valid:
+        return {"value": allowed[0] if allowed else "looked fine"}
+    return {"value": NOT_ALLOWED if allowed else ""}
+
+
+def _sample(field: PromptField) -> Any:
+    if field.default is not None:
+        return field.default
+    if field.type in (FieldType.CHOICE, FieldType.CHOICES):
+        return field.choices[0] if field.type is FieldType.CHOICE else field.choices[:1]
+    if field.type in (FieldType.INTEGER, FieldType.NUMBER):
+        return field.minimum if field.minimum is not None else 1
+    if field.type is FieldType.BOOLEAN:
+        return True
+    if field.pattern is not None:
+        return next(v for v in ("INC-1042", "x") if re.fullmatch(field.pattern, v))
+    return "looked fine"
+
+
+def _check_one_outcome_per_asking(run: dict[str, Any]) -> None:
+    """Each asking ends once: a person's answer or its deadline, never both (the system's
+    answer at an `on_expiry = default` deadline is the deadline's, not a second outcome)."""
+    for step_id in {e["step_id"] for e in run["events"] if e["type"] == "input_requested"}:
+        of_step = [e for e in run["events"] if e["step_id"] == step_id]
+        asked = sum(1 for e in of_step if e["type"] == "input_requested")
+        answered = sum(
+            1 for e in of_step if e["type"] == "input_received" and not e["data"].get("expired")
+        )
+        expired = sum(1 for e in of_step if e["type"] == "input_expired")
+        assert answered + expired <= asked, f"{run['id']} {step_id}: {answered} + {expired}"
+
+
 def _check_chain(answer: httpx.Response) -> None:
     if answer.status_code == 404:
         return  # deleted after the page was read
@@ -192,6 +255,7 @@ def _check_chain(answer: httpx.Response) -> None:
     kind = RunKind(run["kind"])
     current = RunStatus.PENDING
     _check_no_step_twice(run)
+    _check_one_outcome_per_asking(run)
     for evt in run["events"]:
         if evt["type"] != "status_changed":
             continue

@@ -125,3 +125,22 @@ async def test_stream_delivers_a_change_notice(backend: Backend, client: RunsCli
     await asyncio.to_thread(backend.start_checklist)
     await asyncio.wait_for(listener, 10)
     assert seen[-1] is StreamEventType.CHANGE
+
+
+async def test_respond_sends_values_only_for_a_typed_answer(
+    backend: Backend, client: RunsClient
+) -> None:
+    """`values` answers by field; a one-field answer goes out as the `value` it always was."""
+    assert "values" not in RespondRequest(value="red").model_dump_json(exclude={"values"})
+    run_id = backend.start_checklist()
+    step = backend.waiting_step(run_id)
+    with pytest.raises(Invalid) as invalid:
+        await client.respond(
+            run_id, step, RespondRequest(values={"value": "green"}), new_idempotency_key()
+        )
+    assert invalid.value.reason.startswith("value: must be one of")  # the field, named
+    detail = await client.respond(
+        run_id, step, RespondRequest(values={"value": "blue"}), new_idempotency_key()
+    )
+    answered = next(s for s in detail.steps if s.id == step)
+    assert answered.response is not None and answered.response.values == {"value": "blue"}

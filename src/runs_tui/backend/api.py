@@ -34,7 +34,7 @@ from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_g
 from runs_tui.backend.bus import HEARTBEAT, Bus
 from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, BoundedRequests
-from runs_tui.backend.openapi_doc import problems
+from runs_tui.backend.openapi_doc import RESPOND_CONFLICT, RESPOND_INVALID, problems
 from runs_tui.backend.store import (
     CursorExpired,
     DeleteRefusal,
@@ -251,7 +251,12 @@ class _Handlers:
             self.respond,
             methods=["POST"],
             tags=["actions"],
-            responses={200: {"model": RunDetail, **json_answer}, **problems(*body, 404, 409)},
+            responses={
+                200: {"model": RunDetail, **json_answer},
+                **problems(*body, 404, 409),
+                409: {**problems(409)[409], "description": RESPOND_CONFLICT},
+                422: {**problems(422)[422], "description": RESPOND_INVALID},
+            },
         )
         router.add_api_route(
             "/runs/{run_id}/cancel",
@@ -397,14 +402,19 @@ class _Handlers:
         request: Request,
         idempotency_key: _IdempotencyKey = None,
     ) -> Response:
-        """Answer the prompt of a step that waits; 409 when it does not (with who answered)."""
+        """Answer the prompt of a step that waits; 409 when it does not (with who answered, or
+        `expired` when its deadline passed first). A typed prompt's answer goes in `values`;
+        one its fields refuse is 422 `invalid` with `details` {field, reason}, and nothing is
+        recorded."""
 
         async def act() -> tuple[int, str]:
             response = PromptResponse(
                 value=body.value, note=body.note, answered_by=body.answered_by
             )
             with _engine_errors(run_id):
-                detail = await self.engine.respond(run_id, step_id, response, body.prompt_id)
+                detail = await self.engine.respond(
+                    run_id, step_id, response, body.prompt_id, values=body.values
+                )
             return 200, detail.model_dump_json()
 
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
@@ -584,7 +594,9 @@ def _engine_errors(run_id: str | None) -> Iterator[None]:
             409, ErrorCode.CONFLICT, str(error), run_id=run_id, details=_jsonable(error.current)
         ) from None
     except InvalidRequest as error:
-        raise ApiProblem(422, ErrorCode.INVALID, str(error), run_id=run_id) from None
+        raise ApiProblem(
+            422, ErrorCode.INVALID, str(error), run_id=run_id, details=error.details
+        ) from None
     except DefinitionNotFound as error:
         raise ApiProblem(404, ErrorCode.NOT_FOUND, str(error) or "no such definition") from None
     except _NOT_FOUND_ERRORS as error:

@@ -51,6 +51,17 @@ from runs_tui.models.domain import (
     Variable,
     VariableDirection,
 )
+from runs_tui.models.prompt_fields import (
+    FieldType,
+    InvalidAnswer,
+    OnExpiry,
+    PromptField,
+    answer_text,
+    check_answer,
+    check_value,
+    defaults_of,
+)
+from runs_tui.models.responders import SYSTEM
 from runs_tui.models.status import RunStatus
 
 log = logging.getLogger(__name__)
@@ -217,7 +228,11 @@ class _TemplateBuilder:
     ) -> RunDetail:
         finished = _T0 + timedelta(seconds=end)
         events = [Event(seq=0, at=_T0, type=EventType.RUN_CREATED, data={"trigger": "manual"})]
+        expired = [_expired_event(s) for s in steps if s.response and s.response.expired]
         for previous, target in zip([RunStatus.PENDING, *chain], chain):
+            if target.is_terminal or target is RunStatus.SUMMARIZING:
+                events += expired  # after the steps ran, before the run ends
+                expired = []
             events.append(
                 Event(
                     seq=0,
@@ -413,6 +428,8 @@ class _TemplateBuilder:
     def _length(self, step_def: StepDefinition) -> float:
         tool = self.tools.get(step_def.tool or "")
         wait = 95.0 if step_def.prompt else 0.0
+        if _expires_to_defaults(step_def):
+            wait = (step_def.prompt.expires_after_seconds or 0.0) + 1.0  # type: ignore[union-attr]
         if isinstance(tool, SimTool):
             scenario = tool.scenarios[0]
             return (
@@ -455,15 +472,32 @@ class _TemplateBuilder:
             )
         prompt = response = None
         if step_def.prompt and begin is not None:
-            choices = list(step_def.prompt.choices)
-            prompt = Prompt(
-                kind=step_def.prompt.kind,
-                question=render_lenient(step_def.prompt.question, self.inputs),
-                choices=choices,
-                allow_free_text=step_def.prompt.allow_free_text,
-                requested_at=begin,
+            spec = step_def.prompt
+            choices = list(spec.choices)
+            deadline = (
+                begin + timedelta(seconds=spec.expires_after_seconds)
+                if spec.expires_after_seconds
+                else None
             )
-            if status.is_finished and status is not StepStatus.CANCELLED:
+            prompt = Prompt(
+                kind=spec.kind,
+                question=render_lenient(spec.question, self.inputs),
+                description=render_lenient(spec.description, self.inputs),
+                choices=choices,
+                allow_free_text=spec.allow_free_text,
+                fields=list(spec.fields),
+                requested_at=begin,
+                expires_at=deadline,
+                on_expiry=spec.on_expiry if deadline else None,
+            )
+            if status.is_finished and status is not StepStatus.CANCELLED and spec.fields:
+                response = _typed_response(
+                    prompt,
+                    deadline if _expires_to_defaults(step_def) else None,
+                    USERS[position % len(USERS)],
+                    begin,
+                )
+            elif status.is_finished and status is not StepStatus.CANCELLED:
                 value = {
                     PromptKind.CONFIRM: "approve",
                     PromptKind.COMPLETE: "failed" if failed else "done",
@@ -495,6 +529,76 @@ class _TemplateBuilder:
                 render_lenient(line, self.inputs) + "\n" for line in tool.scenarios[0].lines
             )
         return f"{tool.name}: ok\n"
+
+
+def _expires_to_defaults(step_def: StepDefinition) -> bool:
+    """History shows the prompts whose deadline takes the defaults as expired: nobody answered
+    in time, the system did (the demo's "already expired" runs)."""
+    prompt = step_def.prompt
+    return prompt is not None and prompt.on_expiry is OnExpiry.DEFAULT
+
+
+def _typed_response(
+    prompt: Prompt, expired_at: datetime | None, person: str, begin: datetime
+) -> PromptResponse:
+    """A plausible answer of a typed prompt: the defaults by the system at the deadline when it
+    expires to them, else a person's answer of sample values."""
+    if expired_at is not None:
+        values = defaults_of(prompt.fields)
+        return PromptResponse(
+            value=answer_text(values),
+            values=values,
+            answered_by=SYSTEM,
+            answered_at=expired_at,
+            expired=True,
+        )
+    values = {}
+    for field in prompt.fields:
+        sample = _sample_value(field)
+        try:
+            values[field.name] = check_value(field, sample)
+        except InvalidAnswer:
+            continue
+    values = check_answer(prompt.fields, values)
+    return PromptResponse(
+        value=answer_text(values),
+        values=values,
+        answered_by=person,
+        answered_at=begin + timedelta(seconds=90),
+    )
+
+
+def _sample_value(field: PromptField) -> object:
+    if field.default is not None:
+        return field.default
+    if field.type in (FieldType.CHOICE, FieldType.CHOICES):
+        return field.choices[0] if field.type is FieldType.CHOICE else field.choices[:1]
+    if field.type in (FieldType.INTEGER, FieldType.NUMBER):
+        return field.minimum if field.minimum is not None else 1
+    if field.type is FieldType.BOOLEAN:
+        return False
+    if field.pattern is None:
+        return "Checked, nothing unusual."
+    for candidate in ("INC-1042", "CHG-1042"):
+        if re.fullmatch(field.pattern, candidate):
+            return candidate
+    return ""
+
+
+def _expired_event(step: Step) -> Event:
+    assert step.prompt is not None and step.response is not None
+    deadline = step.prompt.expires_at or step.response.answered_at
+    return Event(
+        seq=0,
+        at=step.response.answered_at or _T0,
+        type=EventType.INPUT_EXPIRED,
+        step_id=step.id,
+        data={
+            "prompt_id": None,
+            "on_expiry": OnExpiry.DEFAULT.value,
+            "deadline": deadline.isoformat() if deadline else None,
+        },
+    )
 
 
 # --- live traffic ----------------------------------------------------------------------------

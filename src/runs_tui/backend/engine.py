@@ -28,7 +28,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
@@ -45,6 +45,13 @@ from runs_tui.backend.definitions import (
     GuideDefinition,
     StepDefinition,
     load_definitions,
+)
+from runs_tui.backend.expiry import (
+    NO_ANSWER,
+    SKIPPED_NO_ANSWER,
+    ExpiryTimers,
+    deadline_of,
+    on_expiry_of,
 )
 from runs_tui.backend.outposts import (
     LocalOutpost,
@@ -77,6 +84,17 @@ from runs_tui.models.domain import (
     VariableDirection,
 )
 from runs_tui.models.lifecycle import TRANSITIONS, RunKind, check_transition
+from runs_tui.models.prompt_fields import (
+    LEGACY_FIELD,
+    FieldValue,
+    InvalidAnswer,
+    OnExpiry,
+    answer_text,
+    canonical_text,
+    check_answer,
+    defaults_of,
+)
+from runs_tui.models.responders import SYSTEM
 from runs_tui.models.status import RunStatus, StatusGroup
 
 log = logging.getLogger(__name__)
@@ -103,7 +121,12 @@ class DefinitionNotFound(EngineError):
 
 
 class InvalidRequest(EngineError):
-    """422: a missing required input, a value the prompt does not allow..."""
+    """422: a missing required input, a value the prompt does not allow... `details` go out in
+    the error body (for an answer: the field in error and the reason)."""
+
+    def __init__(self, message: str, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
 
 
 class Conflict(EngineError):
@@ -159,6 +182,8 @@ class Engine:
         self._cache: dict[str, RunDetail] = {}
         self._schedule_task: asyncio.Task[None] | None = None
         self._writer = RunWriter(write_threads, batch=None if store.shared else store.batched)
+        self._expiry = ExpiryTimers(clock, self._expire)
+        self._sweeps = 0
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -173,6 +198,7 @@ class Engine:
         shared database only those whose lease expired, never a live replica's."""
         self._store.origin = self.replica_id
         await self._claim(live_too=not self._store.shared)
+        await self._arm_waiting()
         if self._store.shared and self._lease_task is None:
             self._lease_task = asyncio.create_task(self._lease_loop(), name="engine-leases")
             self._heartbeat = _Heartbeat(self, asyncio.get_running_loop())
@@ -195,6 +221,7 @@ class Engine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._expiry.close()
         await self._writer.close()  # the writes cancelled drivers began end first
         self._cache.clear()
         if self._leases:
@@ -244,11 +271,19 @@ class Engine:
         return _summary(stored)
 
     async def respond(
-        self, run_id: str, step_id: str, response: PromptResponse, prompt_id: str | None = None
+        self,
+        run_id: str,
+        step_id: str,
+        response: PromptResponse,
+        prompt_id: str | None = None,
+        *,
+        values: Mapping[str, object] | None = None,
     ) -> RunDetail:
         """Raises RunNotFound, Conflict (step not waiting, or waiting on another asking than
-        `prompt_id`: current has who/when answered and what waits now), InvalidRequest (value
-        not allowed by the prompt). Nothing is recorded on a refusal."""
+        `prompt_id`: current has who/when answered and what waits now), InvalidRequest (an
+        answer the prompt's fields refuse: details name the field and the reason). `values`,
+        a typed answer by field, wins over `response.value` (a one-field prompt's answer).
+        Nothing is recorded on a refusal."""
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
                 run = await self._editable(run_id, fresh=True)  # another replica may have answered
@@ -265,9 +300,10 @@ class Engine:
                     raise Conflict(
                         f"step {step_id} no longer shows that prompt", _conflict_state(run, step)
                     )
-                value = allowed_value(step.prompt, response.value)
+                checked = checked_answer(step.prompt, response.value, values)
                 answer = PromptResponse(
-                    value=value,
+                    value=answer_text(checked),
+                    values=checked,
                     note=response.note,
                     answered_by=response.answered_by or "operator",
                     answered_at=self._now(),
@@ -278,12 +314,100 @@ class Engine:
                     stored = await self._save_taking_lease(run, events)
                 except StaleWrite:
                     continue  # changed between the read and the write: look again
+                self._expiry.cancel(run_id)
                 self._spawn(run_id)
                 return stored
             raise Conflict(
                 f"run {run_id} kept changing; try again",
                 {"status": (await self._current(run_id)).status.value},
             )
+
+    async def _expire(self, run_id: str, step_id: str, prompt_id: str) -> None:
+        """The deadline of `prompt_id` passed: apply its `on_expiry`, unless the asking was
+        answered, cancelled or replaced meanwhile (here or on another replica). The same lock,
+        fresh read and compare-and-set as `respond`, so exactly one of them wins."""
+        try:
+            async with self._locked(run_id):
+                for _ in range(CAS_ATTEMPTS):
+                    run = await self._editable(run_id, fresh=True)
+                    step = _find_step(run, step_id)
+                    found = deadline_of(run)
+                    if found is None or found[:2] != (step_id, prompt_id):
+                        return
+                    if found[2] > self._now():  # woken early (a clock step back): wait again
+                        self._remember(run)
+                        self._expiry.arm(run)
+                        return
+                    events: list[Event] = []
+                    self._apply_expiry(run, step, events)
+                    self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
+                    try:
+                        await self._save_taking_lease(run, events)
+                    except StaleWrite:
+                        continue
+                    self._spawn(run_id)
+                    return
+        except RunNotFound:  # deleted meanwhile (StepNotFound too)
+            return
+        except Exception:  # a timer must not die silently: the sweep arms it again
+            log.exception("run %s: applying the expiry of step %s failed", run_id, step_id)
+
+    def _apply_expiry(self, run: RunDetail, step: Step, events: list[Event]) -> None:
+        """`fail`: the step fails; `default`: the defaults are the answer, by the system;
+        `skip`: the step is skipped. Always an `input_expired` event first, never taken for an
+        answer."""
+        prompt = step.prompt
+        assert prompt is not None and prompt.expires_at is not None
+        on_expiry = on_expiry_of(prompt.on_expiry)
+        events.append(
+            self._event(
+                EventType.INPUT_EXPIRED,
+                step.id,
+                prompt_id=prompt.prompt_id,
+                on_expiry=on_expiry.value,
+                deadline=prompt.expires_at.isoformat(),
+            )
+        )
+        if on_expiry is OnExpiry.DEFAULT:
+            try:
+                values = defaults_of(prompt.effective_fields())
+            except InvalidAnswer as missing:  # the loader refuses this; a changed definition
+                error = f"{NO_ANSWER}, and field {missing.field!r} has no default"
+                self._finish_step(run, step, StepStatus.FAILED, events, error=error)
+                return
+            answer = PromptResponse(
+                value=answer_text(values),
+                values=values,
+                answered_by=SYSTEM,
+                answered_at=self._now(),
+                expired=True,
+            )
+            events += self._apply_response(run, step, answer, prompt.prompt_id)
+        elif on_expiry is OnExpiry.SKIP:
+            self._finish_step(run, step, StepStatus.SKIPPED, events, error=SKIPPED_NO_ANSWER)
+        else:
+            self._finish_step(run, step, StepStatus.FAILED, events, error=NO_ANSWER)
+
+    async def _arm_waiting(self, *, unknown_only: bool = False) -> None:
+        """Arm the deadline of every waiting run (at start: runs that waited while no backend
+        ran, overdue ones fire at once; on a shared database, every few lease sweeps: runs set
+        waiting by a replica that died since). `unknown_only`: skip runs already armed here."""
+        waiting = frozenset(s for s in RunStatus if s.is_waiting)
+        offset = 0
+        while True:
+            page = await self._writer.unordered(
+                partial(self._store.list_runs, statuses=waiting, limit=500, offset=offset)
+            )
+            for summary in page.runs:
+                if unknown_only and self._expiry.armed(summary.id):
+                    continue
+                try:
+                    self._expiry.arm(await self._current(summary.id))
+                except RunNotFound:
+                    continue
+            if len(page.runs) < 500:
+                return
+            offset += 500
 
     async def cancel(self, run_id: str, actor: str = "") -> RunSummary:
         """Cooperative cancel: stops the running tool; Conflict for a run finished otherwise;
@@ -315,6 +439,7 @@ class Engine:
                 except StaleWrite:
                     continue
                 self._drop_lease(run_id)
+                self._expiry.cancel(run_id)
                 return _summary(stored)
             raise Conflict(
                 f"run {run_id} kept changing; try again",
@@ -436,6 +561,9 @@ class Engine:
             await self._clock.sleep(self.lease_timeout / 5)
             try:
                 await self._claim()
+                self._sweeps += 1
+                if self._sweeps % 5 == 0:  # about once a lease timeout
+                    await self._arm_waiting(unknown_only=True)
             except Exception:  # the database may be away for a moment; try again
                 log.exception("replica %s: taking over expired leases failed", self.replica_id)
 
@@ -588,7 +716,7 @@ class Engine:
                 return True
             if step.status is StepStatus.WAITING_FOR_INPUT:
                 self._transition(run, _waiting_status(run), events)
-                await self._save(run, events)
+                self._expiry.arm(await self._save(run, events))
                 return False
             if step_def.automation is AutomationType.INFORMATION_ONLY:
                 self._start_step(run, step, events)
@@ -600,7 +728,7 @@ class Engine:
             )
             if needs_answer:
                 self._request_input(run, step, step_def, events)
-                await self._save(run, events)
+                self._expiry.arm(await self._save(run, events))
                 return False
             variables = self._start_tool(run, step, step_def, events)
             await self._save(run, events)
@@ -708,13 +836,25 @@ class Engine:
             choices += [
                 outcome.name for outcome in definition.outcomes if outcome.name not in choices
             ]
+        now = self._now()
+        variables = _variables(run)
+        expires_at = (
+            now + timedelta(seconds=spec.expires_after_seconds)
+            if spec.expires_after_seconds is not None
+            else None
+        )
         step.prompt = Prompt(
             kind=spec.kind,
-            question=render_lenient(spec.question, _variables(run)),
+            question=render_lenient(spec.question, variables),
+            description=render_lenient(spec.description, variables),
             choices=choices,
             allow_free_text=spec.allow_free_text,
-            requested_at=self._now(),
+            fields=list(spec.fields),
+            requested_at=now,
             prompt_id=uuid.uuid4().hex,
+            expires_at=expires_at,
+            on_expiry=on_expiry_of(spec.on_expiry) if expires_at else None,
+            context_steps=_context_step_ids(definition, run, spec.context_steps),
         )
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
@@ -726,6 +866,9 @@ class Engine:
                 question=step.prompt.question,
                 choices=choices,
                 prompt_id=step.prompt.prompt_id,
+                fields=[field.name for field in step.prompt.fields],
+                expires_at=expires_at.isoformat() if expires_at else None,
+                on_expiry=step.prompt.on_expiry.value if step.prompt.on_expiry else None,
             )
         )
         self._transition(run, _waiting_status(run), events)
@@ -742,11 +885,16 @@ class Engine:
                 EventType.INPUT_RECEIVED,
                 step.id,
                 value=answer.value,
+                values=answer.values,
                 note=answer.note,
                 answered_by=answer.answered_by,
                 prompt_id=bound_to,
+                expired=answer.expired,
             )
         ]
+        for name, value in answer.values.items():
+            if any(field.name == name for field in step.prompt.fields):
+                self._set_variable(run, name, variable_text(value), events, step.id)
         kind = step.prompt.kind
         if kind is PromptKind.CONFIRM and answer.value == "approve":
             step.status = StepStatus.PENDING  # the driver runs the tool next
@@ -1144,6 +1292,53 @@ def validated_inputs(definition: Definition, given: dict[str, str]) -> dict[str,
     return inputs
 
 
+def checked_answer(
+    prompt: Prompt, value: str, values: Mapping[str, object] | None
+) -> dict[str, FieldValue]:
+    """The answer as recorded, checked against the prompt's fields (`check_answer`, the rule the
+    dashboard and the CLI apply too); InvalidRequest with {field, reason} otherwise. A one-field
+    answer (`value`) of today's kinds keeps today's leniency: spaces trimmed, a choice matched
+    whatever its case."""
+    given: Mapping[str, object] = (
+        values
+        if values is not None
+        else {LEGACY_FIELD: canonical_text(value, prompt.allowed_values() or prompt.choices)}
+    )
+    try:
+        return check_answer(prompt.effective_fields(), given)
+    except InvalidAnswer as wrong:
+        raise InvalidRequest(
+            f"{wrong.field}: {wrong.reason}", details={"field": wrong.field, "reason": wrong.reason}
+        ) from None
+
+
+def variable_text(value: FieldValue) -> str:
+    """A typed field's value as the variable later steps' tools read: `true`/`false`,
+    choices comma-separated, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _context_step_ids(definition: Definition, run: RunDetail, keys: tuple[str, ...]) -> list[str]:
+    """The run's step ids of the definition step keys a prompt names (steps not created yet,
+    e.g. another remediation's, are left out)."""
+    if not keys:
+        return []
+    by_key: dict[str, str] = {}
+    for step in run.steps:
+        try:
+            key = step_definition(definition, run, step).key
+        except (IndexError, RuntimeError):
+            continue
+        by_key.setdefault(key, step.id)
+    return [by_key[key] for key in keys if key in by_key]
+
+
 def allowed_value(prompt: Prompt, value: str) -> str:
     """The canonical spelling of an answer the prompt allows; InvalidRequest otherwise."""
     text = value.strip()
@@ -1347,7 +1542,11 @@ def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
     """Who answered this step, and what the run waits on now (so a client can say both)."""
     response = step.response
     waiting = run.waiting_step()
+    expired = (response is not None and response.expired) or (
+        step.error is not None and NO_ANSWER in step.error
+    )
     return {
+        "expired": expired,
         "status": run.status.value,
         "step_status": step.status.value,
         "answered_by": response.answered_by if response else None,

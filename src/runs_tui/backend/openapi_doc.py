@@ -22,6 +22,17 @@ _DESCRIPTIONS = {
     422: "Invalid: a value out of bounds or not allowed (unknown or missing input, a prompt "
     "answer it does not take, a reused `Idempotency-Key`).",
 }
+RESPOND_INVALID = (
+    "Invalid: the answer breaks a rule of the prompt's fields; nothing is recorded. `details` "
+    'name the first field in error and why: `{"field": "ticket", "reason": "must match the '
+    'pattern INC-[0-9]+"}` (an unknown field too). Also a body out of bounds, or a reused '
+    "`Idempotency-Key` (`details.reason`)."
+)
+RESPOND_CONFLICT = (
+    "Conflict: the step no longer waits on that asking. `details` say who answered and when "
+    "(`answered_by`, `answered_at`, `answered_value`), whether its deadline passed first "
+    "(`expired`), and what the run waits on now (`waiting_step_id`, `prompt_id`)."
+)
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from runs_tui.cli.answers import Answer, answer_from_args
 from runs_tui.cli.exit_codes import CliError, ExitCode
 from runs_tui.cli.runs import fetch_detail, resolve
 from runs_tui.cli.session import Context, run_with_service
@@ -47,13 +48,24 @@ def cmd_runs_respond(ctx: Context) -> int:
         run_id = await resolve(ctx, service, ctx.args.run_id)
         fetched = await fetch_detail(ctx, service, run_id)
         step_id, prompt_id = answer_target(fetched, ctx.args.step)
+        value, values = _answer(fetched, step_id, ctx)
         detail = await service.respond(
-            run_id, step_id, ctx.args.value, ctx.args.note, prompt_id=prompt_id
+            run_id, step_id, value, ctx.args.note, prompt_id=prompt_id, values=values
         )
         print_run_status(ctx, detail.id, detail.status)
         return ExitCode.OK
 
     return run_with_service(ctx, work)
+
+
+def _answer(detail: RunDetail, step_id: str, ctx: Context) -> Answer:
+    """The options' answer, checked against the step's prompt as just fetched. A step that
+    does not wait (or a cache without its prompt) is left to the backend to refuse."""
+    step = next((s for s in detail.steps if s.id == step_id), None)
+    args = ctx.args
+    if step is None or step.prompt is None or step.status is not StepStatus.WAITING_FOR_INPUT:
+        return args.value or "", None
+    return answer_from_args(step.prompt, value=args.value, fields=args.field, json_source=args.json)
 
 
 def confirm(ctx: Context, question: str) -> bool:

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import TextIO
 
 from runs_tui.formatting import format_duration_unspaced, run_elapsed
-from runs_tui.models.domain import RunDetail, RunSummary, Step, StepStatus
+from runs_tui.models.domain import Prompt, RunDetail, RunSummary, Step, StepStatus
+from runs_tui.models.prompt_fields import PromptField
 from runs_tui.sanitize import inert
 
 TABLE_COLUMNS = ("NAME", "STATUS", "STARTED", "DURATION", "TRIGGER", "ID")
@@ -110,8 +111,50 @@ def _step_line(step: Step) -> str:
     if step.status is StepStatus.WAITING_FOR_INPUT and step.prompt:
         line += f"\n      waiting for input: {inert(step.prompt.question)}"
         allowed = step.prompt.allowed_values()
-        if allowed:
+        if allowed and not step.prompt.fields:
             line += f" [{' | '.join(inert(v) for v in allowed)}]"
+        line += "".join(f"\n      {text}" for text in prompt_lines(step.prompt))
+    if step.response is not None:
+        by = "the deadline passed: defaults taken" if step.response.expired else "answered by"
+        who = "" if step.response.expired else f" {inert(step.response.answered_by)}"
+        line += f"\n      {by}{who}: {inert(step.response.value)}"
     if step.error:
         line += f"\n      error: {inert(step.error)}"
     return line
+
+
+def prompt_lines(prompt: Prompt) -> list[str]:
+    """What a typed prompt asks beyond its question: the description, the deadline and each
+    field with its rule, so `runs show` says how to answer before `runs respond` is tried."""
+    lines = [f"| {inert(text)}" for text in prompt.description.splitlines()]
+    if prompt.expires_at is not None:
+        action = prompt.on_expiry.value if prompt.on_expiry else "fail"
+        lines.append(f"deadline: {local_time(prompt.expires_at)} (then: {action})")
+    lines += [f"field {_field_rule(field)}" for field in prompt.fields]
+    return lines
+
+
+def _field_rule(field: PromptField) -> str:
+    parts = [field.type.value, "required" if field.required else "optional"]
+    if field.choices:
+        parts.append("one of " + "|".join(inert(c) for c in field.choices))
+    if field.pattern is not None:
+        parts.append(f"pattern {inert(field.pattern)}")
+    if field.minimum is not None or field.maximum is not None:
+        low = "" if field.minimum is None else f"{field.minimum:g}"
+        high = "" if field.maximum is None else f"{field.maximum:g}"
+        parts.append(f"range {low}..{high}")
+    if field.min_length is not None or field.max_length is not None:
+        parts.append(f"length {field.min_length or 0}..{field.max_length or ''}")
+    if field.default is not None:
+        parts.append(f"default {inert(_shown(field.default))}")
+    label = f" “{inert(field.label)}”" if field.label else ""
+    return f"{inert(field.name)}{label} ({', '.join(parts)})"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)

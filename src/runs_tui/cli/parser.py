@@ -119,8 +119,22 @@ def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     respond.add_argument("run_id", metavar="ID", help=ID_HELP)
     respond.add_argument("--step", help="step id (default: the waiting step)")
-    respond.add_argument(
-        "--value", required=True, help="approve/reject, done/failed, or the answer"
+    answer = respond.add_mutually_exclusive_group(required=True)
+    answer.add_argument(
+        "--value", help="approve/reject, done/failed, or the answer of a one-field prompt"
+    )
+    answer.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one field of a typed prompt (repeat for each; yes/no for booleans, a,b for "
+        "several choices); checked before sending: an invalid value exits 7 naming the field",
+    )
+    answer.add_argument(
+        "--json",
+        metavar="FILE",
+        help="the typed answer as a JSON object of field names to values ('-': stdin)",
     )
     respond.add_argument("--note", default="", help="a note recorded with the answer")
     respond.set_defaults(handler=cmd_runs_respond)

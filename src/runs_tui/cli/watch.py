@@ -10,6 +10,7 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from runs_tui.cli.answers import fields_hint
 from runs_tui.cli.exit_codes import ExitCode
 from runs_tui.cli.output import outcome_fields, steps_in_order
 from runs_tui.cli.session import Context, run_with_service
@@ -41,11 +42,9 @@ def progress_lines(before: RunDetail | None, after: RunDetail) -> list[str]:
 def _step_progress(run: RunDetail, step: Step) -> str:
     line = f"step {step.position} {inert(step.title)}: {step.status.label}"
     if step.status is StepStatus.WAITING_FOR_INPUT and step.prompt:
-        allowed = step.prompt.allowed_values()
-        values = "|".join(inert(v) for v in allowed) if allowed else "TEXT"
         line += (
             f" — {inert(step.prompt.question)} "
-            f"(answer: runs-tui runs respond {inert(run.id)} --value {values})"
+            f"(answer: runs-tui runs respond {inert(run.id)} {fields_hint(step.prompt)})"
         )
     elif step.error:
         line += f" — {inert(step.error)}"

@@ -270,12 +270,14 @@ class RunsClient:
     async def respond(
         self, run_id: str, step_id: str, request: RespondRequest, idempotency_key: str
     ) -> RunDetail:
+        """`values` (a typed answer) goes out only when set: a one-field answer stays the body
+        every backend has always understood."""
         path = f"/runs/{_segment(run_id)}/steps/{_segment(step_id)}/response"
         return await self._call(
             "POST",
             path,
             _model(RunDetail),
-            body=request.model_dump_json(),
+            body=request.model_dump_json(exclude={"values"} if request.values is None else None),
             idempotency_key=idempotency_key,
         )
 

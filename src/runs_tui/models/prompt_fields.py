@@ -144,6 +144,17 @@ def legacy_fields(kind: str, choices: Sequence[str], allow_free_text: bool) -> l
     ]
 
 
+def canonical_text(text: str, choices: Sequence[str]) -> str:
+    """A one-field answer of today's kinds as typed (`--value Approve `): spaces trimmed and a
+    choice matched whatever its case, as the backend has always accepted it. The backend and
+    the CLI both spell it this way before `check_answer`."""
+    stripped = text.strip()
+    for choice in choices:
+        if choice.lower() == stripped.lower():
+            return choice
+    return stripped
+
+
 def answer_text(values: Mapping[str, object]) -> str:
     """One line for an answer: the value itself for a one-field prompt, else `name=value`
     pairs; what lists, notices and the single `value` of a response show."""

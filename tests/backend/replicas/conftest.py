@@ -177,6 +177,27 @@ def events_of(run: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 _DEFINITIONS: dict[str, str] = {
+    "expiring.toml": """
+kind = "guide"
+id = "expiring"
+title = "A prompt that expires to its defaults"
+
+[[steps]]
+title = "Answer within seconds"
+automation = "manual"
+[steps.prompt]
+question = "How many?"
+expires_after = "4s"
+on_expiry = "default"
+[[steps.prompt.fields]]
+name = "count"
+type = "integer"
+default = 3
+
+[[steps]]
+title = "Then mark done"
+automation = "manual"
+""",
     "ask.toml": """
 kind = "guide"
 id = "ask"

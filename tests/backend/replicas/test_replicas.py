@@ -302,3 +302,43 @@ def _starts(path: Path) -> list[float]:
 
 def _count(path: Path) -> int:
     return path.read_text().count("tick") if path.exists() else 0
+
+
+def _expiries(run: dict[str, Any]) -> int:
+    return len(events_of(run, "input_expired"))
+
+
+def test_a_deadline_on_two_replicas_expires_once(replicas: ReplicaFactory) -> None:
+    """Both replicas know the waiting run (the owner armed it; the other's sweep does); the
+    compare-and-set lets exactly one apply the expiry."""
+    a, b = replicas("a"), replicas("b")
+    run_id = a.start("guides", "expiring")
+    step = _wait_waiting(b, run_id)
+    assert step == "procedure-1"
+    after = _run_when(b, run_id, lambda r: r["steps"][0]["status"] == "succeeded", 20)
+    time.sleep(LEASE_TIMEOUT * 1.5)  # both replicas' timers and sweeps have had their turn
+    after = a.run(run_id)
+    assert _expiries(after) == 1
+    response = after["steps"][0]["response"]
+    assert response["answered_by"] == "system" and response["expired"] is True
+    assert response["values"] == {"count": 3}
+    assert len(events_of(after, "input_received")) == 1
+    _assert_legal_history(after)
+
+
+def test_a_deadline_survives_the_death_of_the_replica_that_armed_it(
+    replicas: ReplicaFactory,
+) -> None:
+    """kill -9 of the replica whose run waits: a replica started before the run existed finds
+    the waiting run in a sweep and applies the expiry (late by at most about a lease timeout)."""
+    a, b = replicas("a"), replicas("b")
+    run_id = a.start("guides", "expiring")
+    _wait_waiting(a, run_id)
+    a.kill()
+    after = _run_when(
+        b, run_id, lambda r: r["steps"][0]["status"] == "succeeded", 4 + LEASE_TIMEOUT * 4
+    )
+    assert _expiries(after) == 1
+    assert after["steps"][0]["response"]["answered_by"] == "system"
+    assert _wait_waiting(b, run_id) == "procedure-2"
+    _assert_legal_history(after)

@@ -13,6 +13,7 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from runs_tui.backend.definitions.fields import check_defaults_for_expiry, expiry, prompt_fields
 from runs_tui.backend.definitions.reader import DefinitionError, TableReader
 from runs_tui.backend.definitions.schema import (
     DEFAULT_TOOL_TIMEOUT,
@@ -36,6 +37,7 @@ from runs_tui.backend.definitions.schema import (
 )
 from runs_tui.models.domain import AutomationType, InputSpec, PromptKind, StepStatus
 from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.prompt_fields import OnExpiry, legacy_fields
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -132,6 +134,7 @@ def _flow(reader: TableReader) -> FlowDefinition:
     )
     _check_flow_references(reader, flow)
     _check_placeholders(reader, flow.all_steps(), inputs)
+    _check_context_steps(reader, flow.all_steps())
     return flow
 
 
@@ -150,6 +153,7 @@ def _guide(reader: TableReader) -> GuideDefinition:
         tools=_tools(reader),
     )
     _check_placeholders(reader, guide.all_steps(), inputs)
+    _check_context_steps(reader, guide.all_steps())
     return guide
 
 
@@ -326,18 +330,29 @@ def _step_prompt(
     if table is None:
         question = f"Run {tool} for “{title}”?" if tool else f"Mark “{title}” done when finished."
         return PromptSpec(kind=default_kind, question=question)
-    kind = table.choice("kind", PromptKind, default_kind)
+    fields = prompt_fields(table)
+    kind = table.choice("kind", PromptKind, PromptKind.ANSWER if fields else default_kind)
     if automation is AutomationType.SEMI_AUTOMATED and kind is not PromptKind.CONFIRM:
         raise table.error("kind", "semi_automated steps ask for confirm")
     if automation is AutomationType.MANUAL and kind is PromptKind.CONFIRM:
         raise table.error("kind", "manual steps ask for complete or answer")
+    expires_after, on_expiry = expiry(table)
     prompt = PromptSpec(
         kind=kind,
         question=table.text("question"),
         choices=table.texts("choices"),
         allow_free_text=table.flag("allow_free_text"),
         choices_from_outcomes=table.flag("choices_from_outcomes"),
+        description=table.text("description", ""),
+        fields=fields,
+        expires_after_seconds=expires_after,
+        on_expiry=on_expiry,
+        context_steps=table.texts("context_steps"),
     )
+    if fields and kind is not PromptKind.ANSWER:
+        raise table.error("fields", "only answer prompts take fields")
+    if fields and (prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes):
+        raise table.error("fields", "fields replace choices, choices_from_outcomes and free text")
     if kind is not PromptKind.ANSWER and (
         prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes
     ):
@@ -345,10 +360,15 @@ def _step_prompt(
     if prompt.choices_from_outcomes and phase != "triage":
         raise table.error("choices_from_outcomes", "only triage questions can offer the outcomes")
     if kind is PromptKind.ANSWER and not (
-        prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes
+        fields or prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes
     ):
         raise table.error(
-            "choices", "an answer prompt needs choices, choices_from_outcomes or allow_free_text"
+            "choices",
+            "an answer prompt needs choices, choices_from_outcomes, allow_free_text or fields",
+        )
+    if on_expiry is OnExpiry.DEFAULT:
+        check_defaults_for_expiry(
+            table, list(fields) or legacy_fields(kind.value, prompt.choices, prompt.allow_free_text)
         )
     table.finish()
     return prompt
@@ -517,3 +537,18 @@ def _check_placeholders(
                         f"uses {{{name}}}, which is neither an input nor a captured variable",
                     )
         known |= {capture.variable for capture in step.captures}
+        if step.prompt is not None:  # a typed answer's fields become variables (engine)
+            known |= {field.name for field in step.prompt.fields}
+
+
+def _check_context_steps(reader: TableReader, steps: list[StepDefinition]) -> None:
+    """A prompt's `context_steps` must name steps of the same definition."""
+    keys = {step.key for step in steps}
+    for step in steps:
+        if step.prompt is None:
+            continue
+        for index, key in enumerate(step.prompt.context_steps):
+            if key not in keys:
+                raise reader.error(
+                    f"step {step.key!r}.prompt.context_steps[{index}]", f"no step has key {key!r}"
+                )

@@ -19,6 +19,7 @@ from runs_tui.models.domain import (
     StepStatus,
 )
 from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.prompt_fields import OnExpiry, PromptField
 
 # --- tools -----------------------------------------------------------------------------------
 
@@ -84,11 +85,20 @@ ToolSpec = ShellTool | HttpTool | SimTool
 
 @dataclass(frozen=True)
 class PromptSpec:
+    """What a step asks a person. `fields` empty: the kind's single `value` field
+    (`prompt_fields.legacy_fields`). `expires_after_seconds` set: the prompt has a deadline and
+    `on_expiry` says what it does. `context_steps` are step keys, served as the run's step ids."""
+
     kind: PromptKind
     question: str
     choices: tuple[str, ...] = ()
     allow_free_text: bool = False
     choices_from_outcomes: bool = False
+    description: str = ""
+    fields: tuple[PromptField, ...] = ()
+    expires_after_seconds: float | None = None
+    on_expiry: OnExpiry | None = None
+    context_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
