@@ -57,7 +57,7 @@ def backend_origin(profile: Profile, env: dict[str, str]) -> Iterator[Profile]:
 
     with contextlib.ExitStack() as stack:
         try:
-            backend = stack.enter_context(embedded_backend(env))
+            backend = stack.enter_context(embedded_backend(env, identity=actor_name(env)))
         except BackendRefused as refusal:  # another runs-tui serves the embedded database
             raise CliError(
                 f"{refusal}; close the other runs-tui, "

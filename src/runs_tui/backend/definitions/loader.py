@@ -12,6 +12,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from runs_tui.backend.definitions.reader import DefinitionError, TableReader
 from runs_tui.backend.definitions.schema import (
@@ -36,6 +37,7 @@ from runs_tui.backend.definitions.schema import (
 )
 from runs_tui.models.domain import AutomationType, InputSpec, PromptKind, StepStatus
 from runs_tui.models.lifecycle import RunKind
+from runs_tui.models.responders import GROUP_PREFIX
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -312,6 +314,19 @@ def _tool_reference(
     return name, config
 
 
+def _who_may_answer(table: TableReader) -> dict[str, Any]:
+    """`responders` (names, `group:<name>`) and `allow_self` of a prompt: who may answer it,
+    enforced by the engine (403) with `models.responders.answer_refusal`."""
+    responders = table.texts("responders")
+    for index, entry in enumerate(responders):
+        name = entry.removeprefix(GROUP_PREFIX)
+        if not name.strip() or name != name.strip() or ":" in name:
+            raise table.error(
+                f"responders[{index}]", "must be a name or group:<name>, without spaces"
+            )
+    return {"responders": responders, "allow_self": table.flag("allow_self", True)}
+
+
 def _step_prompt(
     item: TableReader, automation: AutomationType, title: str, tool: str | None, phase: str
 ) -> PromptSpec | None:
@@ -337,6 +352,7 @@ def _step_prompt(
         choices=table.texts("choices"),
         allow_free_text=table.flag("allow_free_text"),
         choices_from_outcomes=table.flag("choices_from_outcomes"),
+        **_who_may_answer(table),
     )
     if kind is not PromptKind.ANSWER and (
         prompt.choices or prompt.allow_free_text or prompt.choices_from_outcomes

@@ -89,6 +89,8 @@ class PromptSpec:
     choices: tuple[str, ...] = ()
     allow_free_text: bool = False
     choices_from_outcomes: bool = False
+    responders: tuple[str, ...] = ()  # names and `group:<name>`; empty: anyone
+    allow_self: bool = True  # False: the run's starter may not answer (four eyes)
 
 
 @dataclass(frozen=True)
