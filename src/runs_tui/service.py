@@ -38,7 +38,9 @@ from runs_tui.formatting import age_words, clock_words
 from runs_tui.idempotency import new_idempotency_key
 from runs_tui.models.domain import (
     ApiErrorBody,
+    AuditPage,
     EventType,
+    Me,
     RespondRequest,
     RunDetail,
     RunSummary,
@@ -154,6 +156,7 @@ class RunsService:
         self.identity: Identity | None = None
         """Who the backend says this token is, once asked; None while unknown (nothing is
         refused before sending then: the backend still decides)."""
+        self._identity_final = False  # asked, and the answer will not change by asking again
         self.drafts = Drafts()  # the prompt's unsent answers, per run and step, for the session
         self._now = now or _local_now
         self._refresh_interval = refresh_interval
@@ -243,6 +246,8 @@ class RunsService:
             return
 
         async def translate(event: Any) -> None:
+            if isinstance(event, Synced) and self.identity is None and not self._identity_final:
+                await self.fetch_identity()  # once connected: `answer_refusal` can speak
             for service_event in self._translate(event):
                 await _deliver(on_event, service_event)
 
@@ -303,6 +308,34 @@ class RunsService:
             if found is not None:
                 return found.id
         raise run_ids.RunIdNotFound(text)
+
+    async def fetch_identity(self) -> Identity | None:
+        """Ask the backend who this operator's token is (`GET /me`) and keep it in
+        `identity`, so `answer_refusal` can speak before a person types. Once per session: a
+        token's identity does not change while it is held. A failure leaves it unknown (logged,
+        not raised): the backend still decides when the answer is sent."""
+        if self.identity is not None:
+            return self.identity
+        try:
+            me = await self._require_client().me()
+        except ClientError as error:
+            # A backend without /me (older, or another implementation) will not grow one:
+            # stop asking. Unreachable: ask again after the next sync.
+            self._identity_final = not isinstance(error, Unreachable)
+            log.info("could not ask the backend who this token is: %s", error.explain())
+            return None
+        self.identity = Identity(me.name, frozenset(me.groups))
+        return self.identity
+
+    async def client_me(self) -> Me:
+        """`GET /me`, raising what the call raises (the CLI's `whoami` reports it)."""
+        me = await self._require_client().me()
+        self.identity = Identity(me.name, frozenset(me.groups))
+        return me
+
+    async def audit(self, since: int = 0, limit: int = 100) -> AuditPage:
+        """A page of the backend's audit log (`GET /audit`)."""
+        return await self._require_client().audit(since, limit)
 
     def answer_refusal(self, run: RunDetail, step: Step) -> str | None:
         """Why this operator may not answer `step`'s prompt (responders, four eyes), said
@@ -396,7 +429,9 @@ class RunsService:
         client = self._require_client()
         source = await self._run_for_rerun(client, run_id)
         request = StartRunRequest(
-            inputs=dict(source.inputs), trigger=Trigger(kind=TriggerKind.MANUAL, actor=self.actor)
+            inputs=dict(source.inputs),
+            trigger=Trigger(kind=TriggerKind.MANUAL, actor=self.actor),
+            rerun_of=source.id,
         )
         summary = await client.start_run(
             source.kind, source.definition_id, request, new_idempotency_key()

@@ -47,6 +47,7 @@ def cmd_runs_respond(ctx: Context) -> int:
         run_id = await resolve(ctx, service, ctx.args.run_id)
         fetched = await fetch_detail(ctx, service, run_id)
         step_id, prompt_id = answer_target(fetched, ctx.args.step)
+        await refuse_if_forbidden(service, fetched, step_id)
         detail = await service.respond(
             run_id, step_id, ctx.args.value, ctx.args.note, prompt_id=prompt_id
         )
@@ -54,6 +55,18 @@ def cmd_runs_respond(ctx: Context) -> int:
         return ExitCode.OK
 
     return run_with_service(ctx, work)
+
+
+async def refuse_if_forbidden(service: RunsService, detail: RunDetail, step_id: str) -> None:
+    """Exit `FORBIDDEN` before sending when the prompt's rules refuse this token's identity
+    (`GET /me`), in the backend's own words; unknown identity: send, the backend decides."""
+    step = next((s for s in detail.steps if s.id == step_id), None)
+    if step is None or step.prompt is None:
+        return
+    await service.fetch_identity()
+    refusal = service.answer_refusal(detail, step)
+    if refusal is not None:
+        raise CliError(f"you may not answer: {refusal}", ExitCode.FORBIDDEN)
 
 
 def confirm(ctx: Context, question: str) -> bool:
