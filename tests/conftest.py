@@ -127,11 +127,13 @@ def team(tmp_path: Path) -> Team:
 
 
 @pytest.fixture
-def live_backend(backend_db: str, backend_token: str) -> Iterator[Any]:
-    """The reference backend over real HTTP on a loopback port, real engine, wall-clock time."""
+def live_backend(backend_db: str, backend_token: str, team: Team) -> Iterator[Any]:
+    """The reference backend over real HTTP on a loopback port, real engine, wall-clock time.
+    The shared token is `operator`; `backend.team` holds everyone else's (`team`)."""
     from runs_tui.backend.server import EmbeddedBackend
 
-    with EmbeddedBackend(db_url=backend_db, token=backend_token) as backend:
+    with EmbeddedBackend(db_url=backend_db, token=backend_token, config=team.path) as backend:
+        backend.team = team  # type: ignore[attr-defined]
         yield backend
 
 

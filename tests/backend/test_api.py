@@ -29,7 +29,9 @@ START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 class Api:
     """A backend under a fake clock, and an authenticated client of it."""
 
-    def __init__(self, backend: EmbeddedBackend, clock: FakeClock, team: Team) -> None:
+    def __init__(
+        self, backend: EmbeddedBackend, clock: FakeClock, team: Team | None = None
+    ) -> None:
         self.backend = backend
         self.clock = clock
         self.team = team
@@ -45,6 +47,7 @@ class Api:
 
     def as_(self, name: str) -> httpx.Client:
         """A client holding `name`'s own token (the team's config)."""
+        assert self.team is not None, "this backend was started without a team config"
         if name not in self._people:
             self._people[name] = self._client(self.team.token(name))
         return self._people[name]

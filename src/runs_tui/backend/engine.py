@@ -278,8 +278,14 @@ class Engine:
                     ),
                 )
             )
+        declared = request.trigger.actor if request.trigger.actor != trigger.actor else ""
         stored = await self._create_run(
-            definition, inputs, trigger, scheduled_for=None, extra_events=extra
+            definition,
+            inputs,
+            trigger,
+            scheduled_for=None,
+            extra_events=extra,
+            declared_by=declared,
         )
         return _summary(stored)
 
@@ -398,8 +404,13 @@ class Engine:
         trigger: Trigger,
         scheduled_for: datetime | None,
         extra_events: list[Event] | None = None,
+        declared_by: str = "",
     ) -> RunDetail:
+        """`declared_by`: the actor the request named, kept in `run_created` when the
+        authenticated one replaced it (a chat bot's channel, a script's claim)."""
         run, events = self._new_run(definition, inputs, trigger, scheduled_for)
+        if declared_by:
+            events[0].data["declared_by"] = declared_by
         events += extra_events or []
         insert = partial(
             self._store.insert_run,

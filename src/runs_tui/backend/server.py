@@ -489,8 +489,8 @@ def _serve_locked(
             file=sys.stderr,
         )
     print(
-        f"runs-tui backend: the shared token is {book.default.name!r}; "
-        f"{len(book.by_hash)} named token(s)",
+        f"runs-tui backend: identities: {len(book.by_hash)} named, "
+        f"and {book.default.name!r} for {TOKEN_ENV}",
         file=sys.stderr,
     )
     parts = _build(
