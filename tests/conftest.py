@@ -99,6 +99,7 @@ class Team:
         "cli-oncall": ("oncall",),
         "e2e-operator": ("oncall",),
         "e2e-lead": ("leads",),
+        "tester": (),
     }
 
     def __init__(self, folder: Path) -> None:

@@ -247,7 +247,7 @@ class RunsService:
 
         async def translate(event: Any) -> None:
             if isinstance(event, Synced) and self.identity is None and not self._identity_final:
-                await self.fetch_identity()  # once connected: `answer_refusal` can speak
+                await self._learn_identity()
             for service_event in self._translate(event):
                 await _deliver(on_event, service_event)
 
@@ -332,6 +332,15 @@ class RunsService:
         me = await self._require_client().me()
         self.identity = Identity(me.name, frozenset(me.groups))
         return me
+
+    async def _learn_identity(self) -> None:
+        """`fetch_identity` for the live sync: whatever goes wrong asking, the sync goes on
+        (an unknown identity only means the backend alone refuses)."""
+        try:
+            await self.fetch_identity()
+        except Exception:
+            self._identity_final = True
+            log.exception("asking the backend who this token is failed")
 
     async def audit(self, since: int = 0, limit: int = 100) -> AuditPage:
         """A page of the backend's audit log (`GET /audit`)."""
