@@ -416,7 +416,11 @@ class RespondRequest(_Wire):
         "against the prompt's fields: 422 `invalid` with details {field, reason}.",
     )
     note: Text = ""
-    answered_by: Actor = ""
+    answered_by: Actor = Field(
+        "",
+        description="Ignored as who answered (that is the token's identity); kept as "
+        "`declared_by` in the audit when it differs.",
+    )
     prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
         None,
         description="The Prompt.prompt_id the answer was given to; 409 when the step now waits on "
@@ -425,7 +429,9 @@ class RespondRequest(_Wire):
 
 
 class CancelRequest(_Wire):
-    """Who cancels: recorded on the run (`cancelled by <actor>`) and in its status event."""
+    """The backend records the token's identity as who cancelled (`cancelled by <name>`);
+    `actor` is kept for older clients, and recorded as `declared_by` in the audit when it
+    names someone else."""
 
     actor: Actor = ""
 
