@@ -314,7 +314,7 @@ class RunsService:
         `identity`, so `answer_refusal` can speak before a person types. Once per session: a
         token's identity does not change while it is held. A failure leaves it unknown (logged,
         not raised): the backend still decides when the answer is sent."""
-        if self.identity is not None:
+        if self.identity is not None or self._identity_final:
             return self.identity
         try:
             me = await self._require_client().me()
@@ -393,8 +393,10 @@ class RunsService:
         return detail
 
     async def cancel(self, run_id: str, idempotency_key: str | None = None) -> RunSummary:
-        """Cancel as this operator: the backend records `self.actor`, as with answers."""
+        """Cancel as this operator: the backend records the token's identity, as with answers
+        (asked first, once, so `cancel_words` knows whether the cancel on record is ours)."""
         client = self._require_client()
+        await self.fetch_identity()
         try:
             summary = await client.cancel(
                 run_id, idempotency_key or new_idempotency_key(), self.actor
@@ -410,7 +412,8 @@ class RunsService:
         cancelled the run (the backend answers a repeated cancel with success, so without this
         the operator would believe their own key press stopped it)."""
         cancel = self.cancel_record(run_id)
-        if cancel is not None and cancel[0] and cancel[0] != self.actor:
+        me = self.identity.name if self.identity is not None else self.actor
+        if cancel is not None and cancel[0] and cancel[0] != me:
             who, when = cancel
             at = clock_words(when, self.now())
             return f"Already cancelled by {who} at {at} — nothing more was done."
