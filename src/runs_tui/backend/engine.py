@@ -369,7 +369,7 @@ class Engine:
                 events: list[Event] = []
                 for step in run.steps:
                     self._cancel_step(step, events)
-                self._transition(run, RunStatus.CANCELLED, events, actor=actor or "operator")
+                # The action, then its effect: nothing follows a run's final status event.
                 details = {"declared_by": declared_by} if declared_by else {}
                 events.append(
                     audit_event(
@@ -380,6 +380,7 @@ class Engine:
                         details=details,
                     )
                 )
+                self._transition(run, RunStatus.CANCELLED, events, actor=actor or "operator")
                 run.error = f"cancelled by {actor or 'operator'}"
                 run.summary = _cancel_summary(run)
                 try:
