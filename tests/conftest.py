@@ -7,6 +7,8 @@
 - `pg_url`: a PostgreSQL URL whose search_path is a schema of its own, dropped afterwards, so
   parallel tests never see each other's rows.
 - `live_backend`: an `EmbeddedBackend` (uvicorn + the real engine) on 127.0.0.1 and a free port.
+- `team`: a backend config file of `[[tokens]]` (`Team.write`), one token per person, so tests
+  act as several authenticated people (`team.token("ann")`).
 """
 
 from __future__ import annotations
@@ -86,12 +88,53 @@ def backend_token() -> str:
     return "test-" + secrets.token_urlsafe(16)
 
 
+class Team:
+    """People with a token each, written as a backend config (`backend/identities.py`)."""
+
+    MEMBERS: dict[str, tuple[str, ...]] = {
+        "ann": ("oncall",),
+        "bob": ("oncall", "dba"),
+        "carol": ("leads",),
+        "dana-sre": ("oncall",),
+        "cli-oncall": ("oncall",),
+        "e2e-operator": ("oncall",),
+        "e2e-lead": ("leads",),
+        "tester": (),
+    }
+
+    def __init__(self, folder: Path) -> None:
+        self.tokens = {name: f"{name}-{secrets.token_urlsafe(16)}" for name in self.MEMBERS}
+        self.path = folder / "backend-config.toml"
+        self.write()
+
+    def token(self, name: str) -> str:
+        return self.tokens[name]
+
+    def write(self, extra: str = "") -> Path:
+        from runs_tui.backend.identities import token_hash
+
+        entries = [
+            f'[[tokens]]\nhash = "{token_hash(self.tokens[name])}"\nname = "{name}"\n'
+            f"groups = {list(groups)!r}\n"
+            for name, groups in self.MEMBERS.items()
+        ]
+        self.path.write_text("\n".join(entries).replace("'", '"') + extra, encoding="utf-8")
+        return self.path
+
+
 @pytest.fixture
-def live_backend(backend_db: str, backend_token: str) -> Iterator[Any]:
-    """The reference backend over real HTTP on a loopback port, real engine, wall-clock time."""
+def team(tmp_path: Path) -> Team:
+    return Team(tmp_path)
+
+
+@pytest.fixture
+def live_backend(backend_db: str, backend_token: str, team: Team) -> Iterator[Any]:
+    """The reference backend over real HTTP on a loopback port, real engine, wall-clock time.
+    The shared token is `operator`; `backend.team` holds everyone else's (`team`)."""
     from runs_tui.backend.server import EmbeddedBackend
 
-    with EmbeddedBackend(db_url=backend_db, token=backend_token) as backend:
+    with EmbeddedBackend(db_url=backend_db, token=backend_token, config=team.path) as backend:
+        backend.team = team  # type: ignore[attr-defined]
         yield backend
 
 

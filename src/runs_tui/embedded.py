@@ -31,12 +31,13 @@ def embedded_database_path(env: Mapping[str, str] = os.environ) -> Path:
 
 @contextmanager
 def embedded_backend(
-    env: Mapping[str, str] = os.environ, *, demo: bool = True
+    env: Mapping[str, str] = os.environ, *, demo: bool = True, identity: str | None = None
 ) -> Iterator[EmbeddedBackend]:
     """Run the reference backend for the duration of the block.
 
     History is seeded only into a new database: a restart must not add another batch of past
-    runs. The token is fresh each time and only this process knows it.
+    runs. The token is fresh each time and only this process knows it; it is `identity` (the
+    local user, who alone has it), so answers and cancels are recorded under their name.
     """
     from runs_tui.backend.server import EmbeddedBackend  # the backend is heavy: import on use
 
@@ -48,6 +49,7 @@ def embedded_backend(
         token=secrets.token_urlsafe(32),
         demo=demo,
         history=history,
+        identity=identity,
     )
     with backend:
         yield backend

@@ -36,6 +36,20 @@ class Unauthorized(ClientError):
         return "The backend refused the token (unauthorized): check the profile's token."
 
 
+class Forbidden(ClientError):
+    """403 `forbidden`: the token is good, but a rule of the prompt says no (`rule`:
+    `responders` or `four_eyes`); `message` is the backend's reason, in the words
+    `models.responders.answer_refusal` gives the dashboard too. Not `Unauthorized`: the fix is
+    another person, not another token."""
+
+    def __init__(self, message: str = "", *, rule: str = "", status: int | None = 403) -> None:
+        super().__init__(message, status=status)
+        self.rule = rule
+
+    def explain(self) -> str:
+        return f"You may not answer: {self.message}" if self.message else "Forbidden."
+
+
 class NotFound(ClientError):
     """404: the run, step or definition does not exist (any more)."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from runs_tui.atomic_write import write_stream_atomically
-from runs_tui.models.domain import RunDetail, RunSummary, Step
+from runs_tui.models.domain import Event, EventType, RunDetail, RunSummary, Step
 from runs_tui.models.filters import RunFilter
 from runs_tui.sanitize import escape_json_text, inert_cell
 
@@ -128,7 +128,30 @@ def run_document(detail: RunDetail) -> dict[str, Any]:
     run["events"] = [
         event.model_dump(mode="json") for event in sorted(detail.events, key=lambda e: e.seq)
     ]
+    run["audit"] = [_audit_object(event) for event in audit_events(detail)]
     return {"format_version": FORMAT_VERSION, "run": run}
+
+
+def audit_events(detail: RunDetail) -> list[Event]:
+    """The run's `audit` events (who answered, cancelled, reran; the system's expiries), in
+    log order: what the export's `audit` list and its CSV audit rows hold."""
+    return sorted(
+        (event for event in detail.events if event.type is EventType.AUDIT), key=lambda e: e.seq
+    )
+
+
+def _audit_object(event: Event) -> dict[str, Any]:
+    """One audit record of the export: the event's `AuditEntry` fields, flat."""
+    data = event.data
+    return {
+        "at": event.at.isoformat(),
+        "action": str(data.get("action", "")),
+        "actor": str(data.get("actor", "")),
+        "client": str(data.get("client", "")),
+        "step_id": event.step_id,
+        "details": data.get("details") or {},
+        "event_seq": event.seq,
+    }
 
 
 def write_run_json(detail: RunDetail, stream: TextIO) -> None:
@@ -228,7 +251,10 @@ STEP_COLUMNS = (
     "answered_at",
     "step_error",
 )
-RUN_EXPORT_COLUMNS = RUN_COLUMNS + ("variables",) + STEP_COLUMNS
+AUDIT_COLUMNS = ("audit_at", "audit_action", "audit_actor", "audit_client", "audit_details")
+"""Filled on a run export's audit rows (one per `audit` event, after the step rows), empty on
+its step rows: who answered, cancelled, reran, and the system's expiries."""
+RUN_EXPORT_COLUMNS = RUN_COLUMNS + ("variables",) + STEP_COLUMNS + AUDIT_COLUMNS
 
 
 def neutralise_cell(text: str) -> str:
@@ -328,10 +354,33 @@ def write_run_csv(detail: RunDetail, stream: TextIO) -> None:
     variables = {f"{v.direction.value}:{v.name}": v.value for v in detail.variables}
     run_cells = _run_cells(detail) + [_cell(dict(sorted(variables.items())))]
     steps = _ordered_steps(detail.steps)
+    no_audit = [""] * len(AUDIT_COLUMNS)
     for step in steps:
-        writer.writerow(run_cells + _step_cells(step))
-    if not steps:
-        writer.writerow(run_cells + [""] * len(STEP_COLUMNS))
+        writer.writerow(run_cells + _step_cells(step) + no_audit)
+    audits = audit_events(detail)
+    if not steps and not audits:
+        writer.writerow(run_cells + [""] * len(STEP_COLUMNS) + no_audit)
+    for event in audits:
+        writer.writerow(run_cells + _audit_step_cells(event) + _audit_cells(event))
+
+
+def _audit_step_cells(event: Event) -> list[str]:
+    """An audit row's step columns: only the step it concerns."""
+    cells = [""] * len(STEP_COLUMNS)
+    cells[STEP_COLUMNS.index("step_id")] = _cell(event.step_id)
+    return cells
+
+
+def _audit_cells(event: Event) -> list[str]:
+    record = _audit_object(event)
+    values: list[object] = [
+        event.at,
+        record["action"],
+        record["actor"],
+        record["client"],
+        record["details"],
+    ]
+    return [_cell(value) for value in values]
 
 
 def write_list_csv(runs: Iterable[RunSummary], stream: TextIO) -> None:

@@ -40,7 +40,9 @@ from runs_tui.idempotency import new_idempotency_key
 from runs_tui.inbox import Inbox, build_inbox
 from runs_tui.models.domain import (
     ApiErrorBody,
+    AuditPage,
     EventType,
+    Me,
     RespondRequest,
     RunDetail,
     RunSummary,
@@ -159,6 +161,7 @@ class RunsService:
         """Who the backend says this token is, once asked; None while unknown (nothing is
         refused before sending then: the backend still decides)."""
         self._followed: frozenset[str] = frozenset()  # runs whose tool output is streamed
+        self._identity_final = False  # asked, and the answer will not change by asking again
         self.drafts = Drafts()  # the prompt's unsent answers, per run and step, for the session
         self._now = now or _local_now
         self._refresh_interval = refresh_interval
@@ -261,6 +264,8 @@ class RunsService:
         self.syncer.watch_output(self._followed)  # a run opened before the client was made
 
         async def translate(event: Any) -> None:
+            if isinstance(event, Synced) and self.identity is None and not self._identity_final:
+                await self._learn_identity()
             for service_event in self._translate(event):
                 await _deliver(on_event, service_event)
 
@@ -321,6 +326,43 @@ class RunsService:
             if found is not None:
                 return found.id
         raise run_ids.RunIdNotFound(text)
+
+    async def fetch_identity(self) -> Identity | None:
+        """Ask the backend who this operator's token is (`GET /me`) and keep it in
+        `identity`, so `answer_refusal` can speak before a person types. Once per session: a
+        token's identity does not change while it is held. A failure leaves it unknown (logged,
+        not raised): the backend still decides when the answer is sent."""
+        if self.identity is not None or self._identity_final:
+            return self.identity
+        try:
+            me = await self._require_client().me()
+        except ClientError as error:
+            # A backend without /me (older, or another implementation) will not grow one:
+            # stop asking. Unreachable: ask again after the next sync.
+            self._identity_final = not isinstance(error, Unreachable)
+            log.info("could not ask the backend who this token is: %s", error.explain())
+            return None
+        self.identity = Identity(me.name, frozenset(me.groups))
+        return self.identity
+
+    async def client_me(self) -> Me:
+        """`GET /me`, raising what the call raises (the CLI's `whoami` reports it)."""
+        me = await self._require_client().me()
+        self.identity = Identity(me.name, frozenset(me.groups))
+        return me
+
+    async def _learn_identity(self) -> None:
+        """`fetch_identity` for the live sync: whatever goes wrong asking, the sync goes on
+        (an unknown identity only means the backend alone refuses)."""
+        try:
+            await self.fetch_identity()
+        except Exception:
+            self._identity_final = True
+            log.exception("asking the backend who this token is failed")
+
+    async def audit(self, since: int = 0, limit: int = 100) -> AuditPage:
+        """A page of the backend's audit log (`GET /audit`)."""
+        return await self._require_client().audit(since, limit)
 
     def answer_refusal(self, run: RunDetail, step: Step) -> str | None:
         """Why this operator may not answer `step`'s prompt (responders, four eyes), said
@@ -429,8 +471,10 @@ class RunsService:
         return detail
 
     async def cancel(self, run_id: str, idempotency_key: str | None = None) -> RunSummary:
-        """Cancel as this operator: the backend records `self.actor`, as with answers."""
+        """Cancel as this operator: the backend records the token's identity, as with answers
+        (asked first, once, so `cancel_words` knows whether the cancel on record is ours)."""
         client = self._require_client()
+        await self.fetch_identity()
         try:
             summary = await client.cancel(
                 run_id, idempotency_key or new_idempotency_key(), self.actor
@@ -446,7 +490,8 @@ class RunsService:
         cancelled the run (the backend answers a repeated cancel with success, so without this
         the operator would believe their own key press stopped it)."""
         cancel = self.cancel_record(run_id)
-        if cancel is not None and cancel[0] and cancel[0] != self.actor:
+        me = self.identity.name if self.identity is not None else self.actor
+        if cancel is not None and cancel[0] and cancel[0] != me:
             who, when = cancel
             at = clock_words(when, self.now())
             return f"Already cancelled by {who} at {at} — nothing more was done."
@@ -474,7 +519,9 @@ class RunsService:
         client = self._require_client()
         source = await self._run_for_rerun(client, run_id)
         request = StartRunRequest(
-            inputs=dict(source.inputs), trigger=Trigger(kind=TriggerKind.MANUAL, actor=self.actor)
+            inputs=dict(source.inputs),
+            trigger=Trigger(kind=TriggerKind.MANUAL, actor=self.actor),
+            rerun_of=source.id,
         )
         summary = await client.start_run(
             source.kind, source.definition_id, request, new_idempotency_key()

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -18,6 +18,9 @@ from runs_tui.backend.server import EmbeddedBackend
 from runs_tui.models.domain import API_PREFIX, ApiError, RunDetail
 from runs_tui.models.status import RunStatus
 
+if TYPE_CHECKING:
+    from conftest import Team  # the suite's root conftest: the `team` fixture
+
 pytestmark = pytest.mark.postgres
 DEFINITIONS = str(Path(__file__).parent / "api_definitions")
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -26,14 +29,33 @@ START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 class Api:
     """A backend under a fake clock, and an authenticated client of it."""
 
-    def __init__(self, backend: EmbeddedBackend, clock: FakeClock) -> None:
+    def __init__(
+        self, backend: EmbeddedBackend, clock: FakeClock, team: Team | None = None
+    ) -> None:
         self.backend = backend
         self.clock = clock
-        self.http = httpx.Client(
-            base_url=backend.api_url,
-            headers={"Authorization": f"Bearer {backend.token}"},
+        self.team = team
+        self.http = self._client(backend.token)
+        self._people: dict[str, httpx.Client] = {}
+
+    def _client(self, token: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.backend.api_url,
+            headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
+
+    def as_(self, name: str) -> httpx.Client:
+        """A client holding `name`'s own token (the team's config)."""
+        assert self.team is not None, "this backend was started without a team config"
+        if name not in self._people:
+            self._people[name] = self._client(self.team.token(name))
+        return self._people[name]
+
+    def close(self) -> None:
+        self.http.close()
+        for client in self._people.values():
+            client.close()
 
     def start(
         self, kind: str = "guides", definition: str = "checklist", **inputs: str
@@ -58,7 +80,7 @@ class Api:
 
 
 @pytest.fixture
-def api(backend_db: str, backend_token: str) -> Iterator[Api]:
+def api(backend_db: str, backend_token: str, team: Team) -> Iterator[Api]:
     clock = FakeClock(START)
     backend = EmbeddedBackend(
         db_url=backend_db,
@@ -67,11 +89,12 @@ def api(backend_db: str, backend_token: str) -> Iterator[Api]:
         definitions_dir=DEFINITIONS,
         heartbeat_seconds=0.3,
         tombstone_retention=3,
+        config=team.path,
     )
     with backend:
-        client = Api(backend, clock)
+        client = Api(backend, clock, team)
         yield client
-        client.http.close()
+        client.close()
 
 
 def _error(answer: httpx.Response, status: int, code: str) -> ApiError:
@@ -220,9 +243,9 @@ def test_respond_validates_conflicts_and_replays(api: Api) -> None:
     refused = _error(api.http.post(path, json={"value": "green"}), 422, "invalid")
     assert refused.error.run_id == run["id"]
     answer = {"value": "red", "answered_by": "ann"}
-    first = api.http.post(path, json=answer, headers={"Idempotency-Key": "k-1"})
+    first = api.as_("ann").post(path, json=answer, headers={"Idempotency-Key": "k-1"})
     assert first.status_code == 200, first.text
-    replay = api.http.post(path, json=answer, headers={"Idempotency-Key": "k-1"})
+    replay = api.as_("ann").post(path, json=answer, headers={"Idempotency-Key": "k-1"})
     assert replay.status_code == 200 and replay.json() == first.json()
     recorded = [
         e
@@ -231,13 +254,13 @@ def test_respond_validates_conflicts_and_replays(api: Api) -> None:
     ]
     assert len(recorded) == 1
     reused = _error(
-        api.http.post(path, json={"value": "blue"}, headers={"Idempotency-Key": "k-1"}),
+        api.as_("ann").post(path, json={"value": "blue"}, headers={"Idempotency-Key": "k-1"}),
         422,
         "invalid",
     )
     assert reused.error.details["reason"] == "idempotency_key_reused"
     late = _error(
-        api.http.post(path, json={"value": "blue", "answered_by": "bob"}), 409, "conflict"
+        api.as_("bob").post(path, json={"value": "blue", "answered_by": "bob"}), 409, "conflict"
     )
     assert late.error.details["answered_by"] == "ann" and late.error.details["answered_at"]
     _error(
@@ -263,9 +286,7 @@ def test_respond_to_a_stale_prompt_id_is_409_and_records_nothing(api: Api) -> No
     assert stale.error.details["prompt_id"] == prompt_id
     after = api.http.get(f"/runs/{run['id']}").json()
     assert after["version"] == run["version"] and after["events"] == run["events"]
-    answered = api.http.post(
-        path, json={"value": "red", "answered_by": "ann", "prompt_id": prompt_id}
-    )
+    answered = api.as_("ann").post(path, json={"value": "red", "prompt_id": prompt_id})
     assert answered.status_code == 200, answered.text
     second_run = api.waiting(run["id"])
     second = next(s for s in second_run["steps"] if s["status"] == "waiting_for_input")
@@ -454,17 +475,18 @@ def _cancel_event_actor(run: dict[str, Any]) -> str | None:
     )
 
 
-def test_cancel_records_the_actor_it_is_given(api: Api) -> None:
-    """Issue 9: every cancel was recorded as "operator", whoever pressed the key."""
+def test_cancel_records_the_authenticated_actor(api: Api) -> None:
+    """Issue 9: every cancel was recorded as "operator", whoever pressed the key. Issue 13: the
+    actor is the token's identity; the name in the body no longer decides it."""
     run = api.waiting(api.start()["id"])
-    answer = api.http.post(
+    answer = api.as_("cli-oncall").post(
         f"/runs/{run['id']}/cancel",
         json={"actor": "cli-oncall"},
         headers={"Idempotency-Key": "c-1"},
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["error"] == "cancelled by cli-oncall"
-    again = api.http.post(
+    again = api.as_("cli-oncall").post(
         f"/runs/{run['id']}/cancel",
         json={"actor": "cli-oncall"},
         headers={"Idempotency-Key": "c-1"},

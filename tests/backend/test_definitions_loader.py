@@ -160,3 +160,57 @@ def test_a_tool_may_declare_itself_idempotent(tmp_path: Path) -> None:
     )
     with pytest.raises(DefinitionError, match="idempotent"):
         load_definitions(tmp_path)
+
+
+MANUAL_GUIDE = """
+kind = "guide"
+id = "g"
+title = "A guide"
+[[steps]]
+title = "Sign off"
+automation = "manual"
+prompt = { kind = "complete", question = "?"PROMPT_KEYS }
+"""
+
+
+def test_a_prompt_says_who_may_answer_it(tmp_path: Path) -> None:
+    """Issue 13: `responders` (names, `group:<name>`) and `allow_self` (four eyes)."""
+    (tmp_path / "g.toml").write_text(
+        MANUAL_GUIDE.replace(
+            "PROMPT_KEYS", ', responders = ["group:dba", "carol"], allow_self = false'
+        )
+    )
+    prompt = load_definitions(tmp_path).guides["g"].steps[0].prompt
+    assert prompt is not None
+    assert prompt.responders == ("group:dba", "carol") and prompt.allow_self is False
+    (tmp_path / "g.toml").write_text(MANUAL_GUIDE.replace("PROMPT_KEYS", ""))
+    default = load_definitions(tmp_path).guides["g"].steps[0].prompt
+    assert default is not None and default.responders == () and default.allow_self is True
+
+
+@pytest.mark.parametrize(
+    ("keys", "key"),
+    [
+        (', responders = "carol"', "steps[0].prompt.responders"),
+        (', responders = ["group:"]', "steps[0].prompt.responders[0]"),
+        (', responders = [" carol"]', "steps[0].prompt.responders[0]"),
+        (', responders = ["group:a:b"]', "steps[0].prompt.responders[0]"),
+        (", allow_self = 'no'", "steps[0].prompt.allow_self"),
+    ],
+)
+def test_bad_responders_name_the_key(tmp_path: Path, keys: str, key: str) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text(MANUAL_GUIDE.replace("PROMPT_KEYS", keys))
+    with pytest.raises(DefinitionError) as error:
+        load_definitions(tmp_path)
+    assert str(error.value).startswith(f"{path}: {key}"), str(error.value)
+
+
+def test_the_demo_set_has_a_responders_list_and_a_four_eyes_prompt() -> None:
+    prompts = [
+        step.prompt
+        for guide in load_definitions().guides.values()
+        for step in guide.steps
+        if step.prompt is not None
+    ]
+    assert any(p.responders for p in prompts) and any(not p.allow_self for p in prompts)

@@ -186,8 +186,9 @@ async def test_on_expiry_default_takes_the_defaults_as_the_system(tmp_path: Path
     assert step.status is StepStatus.SUCCEEDED and step.response is not None
     assert step.response.answered_by == "system" and step.response.expired is True
     assert step.response.values == {"go": True}
-    assert [e.type for e in after.events if e.step_id == step.id][-4:] == [
+    assert [e.type for e in after.events if e.step_id == step.id][-5:] == [
         EventType.INPUT_EXPIRED,
+        EventType.AUDIT,  # the expiry, by the system (the audit log has it too)
         EventType.INPUT_RECEIVED,  # by the system, marked expired
         EventType.VARIABLE_SET,  # go=true, as an answer would set it
         EventType.STEP_FINISHED,

@@ -80,8 +80,9 @@ def test_defaults_then_skip_at_the_deadlines(
     response = run["steps"][1]["response"]
     assert response["answered_by"] == "system" and response["expired"] is True
     assert response["values"] == {"instances": 4, "reason": "routine review after the incident"}
-    assert _types(run, "procedure-2")[-5:] == [
+    assert _types(run, "procedure-2")[-6:] == [
         "input_expired",
+        "audit",  # the expiry, by the system
         "input_received",  # the system's, marked expired
         "variable_set",  # instances
         "variable_set",  # reason
@@ -96,6 +97,12 @@ def test_defaults_then_skip_at_the_deadlines(
     assert run["status"] == "completed_success"
     expired = [e["data"] for e in run["events"] if e["type"] == "input_expired"]
     assert [e["on_expiry"] for e in expired] == ["default", "skip"]
+    audited = client.get("/audit").json()["entries"]
+    expiries = [e for e in audited if e["run_id"] == run_id and e["action"] == "expiry"]
+    assert [(e["actor"], e["step_id"]) for e in expiries] == [
+        ("system", "procedure-2"),
+        ("system", "procedure-4"),
+    ]
     late = client.post(
         f"/runs/{run_id}/steps/procedure-4/response", json={"values": {"handover_note": "hi"}}
     )

@@ -8,6 +8,11 @@ The machine follows the change feed after every step and checks each changed run
 STATUS_CHANGED chain: it starts at Pending, each `from` is the previous `to`, each pair is legal
 for the run's kind, and the run's status is the chain's last `to`; and no step runs twice.
 
+Several people act, each with their own token (a team config): the demo's `change-approval`
+guide has a responders list and a four-eyes step, so some answers are forbidden. A forbidden
+answer is a 403 (never applied), an allowed one never is, and an applied answer names the
+token's identity, whatever the body claims.
+
 In its replicas mode (PostgreSQL) two backends share one database and the machine sends its
 calls to one and the other in turn: a run started through one is answered, cancelled, deleted
 and read through either.
@@ -24,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import Team  # the suite's root conftest (tests/ is on sys.path)
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -40,10 +46,19 @@ from runs_tui.backend.server import EmbeddedBackend, ReplicaOptions
 from runs_tui.models.domain import Prompt
 from runs_tui.models.lifecycle import RunKind, is_legal
 from runs_tui.models.prompt_fields import FieldType, PromptField, check_answer
+from runs_tui.models.responders import Identity, answer_refusal
 from runs_tui.models.status import RunStatus
 
 MACHINE_DEFINITIONS = Path(__file__).parent / "machine_definitions"
 INPUT_CANDIDATES = ("db-1", "ann@example.com", "/var/log")
+SHARED = "operator"  # the shared token's identity
+PEOPLE = (SHARED, *Team.MEMBERS)
+
+
+def _team(folder: Path) -> Team:
+    return Team(folder)
+
+
 NOT_ALLOWED = "definitely-not-a-choice"
 
 
@@ -52,9 +67,14 @@ def demo_backend(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
     clock = FakeClock(datetime(2026, 2, 1, 8, 0, tzinfo=UTC))
-    db = tmp_path_factory.mktemp("lifecycle") / "backend.db"
-    folder = _definitions(tmp_path_factory.mktemp("definitions"))
-    with EmbeddedBackend(db_url=f"sqlite:///{db}", clock=clock, definitions_dir=folder) as backend:
+    folder = tmp_path_factory.mktemp("lifecycle")
+    team = _team(folder)
+    db = folder / "backend.db"
+    definitions = _definitions(tmp_path_factory.mktemp("definitions"))
+    with EmbeddedBackend(
+        db_url=f"sqlite:///{db}", clock=clock, definitions_dir=definitions, config=team.path
+    ) as backend:
+        backend.team = team  # type: ignore[attr-defined]
         yield backend, clock
 
 
@@ -63,17 +83,23 @@ def two_replicas(pg_url: str, tmp_path: Path) -> Iterator[list[tuple[EmbeddedBac
     """Two backends on one PostgreSQL schema, each with its own fake clock (advanced together).
     Leases outlast the test's fake hours, so no run changes hands by expiry here."""
     start = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
-    folder = _definitions(tmp_path)
+    (tmp_path / "definitions").mkdir()
+    folder = _definitions(tmp_path / "definitions")  # apart from the team's config file
     pairs: list[tuple[EmbeddedBackend, FakeClock]] = []
+    team = _team(tmp_path)
+    shared = "lifecycle-" + team.token("ann")  # one shared token for both replicas
     try:
         for name in ("a", "b"):
             clock = FakeClock(start)
             backend = EmbeddedBackend(
                 db_url=pg_url,
+                token=shared,
                 clock=clock,
                 definitions_dir=folder,
                 replica=ReplicaOptions(name, lease_timeout=36_000),
+                config=team.path,
             )
+            backend.team = team  # type: ignore[attr-defined]
             pairs.append((backend.start(), clock))
         yield pairs
     finally:
@@ -99,14 +125,23 @@ class LifecycleMachine(RuleBasedStateMachine):
     def __init__(self, backends: list[tuple[EmbeddedBackend, FakeClock]]) -> None:
         super().__init__()
         self.backends = backends
-        self.clients = [
-            httpx.Client(
-                base_url=backend.api_url,
-                headers={"Authorization": f"Bearer {backend.token}"},
-                timeout=30,
-            )
-            for backend, _ in backends
-        ]
+        team: Team = backends[0][0].team  # type: ignore[attr-defined]
+        tokens = {SHARED: backends[0][0].token, **team.tokens}
+        self.people = {
+            name: [
+                httpx.Client(
+                    base_url=backend.api_url,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+                for backend, _ in backends
+            ]
+            for name, token in tokens.items()
+        }
+        self.identities = {SHARED: Identity(SHARED)} | {
+            name: Identity(name, frozenset(groups)) for name, groups in Team.MEMBERS.items()
+        }
+        self.clients = self.people[SHARED]
         self.turn = 0
         self.definitions = [
             (kind, d) for kind in ("flows", "guides") for d in self._get(f"/{kind}").json()
@@ -117,13 +152,16 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.deleted: set[str] = set()
 
     def teardown(self) -> None:
-        for client in self.clients:
-            client.close()
+        for clients in self.people.values():
+            for client in clients:
+                client.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Each call goes to the next replica in turn (one replica: always the same)."""
+    def _call(self, method: str, path: str, *, who: str = SHARED, **kwargs: Any) -> httpx.Response:
+        """Each call goes to the next replica in turn (one replica: always the same), with
+        `who`'s token."""
         self.turn += 1
-        answer = self.clients[self.turn % len(self.clients)].request(method, path, **kwargs)
+        clients = self.people[who]
+        answer = clients[self.turn % len(clients)].request(method, path, **kwargs)
         assert answer.status_code < 500, f"{method} {path} → {answer.status_code}: {answer.text}"
         if answer.status_code >= 400:
             assert set(answer.json()) == {"error"}
@@ -132,29 +170,53 @@ class LifecycleMachine(RuleBasedStateMachine):
     def _get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self._call("GET", path, **kwargs)
 
-    @rule(target=runs, choice=st.integers(min_value=0), with_required=st.booleans())
-    def start_run(self, choice: int, with_required: bool) -> str:
+    @rule(
+        target=runs,
+        choice=st.integers(min_value=0),
+        with_required=st.booleans(),
+        who=st.sampled_from(PEOPLE),
+    )
+    def start_run(self, choice: int, with_required: bool, who: str) -> str:
         kind, definition = self.definitions[choice % len(self.definitions)]
         inputs = {
             spec["name"]: _input_value(spec.get("pattern"))
             for spec in definition["inputs"]
             if spec["required"] and with_required
         }
-        answer = self._call("POST", f"/{kind}/{definition['id']}/runs", json={"inputs": inputs})
+        answer = self._call(
+            "POST", f"/{kind}/{definition['id']}/runs", who=who, json={"inputs": inputs}
+        )
         needs_input = any(
             spec["required"] and spec.get("default") is None for spec in definition["inputs"]
         )
         expected = 422 if needs_input and not with_required else 201
         assert answer.status_code == expected, answer.text
+        if expected == 201:
+            assert answer.json()["trigger"]["actor"] == who
         return answer.json()["id"] if expected == 201 else ""
+
+    @rule(target=runs, who=st.sampled_from(PEOPLE))
+    def start_approval(self, who: str) -> str:
+        """The demo guide whose prompts say who may answer (responders, four eyes), started
+        more often than the others and brought to its first prompt, so forbidden answers are
+        part of every run of the machine."""
+        body = {"inputs": {"service": "orders-api"}}
+        answer = self._call("POST", "/guides/change-approval/runs", who=who, json=body)
+        assert answer.status_code == 201, answer.text
+        run_id = str(answer.json()["id"])
+        for _ in range(60):  # until it asks its first question (a DBA's)
+            if RunStatus(self._get(f"/runs/{run_id}").json()["status"]).is_waiting:
+                break
+            self.advance_time(0.5)
+        return run_id
 
     @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 60]))
     def advance_time(self, seconds: float) -> None:
         for backend, clock in self.backends:
             backend.run(clock.advance(seconds))
 
-    @rule(run_id=runs, valid=st.booleans())
-    def respond(self, run_id: str, valid: bool) -> None:
+    @rule(run_id=runs, valid=st.booleans(), who=st.sampled_from(PEOPLE))
+    def respond(self, run_id: str, valid: bool, who: str) -> None:
         if not run_id or run_id in self.deleted:
             return
         run = self._get(f"/runs/{run_id}").json()
@@ -163,10 +225,25 @@ class LifecycleMachine(RuleBasedStateMachine):
         if step is None:
             return
         prompt = Prompt.model_validate(step["prompt"]) if step["prompt"] else None
-        body = _answer(prompt, valid)
-        answer = self._call("POST", f"/runs/{run_id}/steps/{step['id']}/response", json=body)
+        body = {**_answer(prompt, valid), "answered_by": "someone-claimed"}
+        answer = self._call(
+            "POST", f"/runs/{run_id}/steps/{step['id']}/response", who=who, json=body
+        )
+        refusal = prompt and answer_refusal(
+            self.identities[who],
+            responders=prompt.responders,
+            allow_self=prompt.allow_self,
+            started_by=run["trigger"]["actor"],
+        )
+        if answer.status_code == 200:
+            answered = next(s for s in answer.json()["steps"] if s["id"] == step["id"])
+            assert answered["response"]["answered_by"] == who, answered["response"]
         if not waiting:
             assert answer.status_code == 409, answer.text
+        elif refusal:
+            assert answer.status_code in (403, 409), answer.text
+            if answer.status_code == 403:
+                assert answer.json()["error"]["message"] == refusal
         elif not valid:  # 409: it expired (or was cancelled) in between
             assert answer.status_code in (409, 422), answer.text
         else:

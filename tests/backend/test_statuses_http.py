@@ -28,6 +28,7 @@ from runs_tui.models.status import RunStatus
 
 Run = dict[str, Any]
 UNFINISHED_STEP = {"pending", "running", "waiting_for_input"}
+SHARED_IDENTITY = "alice@example.com"  # who the backend takes the tests' token for
 STEP = 0.1  # fake seconds per poll: below the engine's 0.5 s pace, so no status is stepped over
 
 
@@ -37,7 +38,11 @@ def demo_backend(
 ) -> Iterator[tuple[EmbeddedBackend, FakeClock]]:
     clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     db = tmp_path_factory.mktemp("statuses") / "backend.db"
-    with EmbeddedBackend(db_url=f"sqlite:///{db}", clock=clock) as backend:
+    # The shared token is alice's (issue 13: the backend records the token's identity as the
+    # starter and the answerer, not the name a request carries).
+    with EmbeddedBackend(
+        db_url=f"sqlite:///{db}", clock=clock, identity=SHARED_IDENTITY
+    ) as backend:
         yield backend, clock
 
 
@@ -91,7 +96,11 @@ class Api:
         assert answer.status_code == 201, answer.text
         summary = answer.json()
         assert (summary["kind"], summary["definition_id"]) == (kind.value, definition)
-        assert summary["trigger"] == {"kind": trigger[0], "actor": trigger[1]}
+        # The starter is the token's identity; the name the request gave is only kept as
+        # `declared_by` in the run's first event (issue 13).
+        assert summary["trigger"] == {"kind": trigger[0], "actor": SHARED_IDENTITY}
+        created = self.call("GET", f"/runs/{summary['id']}").json()["events"][0]["data"]
+        assert created.get("declared_by", SHARED_IDENTITY) == trigger[1]
         self.get(summary["id"])
         return str(summary["id"])
 

@@ -98,8 +98,14 @@ def test_respond_cancel_and_rerun_take_a_prefix_of_a_live_run(cli: CliRunner, re
 def test_cancel_and_rerun_record_the_operator_not_operator(
     cli: CliRunner, remote: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 9: a cancel from the CLI was recorded as "operator"; it is RUNS_TUI_ACTOR's name."""
-    monkeypatch.setenv("RUNS_TUI_ACTOR", "cli-oncall")
+    """Issue 9: a cancel from the CLI was recorded as "operator". Issue 13: it is the identity
+    of the operator's own token (RUNS_TUI_ACTOR alone no longer decides it: a name claimed by
+    the client is not who acted)."""
+    token = remote.team.token("cli-oncall")
+    login = cli("login", "--profile", "oncall", "--url", remote.url, stdin=token + "\n")
+    assert login.code == 0, login.err
+    monkeypatch.setenv("RUNS_TUI_PROFILE", "oncall")
+    monkeypatch.setenv("RUNS_TUI_ACTOR", "somebody-else")
     run_id = start_guide(remote)
     rerun = cli("runs", "rerun", run_id)
     assert rerun.code == 0, rerun.err

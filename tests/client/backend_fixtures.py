@@ -32,6 +32,7 @@ class Backend:
         self.url = embedded.url
         self.token = embedded.token
         self.store = embedded.store
+        self.team: Any = None  # the `team` fixture: other people's tokens
 
     def start_checklist(self, host: str = "db-1") -> str:
         request = StartRunRequest(inputs={"host": host})
@@ -74,7 +75,8 @@ class Backend:
 
 
 @pytest.fixture
-def backend(backend_db: str, backend_token: str) -> Iterator[Backend]:
+def backend(backend_db: str, backend_token: str, team: Any) -> Iterator[Backend]:
+    """The shared token is ann's (the tests' operator); `team` has everyone else's."""
     clock = FakeClock(START)
     embedded = EmbeddedBackend(
         db_url=backend_db,
@@ -83,9 +85,13 @@ def backend(backend_db: str, backend_token: str) -> Iterator[Backend]:
         definitions_dir=DEFINITIONS,
         heartbeat_seconds=0.3,
         tombstone_retention=3,
+        config=team.path,
+        identity="ann",
     )
     with embedded:
-        yield Backend(embedded, clock)
+        backend = Backend(embedded, clock)
+        backend.team = team
+        yield backend
 
 
 @pytest.fixture

@@ -24,7 +24,11 @@ STARTUP_SECONDS = 60
 class BackendProcess:
     """`python -m runs_tui backend ARGS`, its stderr collected line by line as it comes."""
 
-    def __init__(self, args: list[str], env: dict[str, str], token: str | None = None) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], token: str | None = None, team: Any = None
+    ) -> None:
+        """`team`: the `[[tokens]]` config passed in `args` (tests/conftest.py `Team`), whose
+        members' tokens `token_for` hands out."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "runs_tui", "backend", *args],
             stdout=subprocess.DEVNULL,
@@ -33,11 +37,18 @@ class BackendProcess:
             env=env,
         )
         self.token = token
+        self.team = team
         self.lines: list[str] = []
         self._serving = threading.Event()
         self.origin = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+
+    def token_for(self, actor: str) -> str:
+        """`actor`'s own token when the team has one, else the shared token (`operator`)."""
+        if self.team is not None and actor in self.team.tokens:
+            return str(self.team.token(actor))
+        return self.token or ""
 
     @property
     def api_url(self) -> str:

@@ -8,6 +8,12 @@
 - `cli(*args)`: the real `runs-tui` command line, a second operator (`cli-oncall` by default)
   with their own cache, acting on the same backend.
 
+Who is who (issue 13): the backend records the identity of the token, not the name a client
+claims, so every operator holds a token of their own: the backend is started with the `team`
+config (`[[tokens]]`, tests/conftest.py) and `terminal(actor=...)` / `cli(actor=...)` get that
+person's token (an actor outside the team gets the shared token, whose identity is
+`operator`). `e2e_backend.request` uses the shared token.
+
 Without tmux these tests are skipped, except under CI (CI=true), where a missing tmux fails:
 `.ci/run` installs it.
 """
@@ -42,11 +48,13 @@ def _needs_tmux() -> None:
 
 
 @pytest.fixture
-def e2e_backend(tmp_path: Path) -> Iterator[BackendProcess]:
+def e2e_backend(tmp_path: Path, team: Any) -> Iterator[BackendProcess]:
     token = "e2e-" + secrets.token_urlsafe(24)
     env = {**os.environ, TOKEN_ENV: token}
     db = f"sqlite:///{tmp_path / 'backend.sqlite3'}"
-    backend = BackendProcess(["--db", db, "--port", "0"], env, token=token)
+    backend = BackendProcess(
+        ["--db", db, "--port", "0", "--config", str(team.path)], env, token=token, team=team
+    )
     try:
         backend.wait_until_healthy()
         yield backend
@@ -73,7 +81,7 @@ def terminal(tmp_path: Path, e2e_backend: BackendProcess) -> Iterator[TerminalFa
         variables = environment(
             home,
             e2e_backend.origin,
-            e2e_backend.token or "",
+            e2e_backend.token_for(actor),
             actor=actor,
             no_color=no_color,
             extra=env,
@@ -99,7 +107,7 @@ def cli(tmp_path: Path, e2e_backend: BackendProcess) -> CliRunner:
         env = environment(
             home,
             e2e_backend.origin,
-            e2e_backend.token or "",
+            e2e_backend.token_for(actor),
             actor=actor,
             extra={str(k): str(v) for k, v in extra.items()},
         )

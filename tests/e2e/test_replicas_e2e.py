@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ LEASE_TIMEOUT = "3"
 
 
 @pytest.fixture
-def two_replicas(pg_url: str) -> Iterator[tuple[BackendProcess, BackendProcess]]:
+def two_replicas(pg_url: str, team: Any) -> Iterator[tuple[BackendProcess, BackendProcess]]:
     token = "e2e-" + secrets.token_urlsafe(24)
     env = {**os.environ, "RUNS_TUI_BACKEND_TOKEN": token}
     started: list[BackendProcess] = []
@@ -41,9 +42,12 @@ def two_replicas(pg_url: str) -> Iterator[tuple[BackendProcess, BackendProcess]]
                     name,
                     "--lease-timeout",
                     LEASE_TIMEOUT,
+                    "--config",
+                    str(team.path),
                 ],
                 env,
                 token=token,
+                team=team,
             )
             started.append(replica)
             replica.wait_until_healthy()
@@ -55,7 +59,7 @@ def two_replicas(pg_url: str) -> Iterator[tuple[BackendProcess, BackendProcess]]
 
 def _cli(home: Path, replica: BackendProcess, *args: str) -> subprocess.CompletedProcess[str]:
     home.mkdir(exist_ok=True)
-    env = environment(home, replica.origin, replica.token or "", actor="cli-oncall")
+    env = environment(home, replica.origin, replica.token_for("cli-oncall"), actor="cli-oncall")
     return subprocess.run(
         [sys.executable, "-m", "runs_tui", *args],
         text=True,
@@ -71,7 +75,9 @@ def test_a_dashboard_on_b_follows_answers_through_a_and_a_takeover_after_kill_9(
     a, b = two_replicas
     home = tmp_path / "operator"
     home.mkdir()
-    env = environment(home, b.origin, b.token or "", actor="e2e-operator", no_color=True)
+    env = environment(
+        home, b.origin, b.token_for("e2e-operator"), actor="e2e-operator", no_color=True
+    )
     with Terminal(env, width=80, height=24) as term:
         term.wait_for("runs")  # the dashboard is up (its list header)
         run_id = a.start("guides", "on-call-handover", engineer="ann@example.com")

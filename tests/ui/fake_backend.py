@@ -43,6 +43,8 @@ ENDPOINTS = (
     "respond",
     "definitions",
     "start",
+    "me",
+    "audit",
 )
 FIRST_SERVER_SEQ = 1_000_000
 """Above every cursor the test cache holds, so the server's changes are always news to it."""
@@ -115,7 +117,7 @@ def endpoint_of(method: str, path: str) -> str:
     parts = path.strip("/").split("/")
     if parts[0] in ("flows", "guides"):
         return "definitions" if len(parts) == 1 else "start"
-    if parts[0] in ("health", "stream"):
+    if parts[0] in ("health", "stream", "me", "audit"):
         return parts[0]
     if parts == ["runs"]:
         return "list"
@@ -205,6 +207,9 @@ class ScriptedBackend(httpx.AsyncBaseTransport):
         """What the real API answers, reduced to the server state kept here."""
         handlers: dict[str, Callable[[Sent, httpx.Request], Reply]] = {
             "health": lambda s, r: Reply(200, {"status": "ok"}),
+            # Like a backend from before issue 13 until a test scripts who the token is:
+            # the dashboard then refuses nothing before sending.
+            "me": lambda s, r: refusal(404, "not_found", "no /me here"),
             "definitions": lambda s, r: Reply(200, []),
             "changes": self._changes,
             "detail": self._detail,

@@ -353,6 +353,7 @@ async def test_rerun_confirms_then_opens_the_new_run(app_factory, world) -> None
         assert start.body == {
             "inputs": {"host": "db-prod-01"},
             "trigger": {"kind": "manual", "actor": ACTOR},
+            "rerun_of": "run-failure",  # issue 13: the backend audits it as a rerun of that run
         }
         assert start.idempotency_key
         assert isinstance(app.screen, RunDetailScreen) and app.screen.run_id == "run-rerun"

@@ -30,7 +30,8 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture
 async def live_service(live_backend: Any, tmp_path: Path) -> AsyncIterator[RunsService]:
     cache = Cache.open(tmp_path / "live-cache.sqlite3")
-    client = RunsClient(live_backend.url, live_backend.token)
+    # The tester's own token: the backend records its identity as who answered (issue 13).
+    client = RunsClient(live_backend.url, live_backend.team.token("tester"))
     service = RunsService(
         cache,
         client,
@@ -198,7 +199,7 @@ async def test_an_answer_given_elsewhere_between_the_render_and_the_key_records_
             pilot, lambda: isinstance(app.focused, ChoicePicker), "the prompt to take the focus"
         )
         shown_step = prompt.step_id
-        other = RunsClient(live_backend.url, live_backend.token)
+        other = RunsClient(live_backend.url, live_backend.team.token("cli-oncall"))
         try:
             await other.respond(
                 run_id,

@@ -30,9 +30,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_guard
+from runs_tui.backend import audit
+from runs_tui.backend.auth import AmbiguousAuthorization, Unauthorized, bearer_guard, caller
 from runs_tui.backend.bus import HEARTBEAT, Bus
-from runs_tui.backend.engine import Conflict, DefinitionNotFound, Engine, InvalidRequest
+from runs_tui.backend.engine import (
+    Conflict,
+    DefinitionNotFound,
+    Engine,
+    Forbidden,
+    InvalidRequest,
+)
+from runs_tui.backend.identities import IdentityBook
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, BoundedRequests
 from runs_tui.backend.openapi_doc import RESPOND_CONFLICT, RESPOND_INVALID, problems
 from runs_tui.backend.store import (
@@ -45,15 +53,19 @@ from runs_tui.backend.store import (
 )
 from runs_tui.models.domain import (
     API_PREFIX,
+    CLIENT_HEADER,
     MAX_NAME_LENGTH,
     ApiError,
     ApiErrorBody,
+    AuditAction,
+    AuditPage,
     BulkDeleteRequest,
     BulkDeleteResult,
     CancelRequest,
     ChangesPage,
     DefinitionSummary,
     ErrorCode,
+    Me,
     PromptResponse,
     RespondRequest,
     RunDetail,
@@ -77,9 +89,12 @@ MAX_NAME_FILTER = 200  # a LIKE pattern longer than this is no name anyone types
 MAX_IDEMPOTENCY_KEY = 200
 MAX_WATCHED_OUTPUTS = 32  # `/stream?output=`: a dashboard follows one run, a script a few
 DEFAULT_HEARTBEAT_SECONDS = 15.0
+DEFAULT_AUDIT_LIMIT = 100
+MAX_AUDIT_LIMIT = 1000
 _STATUS_CODES = {
     400: ErrorCode.INVALID,
     401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
     409: ErrorCode.CONFLICT,
     410: ErrorCode.GONE,
@@ -108,7 +123,7 @@ def create_app(
     engine: Engine,
     store: RunStore,
     bus: Bus,
-    token: str,
+    token: str | IdentityBook,
     *,
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
     manage_engine: bool = True,
@@ -118,7 +133,8 @@ def create_app(
     """The app; with `manage_engine` its lifespan starts and stops the engine, so plain
     `uvicorn` serving it is a complete backend. The OpenAPI document is served behind the
     token like everything but /health (there is no browser `/docs` page: a browser cannot send
-    the token when it opens a page)."""
+    the token when it opens a page). `token`: the one shared token, or the `IdentityBook` of
+    every token the backend knows and who each is."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -253,7 +269,7 @@ class _Handlers:
             tags=["actions"],
             responses={
                 200: {"model": RunDetail, **json_answer},
-                **problems(*body, 404, 409),
+                **problems(*body, 403, 404, 409),
                 409: {**problems(409)[409], "description": RESPOND_CONFLICT},
                 422: {**problems(422)[422], "description": RESPOND_INVALID},
             },
@@ -264,6 +280,22 @@ class _Handlers:
             methods=["POST"],
             tags=["actions"],
             responses={200: {"model": RunSummary, **json_answer}, **problems(*body, 404, 409)},
+        )
+        router.add_api_route(
+            "/me",
+            self.me,
+            methods=["GET"],
+            tags=["meta"],
+            response_model=Me,
+            responses=problems(400, 401),
+        )
+        router.add_api_route(
+            "/audit",
+            self.audit_log,
+            methods=["GET"],
+            tags=["audit"],
+            response_model=AuditPage,
+            responses=problems(400, 401, 422),
         )
         router.add_api_route(
             "/stream",
@@ -372,6 +404,23 @@ class _Handlers:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(detail.model_dump_json(), media_type=JSON, headers={"ETag": etag})
 
+    async def me(self, request: Request) -> Me:
+        """Who the backend takes the caller's token for: the name recorded as `answered_by`
+        and in the audit, and the groups `responders` entries match."""
+        identity = caller(request)
+        return Me(name=identity.name, groups=sorted(identity.groups))
+
+    async def audit_log(
+        self,
+        since: Annotated[
+            int, Query(ge=0, le=MAX_SEQ, description="`next_cursor` of the previous page.")
+        ] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_LIMIT)] = DEFAULT_AUDIT_LIMIT,
+    ) -> AuditPage:
+        """Every mutating action (answer, expiry, cancel, rerun, delete, bulk delete) after
+        `since`, oldest first: who, through which client, when. Kept after a run is deleted."""
+        return await run_in_threadpool(self.store.audit_page, since, limit)
+
     async def stream(
         self,
         output: Annotated[
@@ -403,9 +452,12 @@ class _Handlers:
         idempotency_key: _IdempotencyKey = None,
     ) -> Response:
         """Answer the prompt of a step that waits; 409 when it does not (with who answered, or
-        `expired` when its deadline passed first). A typed prompt's answer goes in `values`;
-        one its fields refuse is 422 `invalid` with `details` {field, reason}, and nothing is
-        recorded."""
+        `expired` when its deadline passed first); 403 when the prompt's responders or four-eyes
+        rule refuses the caller. A typed prompt's answer goes in `values`; one its fields refuse
+        is 422 `invalid` with `details` {field, reason}, and nothing is recorded. `answered_by`
+        is the token's identity: the request's `answered_by` is only kept as `declared_by` in
+        the audit when it differs."""
+        identity, client = caller(request), _client(request)
 
         async def act() -> tuple[int, str]:
             response = PromptResponse(
@@ -413,7 +465,13 @@ class _Handlers:
             )
             with _engine_errors(run_id):
                 detail = await self.engine.respond(
-                    run_id, step_id, response, body.prompt_id, values=body.values
+                    run_id,
+                    step_id,
+                    response,
+                    body.prompt_id,
+                    values=body.values,
+                    identity=identity,
+                    client=client,
                 )
             return 200, detail.model_dump_json()
 
@@ -426,27 +484,33 @@ class _Handlers:
         body: CancelRequest | None = None,
         idempotency_key: _IdempotencyKey = None,
     ) -> Response:
-        """Cooperative cancel by `actor` (recorded); 409 for a run finished otherwise; a
+        """Cooperative cancel, recorded as the token's identity (`actor` is only kept as
+        `declared_by` in the audit when it differs); 409 for a run finished otherwise; a
         cancelled run answers 200."""
         body = body or CancelRequest()
+        identity, client = caller(request), _client(request)
+        declared = body.actor if body.actor and body.actor != identity.name else ""
 
         async def act() -> tuple[int, str]:
             with _engine_errors(run_id):
-                summary = await self.engine.cancel(run_id, body.actor)
+                summary = await self.engine.cancel(
+                    run_id, identity.name, client=client, declared_by=declared
+                )
             return 200, summary.model_dump_json()
 
         return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
-    async def delete_one(self, run_id: str) -> Response:
-        """Delete a finished run; it leaves a tombstone in the change feed."""
-        deleted, refused = await self._delete([run_id])
+    async def delete_one(self, run_id: str, request: Request) -> Response:
+        """Delete a finished run; it leaves a tombstone in the change feed and an audit entry."""
+        deleted, refused = await self._delete([run_id], _stamp(request, AuditAction.DELETE))
         if refused:
             raise _refusal_problem(refused[0])
         return Response(status_code=204)
 
-    async def delete_many(self, body: BulkDeleteRequest) -> BulkDeleteResult:
-        """Delete the finished runs among `ids`; the others are listed as refused."""
-        deleted, refused = await self._delete(body.ids)
+    async def delete_many(self, body: BulkDeleteRequest, request: Request) -> BulkDeleteResult:
+        """Delete the finished runs among `ids` (an audit entry each); the others are listed
+        as refused."""
+        deleted, refused = await self._delete(body.ids, _stamp(request, AuditAction.BULK_DELETE))
         return BulkDeleteResult(
             deleted=deleted, refused=[_refusal_problem(r).body for r in refused]
         )
@@ -467,14 +531,21 @@ class _Handlers:
             request: Request,
             idempotency_key: _IdempotencyKey = None,
         ) -> Response:
+            identity, client = caller(request), _client(request)
+
             async def act() -> tuple[int, str]:
                 with _engine_errors(None):
-                    summary = await self.engine.start_run(kind, definition_id, body)
+                    summary = await self.engine.start_run(
+                        kind, definition_id, body, identity=identity, client=client
+                    )
                 return 201, summary.model_dump_json()
 
             return await self._idempotent(request, idempotency_key, body.model_dump_json(), act)
 
-        start_run.__doc__ = f"Start a {kind.value} run; 422 when a required input is missing."
+        start_run.__doc__ = (
+            f"Start a {kind.value} run; 422 when a required input is missing. The trigger's "
+            "actor is the token's identity; `rerun_of` records a rerun in the audit."
+        )
         return start_run
 
     # plumbing -------------------------------------------------------------------------------
@@ -485,8 +556,10 @@ class _Handlers:
         except RunNotFound:
             raise ApiProblem(404, ErrorCode.NOT_FOUND, "no such run", run_id=run_id) from None
 
-    async def _delete(self, ids: list[str]) -> tuple[list[str], list[DeleteRefusal]]:
-        deleted, refused = await run_in_threadpool(self.store.delete_runs, ids)
+    async def _delete(
+        self, ids: list[str], stamp: audit.Stamp
+    ) -> tuple[list[str], list[DeleteRefusal]]:
+        deleted, refused = await run_in_threadpool(self.store.delete_runs, ids, stamp)
         if deleted:
             self.bus.publish_change(await run_in_threadpool(self.store.max_seq))
         return deleted, refused
@@ -568,6 +641,14 @@ def _iso_time(value: Any) -> Any:
     return value
 
 
+def _client(request: Request) -> str:
+    return audit.client_of(request.headers.get(CLIENT_HEADER))
+
+
+def _stamp(request: Request, action: AuditAction) -> audit.Stamp:
+    return audit.Stamp(caller(request).name, _client(request), action)
+
+
 def _replay(stored: StoredResponse, fingerprint: str) -> Response:
     if stored.fingerprint != fingerprint:
         raise ApiProblem(
@@ -592,6 +673,10 @@ def _engine_errors(run_id: str | None) -> Iterator[None]:
     except Conflict as error:
         raise ApiProblem(
             409, ErrorCode.CONFLICT, str(error), run_id=run_id, details=_jsonable(error.current)
+        ) from None
+    except Forbidden as error:
+        raise ApiProblem(
+            403, ErrorCode.FORBIDDEN, str(error), run_id=run_id, details={"rule": error.rule}
         ) from None
     except InvalidRequest as error:
         raise ApiProblem(

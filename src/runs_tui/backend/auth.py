@@ -1,17 +1,20 @@
 """Bearer-token check for every endpoint but /health, and the rule for what a token may be.
 
-The token is compared with `hmac.compare_digest` so the time a refusal takes says nothing about
-how much of a guessed token was right.
+Tokens are compared with `hmac.compare_digest` so the time a refusal takes says nothing about
+how much of a guessed token was right. The guard also says *who* the token is (an
+`identities.IdentityBook`): handlers read it with `caller(request)`.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from runs_tui.backend.identities import IdentityBook
+from runs_tui.models.responders import Identity
 
 MIN_TOKEN_LENGTH = 16
 _DOCUMENTED = HTTPBearer(
@@ -38,12 +41,14 @@ def token_problem(token: str) -> str | None:
     return None
 
 
-def bearer_guard(token: str) -> Callable[..., None]:
-    """A FastAPI dependency accepting only one `Authorization: Bearer <token>` header."""
-    problem = token_problem(token)
-    if problem:
-        raise ValueError(problem)
-    expected = token.encode()
+def bearer_guard(token: str | IdentityBook) -> Callable[..., None]:
+    """A FastAPI dependency accepting only one `Authorization: Bearer <token>` header, of a
+    token the book knows (a plain string: that one token, as the default identity)."""
+    book = token if isinstance(token, IdentityBook) else IdentityBook(token)
+    if book.shared_token is not None:
+        problem = token_problem(book.shared_token)
+        if problem:
+            raise ValueError(problem)
 
     def require_bearer(
         request: Request,
@@ -57,7 +62,17 @@ def bearer_guard(token: str) -> Callable[..., None]:
         scheme, _, presented = (headers[0] if headers else "").partition(" ")
         if scheme.lower() != "bearer" or not presented:
             raise Unauthorized("missing bearer token")
-        if not hmac.compare_digest(presented.strip().encode(), expected):
+        identity = book.identify(presented.strip())
+        if identity is None:
             raise Unauthorized("invalid token")
+        request.state.identity = identity
 
     return require_bearer
+
+
+def caller(request: Request) -> Identity:
+    """The identity the guard authenticated for this request."""
+    identity = getattr(request.state, "identity", None)
+    if not isinstance(identity, Identity):  # a route outside the guard: a programming error
+        raise Unauthorized("not authenticated")
+    return identity

@@ -35,6 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from runs_tui.backend.audit import audit_event
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock
 from runs_tui.backend.decider import Decider, RulesDecider, TriageResult
@@ -64,6 +65,8 @@ from runs_tui.backend.outposts.templates import render_lenient
 from runs_tui.backend.store import Lease, RunNotFound, RunStore, StaleWrite
 from runs_tui.backend.writer import RunWriter
 from runs_tui.models.domain import (
+    API_CLIENT,
+    AuditAction,
     AutomationType,
     DefinitionSummary,
     Event,
@@ -94,7 +97,7 @@ from runs_tui.models.prompt_fields import (
     check_answer,
     defaults_of,
 )
-from runs_tui.models.responders import SYSTEM
+from runs_tui.models.responders import SYSTEM, Identity, answer_refusal
 from runs_tui.models.status import RunStatus, StatusGroup
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,8 @@ INTERRUPTED = "interrupted: the backend stopped while this step ran"
 RERUN_MARKER = "\n[… the backend driving this step stopped; re-running the idempotent tool …]\n"
 DEFAULT_LEASE_TIMEOUT = 15.0
 CAS_ATTEMPTS = 5
+RESPONDERS_RULE = "responders"
+FOUR_EYES_RULE = "four_eyes"
 
 
 class EngineError(Exception):
@@ -135,6 +140,14 @@ class Conflict(EngineError):
     def __init__(self, message: str, current: dict[str, object]) -> None:
         super().__init__(message)
         self.current = current  # e.g. {"status": ..., "answered_by": ..., "answered_at": ...}
+
+
+class Forbidden(EngineError):
+    """403: the caller may not answer this prompt (`rule`: `responders` or `four_eyes`)."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 class StepNotFound(RunNotFound):
@@ -260,14 +273,46 @@ class Engine:
         return [definition.summary() for definition in self._definitions.of_kind(kind)]
 
     async def start_run(
-        self, kind: RunKind, definition_id: str, request: StartRunRequest
+        self,
+        kind: RunKind,
+        definition_id: str,
+        request: StartRunRequest,
+        *,
+        identity: Identity | None = None,
+        client: str = API_CLIENT,
     ) -> RunSummary:
-        """Raises DefinitionNotFound, InvalidRequest (missing required input)."""
+        """Raises DefinitionNotFound, InvalidRequest (missing required input). With `identity`
+        (the API's caller) the trigger's actor is that identity, whatever the request says: the
+        four-eyes rule compares answerers with it."""
         definition = self._definitions.get(kind, definition_id)
         if definition is None:
             raise DefinitionNotFound(f"no {kind.value} with id {definition_id!r}")
         inputs = validated_inputs(definition, request.inputs)
-        stored = await self._create_run(definition, inputs, request.trigger, scheduled_for=None)
+        trigger = request.trigger
+        if identity is not None:
+            trigger = trigger.model_copy(update={"actor": identity.name})
+        extra: list[Event] = []
+        if request.rerun_of is not None:
+            extra.append(
+                audit_event(
+                    self._now(),
+                    AuditAction.RERUN,
+                    trigger.actor,
+                    client,
+                    details=_declared(
+                        {"rerun_of": request.rerun_of}, request.trigger.actor, trigger
+                    ),
+                )
+            )
+        declared = request.trigger.actor if request.trigger.actor != trigger.actor else ""
+        stored = await self._create_run(
+            definition,
+            inputs,
+            trigger,
+            scheduled_for=None,
+            extra_events=extra,
+            declared_by=declared,
+        )
         return _summary(stored)
 
     async def respond(
@@ -278,12 +323,17 @@ class Engine:
         prompt_id: str | None = None,
         *,
         values: Mapping[str, object] | None = None,
+        identity: Identity | None = None,
+        client: str = API_CLIENT,
     ) -> RunDetail:
         """Raises RunNotFound, Conflict (step not waiting, or waiting on another asking than
-        `prompt_id`: current has who/when answered and what waits now), InvalidRequest (an
-        answer the prompt's fields refuse: details name the field and the reason). `values`,
-        a typed answer by field, wins over `response.value` (a one-field prompt's answer).
-        Nothing is recorded on a refusal."""
+        `prompt_id`: current has who/when answered and what waits now), Forbidden (the prompt's
+        responders or four-eyes rule), InvalidRequest (an answer the prompt's fields refuse:
+        details name the field and the reason). `values`, a typed answer by field, wins over
+        `response.value` (a one-field prompt's answer). Nothing is recorded on a refusal.
+        `identity` is the authenticated caller (the API's); without one (the engine's own
+        callers) `response.answered_by` is taken as the name."""
+        who = identity or Identity(response.answered_by or "operator")
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
                 run = await self._editable(run_id, fresh=True)  # another replica may have answered
@@ -300,15 +350,20 @@ class Engine:
                     raise Conflict(
                         f"step {step_id} no longer shows that prompt", _conflict_state(run, step)
                     )
+                refusal = _forbidden(who, step.prompt, run.trigger.actor)
+                if refusal is not None:
+                    raise refusal
                 checked = checked_answer(step.prompt, response.value, values)
                 answer = PromptResponse(
                     value=answer_text(checked),
                     values=checked,
                     note=response.note,
-                    answered_by=response.answered_by or "operator",
+                    answered_by=who.name,
                     answered_at=self._now(),
+                    client=client,
                 )
                 events = self._apply_response(run, step, answer, prompt_id)
+                events.insert(1, _answer_audit(answer, step.id, prompt_id, response.answered_by))
                 self._transition(run, EXECUTING_FROM_WAITING[run.status], events)
                 try:
                     stored = await self._save_taking_lease(run, events)
@@ -409,9 +464,12 @@ class Engine:
                 return
             offset += 500
 
-    async def cancel(self, run_id: str, actor: str = "") -> RunSummary:
+    async def cancel(
+        self, run_id: str, actor: str = "", *, client: str = API_CLIENT, declared_by: str = ""
+    ) -> RunSummary:
         """Cooperative cancel: stops the running tool; Conflict for a run finished otherwise;
-        a no-op success for a run already cancelled."""
+        a no-op success for a run already cancelled (nothing audited: nothing was done).
+        `declared_by`: the name the request gave, when the API's caller is someone else."""
         async with self._locked(run_id):
             for _ in range(CAS_ATTEMPTS):
                 run = await self._editable(run_id, fresh=True)  # another replica may have moved it
@@ -429,6 +487,17 @@ class Engine:
                 events: list[Event] = []
                 for step in run.steps:
                     self._cancel_step(step, events)
+                # The action, then its effect: nothing follows a run's final status event.
+                details = {"declared_by": declared_by} if declared_by else {}
+                events.append(
+                    audit_event(
+                        self._now(),
+                        AuditAction.CANCEL,
+                        actor or "operator",
+                        client,
+                        details=details,
+                    )
+                )
                 self._transition(run, RunStatus.CANCELLED, events, actor=actor or "operator")
                 run.error = f"cancelled by {actor or 'operator'}"
                 run.summary = _cancel_summary(run)
@@ -454,8 +523,15 @@ class Engine:
         inputs: dict[str, str],
         trigger: Trigger,
         scheduled_for: datetime | None,
+        extra_events: list[Event] | None = None,
+        declared_by: str = "",
     ) -> RunDetail:
+        """`declared_by`: the actor the request named, kept in `run_created` when the
+        authenticated one replaced it (a chat bot's channel, a script's claim)."""
         run, events = self._new_run(definition, inputs, trigger, scheduled_for)
+        if declared_by:
+            events[0].data["declared_by"] = declared_by
+        events += extra_events or []
         insert = partial(
             self._store.insert_run,
             run,
@@ -855,6 +931,8 @@ class Engine:
             expires_at=expires_at,
             on_expiry=on_expiry_of(spec.on_expiry) if expires_at else None,
             context_steps=_context_step_ids(definition, run, spec.context_steps),
+            responders=list(spec.responders),
+            allow_self=spec.allow_self,
         )
         self._start_step(run, step, events)
         step.status = StepStatus.WAITING_FOR_INPUT
@@ -1559,6 +1637,47 @@ def _conflict_state(run: RunDetail, step: Step) -> dict[str, object]:
     }
 
 
+def _forbidden(identity: Identity, prompt: Prompt, started_by: str) -> Forbidden | None:
+    """The refusal of `identity` answering `prompt` (`responders.answer_refusal`'s words), with
+    the rule that refused it, or None when it may answer."""
+    words = answer_refusal(
+        identity, responders=prompt.responders, allow_self=prompt.allow_self, started_by=started_by
+    )
+    if words is None:
+        return None
+    four_eyes = answer_refusal(
+        identity, responders=(), allow_self=prompt.allow_self, started_by=started_by
+    )
+    return Forbidden(words, FOUR_EYES_RULE if four_eyes else RESPONDERS_RULE)
+
+
+def _answer_audit(
+    answer: PromptResponse, step_id: str, prompt_id: str | None, declared: str
+) -> Event:
+    details: dict[str, Any] = {"value": answer.value}
+    if answer.values:
+        details["values"] = dict(answer.values)
+    if prompt_id is not None:
+        details["prompt_id"] = prompt_id
+    if declared and declared != answer.answered_by:
+        details["declared_by"] = declared
+    assert answer.answered_at is not None
+    return audit_event(
+        answer.answered_at,
+        AuditAction.ANSWER,
+        answer.answered_by,
+        answer.client,
+        step_id=step_id,
+        details=details,
+    )
+
+
+def _declared(details: dict[str, Any], declared: str, trigger: Trigger) -> dict[str, Any]:
+    if declared and declared != trigger.actor:
+        return {**details, "declared_by": declared}
+    return details
+
+
 def _cancel_summary(run: RunDetail) -> str:
     done = sum(1 for s in run.steps if s.status is StepStatus.SUCCEEDED)
     return f"Cancelled after {done} of {steps_word(len(run.steps))} succeeded."
@@ -1578,6 +1697,7 @@ __all__ = [
     "DefinitionNotFound",
     "Engine",
     "EngineError",
+    "Forbidden",
     "InvalidRequest",
     "RunNotFound",
     "StepNotFound",

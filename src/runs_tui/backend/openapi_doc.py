@@ -14,6 +14,8 @@ _DESCRIPTIONS = {
     304: "Not modified: `If-None-Match` names the current ETag, or is `*`.",
     400: "Bad request: a body that is not JSON, or more than one `Authorization` header.",
     401: "Unauthorized: the bearer token is missing or wrong.",
+    403: "Forbidden: the token is valid, but a rule says no (the prompt's `responders`, or the "
+    "four-eyes rule); `details.rule` names it, the message says why.",
     404: "Not found: no such run, step or definition.",
     408: "Request timeout: the body did not arrive in time; the connection is closed.",
     409: "Conflict: the action does not fit the run's current state (details say what it is).",

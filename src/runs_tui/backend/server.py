@@ -37,10 +37,17 @@ from runs_tui.backend.clock import Clock, SystemClock
 from runs_tui.backend.engine import DEFAULT_LEASE_TIMEOUT, Engine
 from runs_tui.backend.exclusive import DatabaseInUse, SqliteLock
 from runs_tui.backend.http_protocol import HEADER_TIMEOUT, with_header_timeout
+from runs_tui.backend.identities import (
+    CONFIG_ENV,
+    IdentityBook,
+    IdentityConfigError,
+    load_identity_book,
+)
 from runs_tui.backend.limits import DEFAULT_BODY_TIMEOUT
 from runs_tui.backend.relay import Relay
 from runs_tui.backend.store import DEFAULT_TOMBSTONE_RETENTION, RunStore
 from runs_tui.models.domain import API_PREFIX
+from runs_tui.models.responders import Identity
 
 TOKEN_ENV = "RUNS_TUI_BACKEND_TOKEN"
 DEFAULT_PORT = 8765
@@ -74,7 +81,7 @@ class _Parts:
 def _build(
     store: RunStore,
     clock: Clock,
-    token: str,
+    token: str | IdentityBook,
     definitions_dir: str | None,
     demo: bool,
     history: int,
@@ -221,8 +228,19 @@ class EmbeddedBackend:
         replica: ReplicaOptions | None = None,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         header_timeout: float = HEADER_TIMEOUT,
+        config: str | Path | None = None,
+        identity: str | None = None,
     ) -> None:
+        """`config`: a backend config file with `[[tokens]]` (`identities.py`); `identity`:
+        the name of `token`'s default identity (the embedded default: the local user)."""
         self.token = token or secrets.token_urlsafe(32)
+        try:
+            book = load_identity_book(self.token, config)
+        except IdentityConfigError as problem:
+            raise BackendRefused(str(problem)) from None
+        if identity:
+            book = IdentityBook(book.shared_token, Identity(identity), book.by_hash)
+        self.identities = book
         self.url = ""
         self._db_url = db_url
         self._clock = clock or SystemClock()
@@ -342,7 +360,7 @@ class EmbeddedBackend:
         self._parts = _build(
             store,
             self._clock,
-            self.token,
+            self.identities,
             self._definitions_dir,
             self._demo,
             self._history,
@@ -423,9 +441,16 @@ def serve(
     history: int = DEFAULT_HISTORY,
     token: str | None = None,
     replica: ReplicaOptions | None = None,
+    config: str | None = None,
 ) -> None:
-    """Serve in the foreground until interrupted. Raises `BackendRefused`."""
+    """Serve in the foreground until interrupted. Raises `BackendRefused`. `config` (or
+    `RUNS_TUI_BACKEND_CONFIG`): the file of `[[tokens]]` identities (`identities.py`)."""
     token, generated = resolve_token(host, token)
+    config = config or os.environ.get(CONFIG_ENV) or None
+    try:
+        book = load_identity_book(token, config)
+    except IdentityConfigError as problem:
+        raise BackendRefused(str(problem)) from None
     db_url = db_url or default_db_url()
     lock = SqliteLock(db_url)
     try:
@@ -433,7 +458,7 @@ def serve(
     except DatabaseInUse as refusal:
         raise BackendRefused(str(refusal)) from None
     try:
-        _serve_locked(host, port, db_url, definitions_dir, demo, history, token, generated, replica)
+        _serve_locked(host, port, db_url, definitions_dir, demo, history, book, generated, replica)
     finally:
         lock.release()
 
@@ -445,7 +470,7 @@ def _serve_locked(
     definitions_dir: str | None,
     demo: bool,
     history: int,
-    token: str,
+    book: IdentityBook,
     generated: bool,
     replica: ReplicaOptions | None,
 ) -> None:
@@ -459,11 +484,19 @@ def _serve_locked(
         file=sys.stderr,
     )
     if generated:
-        print(f"runs-tui backend: token {token}  (set {TOKEN_ENV} to choose one)", file=sys.stderr)
+        print(
+            f"runs-tui backend: token {book.shared_token}  (set {TOKEN_ENV} to choose one)",
+            file=sys.stderr,
+        )
+    print(
+        f"runs-tui backend: identities: {len(book.by_hash)} named, "
+        f"and {book.default.name!r} for {TOKEN_ENV}",
+        file=sys.stderr,
+    )
     parts = _build(
         store,
         SystemClock(),
-        token,
+        book,
         definitions_dir,
         demo,
         history if demo else 0,
@@ -505,6 +538,15 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         default=None,
         help="folder of flow and guide TOML files (default: the shipped demo set)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help=(
+            "TOML file of [[tokens]] identities (hash, name, groups) and [groups] "
+            f"(default: ${CONFIG_ENV}; docs/deployment.md)"
+        ),
     )
     parser.add_argument(
         "--demo", action="store_true", help="seed history and keep starting live demo runs"
@@ -560,6 +602,7 @@ def run_backend_command(args: argparse.Namespace) -> int:
             args.demo,
             args.history,
             replica=replica,
+            config=getattr(args, "config", None),
         )
     except BackendRefused as refusal:
         print(f"runs-tui backend: {refusal}", file=sys.stderr)

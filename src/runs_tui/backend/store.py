@@ -49,12 +49,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
+from runs_tui.backend import audit
 from runs_tui.backend import tables as t
 from runs_tui.backend.bulk import SeedRow, insert_rows, sqlite_seed_tuning, summary_head
 from runs_tui.backend.changefeed import CursorExpired, page_json  # noqa: F401 - CursorExpired is re-exported
 from runs_tui.backend.clock import Clock, SystemClock
 from runs_tui.backend.hot_sql import RUN_COLUMNS, HotSql
 from runs_tui.models.domain import (
+    AuditEntry,
+    AuditPage,
     ChangesPage,
     Event,
     EventType,
@@ -182,7 +185,7 @@ class RunStore:
         with self._write() as conn:
             for index in t.idempotency_keys.indexes:  # create_all skips indexes of existing tables
                 index.create(conn, checkfirst=True)
-            for name in (t.CHANGE_SEQ, t.PRUNED_THROUGH):
+            for name in (t.CHANGE_SEQ, t.PRUNED_THROUGH, t.AUDIT_SEQ):
                 self._insert_ignore(conn, t.counters, [{"name": name, "value": 0}])
 
     def close(self) -> None:
@@ -238,6 +241,7 @@ class RunStore:
         }
         conn.execute(insert(t.runs), [row])
         self._insert_events(conn, stored.id, numbered)
+        self._record_audit(conn, audit.entries_of(stored.id, stored.name, numbered))
         self._notify(conn, {"k": "c", "s": seq, "r": stored.id})
         return stored
 
@@ -301,7 +305,7 @@ class RunStore:
             raise StaleWrite(
                 f"run {run.id} is driven by {stored_owner or 'nobody'} at epoch {stored_epoch}"
             )
-        numbered = _number_events(new_events, first=stored_last_event + 1)
+        numbered = _number_events(audit.with_expiry_audit(new_events), first=stored_last_event + 1)
         version = stored_version + 1
         last_event_seq = stored_last_event + len(numbered)
         lease = Lease(stored_owner, stored_epoch)
@@ -324,6 +328,7 @@ class RunStore:
             head = summary_head(detail, version)
             self._hot.update_run(conn, run.id, {"seq": seq, "summary_json": f"{head}{seq}}}"})
             stored = detail.model_copy(update={"seq": seq})
+        self._record_audit(conn, audit.entries_of(run.id, run.name, numbered))
         self._notify(conn, {"k": "c", "s": seq, "r": run.id})
         return stored, lease
 
@@ -381,8 +386,11 @@ class RunStore:
         output = Event.model_validate_json(text)
         return output.step_id or "", str(output.data.get("chunk", ""))
 
-    def delete_runs(self, ids: Iterable[str]) -> tuple[list[str], list[DeleteRefusal]]:
-        """Delete finished runs (each leaves a tombstone); refuse unfinished or unknown ones."""
+    def delete_runs(
+        self, ids: Iterable[str], stamp: audit.Stamp | None = None
+    ) -> tuple[list[str], list[DeleteRefusal]]:
+        """Delete finished runs (each leaves a tombstone, and with `stamp` an audit entry that
+        outlives it); refuse unfinished or unknown ones."""
         wanted = list(dict.fromkeys(ids))
         with self._write() as conn:
             statuses = _statuses_of(conn, wanted)
@@ -393,6 +401,7 @@ class RunStore:
             ]
             deletable = [run_id for run_id in wanted if statuses.get(run_id) in _FINISHED]
             if deletable:
+                names = _names_of(conn, deletable) if stamp is not None else {}
                 last = self._take_seqs(conn, len(deletable))
                 first = last - len(deletable) + 1
                 _delete_run_rows(conn, deletable)
@@ -401,8 +410,25 @@ class RunStore:
                     [{"seq": first + i, "run_id": r} for i, r in enumerate(deletable)],
                 )
                 self._prune_tombstones(conn)
+                if stamp is not None:
+                    deleted = [(run_id, names.get(run_id, "")) for run_id in deletable]
+                    entries = audit.deletion_entries(stamp, self.clock.now(), deleted, len(wanted))
+                    self._record_audit(conn, entries)
                 self._notify(conn, {"k": "c", "s": last})
         return deletable, refused
+
+    def audit_page(self, since: int, limit: int) -> AuditPage:
+        """The audit log's entries after `since`, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(t.audit_log.c.entry_json)
+                .where(t.audit_log.c.seq > since)
+                .order_by(t.audit_log.c.seq)
+                .limit(limit + 1)
+            ).all()
+        entries = [AuditEntry.model_validate_json(row[0]) for row in rows[:limit]]
+        cursor = entries[-1].seq if entries else since
+        return AuditPage(entries=entries, next_cursor=cursor, has_more=len(rows) > limit)
 
     def seed_history(self, runs: Iterable[RunDetail], *, batch: int = SEED_BATCH) -> int:
         """Bulk insert of finished runs, each taking its own seq and keeping its events
@@ -809,6 +835,27 @@ class RunStore:
     def _insert_events(self, conn: Connection, run_id: str, numbered: list[Event]) -> None:
         self._hot.insert_events(conn, [(run_id, e.seq, e.model_dump_json()) for e in numbered])
 
+    def _record_audit(self, conn: Connection, entries: list[AuditEntry]) -> None:
+        """Number and store audit entries. Called after the change sequence is taken, always:
+        one lock order (changes, then audit) for every writer, so two cannot deadlock."""
+        if not entries:
+            return
+        last = self._hot.take_seqs(conn, len(entries), t.AUDIT_SEQ)
+        rows = []
+        for offset, entry in enumerate(entries):
+            numbered = entry.model_copy(update={"seq": last - len(entries) + 1 + offset})
+            rows.append(
+                {
+                    "seq": numbered.seq,
+                    "at_us": _micros(numbered.at),
+                    "action": numbered.action.value,
+                    "actor": _key(numbered.actor),
+                    "run_id": numbered.run_id,
+                    "entry_json": numbered.model_dump_json(),
+                }
+            )
+        conn.execute(insert(t.audit_log), rows)
+
     def _idempotency_cutoff(self) -> int:
         return _micros(self.clock.now() - self.idempotency_retention)
 
@@ -1064,6 +1111,14 @@ def _statuses_of(conn: Connection, ids: Sequence[str]) -> dict[str, RunStatus]:
             select(t.runs.c.id, t.runs.c.status).where(t.runs.c.id.in_(chunk)).with_for_update()
         )
         found.update((row.id, RunStatus(row.status)) for row in rows)
+    return found
+
+
+def _names_of(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in _chunks([_key(run_id) for run_id in ids]):
+        rows = conn.execute(select(t.runs.c.id, t.runs.c.name).where(t.runs.c.id.in_(chunk)))
+        found.update((row.id, row.name) for row in rows)
     return found
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 CHANGE_SEQ = "change_seq"
+AUDIT_SEQ = "audit_seq"
 PRUNED_THROUGH = "tombstones_pruned_through"
 
 
@@ -117,6 +118,21 @@ class IdempotencyRow(BackendTable, table=True):
     created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class AuditRow(BackendTable, table=True):
+    """The audit log (`audit.py`): who did what to which run. Not deleted with the run, and
+    numbered by its own counter, taken under the change sequence's lock, so entries become
+    visible in `seq` order and a reader paging by `since` never skips one."""
+
+    __tablename__ = "audit_log"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    action: str
+    actor: str
+    run_id: str | None = None
+    entry_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
 runs = RunRow.__table__  # type: ignore[attr-defined]
 events = EventRow.__table__  # type: ignore[attr-defined]
 step_outputs = StepOutputRow.__table__  # type: ignore[attr-defined]
@@ -124,5 +140,6 @@ tombstones = TombstoneRow.__table__  # type: ignore[attr-defined]
 counters = CounterRow.__table__  # type: ignore[attr-defined]
 idempotency_keys = IdempotencyRow.__table__  # type: ignore[attr-defined]
 schedules = ScheduleRow.__table__  # type: ignore[attr-defined]
+audit_log = AuditRow.__table__  # type: ignore[attr-defined]
 LEASE_COLUMNS = ("owner", "epoch", "lease_until_us")
 metadata = BackendTable.metadata

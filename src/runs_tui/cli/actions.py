@@ -48,6 +48,7 @@ def cmd_runs_respond(ctx: Context) -> int:
         run_id = await resolve(ctx, service, ctx.args.run_id)
         fetched = await fetch_detail(ctx, service, run_id)
         step_id, prompt_id = answer_target(fetched, ctx.args.step)
+        await refuse_if_forbidden(service, fetched, step_id)
         value, values = _answer(fetched, step_id, ctx)
         detail = await service.respond(
             run_id, step_id, value, ctx.args.note, prompt_id=prompt_id, values=values
@@ -66,6 +67,18 @@ def _answer(detail: RunDetail, step_id: str, ctx: Context) -> Answer:
     if step is None or step.prompt is None or step.status is not StepStatus.WAITING_FOR_INPUT:
         return args.value or "", None
     return answer_from_args(step.prompt, value=args.value, fields=args.field, json_source=args.json)
+
+
+async def refuse_if_forbidden(service: RunsService, detail: RunDetail, step_id: str) -> None:
+    """Exit `FORBIDDEN` before sending when the prompt's rules refuse this token's identity
+    (`GET /me`), in the backend's own words; unknown identity: send, the backend decides."""
+    step = next((s for s in detail.steps if s.id == step_id), None)
+    if step is None or step.prompt is None:
+        return
+    await service.fetch_identity()
+    refusal = service.answer_refusal(detail, step)
+    if refusal is not None:
+        raise CliError(f"you may not answer: {refusal}", ExitCode.FORBIDDEN)
 
 
 def confirm(ctx: Context, question: str) -> bool:

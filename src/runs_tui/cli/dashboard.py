@@ -7,7 +7,13 @@ import sys
 from typing import IO, Any
 
 from runs_tui.cli.exit_codes import CliError, ExitCode
-from runs_tui.cli.session import Context, actor_name, backend_origin, build_service
+from runs_tui.cli.session import (
+    DASHBOARD_CLIENT,
+    Context,
+    actor_name,
+    backend_origin,
+    build_service,
+)
 
 NEEDS_TERMINAL = (
     "the dashboard needs a terminal (use `ssh -t`, or `runs-tui runs list` for scripts)"
@@ -27,7 +33,13 @@ def cmd_dashboard(ctx: Context) -> int:
 
     profile = ctx.profile()
     with backend_origin(profile, ctx.env) as reachable:
-        service = build_service(reachable, ctx.env, actor_name(ctx.env), defer_client=True)
+        service = build_service(
+            reachable,
+            ctx.env,
+            actor_name(ctx.env),
+            defer_client=True,
+            client_name=DASHBOARD_CLIENT,
+        )
         try:
             state = StateFile.default(ctx.env)
             return run_app(make_app(service, config=ctx.config, profile=reachable, state=state))

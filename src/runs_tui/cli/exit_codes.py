@@ -9,6 +9,7 @@ from enum import IntEnum
 
 from runs_tui.errors import (
     ClientError,
+    Forbidden,
     Invalid,
     NotFound,
     Refused,
@@ -29,6 +30,7 @@ class ExitCode(IntEnum):
     INVALID = 7  # the backend rejected a value (e.g. an answer the prompt does not allow)
     BACKEND_ERROR = 8
     AMBIGUOUS = 9  # a run id prefix matches several runs (they are listed on stderr)
+    FORBIDDEN = 10  # a prompt's rule (responders, four eyes) says this identity may not answer
     INTERRUPTED = 130
     BROKEN_PIPE = 141  # stdout's reader closed it (`| head`); git's code, 128 + SIGPIPE
 
@@ -45,6 +47,7 @@ def exit_code_for(error: ClientError) -> ExitCode:
     """The exit code of a client error; anything not recognised is taken as unreachable."""
     for kind, code in (
         (Unauthorized, ExitCode.UNAUTHORIZED),
+        (Forbidden, ExitCode.FORBIDDEN),
         (NotFound, ExitCode.NOT_FOUND),
         (StateConflict, ExitCode.CONFLICT),
         (Refused, ExitCode.USAGE),  # our own refusal of the configuration

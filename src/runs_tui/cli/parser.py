@@ -13,6 +13,7 @@ from typing import Any
 
 from runs_tui import __version__, config
 from runs_tui.cli.actions import cmd_runs_cancel, cmd_runs_delete, cmd_runs_rerun, cmd_runs_respond
+from runs_tui.cli.audit import cmd_audit, cmd_whoami
 from runs_tui.cli.config_commands import (
     cmd_config_keys,
     cmd_config_path,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dashboard and command line for incident-runbook runs.",
         epilog="Exit codes: 0 ok, 1 run did not succeed, 2 usage/config, 3 not found, 4 conflict, "
         "5 unreachable, 6 unauthorized, 7 invalid, 8 backend error, 9 ambiguous id prefix, "
+        "10 forbidden (you may not answer that prompt), "
         "130 interrupted, "
         "141 stdout closed by its reader (| head).",
     )
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inbox.set_defaults(handler=cmd_inbox)
     _add_config_commands(commands, common)
+    _add_audit_commands(commands, common)
     login = commands.add_parser("login", parents=[common], help="store a token for a profile")
     login.add_argument("--url", help="backend URL (required for a new profile)")
     login.add_argument("--no-verify", action="store_true", help="store without checking the token")
@@ -70,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     backend = commands.add_parser("backend", add_help=False, help="run the reference backend")
     backend.set_defaults(handler=cmd_backend)
     return parser
+
+
+def _add_audit_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    audit = commands.add_parser(
+        "audit", parents=[common], help="who did what: the backend's audit log, oldest first"
+    )
+    audit.add_argument(
+        "--since", type=non_negative_int, default=0, metavar="SEQ", help="entries after SEQ"
+    )
+    audit.add_argument("--limit", type=positive_int, default=100, help="at most this many")
+    audit.add_argument("--format", choices=("table", "json"), default="table")
+    audit.set_defaults(handler=cmd_audit)
+    whoami = commands.add_parser(
+        "whoami", parents=[common], help="who the backend takes this profile's token for"
+    )
+    whoami.set_defaults(handler=cmd_whoami)
 
 
 def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -200,6 +219,13 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """`--since`: a whole number, zero or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}")
+    return int(text)
 
 
 def positive_float(text: str) -> float:

@@ -57,7 +57,7 @@ def backend_origin(profile: Profile, env: dict[str, str]) -> Iterator[Profile]:
 
     with contextlib.ExitStack() as stack:
         try:
-            backend = stack.enter_context(embedded_backend(env))
+            backend = stack.enter_context(embedded_backend(env, identity=actor_name(env)))
         except BackendRefused as refusal:  # another runs-tui serves the embedded database
             raise CliError(
                 f"{refusal}; close the other runs-tui, "
@@ -67,8 +67,13 @@ def backend_origin(profile: Profile, env: dict[str, str]) -> Iterator[Profile]:
         yield replace(profile, url=backend.url, token=backend.token)
 
 
-def client_for(profile: Profile) -> RunsClient:
-    """A client with the profile's URL, token and TLS settings (the URL must be known)."""
+CLI_CLIENT = "cli"
+DASHBOARD_CLIENT = "dashboard"
+
+
+def client_for(profile: Profile, client_name: str = CLI_CLIENT) -> RunsClient:
+    """A client with the profile's URL, token and TLS settings (the URL must be known).
+    `client_name` is what the backend's audit records as the program (`X-Runs-Client`)."""
     from runs_tui.client import RunsClient
 
     assert profile.url is not None
@@ -78,11 +83,17 @@ def client_for(profile: Profile) -> RunsClient:
         verify=profile.tls.verify,
         ca_path=str(profile.tls.ca_bundle) if profile.tls.ca_bundle else None,
         allow_insecure_http=profile.tls.allow_insecure_http,
+        client_name=client_name,
     )
 
 
 def build_service(
-    profile: Profile, env: dict[str, str], actor: str, *, defer_client: bool = False
+    profile: Profile,
+    env: dict[str, str],
+    actor: str,
+    *,
+    defer_client: bool = False,
+    client_name: str = CLI_CLIENT,
 ) -> RunsService:
     """Cache + client + syncer + service for a profile whose URL is known. Nothing here awaits,
     so the dashboard can build it before its own event loop starts. `defer_client`: the
@@ -92,7 +103,7 @@ def build_service(
     from runs_tui.cache import Cache, CacheTooNew
     from runs_tui.service import RunsService
 
-    client = None if defer_client else client_for(profile)
+    client = None if defer_client else client_for(profile, client_name)
     try:
         cache = Cache.open(cache_file(profile, env))
     except CacheTooNew as error:
@@ -100,7 +111,7 @@ def build_service(
     return RunsService(
         cache,
         client,
-        connect=lambda: client_for(profile),
+        connect=lambda: client_for(profile, client_name),
         profile_label=profile.name,
         backend_label="embedded demo backend" if profile.is_embedded else profile.url,
         refresh_interval=profile.refresh_interval,

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from runs_tui.errors import (
     ClientError,
+    Forbidden,
     Gone,
     Invalid,
     NotFound,
@@ -55,10 +56,19 @@ def _error_parts(response: httpx.Response) -> tuple[str, dict[str, Any]]:
     return one_line(response.reason_phrase or f"HTTP {response.status_code}"), {}
 
 
+def _code_of(response: httpx.Response) -> str | None:
+    try:
+        return ApiError.model_validate_json(response.content).error.code.value
+    except (ValidationError, ValueError):
+        return None
+
+
 def error_from_response(response: httpx.Response) -> ClientError:
     """Map a non-2xx answer to the typed error the UI explains."""
     status = response.status_code
     message, details = _error_parts(response)
+    if status == 403 and _code_of(response) == "forbidden":
+        return Forbidden(message, rule=str(details.get("rule", "")), status=status)
     if status in (401, 403):
         return Unauthorized(message, status=status)
     if status == 404:

@@ -38,11 +38,14 @@ from runs_tui.client.sse import parse_sse
 from runs_tui.errors import ClientError, Invalid, ServerError
 from runs_tui.models.domain import (
     API_PREFIX,
+    CLIENT_HEADER,
+    AuditPage,
     BulkDeleteRequest,
     BulkDeleteResult,
     CancelRequest,
     ChangesPage,
     DefinitionSummary,
+    Me,
     RespondRequest,
     RunDetail,
     RunsPage,
@@ -87,7 +90,10 @@ class RunsClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        client_name: str | None = None,
     ) -> None:
+        """`client_name`: sent as `X-Runs-Client` (`dashboard`, `cli`) so the backend's audit
+        says which program acted; None sends nothing (the backend records `api`)."""
         parsed = check_backend_url(base_url, allow_insecure_http=allow_insecure_http)
         self.base_url = str(parsed).rstrip("/")
         self.retry = retry or RetryPolicy()
@@ -107,7 +113,11 @@ class RunsClient:
             verify=tls_verify(verify, ca_path),
             transport=transport,
             trust_env=False,
-            headers={"Accept": "application/json", "User-Agent": "runs-tui"},
+            headers={
+                "Accept": "application/json",
+                "User-Agent": "runs-tui",
+                **({CLIENT_HEADER: client_name} if client_name else {}),
+            },
         )
 
     def __repr__(self) -> str:
@@ -204,6 +214,16 @@ class RunsClient:
 
     async def health(self) -> bool:
         return await self._call("GET", "/health", lambda r: r.json().get("status") == "ok")
+
+    async def me(self) -> Me:
+        """Who the backend takes this client's token for (name, groups)."""
+        return await self._call("GET", "/me", _model(Me))
+
+    async def audit(self, since: int = 0, limit: int = 100) -> AuditPage:
+        """A page of the backend's audit log after `since` (its `next_cursor`), oldest first."""
+        return await self._call(
+            "GET", "/audit", _model(AuditPage), params={"since": since, "limit": limit}
+        )
 
     async def changes(
         self, cursor: int | None, limit: int = 1000, *, resync: bool = False

@@ -35,6 +35,8 @@ API_PREFIX = "/api/v1"
 CLIENT_HEADER = "X-Runs-Client"
 """Which program sent a mutating request (`dashboard`, `cli`, anything else is `api`): recorded
 in the audit next to the authenticated identity."""
+KNOWN_CLIENTS = ("dashboard", "cli")
+API_CLIENT = "api"
 
 
 class _Wire(BaseModel):
@@ -389,6 +391,12 @@ class StartRunRequest(_Wire):
         default_factory=Trigger, description=f"`actor` at most {MAX_ACTOR_LENGTH} characters."
     )
 
+    rerun_of: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
+        None,
+        description="The run this one repeats (a rerun): recorded in the audit and the new "
+        "run's timeline.",
+    )
+
     @model_validator(mode="after")
     def _bounded_trigger(self) -> StartRunRequest:
         """`Trigger` is also a response shape, where the client must accept any length, so the
@@ -408,7 +416,11 @@ class RespondRequest(_Wire):
         "against the prompt's fields: 422 `invalid` with details {field, reason}.",
     )
     note: Text = ""
-    answered_by: Actor = ""
+    answered_by: Actor = Field(
+        "",
+        description="Ignored as who answered (that is the token's identity); kept as "
+        "`declared_by` in the audit when it differs.",
+    )
     prompt_id: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = Field(
         None,
         description="The Prompt.prompt_id the answer was given to; 409 when the step now waits on "
@@ -417,7 +429,9 @@ class RespondRequest(_Wire):
 
 
 class CancelRequest(_Wire):
-    """Who cancels: recorded on the run (`cancelled by <actor>`) and in its status event."""
+    """The backend records the token's identity as who cancelled (`cancelled by <name>`);
+    `actor` is kept for older clients, and recorded as `declared_by` in the audit when it
+    names someone else."""
 
     actor: Actor = ""
 
@@ -460,6 +474,14 @@ class AuditEntry(_Wire):
     details: dict[str, Any] = Field(
         default_factory=dict, description="e.g. the answer's values, the new run's id, the ids."
     )
+
+
+class Me(_Wire):
+    """`GET /me`: who the backend says the caller's token is, so a client can say "you may not
+    answer" before sending (`responders.answer_refusal`)."""
+
+    name: str
+    groups: list[str] = Field(default_factory=list)
 
 
 class AuditPage(_Wire):

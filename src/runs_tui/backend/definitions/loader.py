@@ -12,6 +12,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from runs_tui.backend.definitions.fields import check_defaults_for_expiry, expiry, prompt_fields
 from runs_tui.backend.definitions.reader import DefinitionError, TableReader
@@ -38,6 +39,7 @@ from runs_tui.backend.definitions.schema import (
 from runs_tui.models.domain import AutomationType, InputSpec, PromptKind, StepStatus
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.models.prompt_fields import OnExpiry, legacy_fields
+from runs_tui.models.responders import GROUP_PREFIX
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -316,6 +318,19 @@ def _tool_reference(
     return name, config
 
 
+def _who_may_answer(table: TableReader) -> dict[str, Any]:
+    """`responders` (names, `group:<name>`) and `allow_self` of a prompt: who may answer it,
+    enforced by the engine (403) with `models.responders.answer_refusal`."""
+    responders = table.texts("responders")
+    for index, entry in enumerate(responders):
+        name = entry.removeprefix(GROUP_PREFIX)
+        if not name.strip() or name != name.strip() or ":" in name:
+            raise table.error(
+                f"responders[{index}]", "must be a name or group:<name>, without spaces"
+            )
+    return {"responders": responders, "allow_self": table.flag("allow_self", True)}
+
+
 def _step_prompt(
     item: TableReader, automation: AutomationType, title: str, tool: str | None, phase: str
 ) -> PromptSpec | None:
@@ -348,6 +363,7 @@ def _step_prompt(
         expires_after_seconds=expires_after,
         on_expiry=on_expiry,
         context_steps=table.texts("context_steps"),
+        **_who_may_answer(table),
     )
     if fields and kind is not PromptKind.ANSWER:
         raise table.error("fields", "only answer prompts take fields")

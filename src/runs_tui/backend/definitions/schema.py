@@ -99,6 +99,8 @@ class PromptSpec:
     expires_after_seconds: float | None = None
     on_expiry: OnExpiry | None = None
     context_steps: tuple[str, ...] = ()
+    responders: tuple[str, ...] = ()  # names and `group:<name>`; empty: anyone
+    allow_self: bool = True  # False: the run's starter may not answer (four eyes)
 
 
 @dataclass(frozen=True)
