@@ -482,7 +482,8 @@ class PromptPanel(Vertical):
         )
         count = len(wanted)
         what = [f"output of {count} step{'s' if count != 1 else ''}"] if count else []
-        what.append(f"{len(detail.variables)} variables")
+        count_vars = len(detail.variables)
+        what.append(f"{count_vars} variable{'s' if count_vars != 1 else ''}")
         self.query_one(Collapsible).title = "Context: " + " and ".join(what)
 
     # --- the draft -----------------------------------------------------------------------------
