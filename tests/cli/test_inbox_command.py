@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cli.conftest import CliRunner, start_guide, wait_for, waiting
+from cli.conftest import CliRunner, api, start_guide, wait_for, waiting
 from runs_tui.cli import ExitCode
 
 
@@ -61,3 +61,20 @@ def test_inbox_says_when_nothing_waits(cli: CliRunner, remote: Any) -> None:
     result = cli("inbox")
     assert result.code == ExitCode.OK
     assert result.out == "" and "nothing waits for input" in result.err
+
+
+def test_inbox_says_who_may_not_answer_as_the_backend_would(cli: CliRunner, remote: Any) -> None:
+    """The first step of the demo's change approval is for DBAs (or alice): this token's
+    identity is neither, so the inbox says `may_answer: false` before anyone tries."""
+    started = api(
+        remote, "POST", "/guides/change-approval/runs", json={"inputs": {"service": "orders"}}
+    )
+    assert started.status_code == 201, started.text
+    run_id = str(started.json()["id"])
+    wait_for(remote, run_id, waiting)
+    listed = cli("inbox", "--format", "json")
+    assert listed.code == ExitCode.OK, listed.err
+    [item] = [i for i in json.loads(listed.out)["items"] if i["run_id"] == run_id]
+    assert item["may_answer"] is False
+    refused = cli("runs", "respond", run_id, "--value", "done")
+    assert refused.code == ExitCode.FORBIDDEN  # and the backend agrees

@@ -36,6 +36,8 @@ STEP_WIDTH = 28
 def cmd_inbox(ctx: Context) -> int:
     async def work(service: RunsService) -> int:
         await quick_sync(ctx, service)
+        if not ctx.args.offline:
+            await service.fetch_identity()  # so `may_answer` says what the backend would
         inbox = service.inbox() if ctx.args.offline else await service.refresh_inbox()
         for problem in inbox.problems:
             ctx.say(f"warning: {problem}")
