@@ -298,3 +298,21 @@ def test_a_waiting_run_stays_waiting_after_a_refusal(backend: Backend) -> None:
     for _ in range(3):
         assert backend.answer("ann", run).status_code == 403
     assert RunStatus(backend.run(run["id"])["status"]).is_waiting
+
+
+def test_an_idempotency_key_replays_only_for_the_person_who_sent_it(backend: Backend) -> None:
+    """A retry under the same key is the same answer for its sender; another person sending
+    the same key (a script's fixed key, a leaked one) is answered as themselves: here the 409
+    that says bob answered, not a replay of bob's 200 as if dana's answer had been taken."""
+    run = backend.waiting_on(backend.start("ann"), DBA)
+    headers = {"Idempotency-Key": "fixed-key-1"}
+    step = next(s for s in run["steps"] if s["status"] == "waiting_for_input")
+    path = f"/runs/{run['id']}/steps/{step['id']}/response"
+    body = {"value": "done", "prompt_id": step["prompt"]["prompt_id"]}
+    first = backend.as_("bob").post(path, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    again = backend.as_("bob").post(path, json=body, headers=headers)
+    assert again.status_code == 200 and again.json() == first.json()  # bob's retry: a replay
+    other = backend.as_("dana-sre").post(path, json=body, headers=headers)
+    assert other.status_code == 409, other.text  # dana's own request, refused as such
+    assert other.json()["error"]["details"]["answered_by"] == "bob"

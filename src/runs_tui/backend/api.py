@@ -573,10 +573,13 @@ class _Handlers:
     ) -> Response:
         """Same key + same request → the first answer again, nothing done; same key + another
         request → 422 `idempotency_key_reused`. Only successful answers are recorded, so a
-        refused request can be retried under the same key once the refusal no longer holds."""
+        refused request can be retried under the same key once the refusal no longer holds.
+        Keys are per caller: another person's request under the same key is theirs, checked
+        and refused on its own (a replay would hand them the first person's success)."""
         if not key:
             status, body = await act()
             return Response(body, status_code=status, media_type=JSON)
+        key = hashlib.sha256(f"{caller(request).name}\0{key}".encode()).hexdigest()
         fingerprint = hashlib.sha256(
             f"{request.method} {request.url.path}\n{canonical_body}".encode()
         ).hexdigest()
