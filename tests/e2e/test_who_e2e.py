@@ -99,8 +99,11 @@ def test_a_dashboard_answer_the_rules_refuse_is_not_recorded(
     term.wait_for("Approve a schema")
     term.send("a")
     term.wait_for("DBA review")
-    term.send("Enter")
-    term.wait_for("Not sent: You may not answer: only group:dba")  # the backend's 403 words
+    # Said before typing, in the backend's words (the dashboard knows its token's identity):
+    term.wait_for("You may not answer this step: only group:dba, alice@example.com")
+    term.send("Enter")  # the prompt is not armed: nothing is sent
+    term.send("a")
+    term.wait_for("You may not answer this step")
     after = e2e_backend.run(run_id)
     assert after["version"] == before["version"] and after["events"] == before["events"]
     assert _audit(cli) == []

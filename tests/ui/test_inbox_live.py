@@ -28,7 +28,7 @@ async def live_service(live_backend: Any, tmp_path: Path) -> AsyncIterator[RunsS
     cache = Cache.open(tmp_path / "live-cache.sqlite3")
     service = RunsService(
         cache,
-        RunsClient(live_backend.url, live_backend.token),
+        RunsClient(live_backend.url, live_backend.team.token("tester")),  # its own identity
         profile_label="live",
         backend_label=live_backend.url,
         actor="tester",
