@@ -229,7 +229,7 @@ async def test_a_burst_of_changes_is_one_reload(
             screen.post_message(RunsChanged(CacheChanged(frozenset({f"run-{index:04d}"}))))
             await pilot.pause(0.02)  # the input's pace, not a wait for a result
         # the last, coalesced reload is still due
-        await settle(pilot, lambda: screen._reload_timer is None, "the coalesced reload")
+        await settle(pilot, lambda: screen._pacer.pending is None, "the coalesced reload")
         elapsed = time.monotonic() - started
         assert 1 <= len(reloads) <= 2 + elapsed * screen.RELOADS_PER_SECOND, (reloads, elapsed)
 

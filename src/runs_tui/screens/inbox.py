@@ -16,14 +16,12 @@ answered and when, until the operator moves.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 from textual.widgets import Static
 
 from runs_tui.action_log import Action, respond_command
@@ -36,6 +34,7 @@ from runs_tui.models.domain import RunDetail, Step
 from runs_tui.sanitize import inert, truncate
 from runs_tui.screens.base import ServiceScreen
 from runs_tui.screens.detail import conflict_words
+from runs_tui.screens.reload_pacer import ReloadPacer
 from runs_tui.service import SyncMode, SyncStatus
 from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.inbox_list import InboxList
@@ -89,8 +88,7 @@ class InboxScreen(ServiceScreen):
         super().__init__()
         self.inbox = Inbox()
         self.sync_status: SyncStatus | None = None
-        self._reload_timer: Timer | None = None
-        self._last_reload = 0.0
+        self._pacer = ReloadPacer(self, lambda: self.reload(), self.RELOADS_PER_SECOND)
         self._shown_key: tuple[str, str | None, str | None] | None = None
 
     # --- composition ------------------------------------------------------------------------
@@ -244,18 +242,7 @@ class InboxScreen(ServiceScreen):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         """Coalesced like the runs list: a burst of changes is one re-read."""
-        if self._reload_timer is not None:
-            return
-        wait = self._last_reload + 1 / self.RELOADS_PER_SECOND - time.monotonic()
-        if wait <= 0:
-            self._coalesced_reload()
-        else:
-            self._reload_timer = self.set_timer(wait, self._coalesced_reload)
-
-    def _coalesced_reload(self) -> None:
-        self._reload_timer = None
-        self._last_reload = time.monotonic()
-        self.reload()
+        self._pacer.request()
 
     def on_run_waiting(self, message: RunWaiting) -> None:
         """A run starts waiting: listed at once (its detail is fetched by `reload`)."""

@@ -9,7 +9,6 @@ list export runs in a thread worker (a million runs take seconds to write) and r
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -32,6 +31,7 @@ from runs_tui.screens.base import ServiceScreen
 from runs_tui.screens.confirm import cancel_question, delete_question
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.screens.filter import FilterScreen
+from runs_tui.screens.reload_pacer import ReloadPacer
 from runs_tui.service import RunsService, SyncMode, SyncStatus
 from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.filter_summary import FilterSummary
@@ -111,8 +111,7 @@ class RunsScreen(ServiceScreen):
         self.sync_status: SyncStatus | None = None
         self._search_timer: Timer | None = None
         self._counts_timer: Timer | None = None
-        self._reload_timer: Timer | None = None
-        self._last_reload = 0.0
+        self._pacer = ReloadPacer(self, lambda: self.reload(), self.RELOADS_PER_SECOND)
 
     @property
     def run_list(self) -> RunList:
@@ -216,18 +215,7 @@ class RunsScreen(ServiceScreen):
         is one re-read and one redraw of the rows that changed, not one per change. Hidden
         behind another screen, the list gets no changes (`RunsApp.broadcast`): it reloads when
         it shows again."""
-        if self._reload_timer is not None:
-            return  # a reload is already due and will see this change too
-        wait = self._last_reload + 1 / self.RELOADS_PER_SECOND - time.monotonic()
-        if wait <= 0:
-            self._coalesced_reload()
-        else:
-            self._reload_timer = self.set_timer(wait, self._coalesced_reload)
-
-    def _coalesced_reload(self) -> None:
-        self._reload_timer = None
-        self._last_reload = time.monotonic()
-        self.reload()
+        self._pacer.request()
 
     def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
         self.sync_status = message.event.status
