@@ -7,8 +7,10 @@ frozen clock `NOW`: the typed prompt expires 4m 10s after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -53,11 +55,17 @@ async def _typed(app_factory, world: Scripted, pilot_size=SCREEN):  # type: igno
     return app_factory(world.service, live=False)
 
 
-async def test_one_editor_per_field_in_order_with_labels_and_defaults(app_factory, world) -> None:
+@asynccontextmanager
+async def typed_prompt(app_factory, world: Scripted) -> AsyncIterator[tuple[Any, Any, Any, Any]]:  # type: ignore[no-untyped-def]
+    """(app, pilot, detail screen, prompt) with the typed run open and its prompt focused."""
     app = await _typed(app_factory, world)
     async with app.run_test(size=SCREEN) as pilot:
         screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
-        prompt = screen.query_one(PromptPanel)
+        yield app, pilot, screen, screen.query_one(PromptPanel)
+
+
+async def test_one_editor_per_field_in_order_with_labels_and_defaults(app_factory, world) -> None:
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
         names = [editor.field.name for editor in prompt.editors]
         assert names == ["ticket", "severity", "replicas", "services", "rollback"]
         assert [type(editor.input).__name__ for editor in prompt.editors] == [
@@ -88,10 +96,7 @@ async def test_one_editor_per_field_in_order_with_labels_and_defaults(app_factor
 async def test_a_refused_field_says_why_beside_it_keeps_the_draft_and_sends_nothing(
     app_factory, world
 ) -> None:
-    app = await _typed(app_factory, world)
-    async with app.run_test(size=SCREEN) as pilot:
-        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
-        prompt = screen.query_one(PromptPanel)
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
         await pilot.press(*"ticket 7")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -116,10 +121,7 @@ async def test_a_refused_field_says_why_beside_it_keeps_the_draft_and_sends_noth
 async def test_a_checked_answer_is_sent_with_its_values_and_its_one_line(
     app_factory, world
 ) -> None:
-    app = await _typed(app_factory, world)
-    async with app.run_test(size=SCREEN) as pilot:
-        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
-        prompt = screen.query_one(PromptPanel)
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
         await pilot.press(*"INC-42", "tab", "right", "tab")  # severity: sev3
         await pilot.press("backspace", "5", "tab", "right", "space", "tab", "left")  # worker; yes
         await pilot.press("tab", *"scaled by hand", "enter")  # the note is last: enter sends
@@ -142,10 +144,7 @@ async def test_a_checked_answer_is_sent_with_its_values_and_its_one_line(
 
 
 async def test_enter_on_the_last_field_sends(app_factory, world) -> None:
-    app = await _typed(app_factory, world)
-    async with app.run_test(size=SCREEN) as pilot:
-        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
-        prompt = screen.query_one(PromptPanel)
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
         await pilot.press(*"INC-1")
         _editor(prompt, "rollback").focus_input()
         await pilot.press("enter")  # the picker's enter: the last field
@@ -201,10 +200,7 @@ async def test_the_draft_of_every_field_is_kept_when_leaving_the_run(app_factory
 
 
 async def test_the_deadline_ticks_in_words_and_says_what_happens_then(app_factory, world) -> None:
-    app = await _typed(app_factory, world)
-    async with app.run_test(size=SCREEN) as pilot:
-        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
-        prompt = screen.query_one(PromptPanel)
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
         assert prompt.deadline_text == ("Expires in 4m 10s (at 14:34:10) · then: the step fails")
         assert "Expires in 4m 10s" in screen_text(app)
         clock = {"now": TYPED_DEADLINE - timedelta(seconds=42)}
@@ -286,10 +282,7 @@ async def test_a_403_is_shown_where_you_may_not_answer_goes(app_factory, world) 
 async def test_the_context_shows_the_named_steps_output_and_the_variables(
     app_factory, world
 ) -> None:
-    app = await _typed(app_factory, world)
-    async with app.run_test(size=SCREEN) as pilot:
-        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
-        prompt = screen.query_one(PromptPanel)
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
         assert prompt.has_class("-context")
         assert "Context: output of 1 step and 3 variables" in screen_text(app)
         output = prompt.query_one("#prompt-context-output")
@@ -303,10 +296,7 @@ async def test_a_typed_prompt_answered_elsewhere_is_disarmed_with_its_draft(
     from runs_tui.events import CacheChanged
     from runs_tui.messages import RunsChanged
 
-    app = await _typed(app_factory, world)
-    async with app.run_test(size=SCREEN) as pilot:
-        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
-        prompt = screen.query_one(PromptPanel)
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
         await pilot.press(*"INC-3")
         world.backend.put(answered_elsewhere(waiting_detail("typed"), value="ticket=INC-2"))
         screen.post_message(RunsChanged(CacheChanged(frozenset({"run-waiting"}))))
