@@ -171,6 +171,8 @@ class _ThreadedCache:
             self._cache = None
 
 
+STOP_LISTENING_SECONDS = 5.0
+
 _WAITING = frozenset(status.value for status in RunStatus if status.is_waiting)
 
 
@@ -426,10 +428,11 @@ class Syncer:
         finally:
             asked.cancel()
             if not listening.done():
-                listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listening  # re-raises the link's ClientError, if that ended it
+                listening.cancel()  # bounded: a stuck socket must not hold the loop's stop
+                await asyncio.wait({listening}, timeout=STOP_LISTENING_SECONDS)
         self._subscribed.clear()
+        if listening.done() and not listening.cancelled() and listening.exception() is not None:
+            raise listening.exception()  # type: ignore[misc]  # the link's ClientError
         return self._resubscribe.is_set()
 
     async def _listen(self) -> None:
