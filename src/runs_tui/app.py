@@ -87,6 +87,20 @@ class RunsApp(App[None]):
         Binding(
             "ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.commands"
         ),
+        # Tab moves the focus *before* the next key is handed out. Textual's own tab binding
+        # (on Screen) runs only when the focused widget gets round to the Tab, and keys that
+        # arrived in the same read (a fast typist, an SSH packet) have by then been given to
+        # the old focus: "tab hello" from the prompt's choices would move the choice (h / l)
+        # instead of writing the note. A priority binding runs in the app's own key loop.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True, id="app.focus_next"),
+        Binding(
+            "shift+tab",
+            "focus_previous",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="app.focus_previous",
+        ),
         Binding("colon", "command_palette", "Commands", show=False, id="app.commands_plain"),
         Binding("t", "change_theme", "Theme", show=False, id="app.theme"),
         Binding("w", "oldest_waiting", "Oldest waiting run", show=False, id="app.oldest_waiting"),

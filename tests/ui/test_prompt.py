@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from runs_tui.cache import Cache
@@ -239,3 +240,23 @@ async def test_answer_key_says_so_when_nothing_waits(app_factory, world) -> None
         await pilot.press("a")
         await pilot.pause()
         assert any("not waiting for input" in n.message for n in app._notifications)
+
+
+async def test_keys_typed_ahead_of_tab_land_in_the_note_and_never_move_the_choice(
+    app_factory, world
+) -> None:
+    """A terminal delivers a fast typist's keys (or an SSH packet's) in one burst. Tab then
+    "hello": every letter belongs to the note. Were the focus moved only when the picker got
+    round to the Tab, the letters would reach the picker first, and its h / l would change the
+    answer the operator chose (here from Reject to Approve) without them seeing it happen."""
+    app = await _opened(app_factory, world, "confirm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_run(app, pilot, "run-waiting", focus_prompt=True)
+        await pilot.press("right")
+        picker = screen.query_one(ChoicePicker)
+        assert picker.value == "reject"
+        for key in ("tab", *"hello"):  # queued at once, as a terminal's read delivers them
+            app.post_message(events.Key(key, key if len(key) == 1 else "\t"))
+        await settle(pilot)
+        assert screen.query_one("#prompt-note", Input).value == "hello"
+        assert picker.value == "reject"
