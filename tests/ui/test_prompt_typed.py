@@ -380,3 +380,23 @@ async def test_labels_choices_and_descriptions_from_the_backend_render_literally
         assert _answers(world) == []  # refused at the keyboard, in words, not a crash
         assert "A: the prompt's pattern is not a valid expression" not in text
         assert "the prompt's pattern is not a valid expression" in panel.editors[0].error
+
+
+async def test_after_a_refusal_typing_continues_the_field_and_space_ticks_a_choice(
+    app_factory, world
+) -> None:
+    """The operator's next keys after "Not sent" go where they look: the refused field keeps its
+    text and the cursor at its end (what they type is added, nothing is replaced), and a tab
+    later, space ticks the choice under the cursor."""
+    async with typed_prompt(app_factory, world) as (app, pilot, screen, prompt):
+        await pilot.press(*"INC", "ctrl+s")
+        await settle(pilot)
+        ticket = _editor(prompt, "ticket")
+        assert ticket.input.has_focus and ticket.error
+        await pilot.press(*"-42")
+        assert ticket.raw() == "INC-42"
+        await pilot.press("tab", "tab", "tab", "space")
+        services = _editor(prompt, "services")
+        assert services.input.has_focus
+        assert services.raw() == ["api"]
+        assert _answers(world) == []

@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
 from runs_tui.export_folder import default_export_dir
+from runs_tui.widgets.text_inputs import Input
 
 FORMATS: tuple[str, ...] = ("json", "csv")
 

@@ -19,12 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, RadioSet, Static
+from textual.widgets import Button, Label, RadioSet, Static
 
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.models.lifecycle import RunKind
 from runs_tui.widgets.choice_row import ChoiceButton, ChoiceRow
 from runs_tui.widgets.status_picker import StatusPicker
+from runs_tui.widgets.text_inputs import Input
 
 DATE_HELP = "YYYY-MM-DD or YYYY-MM-DD HH:MM"
 _TIME_CHOICES: tuple[TimePreset, ...] = (

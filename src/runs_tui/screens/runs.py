@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input
 
 from runs_tui.action_log import Action, cancel_command, delete_command, export_list_command
 from runs_tui.errors import ClientError
@@ -39,6 +38,7 @@ from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.run_list import RunList
 from runs_tui.widgets.status_badge import status_label
+from runs_tui.widgets.text_inputs import Input
 
 SORT_CYCLE: tuple[SortColumn, ...] = (
     SortColumn.STARTED,

@@ -50,7 +50,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Collapsible, Input, Static, TextArea
+from textual.widgets import Collapsible, Static
 
 from runs_tui.drafts import Draft
 from runs_tui.expiry_words import Deadline, deadline
@@ -66,6 +66,7 @@ from runs_tui.widgets.choice_picker import (  # noqa: F401  (the prompt's choice
     choice_label,
 )
 from runs_tui.widgets.prompt_fields import FieldEditor, check_editors
+from runs_tui.widgets.text_inputs import Input, TextArea
 from runs_tui.widgets.tool_output import ToolOutput
 from runs_tui.widgets.variables import VariablesView
 

@@ -21,7 +21,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Static
 
 from runs_tui.models.prompt_fields import (
     MAX_FIELD_TEXT,
@@ -34,6 +34,7 @@ from runs_tui.models.prompt_fields import (
 )
 from runs_tui.sanitize import inert, truncate
 from runs_tui.widgets.choice_picker import ChoicePicker, ChoicesPicker
+from runs_tui.widgets.text_inputs import Input, TextArea
 
 LABEL_CELLS = 24
 ERROR_CELLS = 300
