@@ -95,3 +95,22 @@ def test_weak_tokens_are_refused_before_listening(start_backend, token: str) -> 
     log = backend.stop()
     assert "backend token must" in log and TOKEN_ENV in log
     assert "Traceback" not in log and not backend.origin
+
+
+def test_a_bad_definition_is_refused_before_serving_with_the_file_and_field(
+    start_backend, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """It used to print "serving …", then die with a traceback from deep in the engine."""
+    folder = tmp_path / "definitions"
+    folder.mkdir()
+    (folder / "broken.toml").write_text(
+        'kind = "guide"\nid = "broken"\ntitle = "Broken"\n\n[[steps]]\ntitle = "Ask"\n'
+        'automation = "manual"\nprompt = { kind = "confirm", question = "Ok?" }\n'
+    )
+    backend = start_backend(
+        "--port", "0", "--definitions", str(folder), token="cli-test-token-0123"
+    )
+    assert backend.process.wait(timeout=STARTUP_SECONDS) == 2
+    log = backend.stop()
+    assert "broken.toml: steps[0].prompt.kind: manual steps ask for complete or answer" in log
+    assert "Traceback" not in log and "serving" not in log and not backend.origin

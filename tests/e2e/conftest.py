@@ -48,13 +48,21 @@ def _needs_tmux() -> None:
 
 
 @pytest.fixture
-def e2e_backend(tmp_path: Path, team: Any) -> Iterator[BackendProcess]:
+def backend_args() -> tuple[str, ...]:
+    """More `runs-tui backend` arguments: a test module overrides this fixture (e.g. with
+    `--definitions` of its own, for a prompt that expires in seconds)."""
+    return ()
+
+
+@pytest.fixture
+def e2e_backend(
+    tmp_path: Path, team: Any, backend_args: tuple[str, ...]
+) -> Iterator[BackendProcess]:
     token = "e2e-" + secrets.token_urlsafe(24)
     env = {**os.environ, TOKEN_ENV: token}
     db = f"sqlite:///{tmp_path / 'backend.sqlite3'}"
-    backend = BackendProcess(
-        ["--db", db, "--port", "0", "--config", str(team.path)], env, token=token, team=team
-    )
+    args = ["--db", db, "--port", "0", "--config", str(team.path), *backend_args]
+    backend = BackendProcess(args, env, token=token, team=team)
     try:
         backend.wait_until_healthy()
         yield backend

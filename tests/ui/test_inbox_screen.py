@@ -222,3 +222,25 @@ async def test_an_item_listed_before_its_question_was_fetched_keeps_the_cursor(
         assert screen.inbox_list.gone is None
         assert screen.inbox_list.selected.run_id == "run-a"
         assert screen.query_one(PromptPanel).prompt_id == "p-run-a"
+
+
+async def test_time_left_is_current_the_moment_the_inbox_is_uncovered(app_factory, world) -> None:
+    """Covered by a run's detail the inbox does not repaint, but what it shows when it comes
+    back is the time left now, not when it was covered."""
+    from ui.detail_fixtures import NOW
+
+    clock = {"now": NOW}
+    world.service._now = lambda: clock["now"]
+    world.seed(*inbox_runs())
+    app = app_factory(world.service, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_inbox(app, pilot)
+        assert "2m 00s left" in screen_text(app)
+        app.open_run("run-d")
+        await settle(pilot)
+        assert app.screen is not screen
+        clock["now"] = NOW + timedelta(seconds=75)
+        app.pop_screen()
+        await settle(pilot, lambda: app.screen is screen, "the inbox again")
+        text = screen_text(app)
+        assert "45s left" in text and "2m 00s left" not in text, text

@@ -34,6 +34,7 @@ from runs_tui.backend.api import DEFAULT_HEARTBEAT_SECONDS, create_app
 from runs_tui.backend.auth import token_problem
 from runs_tui.backend.bus import Bus
 from runs_tui.backend.clock import Clock, SystemClock
+from runs_tui.backend.definitions import DefinitionError, load_definitions
 from runs_tui.backend.engine import DEFAULT_LEASE_TIMEOUT, Engine
 from runs_tui.backend.exclusive import DatabaseInUse, SqliteLock
 from runs_tui.backend.http_protocol import HEADER_TIMEOUT, with_header_timeout
@@ -446,6 +447,7 @@ def serve(
     """Serve in the foreground until interrupted. Raises `BackendRefused`. `config` (or
     `RUNS_TUI_BACKEND_CONFIG`): the file of `[[tokens]]` identities (`identities.py`)."""
     token, generated = resolve_token(host, token)
+    _check_definitions(definitions_dir)
     config = config or os.environ.get(CONFIG_ENV) or None
     try:
         book = load_identity_book(token, config)
@@ -461,6 +463,16 @@ def serve(
         _serve_locked(host, port, db_url, definitions_dir, demo, history, book, generated, replica)
     finally:
         lock.release()
+
+
+def _check_definitions(folder: str | None) -> None:
+    """A definition the loader refuses stops the start with the loader's words (the file, the
+    field, why), before anything is bound or said to be served: not a traceback after
+    "serving". The engine loads the folder again; a few milliseconds, once."""
+    try:
+        load_definitions(folder)
+    except DefinitionError as problem:
+        raise BackendRefused(str(problem)) from None
 
 
 def _serve_locked(
