@@ -28,6 +28,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from runs_tui import config as config_module
+from runs_tui import partial_updates
 from runs_tui.action_log import Action, ActionLog, Outcome
 from runs_tui.commands import GoToRunProvider, app_commands
 from runs_tui.config import Config, Profile
@@ -122,6 +123,7 @@ class RunsApp(App[None]):
         state: StateFile | None = None,
     ) -> None:
         super().__init__()
+        partial_updates.install()  # a tick writes the changed cells only (over SSH)
         use_plain_terminal(self)
         self.service = service
         self.config = config
