@@ -51,6 +51,7 @@ from runs_tui.screens.confirm import cancel_question, delete_question, rerun_que
 from runs_tui.service import SyncMode
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
+from runs_tui.widgets.quiet_update import on_view
 from runs_tui.widgets.result_panel import ResultPanel
 from runs_tui.widgets.run_header import RunHeader
 from runs_tui.widgets.step_list import StepList
@@ -213,7 +214,7 @@ class RunDetailScreen(ServiceScreen):
         current = current_step_id(detail)
         self.set_class(not detail.status.is_terminal, "-active")
         self.set_class(detail.status.is_terminal, "-finished")
-        self.query_one(RunHeader).run = detail
+        self.query_one(RunHeader).show(detail)
         self._update_freshness()
         select = self._pinned_step or current or self._failing_step_id(detail)
         self.query_one(StepList).show_steps(detail.steps, current, select)
@@ -293,9 +294,12 @@ class RunDetailScreen(ServiceScreen):
         return str(self.query_one("#notice", Static).content)
 
     def _tick(self) -> None:
-        """Durations tick while the run is active; an idle finished run never redraws."""
+        """Durations tick while the run is active; an idle finished run never redraws, nor a
+        covered one (it is drawn afresh when it shows again)."""
+        if not on_view(self):
+            return
         if self.detail is not None and not self.detail.status.is_terminal:
-            self.query_one(RunHeader).refresh()
+            self.query_one(RunHeader).tick()
             current = current_step_id(self.detail)
             steps = self.query_one(StepList)
             steps.show_steps(self.detail.steps, current, steps.selected_step_id)

@@ -40,6 +40,7 @@ from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.inbox_list import InboxList
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.prompt import PromptPanel
+from runs_tui.widgets.quiet_update import on_view
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -217,7 +218,9 @@ class InboxScreen(ServiceScreen):
         )
 
     def _tick(self) -> None:
-        """Waited and time left count on screen."""
+        """Waited and time left count on screen (not while covered: it is drawn afresh)."""
+        if not on_view(self):
+            return
         self.inbox_list.refresh()
         self._refresh_header()
 

@@ -36,6 +36,7 @@ from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.filter_summary import FilterSummary
 from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
 from runs_tui.widgets.key_footer import KeyFooter
+from runs_tui.widgets.quiet_update import on_view
 from runs_tui.widgets.run_list import RunList
 from runs_tui.widgets.status_badge import status_label
 from runs_tui.widgets.text_inputs import Input
@@ -202,6 +203,8 @@ class RunsScreen(ServiceScreen):
         self.query_one(GroupBar).update_counts(counts, self.run_filter.group)
 
     def _refresh_header(self) -> None:
+        if not on_view(self):
+            return  # covered: the header is drawn afresh when the list shows again
         service = self.runs_app.service
         status = self.sync_status or service.sync_status()
         self.query_one(AppHeader).update_state(

@@ -66,6 +66,7 @@ from runs_tui.widgets.choice_picker import (  # noqa: F401  (the prompt's choice
     choice_label,
 )
 from runs_tui.widgets.prompt_fields import FieldEditor, check_editors
+from runs_tui.widgets.quiet_update import on_view, update_static
 from runs_tui.widgets.text_inputs import Input, TextArea
 from runs_tui.widgets.tool_output import ToolOutput
 from runs_tui.widgets.variables import VariablesView
@@ -230,7 +231,11 @@ class PromptPanel(Vertical):
         yield Static("", id="prompt-status")
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._show_deadline)
+        self.set_interval(1.0, self._tick_deadline)
+
+    def _tick_deadline(self) -> None:
+        if on_view(self):  # covered, it is not drawn (and shown afresh when it is again)
+            self._show_deadline()
 
     @property
     def prompt_id(self) -> str | None:
@@ -418,7 +423,7 @@ class PromptPanel(Vertical):
         shown = self.deadline
         widget = self.query_one("#prompt-deadline", Static)
         self.set_class(shown is not None, "-deadline")
-        widget.update(Text(shown.text if shown else ""))
+        update_static(widget, Text(shown.text if shown else ""))  # hidden or same: no redraw
         widget.set_class(bool(shown and shown.urgent and not shown.expired), "-urgent")
         widget.set_class(bool(shown and shown.expired), "-expired")
 

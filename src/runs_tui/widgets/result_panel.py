@@ -14,6 +14,7 @@ from textual.widgets import Static
 from runs_tui.models.domain import RunDetail
 from runs_tui.sanitize import inert, truncate
 from runs_tui.troubleshooting import Troubleshooting, troubleshoot
+from runs_tui.widgets.quiet_update import update_static
 from runs_tui.widgets.step_list import PHASE_TITLES, STEP_GLYPHS
 
 SUMMARY_CELLS = 600
@@ -80,4 +81,4 @@ class ResultPanel(Static):
     def show_result(self, detail: RunDetail | None) -> None:
         text = result_text(detail) if detail is not None and detail.status.is_terminal else Text()
         self.set_class(not text.plain, "-empty")
-        self.update(text)
+        update_static(self, text)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -76,6 +77,28 @@ def run_duration(run: RunSummary, now: datetime) -> str:
     return NO_DURATION if spent is None else format_span(spent)
 
 
+def header_facts(run: RunSummary | None) -> tuple[object, ...]:
+    """Everything of a run the header draws apart from the clock: a new detail of the same
+    run with the same facts (another line of output) leaves the header as it is."""
+    if run is None:
+        return ()
+    return (
+        run.id,
+        run.name,
+        run.kind,
+        run.status,
+        run.trigger,
+        run.created_at,
+        run.started_at,
+        run.finished_at,
+        run.scheduled_for,
+        run.outcome,
+        run.root_cause,
+        run.error,
+        cancelled_by(run),
+    )
+
+
 class RunHeader(Widget):
     """Renders a `RunSummary` (a `RunDetail` is one) and the freshness of what is shown."""
 
@@ -94,6 +117,19 @@ class RunHeader(Widget):
     def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
+
+    def show(self, run: RunSummary) -> None:
+        """Show `run`, redrawing only when a fact the header draws changed (the duration
+        ticks on its own: `tick`)."""
+        if header_facts(run) == header_facts(self.run):
+            self.set_reactive(RunHeader.run, run)
+        else:
+            self.run = run
+
+    def tick(self) -> None:
+        """Redraw the timing line alone (the duration counting), not the whole header."""
+        if self.run is not None:
+            self.refresh(Region(0, 1, self.size.width, 1))
 
     def render(self) -> Text:
         run = self.run

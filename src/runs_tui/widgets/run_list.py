@@ -42,6 +42,7 @@ from runs_tui.models.filters import RunFilter, SortColumn
 from runs_tui.models.ordering import RowKey
 from runs_tui.models.status import RunStatus
 from runs_tui.sanitize import inert
+from runs_tui.widgets.quiet_update import on_view
 from runs_tui.widgets.status_badge import (
     FULL_WIDTH,
     GLYPHS,
@@ -625,7 +626,10 @@ class RunList(ScrollView, can_focus=True, inherit_bindings=False):
     # --- ticking -----------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Redraw the duration cells of visible active rows; nothing else, nothing if idle."""
+        """Redraw the duration cells of visible active rows; nothing else, nothing if idle
+        or covered by another screen."""
+        if not on_view(self):
+            return
         layout = layout_columns(self.scrollable_content_region.width)
         duration, status = layout.column("duration"), layout.column("status")
         if not self.pager.total:

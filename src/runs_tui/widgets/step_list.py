@@ -14,6 +14,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -21,6 +22,7 @@ from textual.widgets.option_list import Option
 from runs_tui.formatting import elapsed, format_span
 from runs_tui.models.domain import Step, StepPhase, StepStatus
 from runs_tui.sanitize import inert, truncate
+from runs_tui.widgets.quiet_update import same_text
 from runs_tui.widgets.visible_cursor import CursorVisibleOptionList
 
 STEP_GLYPHS: dict[StepStatus, str] = {
@@ -58,6 +60,10 @@ PHASE_TITLES = {
     StepPhase.PROCEDURE: "Procedure",
 }
 TITLE_CELLS = 80
+
+
+def _same_prompt(a: object, b: object) -> bool:
+    return isinstance(a, Text) and isinstance(b, Text) and same_text(a, b)
 
 
 def step_time(step: Step, now: datetime) -> str:
@@ -123,13 +129,30 @@ class StepList(CursorVisibleOptionList):
     def show_steps(
         self, steps: list[Step], current_step_id: str | None, select: str | None
     ) -> None:
-        """Rebuild the rows (cheap: a run has tens of steps), keeping the cursor on `select`
-        or, failing that, on the step it was on."""
-        now = self._now()
+        """Show the rows, keeping the cursor on `select` or, failing that, on the step it was
+        on. When the same steps are listed (a tick, a fetch of the same run), only the rows
+        whose text changed are redrawn; otherwise the list is rebuilt."""
         keep = select or self.selected_step_id
-        options: list[Option | None] = []
+        ordered = sorted(steps, key=lambda s: s.position)
+        options = self._rows_for(ordered, current_step_id)
+        target = keep if keep and any(s.id == keep for s in steps) else current_step_id
+        if target is None and ordered:
+            target = ordered[0].id
+        # The cursor placed here is not the operator choosing a step (no `Shown`): the screen
+        # shows the step it asked for itself, and a late `Shown` of a step the run has left
+        # would pin the panel to it.
+        with self.prevent(OptionList.OptionHighlighted):
+            if not self._relabel(options):
+                self.set_options(options)
+            if target is not None:
+                self.highlighted = self.get_option_index(target)
+        self.scroll_to_highlight()  # also once laid out: the first show may precede the layout
+
+    def _rows_for(self, ordered: list[Step], current_step_id: str | None) -> list[Option]:
+        now = self._now()
+        options: list[Option] = []
         phase: StepPhase | None = None
-        for step in sorted(steps, key=lambda s: s.position):
+        for step in ordered:
             if step.phase is not phase:
                 phase = step.phase
                 options.append(Option(Text(PHASE_TITLES[phase], style="bold"), disabled=True))
@@ -137,12 +160,32 @@ class StepList(CursorVisibleOptionList):
             if step.id == current_step_id:
                 label.stylize("reverse", 0, 1)
             options.append(Option(label, id=step.id))
-        self.set_options(options)
-        target = keep if keep and any(s.id == keep for s in steps) else current_step_id
-        if target is None and steps:
-            target = sorted(steps, key=lambda s: s.position)[0].id
-        if target is not None:
-            self.highlighted = self.get_option_index(target)
+        return options
+
+    def _relabel(self, options: list[Option]) -> bool:
+        """Same rows as shown (ids, headings, one line each): give the changed ones their new
+        text and redraw those lines only. False when the rows differ (the caller rebuilds).
+
+        OptionList's public `replace_option_prompt` repaints the whole list; this reaches into
+        its option and render caches (Textual is pinned; tests/ui/test_detail_output_bytes.py
+        checks the effect)."""
+        shown = self.options
+        if [(o.id, o.disabled) for o in shown] != [(o.id, o.disabled) for o in options]:
+            return False
+        changed = [
+            index
+            for index, (old, new) in enumerate(zip(shown, options, strict=True))
+            if not _same_prompt(old.prompt, new.prompt)
+        ]
+        if not changed:
+            return True
+        for index in changed:
+            shown[index]._set_prompt(options[index].prompt)
+        self._option_render_cache.clear()
+        width, top = self.size.width, round(self.scroll_offset.y)
+        for index in changed:
+            self.refresh(Region(0, self._index_to_line[index] - top, width, 1))
+        return True
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

@@ -21,6 +21,7 @@ from runs_tui.expiry_words import THEN_WORDS, expired_words, on_expiry_of
 from runs_tui.formatting import clock_time, clock_words
 from runs_tui.models.domain import AuditAction, Event, EventType, Step, StepStatus
 from runs_tui.sanitize import inert, truncate
+from runs_tui.widgets.quiet_update import update_static
 from runs_tui.widgets.step_list import PHASE_TITLES, STEP_GLYPHS, STEP_STYLES, step_time
 from runs_tui.widgets.tool_output import ToolOutput
 
@@ -171,12 +172,12 @@ class StepPanel(Vertical):
             facts.update(Text("No steps", style="dim italic"))
             self.output.set_text("")
             return
-        facts.update(step_facts(step, self._now(), events))
+        update_static(facts, step_facts(step, self._now(), events))
         raw = step.tool.output if step.tool else ""
         title = "Output" + (
             " (cut by the backend)" if step.tool and step.tool.output_truncated else ""
         )
-        self.query_one("#output-title", Static).update(Text(title, style="dim"))
+        update_static(self.query_one("#output-title", Static), Text(title, style="dim"))
         if step.id != self.step_id or len(raw) > self.output.received:
             self.output.set_text(raw)
         self.step_id = step.id

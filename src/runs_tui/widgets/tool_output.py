@@ -20,7 +20,7 @@ from math import ceil
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -82,6 +82,7 @@ class ToolOutput(ScrollView, can_focus=True):
         self._breaks: dict[int, list[int]] = {}  # row-start char offsets, non-ASCII lines only
         self._wrap = 80
         self._received = 0  # raw characters received: lets a refresh tell if it is ahead
+        self._view_rows = 0  # the view's height at the last resize
         if text:
             self._extend(text)
 
@@ -116,8 +117,9 @@ class ToolOutput(ScrollView, can_focus=True):
         if not raw_chunk:
             return
         at_end = self.is_vertical_scroll_end
+        first_changed = self._starts[-1]  # the last line grows, new ones come after it
         self._extend(raw_chunk)
-        self._after_change(at_end, added=max(1, raw_chunk.count("\n")))
+        self._after_change(at_end, added=max(1, raw_chunk.count("\n")), from_row=first_changed)
 
     def _extend(self, raw: str) -> None:
         self._received += len(raw)
@@ -130,13 +132,26 @@ class ToolOutput(ScrollView, can_focus=True):
             self._starts.append(self._starts[-1] + self._rows_of(len(self._lines) - 1))
             self._lines.append(piece)
 
-    def _after_change(self, at_end: bool, added: int) -> None:
-        self.virtual_size = Size(self._wrap, self._total_rows())
+    def _after_change(self, at_end: bool, added: int, from_row: int | None = None) -> None:
+        """Size, follow, redraw. Over SSH every byte counts: output that fits on screen keeps
+        the virtual height at the view's (the scrollbar, always shown, is not redrawn), and an
+        append that scrolls nothing redraws only the rows from `from_row` down to the end of
+        the text, not the whole view."""
+        rows = self._total_rows()
+        virtual = Size(self._wrap, max(rows, self.scrollable_content_region.height))
+        if virtual != self.virtual_size:
+            self.virtual_size = virtual
+        top = round(self.scroll_offset.y)
         if at_end:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif added:
             self.new_lines += added
-        self.refresh()
+        if from_row is None or round(self.scroll_offset.y) != top or self.new_lines:
+            self.refresh()
+            return
+        first, last = max(0, from_row - top), min(rows - top, self.size.height)
+        if last > first:
+            self.refresh(Region(0, first, self.size.width, last - first))
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -165,16 +180,25 @@ class ToolOutput(ScrollView, can_focus=True):
             starts.append(row)
             row += self._rows_of(index)
         self._starts = starts
-        self.virtual_size = Size(self._wrap, row)
+        self.virtual_size = Size(self._wrap, max(row, self.scrollable_content_region.height))
 
     def on_resize(self) -> None:
+        """Re-wrap for a new width; for a new height, re-pad the virtual height (it is at
+        least the view's, see `_after_change`) and keep following the end if it was."""
         width = max(1, self.scrollable_content_region.width)
+        height = self.scrollable_content_region.height
+        rows = self._total_rows()
+        following = self.is_vertical_scroll_end or round(self.scroll_offset.y) >= max(
+            0, rows - self._view_rows
+        )
+        self._view_rows = height
         if width != self._wrap:
-            at_end = self.is_vertical_scroll_end
             self._relayout(width)
-            if at_end:
-                self.scroll_end(animate=False, immediate=True, x_axis=False)
-            self.refresh()
+        else:
+            self.virtual_size = Size(self._wrap, max(rows, height))
+        if following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
