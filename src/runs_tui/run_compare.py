@@ -511,9 +511,16 @@ __all__ = [
     "StepSide",
     "ValueDiff",
     "compare_runs",
+    "configured_masks",
     "masks_from_patterns",
     "output_diff",
     "remediation_of",
     "step_key",
     "step_outcome",
 ]
+
+
+def configured_masks(extra: Iterable[str] = (), *, defaults: bool = True) -> tuple[Mask, ...]:
+    """The masks a profile asks for: the built-in ones (unless `defaults` is off), then the
+    profile's `compare_masks` (checked to compile when the config file was read)."""
+    return (DEFAULT_MASKS if defaults else ()) + masks_from_patterns(extra)
