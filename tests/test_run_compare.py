@@ -177,7 +177,7 @@ def test_a_real_output_difference_is_a_unified_diff() -> None:
     comparison = compare_runs(a, b)
     (only,) = comparison.steps
     assert only.change is Change.CHANGED and not only.status_differs
-    assert only.output_diff[:2] == ("--- run-a/triage-1", "+++ run-b/triage-1")
+    assert only.output_diff[:2] == ("--- a/triage-1", "+++ b/triage-1")
     assert "-disk 40%" in only.output_diff and "+disk 96%" in only.output_diff
     assert comparison.first_divergence is not None
     assert comparison.first_divergence.words == "step “Check”: output differs"
@@ -255,7 +255,7 @@ def test_json_has_every_section() -> None:
     document = compare_runs(a, b).to_json()
     assert document["same"] is False
     assert document["differences"] == {"inputs": 0, "outputs": 0, "steps": 1, "result": 0}
-    assert document["steps"][0]["output_diff"][0] == "--- run-a/triage-1"
+    assert document["steps"][0]["output_diff"][0] == "--- a/triage-1"
     assert document["first_divergence"] == {
         "section": "steps",
         "index": 0,

@@ -385,7 +385,8 @@ def _output(step: Step) -> str:
 
 
 def output_diff(a: str, b: str, a_label: str, b_label: str, context: int = 2) -> tuple[str, ...]:
-    """A unified diff of two (already masked) outputs, without line ends; empty when equal."""
+    """A unified diff of two (already masked) outputs, without line ends; empty when equal.
+    Labelled as git does: `a/<step id>` is run A's, `b/<step id>` run B's."""
     if a == b:
         return ()
     lines = difflib.unified_diff(
@@ -415,9 +416,7 @@ def _pair(x: Step, y: Step, a: RunDetail, b: RunDetail, mask: Masker) -> StepDif
     side_a, side_b = _side(x), _side(y)
     status_differs = x.status is not y.status
     outcome_differs = mask(side_a.outcome, a.id) != mask(side_b.outcome, b.id)
-    diff = output_diff(
-        mask(_output(x), a.id), mask(_output(y), b.id), f"{a.id}/{x.id}", f"{b.id}/{y.id}"
-    )
+    diff = output_diff(mask(_output(x), a.id), mask(_output(y), b.id), f"a/{x.id}", f"b/{y.id}")
     same = not (status_differs or outcome_differs or diff)
     return StepDiff(
         key=step_key(x),
@@ -433,7 +432,7 @@ def _pair(x: Step, y: Step, a: RunDetail, b: RunDetail, mask: Masker) -> StepDif
 def _lone(step: Step, run: RunDetail, mask: Masker, change: Change) -> StepDiff:
     side = _side(step)
     output = mask(_output(step), run.id)
-    label = f"{run.id}/{step.id}"
+    label = f"{'a' if change is Change.ONLY_A else 'b'}/{step.id}"
     diff = (
         output_diff("", output, "/dev/null", label)
         if change is Change.ONLY_B
