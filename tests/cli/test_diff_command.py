@@ -139,3 +139,47 @@ def test_an_unreachable_backend_exits_5(cli: CliRunner, dirs: Any) -> None:
 
 def test_a_missing_argument_is_a_usage_error(cli: CliRunner, runs: Any) -> None:
     assert cli("runs", "diff", "cmpa1111aaaa").code == ExitCode.USAGE
+
+
+def test_hostile_text_never_reaches_the_terminal(
+    cli: CliRunner, remote: Any, make_run: Callable[..., RunDetail]
+) -> None:
+    """Escape sequences in step titles and tool output arrive as pictures (text) or as JSON
+    escapes (json): a diff of someone's output cannot drive the operator's terminal."""
+    hostile = "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x9b31m"
+    for run_id, output in (("hostile01", "ok\n"), ("hostile02", hostile + "\n")):
+        steps = _steps(output)
+        steps[0] = steps[0].model_copy(update={"title": "Check " + hostile})
+        remote.store.insert_run(make_run(id=run_id, steps=steps), [])
+    text = cli("runs", "diff", "hostile01", "hostile02")
+    assert text.code == 1, text.err
+    document = cli("runs", "diff", "hostile01", "hostile02", "--format", "json")
+    assert document.code == 1
+    for out in (text.out, document.out):
+        assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+    assert json.loads(document.out)["steps"][0]["a"]["title"] == "Check " + hostile
+
+
+def test_the_profiles_compare_masks_are_used(
+    cli: CliRunner, remote: Any, make_run: Callable[..., RunDetail], config_file: Any
+) -> None:
+    """`compare_masks` add patterns to the built-in masks: a build number that differs on
+    every run is then no difference."""
+    for run_id, build in (("build0001", "build-17"), ("build0002", "build-18")):
+        remote.store.insert_run(make_run(id=run_id, steps=_steps(f"{build} ok\n")), [])
+    assert cli("runs", "diff", "build0001", "build0002").code == 1
+    text = config_file.read_text(encoding="utf-8")
+    config_file.write_text(
+        text.replace("[profiles.live]", "[profiles.live]\ncompare_masks = ['build-\\d+']"),
+        encoding="utf-8",
+    )
+    same = cli("runs", "diff", "build0001", "build0002", "--format", "json")
+    assert same.code == 0, same.err
+    assert json.loads(same.out)["masks"][-1] == {"pattern": "build-\\d+", "placeholder": "<masked>"}
+    config_file.write_text(
+        text.replace("[profiles.live]", "[profiles.live]\ncompare_masks = ['(unclosed']"),
+        encoding="utf-8",
+    )
+    refused = cli("runs", "diff", "build0001", "build0002")
+    assert refused.code == ExitCode.USAGE
+    assert "compare_masks" in refused.err and "not a regular expression" in refused.err

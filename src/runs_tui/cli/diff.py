@@ -25,7 +25,7 @@ from runs_tui.run_compare import (
     compare_runs,
     configured_masks,
 )
-from runs_tui.sanitize import inert
+from runs_tui.sanitize import escape_json_text, inert
 
 if TYPE_CHECKING:
     from runs_tui.service import RunsService
@@ -44,8 +44,8 @@ def cmd_runs_diff(ctx: Context) -> int:
                 f"({inert(a.definition_id)}, {inert(b.definition_id)})"
             )
         if ctx.args.format == "json":
-            json.dump(comparison.to_json(), ctx.stdout, indent=2, ensure_ascii=False)
-            ctx.stdout.write("\n")
+            text = json.dumps(comparison.to_json(), indent=2, ensure_ascii=False)
+            ctx.stdout.write(escape_json_text(text) + "\n")  # `cat`-safe, lossless
         else:
             write_comparison_text(comparison, ctx.stdout)
         return ExitCode.OK if comparison.same else ExitCode.NOT_SUCCEEDED
