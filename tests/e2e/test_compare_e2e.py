@@ -85,3 +85,36 @@ def test_a_marked_run_deleted_by_someone_else_before_the_key_is_said_to_be_gone(
     assert "Nothing compared" in screen
     assert "▶ First difference" not in screen and "No differences" not in screen
     assert e2e_backend.run(first)["status"] == "completed_failure"  # the other one is untouched
+
+
+def test_a_marked_run_answered_by_someone_else_is_said_to_have_changed(
+    e2e_backend: BackendProcess, terminal: TerminalFactory, cli: CliRunner
+) -> None:
+    """Between marking and `=`, the CLI answers one of the two waiting runs: the comparison
+    says it changed since it was chosen and shows it as it is now; answered again while the
+    comparison is on screen, it is compared again and the notice says so."""
+    first = e2e_backend.start("guides", "on-call-handover", engineer="ann@example.com")
+    e2e_backend.wait_for_run(first, waiting)
+    second = e2e_backend.start("guides", "on-call-handover", engineer="bob@example.com")
+    e2e_backend.wait_for_run(second, waiting)
+
+    term = terminal(no_color=True)
+    term.wait_for("◆ 2 waiting for input")
+    term.send("space", "space")
+    term.wait_for("2 marked")
+    _answer_triage(e2e_backend, cli, second, "done")  # someone else, meanwhile
+    moved = e2e_backend.wait_for_run(
+        second, lambda d: waiting_step(d)["prompt"]["kind"] == "confirm"
+    )
+    term.wait_for("◆ 2 waiting for input")  # still waiting, now on the next step
+    term.send("=")
+    screen = term.wait_for("changed since you chose it")
+    assert f"B ({second[:8]})" in screen
+    screen = term.wait_for("▶ First difference")
+    assert "input engineer differs" in screen  # the inputs come first in run order
+
+    _answer_triage(e2e_backend, cli, second, "approve")  # and again, while on screen
+    e2e_backend.wait_for_run(second, _finished)
+    screen = term.wait_for("changed while shown")
+    assert "Completed" in screen
+    assert moved["version"] < e2e_backend.run(second)["version"]

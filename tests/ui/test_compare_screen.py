@@ -218,3 +218,45 @@ async def test_offline_compares_the_cached_copies_and_says_so(
         screen = compare_screen(app)
         assert "cached copy" in screen.notice_text
         assert "not confirmed by the backend" in screen.notice_text
+
+
+async def test_hostile_text_is_shown_inert_and_u_compares_again(
+    app_factory: Callable[..., RunsApp], empty_cache: Cache
+) -> None:
+    """Run names, step titles and tool output are data: escape sequences arrive as pictures,
+    never as live escapes, in every row and in the diff."""
+    from ui.detail_fixtures import failure_detail, hostile_strings, scripted, success_detail
+
+    hostile = "".join(hostile_strings()[:12])
+    a = success_detail("run-hostile-a")
+    b = failure_detail("run-hostile-b")
+    a = a.model_copy(update={"name": "Disk " + hostile})
+    steps = list(b.steps)
+    tool = steps[2].tool
+    assert tool is not None
+    steps[2] = steps[2].model_copy(
+        update={"title": "Rotate " + hostile, "tool": tool.model_copy(update={"output": hostile})}
+    )
+    b = b.model_copy(update={"steps": steps})
+    world = scripted(empty_cache)
+    world.seed(a, b)
+    app = app_factory(world.service, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(CompareScreen(a.id, b.id))
+        await settle(pilot, lambda: compared(app), "the comparison")
+        screen = compare_screen(app)
+        shown = "\n".join(
+            str(row.render()) if not hasattr(row, "content") else str(row.content)
+            for row in screen.query("Static")
+        )
+        rendered = "\n".join(
+            strip.text
+            for strip in app.screen._compositor.render_strips()  # what is drawn
+        )
+        for text in (shown, rendered):
+            assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+        assert "␛" in rendered
+
+        await pilot.press("u")
+        await settle(pilot, lambda: "nothing changed" in screen.notice_text, "compared again")
+    await world.service.aclose()

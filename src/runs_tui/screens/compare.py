@@ -116,14 +116,17 @@ class CompareScreen(ServiceScreen):
     # --- loading -------------------------------------------------------------------------------
 
     @work(exclusive=True, group="compare-fetch", exit_on_error=False)
-    async def load(self, *, again: bool = False) -> None:
-        """Both runs, fresh when the backend answers; then the comparison (or why none)."""
+    async def load(self, *, again: bool = False, asked: bool = False) -> None:
+        """Both runs, fresh when the backend answers; then the comparison (or why none).
+        `again`: the comparison is on screen already; `asked`: the operator pressed `u`."""
         a, b = await asyncio.gather(
             self.service.fetch_for_compare(self.a_id), self.service.fetch_for_compare(self.b_id)
         )
-        await self.show(a, b, again=again)
+        await self.show(a, b, again=again, asked=asked)
 
-    async def show(self, a: ComparedRun, b: ComparedRun, *, again: bool = False) -> None:
+    async def show(
+        self, a: ComparedRun, b: ComparedRun, *, again: bool = False, asked: bool = False
+    ) -> None:
         self._show_title(a.detail, b.detail)
         gone = [side for side in (a, b) if side.deleted]
         missing = [side for side in (a, b) if side.detail is None and not side.deleted]
@@ -146,7 +149,7 @@ class CompareScreen(ServiceScreen):
             for d in (a.detail, b.detail)
             if not d.status.is_terminal
         ]
-        if again and not moved and not notes:
+        if asked and not notes:
             notes = ["Compared again: nothing changed."]
         self.compared = {a.run_id: a.detail, b.run_id: b.detail}
         for detail in (a.detail, b.detail):
@@ -308,7 +311,7 @@ class CompareScreen(ServiceScreen):
             self.app.pop_screen()
 
     def action_refresh(self) -> None:
-        self.load(again=True)
+        self.load(again=True, asked=True)
 
     def action_swap(self) -> None:
         self.a_id, self.b_id = self.b_id, self.a_id
