@@ -154,6 +154,7 @@ class CompareScreen(ServiceScreen):
         self.compared = {a.run_id: a.detail, b.run_id: b.detail}
         for detail in (a.detail, b.detail):
             self.seen[detail.id] = detail.version
+        self.query_one("#compare-divergence", Static).update(Text("Comparing…", style="italic"))
         # Off the loop: big outputs take a while to mask and diff (bench_compare.py).
         self.comparison = await asyncio.to_thread(compare_runs, a.detail, b.detail, self._masks())
         self._notice(" ".join(notes), warning=bool(moved) or any(not s.fresh for s in (a, b)))
