@@ -131,7 +131,7 @@ class CompareScreen(ServiceScreen):
         gone = [side for side in (a, b) if side.deleted]
         missing = [side for side in (a, b) if side.detail is None and not side.deleted]
         if gone or missing:
-            words = [self._gone_words(side) for side in gone]
+            words = [self._gone_words(side, again) for side in gone]
             words += [self._missing_words(side) for side in missing]
             self._notice(" ".join(words), error=True)
             self.comparison = None
@@ -154,7 +154,8 @@ class CompareScreen(ServiceScreen):
         self.compared = {a.run_id: a.detail, b.run_id: b.detail}
         for detail in (a.detail, b.detail):
             self.seen[detail.id] = detail.version
-        self.query_one("#compare-divergence", Static).update(Text("Comparing…", style="italic"))
+        if not again:  # a comparison on screen stays until the new one replaces it
+            self.query_one("#compare-divergence", Static).update(Text("Comparing…", style="italic"))
         # Off the loop: big outputs take a while to mask and diff (bench_compare.py).
         self.comparison = await asyncio.to_thread(compare_runs, a.detail, b.detail, self._masks())
         self._notice(" ".join(notes), warning=bool(moved) or any(not s.fresh for s in (a, b)))
@@ -174,10 +175,11 @@ class CompareScreen(ServiceScreen):
         side = "A" if run_id == self.a_id else "B"
         return f"{side} ({inert(short_id(run_id))})"
 
-    def _gone_words(self, side: ComparedRun) -> str:
+    def _gone_words(self, side: ComparedRun, again: bool) -> str:
+        when = "while shown" if again else "since you chose it"
         return (
-            f"{self._label(side.run_id)} was deleted on the backend since you chose it: there "
-            "is nothing to compare it with."
+            f"{self._label(side.run_id)} was deleted on the backend {when}: there is nothing "
+            "to compare it with."
         )
 
     def _missing_words(self, side: ComparedRun) -> str:
