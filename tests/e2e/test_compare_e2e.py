@@ -115,6 +115,8 @@ def test_a_marked_run_answered_by_someone_else_is_said_to_have_changed(
 
     _answer_triage(e2e_backend, cli, second, "approve")  # and again, while on screen
     e2e_backend.wait_for_run(second, _finished)
-    screen = term.wait_for("changed while shown")
-    assert "Completed" in screen
+    term.wait_until(
+        lambda screen: "changed while shown" in screen and "Completed" in screen,
+        what="B compared again, finished",
+    )
     assert moved["version"] < e2e_backend.run(second)["version"]
