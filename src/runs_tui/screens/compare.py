@@ -207,7 +207,9 @@ class CompareScreen(ServiceScreen):
     # --- showing -------------------------------------------------------------------------------
 
     def _show_title(self, a: RunDetail | None, b: RunDetail | None) -> None:
-        title = Text()
+        """One line per run: side, id, start, status, then the name (the two runs usually
+        share it, so it is what a narrow terminal cuts)."""
+        title = Text(no_wrap=True, overflow="ellipsis")
         now = self.service.now()
         for side, run_id, detail in (("A", self.a_id, a), ("B", self.b_id, b)):
             if title:
@@ -217,11 +219,11 @@ class CompareScreen(ServiceScreen):
             if detail is None:
                 title.append("…", style="dim")
                 continue
-            title.append(truncate(inert(detail.name), NAME_CELLS))
-            title.append("  ")
-            title.append_text(status_text(detail.status))
             started = detail.started_at or detail.created_at
-            title.append(f"  {clock_time(started, now)}", style="dim")
+            title.append(f"{clock_time(started, now)}  ", style="dim")
+            title.append_text(status_text(detail.status))
+            title.append("  ")
+            title.append(truncate(inert(detail.name), NAME_CELLS))
         self.query_one("#compare-title", Static).update(title)
 
     def _notice(self, words: str, *, error: bool = False, warning: bool = False) -> None:
