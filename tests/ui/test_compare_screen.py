@@ -260,3 +260,36 @@ async def test_hostile_text_is_shown_inert_and_u_compares_again(
         await pilot.press("u")
         await settle(pilot, lambda: "nothing changed" in screen.notice_text, "compared again")
     await world.service.aclose()
+
+
+async def test_equals_with_three_marked_or_no_earlier_run_says_why(
+    app_factory: Callable[..., RunsApp], empty_cache: Cache
+) -> None:
+    from ui.detail_fixtures import failure_detail, progress_detail, scripted, success_detail
+
+    world = scripted(empty_cache)
+    world.seed(success_detail(), failure_detail(), progress_detail())
+    lone = success_detail("run-lone").model_copy(update={"definition_id": "only-once"})
+    world.seed(lone)
+    app = app_factory(
+        world.service, live=False, initial_filter=RunFilter(time=TimeRange(TimePreset.ALL))
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: len(listed(app)) == 4, "the runs")
+
+        def told(words: str) -> bool:
+            return any(words in n.message for n in app._notifications)
+
+        await mark(pilot, app, "run-success", "run-failure", "run-progress")
+        await pilot.press("equals_sign")
+        await settle(pilot, lambda: told("Mark exactly two runs to compare them (3 marked)"))
+        assert not isinstance(app.screen, CompareScreen)
+
+        await pilot.press("escape")  # clears the marks
+        await settle(pilot, lambda: not app.screen.query_one(RunList).marks, "no marks")
+        lst = app.screen.query_one(RunList)
+        lst.cursor = next(i for i, r in enumerate(listed(app)) if r.id == "run-lone")
+        await pilot.press("equals_sign")
+        await settle(pilot, lambda: told("No earlier run of “Disk space remediation”"))
+        assert not isinstance(app.screen, CompareScreen)
+    await world.service.aclose()
