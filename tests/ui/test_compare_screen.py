@@ -201,6 +201,12 @@ async def test_a_run_changed_since_it_was_marked_is_said_to_have_changed(
         summary = next(v for v in screen.comparison.result if v.name == "summary")  # type: ignore[union-attr]
         assert "Edited after the fact." in (summary.a, summary.b)
 
+        screen.load(again=True)  # a live re-comparison that finds nothing new keeps the words
+        await settle(pilot)
+        assert "changed since you chose it" in screen.notice_text
+        await pilot.press("u")  # the operator's own `u`: taken note of
+        await settle(pilot, lambda: "nothing changed" in screen.notice_text, "u")
+
 
 async def test_offline_compares_the_cached_copies_and_says_so(
     seeded: Any, live_service: RunsService, app_factory: Callable[..., RunsApp], tmp_path: Path

@@ -93,7 +93,9 @@ class CompareScreen(ServiceScreen):
         self.seen: dict[str, int] = dict(seen or {})
         self.comparison: RunComparison | None = None
         self.compared: dict[str, RunDetail] = {}  # the details the comparison on screen is of
-        self.problems: list[str] = []
+        self.changes: dict[str, str] = {}
+        """What moved since the operator chose the runs, per run: kept in the notice until
+        `u` (a later re-comparison that finds nothing new must not wipe it)."""
 
     # --- composition ---------------------------------------------------------------------------
 
@@ -141,7 +143,10 @@ class CompareScreen(ServiceScreen):
             return
         assert a.detail is not None and b.detail is not None
         moved = [d for d in (a.detail, b.detail) if self._moved(d)]
-        notes = [self._moved_words(d, again) for d in moved]
+        if asked:
+            self.changes.clear()
+        self.changes.update({d.id: self._moved_words(d, again) for d in moved})
+        notes = [self.changes[i] for i in (a.run_id, b.run_id) if i in self.changes]
         notes += [self._offline_words(side) for side in (a, b) if not side.fresh]
         notes += [
             f"{self._label(d.id)} is still {d.status.label.lower()}: this compares it as it is "
@@ -151,6 +156,15 @@ class CompareScreen(ServiceScreen):
         ]
         if asked and not notes:
             notes = ["Compared again: nothing changed."]
+        warning = bool(self.changes) or any(not s.fresh for s in (a, b))
+        on_screen = self.comparison
+        if (
+            on_screen is not None
+            and (on_screen.a.id, on_screen.b.id) == (a.run_id, b.run_id)
+            and all(self.compared.get(d.id) == d for d in (a.detail, b.detail))
+        ):  # the very runs on screen: no need to mask and diff them again
+            self._notice(" ".join(notes), warning=warning)
+            return
         self.compared = {a.run_id: a.detail, b.run_id: b.detail}
         for detail in (a.detail, b.detail):
             self.seen[detail.id] = detail.version
@@ -158,7 +172,7 @@ class CompareScreen(ServiceScreen):
             self.query_one("#compare-divergence", Static).update(Text("Comparing…", style="italic"))
         # Off the loop: big outputs take a while to mask and diff (bench_compare.py).
         self.comparison = await asyncio.to_thread(compare_runs, a.detail, b.detail, self._masks())
-        self._notice(" ".join(notes), warning=bool(moved) or any(not s.fresh for s in (a, b)))
+        self._notice(" ".join(notes), warning=warning)
         await self._show_comparison(self.comparison)
 
     def _masks(self) -> tuple[Mask, ...]:
