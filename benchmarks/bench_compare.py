@@ -10,6 +10,8 @@ What it measures:
   outputs already masked, step by step — the diff alone, which the comparison cannot beat; the
   ratio says what masking, alignment and the value diffs add on top. Median and p95. (A diff
   of the outputs unmasked is no baseline: every line differs, and difflib goes quadratic.)
+  Then the same with outputs that differ only in their last 20 lines (a failed run beside a
+  good one), where leaving the common ends out of the matching pays.
 - the comparison screen: from `=` with two runs marked to the comparison on screen (every row
   mounted), in a headless app at 120×40, against the same app opening the detail screen of
   one of the runs (the screen an operator would otherwise flip between). Median and p95.
@@ -134,9 +136,40 @@ def bench_module(a: RunDetail, b: RunDetail, repeat: int) -> None:
 
     baseline = timed(diff_only, repeat)
     comparison = timed(lambda: compare_runs(a, b), repeat)
-    print("compare_runs")
+    print("compare_runs, one line in ten different")
     report("baseline: difflib alone, on masked outputs", baseline)
     report("compare_runs (masking, alignment, values)", comparison, baseline)
+
+    # A failed run beside a good one: the same output until the last lines.
+    ending = _ended_differently(b)
+    ends = [
+        (mask(x.tool.output, b.id).splitlines(), mask(y.tool.output, b.id).splitlines())
+        for x, y in zip(b.steps, ending.steps, strict=True)
+        if x.tool is not None and y.tool is not None
+    ]
+
+    def diff_ends() -> None:
+        for left, right in ends:
+            list(difflib.unified_diff(left, right, n=2, lineterm=""))
+
+    baseline = timed(diff_ends, repeat)
+    comparison = timed(lambda: compare_runs(b, ending), repeat)
+    print("compare_runs, the last 20 lines different")
+    report("baseline: difflib alone, on masked outputs", baseline)
+    report("compare_runs (masking, alignment, values)", comparison, baseline)
+
+
+def _ended_differently(run: RunDetail) -> RunDetail:
+    steps = []
+    for step in run.steps:
+        assert step.tool is not None
+        lines = step.tool.output.splitlines(keepends=True)
+        tail = [f"error {n}: connection refused\n" for n in range(20)]
+        output = "".join(lines[:-20] + tail)
+        steps.append(
+            step.model_copy(update={"tool": step.tool.model_copy(update={"output": output})})
+        )
+    return run.model_copy(update={"id": "e9d8c7b6a5f40312", "steps": steps})
 
 
 async def _screen_times(a: RunDetail, b: RunDetail, repeat: int) -> tuple[list[float], list[float]]:

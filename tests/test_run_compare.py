@@ -30,6 +30,7 @@ from runs_tui.run_compare import (
     Section,
     compare_runs,
     masks_from_patterns,
+    output_diff,
     remediation_of,
     step_key,
 )
@@ -249,6 +250,14 @@ def test_configured_masks_replace_the_defaults() -> None:
     assert Masker((Mask(r"\d+", "N"),))("a 1 b 22") == "a N b N"
 
 
+def test_masks_work_line_by_line() -> None:
+    """`^` is a line's start, and a pattern that would swallow a line end is applied to each
+    line on its own, so the lines of a diff stay the lines of the output."""
+    assert Masker((Mask(r"^x"),)).lines(["x1", "x2"]) == ["<masked>1", "<masked>2"]
+    assert Masker((Mask(r"a\s+b"),)).lines(["a", "b a b"]) == ["a", "b <masked>"]
+    assert Masker().lines([]) == []
+
+
 def test_json_has_every_section() -> None:
     a = run("run-a", [step(1, "Check", output="x")])
     b = run("run-b", [step(1, "Check", output="y")])
@@ -281,3 +290,56 @@ def test_the_demo_history_has_two_runs_of_a_flow_that_took_different_remediation
     assert result["status"].change is Change.SAME
     assert comparison.first_divergence is not None
     assert comparison.first_divergence.words.endswith("ran only in A")
+
+
+_text_lines = st.lists(st.sampled_from(["a", "b", "c", "d", ""]), max_size=40)
+
+
+def _patched(old: list[str], diff: tuple[str, ...]) -> list[str]:
+    """`old` with a unified diff applied (its hunk headers trusted for where)."""
+    import re
+
+    out: list[str] = []
+    at = 0  # lines of `old` consumed
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            start = int(re.match(r"@@ -(\d+)(?:,(\d+))?", line)[1])  # type: ignore[index]
+            length = re.match(r"@@ -\d+(?:,(\d+))?", line)[1]  # type: ignore[index]
+            begin = start if length == "0" else start - 1
+            out += old[at:begin]
+            at = begin
+        elif line.startswith(" "):
+            assert old[at] == line[1:]
+            out.append(line[1:])
+            at += 1
+        elif line.startswith("-"):
+            assert old[at] == line[1:]
+            at += 1
+        else:
+            out.append(line[1:])
+    return out + old[at:]
+
+
+@given(_text_lines, _text_lines, st.integers(0, 3), st.integers(0, 60))
+def test_output_diff_turns_a_into_b_with_the_right_line_numbers(
+    left: list[str], right: list[str], context: int, shared: int
+) -> None:
+    """Leaving the common ends out of the matching keeps the diff exact: applied to A's
+    lines, with its hunk headers' line numbers, it gives B's; and it is difflib's own when
+    nothing is shared."""
+    import difflib
+
+    common = [f"same {n}" for n in range(shared)]
+    a = "\n".join(common + left + common)
+    b = "\n".join(common + right + common)
+    diff = output_diff(a, b, "a/x", "b/x", context)
+    if a == b:
+        assert diff == ()
+        return
+    assert diff[:2] == ("--- a/x", "+++ b/x")
+    assert _patched(a.splitlines(), diff) == b.splitlines()
+    if shared == 0 and left[:1] != right[:1] and left[-1:] != right[-1:]:
+        expected = difflib.unified_diff(
+            a.splitlines(), b.splitlines(), "a/x", "b/x", n=context, lineterm=""
+        )
+        assert diff == tuple(expected)

@@ -19,14 +19,14 @@ take the same time). Inputs and output variables by name; at run level the statu
 outcome, remediation, summary and error. Masking (`DEFAULT_MASKS`, or the profile's
 `compare_masks`) replaces timestamps, clock times, run ids, uuids, long hex ids and durations
 with a placeholder before comparing, so only real differences show; each run's own id is
-masked as `<run-id>` too.
+masked as `<run-id>` too. Masks apply line by line (a pattern never spans lines).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -56,7 +56,7 @@ DEFAULT_MASKS: tuple[Mask, ...] = (
         "<uuid>",
     ),
     Mask(r"\b[g-zG-Z]?[0-9a-fA-F]{12,}\b", "<id>"),
-    Mask(r"\b\d+(?:\.\d+)?\s?(?:ms|us|µs|s|sec|seconds?|min)\b", "<duration>"),
+    Mask(r"\b\d+(?:\.\d+)?[ ]?(?:ms|us|µs|s|sec|seconds?|min)\b", "<duration>"),
 )
 """ISO 8601 timestamps, HH:MM:SS clock times, uuids, run ids and other long hex ids (12 hex
 characters or more, after at most one letter, as in `h0000012a1b2c3d4e5f`), and durations
@@ -76,10 +76,11 @@ def masks_from_patterns(patterns: Iterable[str]) -> tuple[Mask, ...]:
 
 
 class Masker:
-    """Applies masks in order; each run's own id is masked first."""
+    """Applies masks in order; each run's own id is masked first. Patterns are compiled
+    MULTILINE, so `^` and `$` mean a line's start and end, as they do line by line."""
 
     def __init__(self, masks: Sequence[Mask] = DEFAULT_MASKS) -> None:
-        self._masks = [(mask.compiled(), mask.placeholder) for mask in masks]
+        self._masks = [(re.compile(m.pattern, re.MULTILINE), m.placeholder) for m in masks]
 
     def __call__(self, text: str, run_id: str = "") -> str:
         if run_id:
@@ -87,6 +88,15 @@ class Masker:
         for pattern, placeholder in self._masks:
             text = pattern.sub(placeholder, text)
         return text
+
+    def lines(self, lines: list[str], run_id: str = "") -> list[str]:
+        """Each line masked on its own. Done on the lines joined (one regex pass instead of
+        one per line, a third of the cost), and line by line when a pattern matched across
+        a line end (the count of lines changed)."""
+        masked = self("\n".join(lines), run_id).split("\n") if lines else []
+        if len(masked) == len(lines):
+            return masked
+        return [self(line, run_id) for line in lines]
 
 
 # --- the result --------------------------------------------------------------------------------
@@ -389,15 +399,60 @@ def _output(step: Step) -> str:
     return step.tool.output if step.tool is not None else ""
 
 
-def output_diff(a: str, b: str, a_label: str, b_label: str, context: int = 2) -> tuple[str, ...]:
-    """A unified diff of two (already masked) outputs, without line ends; empty when equal.
-    Labelled as git does: `a/<step id>` is run A's, `b/<step id>` run B's."""
+def output_diff(
+    a: str,
+    b: str,
+    a_label: str,
+    b_label: str,
+    context: int = 2,
+    *,
+    mask_a: Callable[[list[str]], list[str]] | None = None,
+    mask_b: Callable[[list[str]], list[str]] | None = None,
+) -> tuple[str, ...]:
+    """A unified diff of two outputs, without line ends; empty when they are equal once
+    masked. `mask_a` / `mask_b` mask the lines that can show in the diff (`Masker.lines`).
+    Labelled as git does: `a/<step id>` is run A's, `b/<step id>` B's.
+
+    The lines both outputs share at their ends, beyond the context, cannot be in any hunk:
+    they are neither masked nor matched (the costly parts: a run that failed at the end
+    differs from the good one only there), and the hunk headers get their line numbers back."""
     if a == b:
         return ()
-    lines = difflib.unified_diff(
-        a.splitlines(), b.splitlines(), a_label, b_label, n=context, lineterm=""
-    )
+    left, right = a.splitlines(), b.splitlines()
+    head = _common_prefix(left, right)
+    tail = _common_prefix(left[head:][::-1], right[head:][::-1])
+    skip_head, skip_tail = max(0, head - context), max(0, tail - context)
+    middle_a = left[skip_head : len(left) - skip_tail]
+    middle_b = right[skip_head : len(right) - skip_tail]
+    if mask_a is not None:
+        middle_a = mask_a(middle_a)
+    if mask_b is not None:
+        middle_b = mask_b(middle_b)
+    if middle_a == middle_b:
+        return ()
+    lines = list(difflib.unified_diff(middle_a, middle_b, a_label, b_label, n=context, lineterm=""))
+    if skip_head:
+        lines = [_shift_hunk(line, skip_head) if line.startswith("@@") else line for line in lines]
     return tuple(lines)
+
+
+def _common_prefix(left: Sequence[str], right: Sequence[str]) -> int:
+    count = 0
+    for x, y in zip(left, right):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+_HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@")
+
+
+def _shift_hunk(line: str, offset: int) -> str:
+    """`@@ -l,s +l,s @@` of a diff of slices starting `offset` lines in, as of the whole."""
+    return _HUNK.sub(
+        lambda m: f"@@ -{int(m[1]) + offset}{m[2]} +{int(m[3]) + offset}{m[4]} @@", line
+    )
 
 
 def _align_steps(a: RunDetail, b: RunDetail, mask: Masker) -> Iterable[StepDiff]:
@@ -421,11 +476,13 @@ def _pair(x: Step, y: Step, a: RunDetail, b: RunDetail, mask: Masker) -> StepDif
     side_a, side_b = _side(x), _side(y)
     status_differs = x.status is not y.status
     outcome_differs = mask(side_a.outcome, a.id) != mask(side_b.outcome, b.id)
-    raw_a, raw_b = _output(x), _output(y)
-    diff = (
-        ()  # the same text: nothing to mask (the common case, and the costly part)
-        if raw_a == raw_b
-        else output_diff(mask(raw_a, a.id), mask(raw_b, b.id), f"a/{x.id}", f"b/{y.id}")
+    diff = output_diff(
+        _output(x),
+        _output(y),
+        f"a/{x.id}",
+        f"b/{y.id}",
+        mask_a=lambda lines: mask.lines(lines, a.id),
+        mask_b=lambda lines: mask.lines(lines, b.id),
     )
     same = not (status_differs or outcome_differs or diff)
     return StepDiff(
@@ -441,12 +498,15 @@ def _pair(x: Step, y: Step, a: RunDetail, b: RunDetail, mask: Masker) -> StepDif
 
 def _lone(step: Step, run: RunDetail, mask: Masker, change: Change) -> StepDiff:
     side = _side(step)
-    output = mask(_output(step), run.id)
+    output = _output(step)
     label = f"{'a' if change is Change.ONLY_A else 'b'}/{step.id}"
+    masked = {
+        "mask_a" if change is Change.ONLY_A else "mask_b": lambda lines: mask.lines(lines, run.id)
+    }
     diff = (
-        output_diff("", output, "/dev/null", label)
+        output_diff("", output, "/dev/null", label, **masked)
         if change is Change.ONLY_B
-        else output_diff(output, "", label, "/dev/null")
+        else output_diff(output, "", label, "/dev/null", **masked)
     )
     return StepDiff(
         key=step_key(step),
