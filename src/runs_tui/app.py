@@ -437,6 +437,18 @@ class RunsApp(App[None]):
             self._pop_to(screen)
             screen.action_export()
 
+    def action_compare(self) -> None:
+        """The palette's "Compare runs": what `=` does on the screen shown (the list: the two
+        marked runs, or the current one with its previous run; a run's detail: with its
+        previous run); elsewhere, the list's."""
+        screen = self.screen
+        if not hasattr(screen, "action_compare"):
+            if (runs := self._runs_screen()) is None:
+                return
+            self._pop_to(runs)
+            screen = runs
+        screen.action_compare()  # type: ignore[attr-defined]
+
     def remember_export(self, path: Path) -> None:
         """The next export proposes the folder of this one, also after a restart."""
         self.export_dir = path.parent

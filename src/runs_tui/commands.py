@@ -60,6 +60,12 @@ def app_commands(app: RunsApp) -> list[SystemCommand]:
             "Go to run…", "Find a cached run by name or id and open it", app.action_go_to_run
         ),
         SystemCommand(
+            "Compare runs",
+            "The two marked runs side by side, or the current run with the previous run of "
+            "its flow or guide (key =)",
+            app.action_compare,
+        ),
+        SystemCommand(
             "Inbox", "Every step waiting for a person, answered in place (key i)", app.action_inbox
         ),
         SystemCommand(

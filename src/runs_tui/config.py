@@ -104,6 +104,9 @@ class Profile:
     notifications: Notifications = field(default_factory=Notifications)
     default_filter: RunFilter | None = None
     last_filter: RunFilter | None = None
+    compare_masks: tuple[str, ...] = ()
+    """Extra patterns masked before two runs are compared (`run_compare`)."""
+    compare_default_masks: bool = True
 
     @property
     def is_embedded(self) -> bool:
@@ -203,6 +206,8 @@ def _profile(name: str, table: SharedTable) -> Profile:
         notifications=table.notifications,
         default_filter=table.default_filter.to_filter() if table.default_filter else None,
         last_filter=table.last_filter.to_filter() if table.last_filter else None,
+        compare_masks=tuple(table.compare_masks),
+        compare_default_masks=table.compare_default_masks,
     )
 
 

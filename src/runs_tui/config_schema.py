@@ -156,7 +156,16 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any
             yield f"{prefix}{key}", value
 
 
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"not a regular expression ({error})") from None
+    return value
+
+
 Text = Annotated[str, AfterValidator(_non_empty)]
+Regex = Annotated[str, AfterValidator(_non_empty), AfterValidator(_regex)]
 Url = Annotated[str, AfterValidator(_non_empty), AfterValidator(check_url)]
 EnvName = Annotated[str, AfterValidator(_non_empty), AfterValidator(_env_name)]
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
@@ -215,6 +224,10 @@ class SharedTable(BaseModel):
     refresh_interval: Interval = DEFAULT_REFRESH_INTERVAL
     notifications: Notifications = Field(default_factory=Notifications)
     default_filter: FilterTable | None = None
+    compare_masks: list[Regex] = Field(default_factory=list)
+    """Regular expressions masked (as `<masked>`) before two runs are compared, after the
+    built-in ones (`run_compare.DEFAULT_MASKS`) unless `compare_default_masks = false`."""
+    compare_default_masks: bool = True
     last_filter: FilterTable | None = None
     """Read only: dashboards before the state file (ui_state.py) remembered the list here."""
 

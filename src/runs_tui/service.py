@@ -74,6 +74,7 @@ NO_BACKEND = "no backend configured"
 
 __all__ = [
     "CacheChanged",
+    "ComparedRun",
     "RunsService",
     "ServiceEvent",
     "SyncMode",
@@ -128,6 +129,21 @@ class SyncStatus:
             if self.last_synced
             else "not synced yet"
         )
+
+
+@dataclass(frozen=True)
+class ComparedRun:
+    """One run of a comparison as fetched (`RunsService.fetch_for_compare`)."""
+
+    run_id: str
+    detail: RunDetail | None
+    fetched_at: datetime | None = None
+    fresh: bool = False
+    """Confirmed by the backend just now."""
+    deleted: bool = False
+    """The backend answered that the run no longer exists."""
+    problem: str | None = None
+    """Why the backend could not confirm it (unreachable, no backend), in words."""
 
 
 def _local_now() -> datetime:
@@ -294,6 +310,34 @@ class RunsService:
         if self.syncer is None:
             return self.cache.get_detail(run_id)
         return await self.syncer.refresh_detail(run_id)
+
+    # comparing two runs ----------------------------------------------------------------------
+
+    def previous_run(self, run_id: str) -> RunSummary | None:
+        """The cached run of the same flow or guide created just before `run_id`."""
+        return self.cache.previous_run(run_id)
+
+    async def fetch_for_compare(self, run_id: str) -> ComparedRun:
+        """One side of a comparison: the fresh detail when the backend answers; offline the
+        cached copy, said to be one; a run the backend no longer has is `deleted` (and its
+        cached copy is not offered: a comparison must never show a gone run as current)."""
+        try:
+            cached = await self.refresh_detail(run_id)
+        except NotFound:
+            return ComparedRun(run_id, None, deleted=True)
+        except ClientError as error:
+            stale = self.cache.get_detail(run_id)
+            return ComparedRun(
+                run_id,
+                stale.detail if stale else None,
+                fetched_at=stale.fetched_at if stale else None,
+                problem=error.explain(),
+            )
+        if cached is None:
+            return ComparedRun(run_id, None, problem=NO_BACKEND)
+        if self.syncer is None:  # the cache alone: what it has, never confirmed
+            return ComparedRun(run_id, cached.detail, cached.fetched_at, problem=NO_BACKEND)
+        return ComparedRun(run_id, cached.detail, cached.fetched_at, fresh=True)
 
     # run ids ----------------------------------------------------------------------------------
 

@@ -169,8 +169,8 @@ URL = '[profiles.p]\nurl = "https://x"\n'
         ),
         (
             '[embedded]\ntoken = "t"',
-            "embedded.token: unknown key (expected one of default_filter, last_filter, "
-            "notifications, refresh_interval)",
+            "embedded.token: unknown key (expected one of compare_default_masks, "
+            "compare_masks, default_filter, last_filter, notifications, refresh_interval)",
         ),
     ],
 )

@@ -224,8 +224,11 @@ class _TemplateBuilder:
         steps: list[Step],
         chain: list[RunStatus],
         end: float,
+        remediation: str | None = None,
         **fields: object,
     ) -> RunDetail:
+        """`remediation`: the one the decision chose, named on the status change to Ready for
+        remediation as the engine names it (what a comparison of two runs shows)."""
         finished = _T0 + timedelta(seconds=end)
         events = [Event(seq=0, at=_T0, type=EventType.RUN_CREATED, data={"trigger": "manual"})]
         expired = [_expired_event(s) for s in steps if s.response and s.response.expired]
@@ -233,12 +236,15 @@ class _TemplateBuilder:
             if target.is_terminal or target is RunStatus.SUMMARIZING:
                 events += expired  # after the steps ran, before the run ends
                 expired = []
+            data: dict[str, object] = {"from": previous.value, "to": target.value}
+            if target is RunStatus.READY_FOR_REMEDIATION and remediation:
+                data["remediation"] = remediation
             events.append(
                 Event(
                     seq=0,
                     at=finished if target.is_terminal else _T0,
                     type=EventType.STATUS_CHANGED,
-                    data={"from": previous.value, "to": target.value},
+                    data=data,
                 )
             )
         return RunDetail(
@@ -386,6 +392,7 @@ class _TemplateBuilder:
                     triage + rem,
                     chain,
                     clock + 1,
+                    remediation=remediation.id if remediation and rem else None,
                     outcome=outcome.name,
                     root_cause=", ".join(outcome.root_causes) or None,
                     summary=summary,

@@ -183,6 +183,21 @@ class Cache:
         ).fetchall()
         return [summary_from_row(row) for row in rows]
 
+    def previous_run(self, run_id: str) -> RunSummary | None:
+        """The run of the same flow or guide created just before `run_id` (ties: the one that
+        arrived earlier), or None: what a comparison with "the previous run" means. Walks the
+        time index backwards from the run, so a common definition answers at once."""
+        row = self._conn.execute(
+            "WITH me AS (SELECT definition_id, kind, created_at, rid FROM runs WHERE id = ?)"
+            f" SELECT {SELECT_SUMMARY} FROM runs"
+            " WHERE definition_id = (SELECT definition_id FROM me)"
+            " AND kind = (SELECT kind FROM me)"
+            " AND (created_at, rid) < (SELECT created_at, rid FROM me)"
+            " ORDER BY created_at DESC, rid DESC LIMIT 1",
+            (run_id,),
+        ).fetchone()
+        return None if row is None else summary_from_row(row)
+
     def count(self, f: RunFilter, now: datetime) -> int:
         """How many runs `f` shows at `now`."""
         ranks = filter_ranks(f)

@@ -21,6 +21,7 @@ from runs_tui.cli.config_commands import (
     cmd_config_show,
 )
 from runs_tui.cli.dashboard import cmd_backend, cmd_dashboard
+from runs_tui.cli.diff import cmd_runs_diff
 from runs_tui.cli.filters import filter_options
 from runs_tui.cli.inbox import cmd_inbox
 from runs_tui.cli.login import cmd_login
@@ -113,6 +114,18 @@ def _add_runs_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("run_id", metavar="ID", help=ID_HELP)
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(handler=cmd_runs_show)
+
+    diff = sub.add_parser(
+        "diff",
+        parents=[common, offline],
+        help="compare two runs (exit 0 same, 1 different)",
+        epilog="Timestamps, clock times, run ids, uuids, hex ids and durations are masked "
+        "before comparing (the profile's compare_masks add to them).",
+    )
+    diff.add_argument("run_a", metavar="A", help=ID_HELP)
+    diff.add_argument("run_b", metavar="B", help=ID_HELP)
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(handler=cmd_runs_diff)
 
     export = sub.add_parser(
         "export", parents=[common, offline], help="export one run (stdout without -o)"

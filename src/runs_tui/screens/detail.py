@@ -125,6 +125,7 @@ class RunDetailScreen(ServiceScreen):
         Binding("y", "copy_output", "Copy output", show=False, id="detail.copy_output"),
         Binding("n", "current_step", "Current step", id="detail.current_step"),
         Binding("u", "refresh", "Refresh", id="detail.refresh"),
+        Binding("equals_sign", "compare", "Compare with previous", show=False, id="detail.compare"),
     ]
 
     DEFAULT_CSS = """
@@ -565,6 +566,12 @@ class RunDetailScreen(ServiceScreen):
 
     def action_refresh(self) -> None:
         self.fetch_detail()
+
+    def action_compare(self) -> None:
+        """`=`: this run beside the previous run of its flow or guide."""
+        from runs_tui.screens.compare import compare_with_previous
+
+        compare_with_previous(self, self.run_id)
 
     @work(group="action", exit_on_error=False)
     async def action_cancel_run(self) -> None:

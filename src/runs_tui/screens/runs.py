@@ -88,6 +88,7 @@ class RunsScreen(ServiceScreen):
         Binding("r", "sync", "Sync", id="runs.sync"),
         Binding("e", "export", "Export", id="runs.export"),
         Binding("y", "copy_ids", "Copy run id", show=False, id="runs.copy_id"),
+        Binding("equals_sign", "compare", "Compare runs", show=False, id="runs.compare"),
         *[
             Binding(
                 str(number),
@@ -113,6 +114,7 @@ class RunsScreen(ServiceScreen):
         self._search_timer: Timer | None = None
         self._counts_timer: Timer | None = None
         self._pacer = ReloadPacer(self, lambda: self.reload(), self.RELOADS_PER_SECOND)
+        self._marked_versions: dict[str, int] = {}  # what the operator saw when marking (`=`)
 
     @property
     def run_list(self) -> RunList:
@@ -228,7 +230,48 @@ class RunsScreen(ServiceScreen):
     def _marks_changed(self, message: RunList.MarksChanged) -> None:
         if message.note:
             self.notify(f"Marked {message.count:,} runs ({message.note}).", markup=False)
+        self._remember_marked_versions()
         self._refresh_chrome()
+
+    def _remember_marked_versions(self) -> None:
+        """The version of each run as it was when marked, so the comparison (`=`) can say a
+        run changed since (only for a pair: the comparison takes two)."""
+        marks = self.run_list.marks
+        self._marked_versions = {i: v for i, v in self._marked_versions.items() if i in marks}
+        if len(marks) > 2:
+            return
+        for run_id in marks - self._marked_versions.keys():
+            run = self.runs_app.service.cache.get_run(run_id)
+            if run is not None:
+                self._marked_versions[run_id] = run.version
+
+    def action_compare(self) -> None:
+        """`=`: the two marked runs side by side (the older one is A); with none marked, the
+        run under the cursor and the previous run of its flow or guide. A marked run that
+        is gone since is still handed over: the comparison says it was deleted."""
+        from runs_tui.screens.compare import CompareScreen, compare_with_previous
+
+        marks = sorted(self.run_list.marks)
+        if not marks:
+            current = self.run_list.current_run
+            if current is not None:
+                compare_with_previous(self, current.id)
+            return
+        if len(marks) != 2:
+            self.notify(
+                f"Mark exactly two runs to compare them ({len(marks):,} marked), or none to "
+                "compare the run under the cursor with the previous run of its flow or guide.",
+                markup=False,
+                severity="warning",
+            )
+            return
+        cache = self.runs_app.service.cache
+        found = {run_id: cache.get_run(run_id) for run_id in marks}
+        order = sorted(
+            marks, key=lambda i: (found[i] is None, found[i].created_at if found[i] else 0)
+        )
+        seen = {i: v for i, v in self._marked_versions.items() if i in found}
+        self.app.push_screen(CompareScreen(order[0], order[1], seen=seen))
 
     @on(GroupBar.GroupChosen)
     def _group_clicked(self, message: GroupBar.GroupChosen) -> None:
