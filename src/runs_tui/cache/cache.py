@@ -39,9 +39,11 @@ from runs_tui.models import (
     DefinitionSummary,
     RunDetail,
     RunFilter,
+    RunKind,
     RunSummary,
     StatusGroup,
 )
+from runs_tui.models.health import DefinitionHealth, RecentRecord, Span
 from runs_tui.models.ordering import STATUS_RANK, RowKey
 
 ITER_CHUNK = 1000
@@ -260,6 +262,18 @@ class Cache:
             if len(chunk) < ITER_CHUNK:
                 return
             after = RowKey.for_run(chunk[-1], f.sort)
+
+    def health(self, span: Span) -> list[DefinitionHealth]:
+        """Every flow and guide's health figures over `span`, getting worse first."""
+        from runs_tui.cache import health
+
+        return health.health_lines(self._conn, span)
+
+    def recent_record(self, kind: RunKind, name: str, limit: int = 10) -> RecentRecord:
+        """Of a flow's or guide's latest `limit` finished runs, how many failed."""
+        from runs_tui.cache import health
+
+        return health.recent_record(self._conn, kind, name, limit)
 
     def waiting_count(self) -> int:
         """Runs waiting for input, whatever the filter: the header's always-visible count."""
