@@ -63,6 +63,11 @@ def app_commands(app: RunsApp) -> list[SystemCommand]:
             "Inbox", "Every step waiting for a person, answered in place (key i)", app.action_inbox
         ),
         SystemCommand(
+            "Health of flows and guides",
+            "Success rate, durations, MTTR and unresolved failures, getting worse first (key H)",
+            app.action_health,
+        ),
+        SystemCommand(
             "Action log",
             "What you did this session, with the equivalent command lines (key L)",
             app.action_action_log,
