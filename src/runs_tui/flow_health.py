@@ -140,7 +140,7 @@ def span_words(span: Span, now: datetime) -> str:
 
     start = (EPOCH + timedelta(microseconds=span.start)).astimezone(now.tzinfo)
     end = (EPOCH + timedelta(microseconds=span.end)).astimezone(now.tzinfo)
-    fmt = "%Y-%m-%d %H:%M"
+    fmt = "%m-%d %H:%M"
     return f"{start.strftime(fmt)} – {end.strftime(fmt)}"
 
 

@@ -137,3 +137,20 @@ async def test_the_figures_follow_runs_finishing_and_going(empty_cache: Cache, a
         assert _line(screen, HOSTILE).unresolved == 2
         assert screen.report is not None
         assert screen.report.lines == empty_cache.health(window_span(HealthWindow.LAST_7D, NOW))
+
+
+async def test_the_run_header_says_how_its_flow_did_lately(empty_cache: Cache, app_factory) -> None:
+    from runs_tui.screens.detail import RunDetailScreen
+    from runs_tui.widgets.run_header import RunHeader
+
+    runs = health_runs()
+    fill(empty_cache, runs)
+    failed = [r for r in runs if r.name == "Database failover"][-2]
+    app = app_factory(frozen_service(empty_cache), live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(RunDetailScreen(failed.id))
+        await settle(pilot, lambda: isinstance(app.screen, RunDetailScreen), "the detail")
+        header = app.screen.query_one(RunHeader)
+        await settle(pilot, lambda: header.run is not None, "the run in the header")
+        assert "Flow record 3 of the last 9 runs failed" in str(header.render())

@@ -168,7 +168,8 @@ class HealthScreen(ServiceScreen):
     DEFAULT_CSS = """
     HealthScreen #health-title { height: 1; padding: 0 1; background: $primary 15%; }
     HealthScreen #health-columns { height: 1; padding: 0 1; }
-    HealthScreen OptionList { height: 1fr; border: none; padding: 0; }
+    HealthScreen OptionList, HealthScreen OptionList:focus { height: 1fr; border: none;
+        padding: 0 1; }
     HealthScreen #health-panel { height: auto; max-height: 7; padding: 0 1;
         border-top: solid $primary 40%; }
     """
@@ -231,11 +232,15 @@ class HealthScreen(ServiceScreen):
         self._wide = wide = self._is_wide()
         now = self.service.now()
         unresolved = report.unresolved
-        title = (
-            f"Health of flows and guides · {WINDOW_WORDS[report.window]} "
-            f"({span_words(report.span, now)}) · getting worse first · "
-            f"{unresolved} unresolved failure{'s' if unresolved != 1 else ''}"
-        )
+        parts = [
+            "Health of flows and guides" if wide else "Health",
+            WINDOW_WORDS[report.window],
+            f"{unresolved} unresolved failure{'s' if unresolved != 1 else ''}",
+            "getting worse first" if wide else "worse first",
+        ]
+        if wide:
+            parts.append(span_words(report.span, now))
+        title = " · ".join(parts)
         self.query_one("#health-title", Static).update(Text(title))
         self.query_one("#health-columns", Static).update(header_text(wide))
         options = self.lines
