@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runs_tui.cache import Cache
+from runs_tui.cache import health as health_sql
 from runs_tui.models import ChangesPage, RunKind, RunStatus, RunSummary, Trigger, TriggerKind
 from runs_tui.models.health import (
     DefinitionKey,
@@ -28,15 +29,27 @@ from runs_tui.models.ordering import micros
 NOW = datetime(2024, 5, 20, 12, 30, tzinfo=UTC)
 NAMES = ["Database failover", "Disk full", "Ünïcode guide"]
 
+OUTCOMES = [RunStatus.COMPLETED_SUCCESS] * 3 + [
+    RunStatus.COMPLETED_FAILURE,
+    RunStatus.COMPLETED_PARTIAL,
+    RunStatus.CANCELLED,
+    RunStatus.NO_STEPS,
+]
 runs = st.lists(
     st.tuples(
-        st.integers(0, 75 * 86400),  # seconds before now (some beyond two 30-day windows)
-        st.sampled_from(RunStatus),
-        st.sampled_from(NAMES),
-        st.sampled_from(RunKind),
+        # seconds before now: mostly within the windows and the ones before them, some older
+        st.one_of(
+            st.integers(0, 2 * 86400),
+            st.integers(0, 14 * 86400),
+            st.integers(0, 75 * 86400),
+        ),
+        st.one_of(st.sampled_from(OUTCOMES), st.sampled_from(RunStatus)),
+        st.one_of(st.just(NAMES[0]), st.sampled_from(NAMES)),  # long histories and short
+        st.one_of(st.just(RunKind.FLOW), st.sampled_from(RunKind)),
         st.none() | st.integers(0, 600),  # start after creation
         st.integers(0, 7200),  # finish after start
     ),
+    min_size=10,
     max_size=60,
 )
 
@@ -71,17 +84,21 @@ def as_health_run(run: RunSummary) -> HealthRun:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     history=runs,
     deleted=st.sets(st.integers(0, 59), max_size=10),
     window=st.sampled_from([HealthWindow.LAST_24H, HealthWindow.LAST_7D, HealthWindow.LAST_30D]),
+    whole_at_most=st.sampled_from([0, 5, health_sql.WHOLE_AT_MOST]),
 )
 def test_cache_health_equals_a_brute_force_count(
     history: list[tuple[int, RunStatus, str, RunKind, int | None, int]],
     deleted: set[int],
     window: HealthWindow,
+    whole_at_most: int,
 ) -> None:
+    """`whole_at_most` sends definitions through the index path (0: all of them) or the
+    read-whole path (the default: most of these small histories)."""
     summaries = [summary(index, spec) for index, spec in enumerate(history)]
     gone = [run.id for index, run in enumerate(summaries) if index in deleted]
     kept = [run for index, run in enumerate(summaries) if index not in deleted]
@@ -94,7 +111,12 @@ def test_cache_health_equals_a_brute_force_count(
         cache.apply_changes(
             ChangesPage(changes=summaries[half:], deleted=gone, next_cursor=2, has_more=False)
         )
-        lines = cache.health(span)
+        kept_limit = health_sql.WHOLE_AT_MOST
+        health_sql.WHOLE_AT_MOST = whole_at_most
+        try:
+            lines = cache.health(span)
+        finally:
+            health_sql.WHOLE_AT_MOST = kept_limit
     by_key: dict[DefinitionKey, list[HealthRun]] = {}
     for run in kept:
         by_key.setdefault(DefinitionKey(run.kind, run.name), []).append(as_health_run(run))

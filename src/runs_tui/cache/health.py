@@ -28,12 +28,16 @@ from runs_tui.models.health import (
     RecentRecord,
     Resolutions,
     Span,
+    definition_health,
     finish_figures,
     getting_worse_first,
 )
 from runs_tui.models.ordering import STATUS_RANK
 
 _INDEX = "runs INDEXED BY ix_runs_definition"
+_CHUNK = 500
+WHOLE_AT_MOST = SPARK_RUNS
+"""A definition with at most this many runs in all is read whole (see `health_lines`)."""
 _COLUMNS = "status_rank, created_at, started_at, finished_at"
 _SUCCESS = STATUS_RANK[RunStatus.COMPLETED_SUCCESS]
 _FAILED = ", ".join(str(STATUS_RANK[s]) for s in sorted(FAILED))
@@ -49,9 +53,50 @@ def _run(row: tuple[int, int, int | None, int | None]) -> HealthRun:
 
 
 def health_lines(conn: sqlite3.Connection, span: Span) -> list[DefinitionHealth]:
-    """Every flow and guide's figures over `span`, getting worse first."""
+    """Every flow and guide's figures over `span`, getting worse first.
+
+    A definition with few runs in all (one-off titles: most of the distinct names of a big
+    cache) is read whole, with every other small one, in one statement per kind, and counted
+    by the brute force itself; only the others pay for their own window scan and seeks."""
     keys = _definitions(conn)
-    return getting_worse_first(_line(conn, key, name_id, span) for key, name_id in keys)
+    totals = {
+        (kind, name_id): int(n)
+        for kind, name_id, n in conn.execute(
+            "SELECT kind, name_id, sum(n) FROM run_counts_daily GROUP BY kind, name_id"
+        )
+    }
+    small = [
+        (key, name_id)
+        for key, name_id in keys
+        if name_id is not None and totals.get((key.kind.value, name_id), 0) <= WHOLE_AT_MOST
+    ]
+    whole = _whole_histories(conn, small)
+    lines = [
+        definition_health(key, whole.get(key, []), span)
+        if name_id is None or totals.get((key.kind.value, name_id), 0) <= WHOLE_AT_MOST
+        else _line(conn, key, name_id, span)
+        for key, name_id in keys
+    ]
+    return getting_worse_first(lines)
+
+
+def _whole_histories(
+    conn: sqlite3.Connection, keys: list[tuple[DefinitionKey, int]]
+) -> dict[DefinitionKey, list[HealthRun]]:
+    """Every run of each definition, oldest first, a few hundred definitions per statement."""
+    found: dict[DefinitionKey, list[HealthRun]] = {}
+    by_id = {(key.kind.value, name_id): key for key, name_id in keys}
+    for kind in RunKind:
+        ids = [name_id for key, name_id in keys if key.kind is kind]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for name_id, *row in conn.execute(
+                f"SELECT name_id, {_COLUMNS} FROM {_INDEX} WHERE kind = ? "
+                f"AND name_id IN ({', '.join('?' * len(chunk))}) ORDER BY name_id, created_at, rid",
+                (kind.value, *chunk),
+            ):
+                found.setdefault(by_id[(kind.value, name_id)], []).append(_run(row))  # type: ignore[arg-type]
+    return found
 
 
 def _definitions(conn: sqlite3.Connection) -> list[tuple[DefinitionKey, int | None]]:
