@@ -77,3 +77,32 @@ def test_stats_refuses_a_window_that_makes_no_sense(cli: CliRunner, remote: Any)
     )
     assert custom.code == ExitCode.OK, custom.err
     assert json.loads(custom.out)["window"] == "custom"
+
+
+def test_stats_counts_what_runs_list_lists(cli: CliRunner, remote: Any) -> None:
+    """A line's runs are exactly the runs `runs list` gives for its kind, title and window."""
+    seed_history(remote.store, SystemClock(), 400)
+    document = json.loads(cli("stats", "--since", "30d", "--format", "json").out)
+    for line in document["definitions"]:
+        listed = cli(
+            "runs",
+            "list",
+            "--offline",
+            "--type",
+            line["kind"],
+            "--name",
+            line["name"],
+            "--since",
+            "30d",
+            "--status",
+            "all",
+            "--format",
+            "json",
+            "--limit",
+            "100000",
+        )
+        assert listed.code == ExitCode.OK, listed.err
+        body = json.loads(listed.out)
+        runs = body["runs"] if isinstance(body, dict) else body
+        names = [run["name"] for run in runs]
+        assert len([n for n in names if n == line["name"]]) == line["runs"], line["name"]
