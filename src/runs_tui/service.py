@@ -392,6 +392,24 @@ class RunsService:
         span = window_span(window, self.now(), start, end)
         return HealthReport(window, span, self.cache.health(span))
 
+    async def read_health(
+        self,
+        window: HealthWindow,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> HealthReport:
+        """`health` in a thread, on a connection of its own (a `Cache` is one thread's): over
+        a big cache the figures take a while, and the dashboard keeps answering meanwhile."""
+        span = window_span(window, self.now(), start, end)
+
+        def read() -> HealthReport:
+            from runs_tui.cache import Cache
+
+            with Cache.open(self.cache.path) as own:
+                return HealthReport(window, span, own.health(span))
+
+        return await asyncio.to_thread(read)
+
     def definition_record(self, run: RunSummary, limit: int = 10) -> RecentRecord:
         """How the run's flow or guide has done lately ("3 of the last 10 runs failed")."""
         return self.cache.recent_record(run.kind, run.name, limit)

@@ -213,8 +213,22 @@ class HealthScreen(ServiceScreen):
     # --- reading ----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        start, end = self.custom if self.custom else (None, None)
-        self.show(self.service.health(self.window, start, end))
+        """Read the figures in a worker (a thread with its own cache connection): the latest
+        request wins, and the screen keeps answering keys while a big cache is read."""
+        if self.report is None:
+            self.query_one("#health-title", Static).update(
+                Text(f"Health of flows and guides · {WINDOW_WORDS[self.window]} · reading…")
+            )
+        self._read(self.window, self.custom)
+
+    @work(exclusive=True, group="health", exit_on_error=False)
+    async def _read(
+        self, window: HealthWindow, custom: tuple[datetime, datetime | None] | None
+    ) -> None:
+        start, end = custom if custom else (None, None)
+        report = await self.service.read_health(window, start, end)
+        if window is self.window and custom == self.custom:
+            self.show(report)
 
     def catch_up(self) -> None:
         self.reload()
