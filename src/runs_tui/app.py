@@ -431,6 +431,12 @@ class RunsApp(App[None]):
             self._pop_to(screen)
             screen.action_group(group.value)
 
+    def show_unresolved(self) -> None:
+        """The runs list's tab 7: the unresolved failures under its filter."""
+        if (screen := self._runs_screen()) is not None:
+            self._pop_to(screen)
+            screen.action_group("unresolved")
+
     def show_filter(self, run_filter: RunFilter) -> None:
         """The runs list under `run_filter` (another screen's "show me these runs")."""
         if (screen := self._runs_screen()) is not None:

@@ -154,3 +154,40 @@ async def test_the_run_header_says_how_its_flow_did_lately(empty_cache: Cache, a
         header = app.screen.query_one(RunHeader)
         await settle(pilot, lambda: header.run is not None, "the run in the header")
         assert "Flow record 3 of the last 9 runs failed" in str(header.render())
+
+
+async def test_tab_7_lists_the_unresolved_failures_with_their_count(
+    empty_cache: Cache, app_factory
+) -> None:
+    from runs_tui.widgets.group_bar import GroupBar
+
+    runs = health_runs()
+    fill(empty_cache, runs)
+    app = app_factory(frozen_service(empty_cache))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        await pilot.press("7")
+        await settle(pilot, lambda: screen.run_filter.unresolved, "the unresolved tab")
+        bar = screen.query_one(GroupBar)
+        # 24 hours: Database failover's failure 5 h ago and the hostile guide's 3 h ago
+        await settle(pilot, lambda: screen.run_list.total == 2, "two unresolved failures")
+        assert bar.unresolved == 2 and bar.unresolved_current
+        assert "7 Unresolved 2" in str(bar.render())
+        # a second actor: Database failover succeeds now; its failure is resolved
+        fixed = make_run(
+            900,
+            "Database failover",
+            RunStatus.COMPLETED_SUCCESS,
+            age=timedelta(minutes=30),
+            ran=timedelta(minutes=10),
+        )
+        empty_cache.apply_changes(
+            ChangesPage(changes=[fixed], deleted=[], next_cursor=99_999, has_more=False)
+        )
+        await app.service.feed(CacheChanged(frozenset({fixed.id})))  # type: ignore[attr-defined]
+        await settle(pilot, lambda: screen.run_list.total == 1, "one unresolved failure left")
+        await settle(pilot, lambda: bar.unresolved == 1, "the tab's count")
+        await pilot.press("1")
+        await settle(pilot, lambda: not screen.run_filter.unresolved, "back to all")

@@ -187,6 +187,9 @@ class Cache:
 
     def count(self, f: RunFilter, now: datetime) -> int:
         """How many runs `f` shows at `now`."""
+        if f.unresolved:
+            with database.read_snapshot(self._conn):
+                return sum(sum(self._status_counts(arm).values()) for arm in filter_arms(f, now))
         ranks = filter_ranks(f)
         with database.read_snapshot(self._conn):
             return sum(
@@ -313,6 +316,8 @@ class Cache:
             self._counts_memo.clear()
 
     def _arm_count(self, arm: Arm) -> int:
+        if arm.unresolved:  # counted as it is: the ranks alone do not say which runs
+            return sum(self._status_counts(arm).values())
         return sum(
             self._status_counts(Arm(kind=arm.kind, name=arm.name, lo=arm.lo, hi=arm.hi)).get(
                 rank, 0
