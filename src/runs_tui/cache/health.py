@@ -14,6 +14,7 @@ with a cached run, each known by kind and title (`DefinitionKey`).
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 
 from runs_tui.cache.rows import STATUS_OF_RANK
@@ -41,6 +42,8 @@ WHOLE_AT_MOST = SPARK_RUNS
 _COLUMNS = "status_rank, created_at, started_at, finished_at"
 _SUCCESS = STATUS_RANK[RunStatus.COMPLETED_SUCCESS]
 _FAILED = ", ".join(str(STATUS_RANK[s]) for s in sorted(FAILED))
+_FAILED_RANKS = frozenset(STATUS_RANK[s] for s in FAILED)
+_TERMINAL_RANKS = frozenset(rank for status, rank in STATUS_RANK.items() if status.is_terminal)
 _JUDGED = ", ".join(
     str(rank)
     for status, rank in STATUS_RANK.items()
@@ -131,19 +134,34 @@ def _line(
     previous = span.previous
     rule = Resolutions(_open_incident(conn, ident, previous.start))
     durations: list[int] = []
-    for row in conn.execute(
+    now_ranks: Counter[int] = Counter()
+    before_ranks: Counter[int] = Counter()
+    opened, times, start = rule.opened, rule.times, span.start
+    # `Resolutions.feed` and `WindowCounts.add`, inlined on plain tuples: this loop meets
+    # every run of the two windows (the property test holds it to the brute force)
+    for rank, created, started, finished in conn.execute(
         f"SELECT {_COLUMNS} FROM {_INDEX} WHERE kind = ? AND name_id = ? "
         "AND created_at >= ? AND created_at < ? ORDER BY created_at, rid",
         (*ident, previous.start, span.end),
     ):
-        run = _run(row)
-        rule.feed(run)
-        if run.created >= span.start:
-            health.counts.add(run.status)
-            if run.duration is not None:
-                durations.append(run.duration)
+        if rank in _FAILED_RANKS:
+            if opened is None:
+                opened = started if started is not None else created
+        elif rank == _SUCCESS:
+            if opened is not None and finished is not None:
+                times.append((created, max(0, finished - opened)))
+            opened = None
+        if created >= start:
+            now_ranks[rank] += 1
+            if started is not None and finished is not None and rank in _TERMINAL_RANKS:
+                durations.append(max(0, finished - started))
         else:
-            health.previous.add(run.status)
+            before_ranks[rank] += 1
+    rule.opened = opened
+    for rank, n in now_ranks.items():
+        health.counts.add(STATUS_OF_RANK[rank], n)
+    for rank, n in before_ranks.items():
+        health.previous.add(STATUS_OF_RANK[rank], n)
     finish_figures(health, durations, rule, span)
     health.unresolved = _unresolved(conn, ident)
     latest = conn.execute(
