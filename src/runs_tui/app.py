@@ -59,6 +59,7 @@ HELP_TITLES: dict[str, str] = {
     "TimelineScreen": "Timeline",
     "InboxScreen": "Inbox",
     "ActionLogScreen": "Action log",
+    "HealthScreen": "Health of flows and guides",
 }
 REPLACED_COMMANDS: frozenset[str] = frozenset({"Quit", "Theme", "Keys"})
 
@@ -107,6 +108,7 @@ class RunsApp(App[None]):
         Binding("w", "oldest_waiting", "Oldest waiting run", show=False, id="app.oldest_waiting"),
         Binding("i", "inbox", "Inbox", show=False, id="app.inbox"),
         Binding("L", "action_log", "Action log", show=False, id="app.action_log"),
+        Binding("H", "health", "Health", show=False, id="app.health"),
     ]
 
     def __init__(
@@ -339,6 +341,14 @@ class RunsApp(App[None]):
             return
         self.push_screen(ActionLogScreen())
 
+    def action_health(self) -> None:
+        """The health of every flow and guide (one instance on the stack)."""
+        from runs_tui.screens.health import HealthScreen
+
+        if isinstance(self.screen, HealthScreen):
+            return
+        self.push_screen(HealthScreen())
+
     def record_action(
         self,
         action: Action,
@@ -422,6 +432,18 @@ class RunsApp(App[None]):
         if (screen := self._runs_screen()) is not None:
             self._pop_to(screen)
             screen.action_group(group.value)
+
+    def show_unresolved(self) -> None:
+        """The runs list's tab 7: the unresolved failures under its filter."""
+        if (screen := self._runs_screen()) is not None:
+            self._pop_to(screen)
+            screen.action_group("unresolved")
+
+    def show_filter(self, run_filter: RunFilter) -> None:
+        """The runs list under `run_filter` (another screen's "show me these runs")."""
+        if (screen := self._runs_screen()) is not None:
+            self._pop_to(screen)
+            screen.apply_filter(run_filter)
 
     def _pop_to(self, screen: RunsScreen) -> None:
         while self.screen is not screen and len(self.screen_stack) > 1:

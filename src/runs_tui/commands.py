@@ -46,6 +46,14 @@ def app_commands(app: RunsApp) -> list[SystemCommand]:
         )
         for number, group in enumerate(GROUP_ORDER, 1)
     ]
+    commands.append(
+        SystemCommand(
+            "Filter: unresolved failures",
+            "Failed or partial runs that no later success of the same flow or guide followed "
+            f"(key {len(GROUP_ORDER) + 1})",
+            app.show_unresolved,
+        )
+    )
     commands += [
         SystemCommand(
             "Filter: edit…", "Status, type, time range and name (key f)", app.action_edit_filter
@@ -67,6 +75,11 @@ def app_commands(app: RunsApp) -> list[SystemCommand]:
         ),
         SystemCommand(
             "Inbox", "Every step waiting for a person, answered in place (key i)", app.action_inbox
+        ),
+        SystemCommand(
+            "Health of flows and guides",
+            "Success rate, durations, MTTR and unresolved failures, getting worse first (key H)",
+            app.action_health,
         ),
         SystemCommand(
             "Action log",

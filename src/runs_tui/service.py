@@ -35,6 +35,7 @@ from runs_tui.events import (
     SyncStateChanged,
     WaitingStarted,
 )
+from runs_tui.flow_health import HealthReport
 from runs_tui.formatting import age_words, clock_words
 from runs_tui.idempotency import new_idempotency_key
 from runs_tui.inbox import Inbox, build_inbox
@@ -52,6 +53,7 @@ from runs_tui.models.domain import (
     TriggerKind,
 )
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
+from runs_tui.models.health import HealthWindow, RecentRecord, window_span
 from runs_tui.models.prompt_fields import FieldValue
 from runs_tui.models.responders import Identity, answer_refusal
 from runs_tui.models.status import StatusGroup
@@ -420,6 +422,41 @@ class RunsService:
             allow_self=prompt.allow_self,
             started_by=run.trigger.actor,
         )
+
+    # the health of flows and guides -----------------------------------------------------------
+
+    def health(
+        self,
+        window: HealthWindow,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> HealthReport:
+        """Every flow and guide's figures over the window ending now (or a custom one), from
+        the cache alone: instant, and offline too."""
+        span = window_span(window, self.now(), start, end)
+        return HealthReport(window, span, self.cache.health(span))
+
+    async def read_health(
+        self,
+        window: HealthWindow,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> HealthReport:
+        """`health` in a thread, on a connection of its own (a `Cache` is one thread's): over
+        a big cache the figures take a while, and the dashboard keeps answering meanwhile."""
+        span = window_span(window, self.now(), start, end)
+
+        def read() -> HealthReport:
+            from runs_tui.cache import Cache
+
+            with Cache.open(self.cache.path) as own:
+                return HealthReport(window, span, own.health(span))
+
+        return await asyncio.to_thread(read)
+
+    def definition_record(self, run: RunSummary, limit: int = 10) -> RecentRecord:
+        """How the run's flow or guide has done lately ("3 of the last 10 runs failed")."""
+        return self.cache.recent_record(run.kind, run.name, limit)
 
     # the inbox ---------------------------------------------------------------------------------
 

@@ -39,9 +39,11 @@ from runs_tui.models import (
     DefinitionSummary,
     RunDetail,
     RunFilter,
+    RunKind,
     RunSummary,
     StatusGroup,
 )
+from runs_tui.models.health import DefinitionHealth, RecentRecord, Span
 from runs_tui.models.ordering import STATUS_RANK, RowKey
 
 ITER_CHUNK = 1000
@@ -200,6 +202,9 @@ class Cache:
 
     def count(self, f: RunFilter, now: datetime) -> int:
         """How many runs `f` shows at `now`."""
+        if f.unresolved:
+            with database.read_snapshot(self._conn):
+                return sum(sum(self._status_counts(arm).values()) for arm in filter_arms(f, now))
         ranks = filter_ranks(f)
         with database.read_snapshot(self._conn):
             return sum(
@@ -276,6 +281,18 @@ class Cache:
                 return
             after = RowKey.for_run(chunk[-1], f.sort)
 
+    def health(self, span: Span) -> list[DefinitionHealth]:
+        """Every flow and guide's health figures over `span`, getting worse first."""
+        from runs_tui.cache import health
+
+        return health.health_lines(self._conn, span)
+
+    def recent_record(self, kind: RunKind, name: str, limit: int = 10) -> RecentRecord:
+        """Of a flow's or guide's latest `limit` finished runs, how many failed."""
+        from runs_tui.cache import health
+
+        return health.recent_record(self._conn, kind, name, limit)
+
     def waiting_count(self) -> int:
         """Runs waiting for input, whatever the filter: the header's always-visible count."""
         marks = ", ".join("?" * len(_WAITING_RANKS))
@@ -314,6 +331,8 @@ class Cache:
             self._counts_memo.clear()
 
     def _arm_count(self, arm: Arm) -> int:
+        if arm.unresolved:  # counted as it is: the ranks alone do not say which runs
+            return sum(self._status_counts(arm).values())
         return sum(
             self._status_counts(Arm(kind=arm.kind, name=arm.name, lo=arm.lo, hi=arm.hi)).get(
                 rank, 0

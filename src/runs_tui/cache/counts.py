@@ -28,7 +28,7 @@ LEVELS = {by_name: _levels(by_name) for by_name in (False, True)}
 def status_counts(conn: sqlite3.Connection, arm: Arm, level: int = 0) -> Counter[int]:
     """Runs of the arm, per status rank."""
     levels = LEVELS[bool(arm.name)]
-    if level == len(levels):
+    if level == len(levels) or arm.unresolved:  # a relation between runs: counted row by row
         return _exact(conn, arm)
     table, period = levels[level].name, levels[level].period
     first = None if arm.lo is None else -(-arm.lo // period)  # first whole period

@@ -19,6 +19,7 @@ from runs_tui.models.ordering import STATUS_RANK, micros
 
 ALL_RANKS = frozenset(STATUS_RANK.values())
 ACTIVE_RANKS = frozenset(STATUS_RANK[s] for s in StatusGroup.ACTIVE.statuses)
+FAILED_RANKS = frozenset(STATUS_RANK[s] for s in StatusGroup.FAILED.statuses)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Arm:
     name: str = ""  # folded search text; "" matches every name
     lo: int | None = None
     hi: int | None = None
+    unresolved: bool = False  # only runs no later success of their definition followed
 
     def restricted_to(self, ranks: frozenset[int]) -> Arm:
         return replace(self, ranks=self.ranks & ranks)
@@ -58,9 +60,26 @@ def base_arms(f: RunFilter, now: datetime) -> list[Arm]:
 
 
 def filter_arms(f: RunFilter, now: datetime) -> list[Arm]:
+    if f.unresolved:
+        return unresolved_arms(f, now)
     ranks = filter_ranks(f)
     arms = [arm.restricted_to(ranks) for arm in base_arms(f, now)]
     return [arm for arm in arms if not arm.is_empty]
+
+
+def unresolved_arms(f: RunFilter, now: datetime) -> list[Arm]:
+    """The unresolved failures under f's kind, time and name (its statuses aside)."""
+    arms = [replace(arm.restricted_to(FAILED_RANKS), unresolved=True) for arm in base_arms(f, now)]
+    return [arm for arm in arms if not arm.is_empty]
+
+
+UNRESOLVED_SQL = (
+    "created_at > coalesce((SELECT s.created_at FROM runs AS s INDEXED BY ix_runs_definition "
+    "WHERE s.kind = runs.kind AND s.name_id = runs.name_id AND s.status_rank = "
+    f"{STATUS_RANK[RunStatus.COMPLETED_SUCCESS]} ORDER BY s.created_at DESC LIMIT 1), -1)"
+)
+"""No later success: the latest success of the run's definition (kind and name id) is a seek
+backwards through `ix_runs_definition` (the rule of `models/health.py`)."""
 
 
 def segments(arms: list[Arm], sort: SortColumn, descending: bool) -> list[list[Arm]]:
@@ -110,6 +129,8 @@ def conditions(
     if time and arm.hi is not None:
         sql.append("created_at < ?")
         params.append(arm.hi)
+    if arm.unresolved:  # never left out: no count table or index key stands in for it
+        sql.append(UNRESOLVED_SQL)
     return sql, params
 
 

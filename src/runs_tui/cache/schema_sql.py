@@ -2,7 +2,7 @@
 
 The cache's DDL, so opening a cache needs no SQLAlchemy (see `ddl.py`)."""
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 CREATE_SCHEMA = (
     'CREATE TABLE definitions (\n\tid VARCHAR NOT NULL, \n\tkind VARCHAR NOT NULL, \n\ttitle VARCHAR NOT NULL, \n\tdefinition_json TEXT NOT NULL, \n\tPRIMARY KEY (id, kind)\n)',
@@ -20,6 +20,7 @@ CREATE_SCHEMA = (
     'CREATE TABLE run_totals_hourly (\n\tperiod INTEGER NOT NULL, \n\tstatus_rank INTEGER NOT NULL, \n\tkind VARCHAR NOT NULL, \n\tn INTEGER NOT NULL, \n\tPRIMARY KEY (period, status_rank, kind)\n)\n WITHOUT ROWID',
     'CREATE TABLE run_variables (\n\trun_id VARCHAR NOT NULL, \n\tposition INTEGER NOT NULL, \n\tname VARCHAR NOT NULL, \n\tvalue VARCHAR NOT NULL, \n\tdirection VARCHAR NOT NULL, \n\tupdated_at VARCHAR, \n\tPRIMARY KEY (run_id, position)\n)',
     'CREATE TABLE runs (\n\trid INTEGER NOT NULL, \n\tid VARCHAR NOT NULL, \n\tkind VARCHAR NOT NULL, \n\tdefinition_id VARCHAR NOT NULL, \n\tname VARCHAR NOT NULL, \n\tstatus VARCHAR NOT NULL, \n\ttrigger_kind VARCHAR NOT NULL, \n\ttrigger_actor VARCHAR NOT NULL, \n\tcreated_at BIGINT NOT NULL, \n\tscheduled_for BIGINT, \n\tstarted_at BIGINT, \n\tfinished_at BIGINT, \n\tupdated_at BIGINT NOT NULL, \n\tcurrent_step_id VARCHAR, \n\tcurrent_step VARCHAR, \n\troot_cause VARCHAR, \n\toutcome VARCHAR, \n\tsummary VARCHAR, \n\terror VARCHAR, \n\tinputs_json TEXT NOT NULL, \n\tversion INTEGER NOT NULL, \n\tseq BIGINT NOT NULL, \n\tname_id INTEGER NOT NULL, \n\tname_key VARCHAR NOT NULL, \n\tstatus_rank INTEGER NOT NULL, \n\tduration_key BIGINT NOT NULL, \n\ttrigger_key VARCHAR NOT NULL, \n\tseen_generation INTEGER NOT NULL, \n\tPRIMARY KEY (rid)\n)',
+    'CREATE INDEX ix_runs_definition ON runs (kind, name_id, created_at, rid, status_rank, started_at, finished_at)',
     'CREATE INDEX ix_runs_duration ON runs (duration_key, created_at, rid, status_rank, kind, name_id)',
     'CREATE UNIQUE INDEX ix_runs_id ON runs (id)',
     'CREATE INDEX ix_runs_name ON runs (name_key, created_at, rid, status_rank, kind, name_id)',
@@ -34,6 +35,7 @@ CREATE_SCHEMA = (
 CREATE_STAGING = 'CREATE TABLE run_staging (\n\trid INTEGER NOT NULL, \n\tid VARCHAR NOT NULL, \n\tkind VARCHAR NOT NULL, \n\tdefinition_id VARCHAR NOT NULL, \n\tname VARCHAR NOT NULL, \n\tstatus VARCHAR NOT NULL, \n\ttrigger_kind VARCHAR NOT NULL, \n\ttrigger_actor VARCHAR NOT NULL, \n\tcreated_at BIGINT NOT NULL, \n\tscheduled_for BIGINT, \n\tstarted_at BIGINT, \n\tfinished_at BIGINT, \n\tupdated_at BIGINT NOT NULL, \n\tcurrent_step_id VARCHAR, \n\tcurrent_step VARCHAR, \n\troot_cause VARCHAR, \n\toutcome VARCHAR, \n\tsummary VARCHAR, \n\terror VARCHAR, \n\tinputs_json TEXT NOT NULL, \n\tversion INTEGER NOT NULL, \n\tseq BIGINT NOT NULL, \n\tname_id INTEGER NOT NULL, \n\tname_key VARCHAR NOT NULL, \n\tstatus_rank INTEGER NOT NULL, \n\tduration_key BIGINT NOT NULL, \n\ttrigger_key VARCHAR NOT NULL, \n\tseen_generation INTEGER NOT NULL, \n\tPRIMARY KEY (rid)\n)'
 
 CREATE_RUNS_INDEXES = (
+    'CREATE INDEX ix_runs_definition ON runs (kind, name_id, created_at, rid, status_rank, started_at, finished_at)',
     'CREATE INDEX ix_runs_duration ON runs (duration_key, created_at, rid, status_rank, kind, name_id)',
     'CREATE UNIQUE INDEX ix_runs_id ON runs (id)',
     'CREATE INDEX ix_runs_name ON runs (name_key, created_at, rid, status_rank, kind, name_id)',

@@ -22,7 +22,7 @@ from runs_tui.cli.config_commands import (
 )
 from runs_tui.cli.dashboard import cmd_backend, cmd_dashboard
 from runs_tui.cli.diff import cmd_runs_diff
-from runs_tui.cli.filters import filter_options
+from runs_tui.cli.filters import filter_options, iso_time
 from runs_tui.cli.inbox import cmd_inbox
 from runs_tui.cli.login import cmd_login
 from runs_tui.cli.runs import (
@@ -32,6 +32,7 @@ from runs_tui.cli.runs import (
     cmd_runs_show,
     cmd_sync,
 )
+from runs_tui.cli.stats import cmd_stats
 from runs_tui.cli.watch import cmd_runs_watch
 
 ID_HELP = "run id, or a unique prefix of at least 4 characters (like git)"
@@ -64,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="answer from the cache without syncing"
     )
     inbox.set_defaults(handler=cmd_inbox)
+    stats = commands.add_parser(
+        "stats", parents=[common], help="the health of every flow and guide (as the dashboard's H)"
+    )
+    stats.add_argument("--since", choices=("24h", "7d", "30d"), help="the window (default 7d)")
+    stats.add_argument("--from", dest="time_from", type=iso_time, metavar="TIME")
+    stats.add_argument("--to", dest="time_to", type=iso_time, metavar="TIME")
+    stats.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    stats.add_argument("--offline", action="store_true", help="answer from the cache alone")
+    stats.set_defaults(handler=cmd_stats)
     _add_config_commands(commands, common)
     _add_audit_commands(commands, common)
     login = commands.add_parser("login", parents=[common], help="store a token for a profile")

@@ -89,6 +89,9 @@ class RunFilter:
     name: str = ""
     sort: SortColumn = SortColumn.STARTED
     descending: bool = True
+    unresolved: bool = False
+    """Only unresolved failures: failed or partial runs that no later Completed Success of the
+    same flow or guide (kind and title) has followed (the list's tab 7; `models/health.py`)."""
 
     @classmethod
     def for_group(cls, group: StatusGroup, **kwargs: Any) -> RunFilter:
@@ -96,11 +99,21 @@ class RunFilter:
         return cls(statuses=statuses, **kwargs)
 
     def with_group(self, group: StatusGroup) -> RunFilter:
-        return replace(self, statuses=frozenset() if group is StatusGroup.ALL else group.statuses)
+        return replace(
+            self,
+            statuses=frozenset() if group is StatusGroup.ALL else group.statuses,
+            unresolved=False,
+        )
+
+    def with_unresolved(self) -> RunFilter:
+        """The unresolved failures under this filter's kind, time range and name."""
+        return replace(self, statuses=frozenset(), unresolved=True)
 
     @property
     def group(self) -> StatusGroup | None:
-        """The group whose members are exactly `statuses`, if any."""
+        """The group whose members are exactly `statuses`, if any (none for unresolved)."""
+        if self.unresolved:
+            return None
         if not self.statuses:
             return StatusGroup.ALL
         for group in StatusGroup:
@@ -112,7 +125,9 @@ class RunFilter:
         """A one-line human summary, shown above the list."""
         parts: list[str] = []
         group = self.group
-        if group is None:
+        if self.unresolved:
+            parts.append("Unresolved failures")
+        elif group is None:
             parts.append(", ".join(sorted(s.label for s in self.statuses)))
         elif group is not StatusGroup.ALL:
             parts.append(group.label)
@@ -141,6 +156,8 @@ class RunFilter:
             "sort": self.sort.value,
             "descending": self.descending,
         }
+        if self.unresolved:
+            data["unresolved"] = True
         if self.time.start:
             data["from"] = self.time.start.isoformat()
         if self.time.end:
@@ -161,6 +178,7 @@ class RunFilter:
                 name=str(data.get("name", "")),
                 sort=SortColumn(data.get("sort", "started")),
                 descending=bool(data.get("descending", True)),
+                unresolved=data.get("unresolved") is True,
             )
         except (KeyError, ValueError, TypeError):
             return cls()

@@ -160,7 +160,8 @@ class RunDetailScreen(ServiceScreen):
 
     def compose(self) -> ComposeResult:
         now = self.service.now
-        yield RunHeader(now, id="header")
+        record = self.service.definition_record
+        yield RunHeader(now, record=lambda run: record(run).words(), id="header")
         yield Static("", id="notice")
         with Horizontal(id="body"):
             with Vertical(id="left"):

@@ -34,7 +34,7 @@ from runs_tui.screens.reload_pacer import ReloadPacer
 from runs_tui.service import RunsService, SyncMode, SyncStatus
 from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.filter_summary import FilterSummary
-from runs_tui.widgets.group_bar import GROUP_ORDER, GroupBar
+from runs_tui.widgets.group_bar import GROUP_ORDER, UNRESOLVED, GroupBar
 from runs_tui.widgets.key_footer import KeyFooter
 from runs_tui.widgets.quiet_update import on_view
 from runs_tui.widgets.run_list import RunList
@@ -99,6 +99,13 @@ class RunsScreen(ServiceScreen):
             )
             for number, group in enumerate(GROUP_ORDER, 1)
         ],
+        Binding(
+            str(len(GROUP_ORDER) + 1),
+            f"group('{UNRESOLVED}')",
+            "Show unresolved failures",
+            show=False,
+            id="runs.group.unresolved",
+        ),
         Binding("escape", "clear_search", "Clear search", show=False, id="runs.clear_search"),
     ]
 
@@ -201,8 +208,15 @@ class RunsScreen(ServiceScreen):
     def _refresh_counts(self) -> None:
         self._counts_timer = None
         service = self.runs_app.service
-        counts = service.cache.group_counts(self.run_filter, service.now())
-        self.query_one(GroupBar).update_counts(counts, self.run_filter.group)
+        now = service.now()
+        counts = service.cache.group_counts(self.run_filter, now)
+        unresolved = service.cache.count(self.run_filter.with_unresolved(), now)
+        self.query_one(GroupBar).update_counts(
+            counts,
+            self.run_filter.group,
+            unresolved=unresolved,
+            unresolved_current=self.run_filter.unresolved,
+        )
 
     def _refresh_header(self) -> None:
         if not on_view(self):
@@ -275,7 +289,7 @@ class RunsScreen(ServiceScreen):
 
     @on(GroupBar.GroupChosen)
     def _group_clicked(self, message: GroupBar.GroupChosen) -> None:
-        self.action_group(message.group.value)
+        self.action_group(message.value)
 
     # --- opening runs ----------------------------------------------------------------------
 
@@ -310,6 +324,9 @@ class RunsScreen(ServiceScreen):
     # --- filtering -------------------------------------------------------------------------
 
     def action_group(self, group: str) -> None:
+        if group == UNRESOLVED:
+            self.apply_filter(self.run_filter.with_unresolved())
+            return
         self.apply_filter(self.run_filter.with_group(StatusGroup(group)))
 
     def action_filter(self) -> None:

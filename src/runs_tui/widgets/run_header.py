@@ -1,8 +1,10 @@
 """The top of the run detail screen: what run this is, how it is doing, and how fresh that is.
 
 Name, type, status (glyph + label), trigger, start, duration (ticking while active), outcome and
-root cause once known, and, when the detail shown is not fresh from the backend, its age. Every
-backend value goes through `inert` into a `Text`; nothing is markup.
+root cause once known, the flow's or guide's recent record ("3 of the last 10 runs failed":
+is this run a one-off or the runbook breaking?) when the screen gives a way to read it, and,
+when the detail shown is not fresh from the backend, its age. Every backend value goes through
+`inert` into a `Text`; nothing is markup.
 """
 
 from __future__ import annotations
@@ -114,9 +116,19 @@ class RunHeader(Widget):
     run: reactive[RunSummary | None] = reactive(None, layout=True)
     freshness: reactive[str] = reactive("", layout=True)
 
-    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        *,
+        record: Callable[[RunSummary], str] | None = None,
+        id: str | None = None,
+    ) -> None:
+        """`record` gives the words of the run's flow or guide's recent record (read when the
+        run shown changes, not on every tick: it is a cache query)."""
         super().__init__(id=id)
         self._now = now
+        self._record = record
+        self._record_words: tuple[tuple[str, int, str], str] | None = None
 
     def show(self, run: RunSummary) -> None:
         """Show `run`, redrawing only when a fact the header draws changed (the duration
@@ -137,7 +149,7 @@ class RunHeader(Widget):
             return Text(self.freshness or "Loading run…", style="italic")
         now = self._now()
         lines = [self._title_line(run), self._timing_line(run, now)]
-        for extra in (self._result_line(run), _cancel_line(run, now)):
+        for extra in (self._result_line(run), _cancel_line(run, now), self._record_line(run)):
             if extra is not None:
                 lines.append(extra)
         if self.freshness:
@@ -173,6 +185,17 @@ class RunHeader(Widget):
         line.append(clock_time(run.started_at or run.created_at, now))
         line.append("   Duration ", style="dim")
         line.append(run_duration(run, now) + (" ⏱" if run_is_ticking(run) else ""))
+        return line
+
+    def _record_line(self, run: RunSummary) -> Text | None:
+        if self._record is None:
+            return None
+        shown = (run.id, run.version, run.status.value)
+        if self._record_words is None or self._record_words[0] != shown:
+            self._record_words = (shown, self._record(run))
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{run.kind.value.capitalize()} record ", style="dim")
+        line.append(self._record_words[1])
         return line
 
     def _result_line(self, run: RunSummary) -> Text | None:
