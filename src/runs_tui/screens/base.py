@@ -14,8 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker
+
+from runs_tui.service import SyncMode, SyncStatus
+from runs_tui.widgets.app_header import AppHeader
+from runs_tui.widgets.quiet_update import on_view
 
 if TYPE_CHECKING:
     from runs_tui.app import RunsApp
@@ -26,6 +31,7 @@ class ServiceScreen(Screen[None]):
     """A screen of `RunsApp` that talks to its `RunsService`."""
 
     _covered = False  # another screen was pushed over this one since it last showed
+    sync_status: SyncStatus | None = None  # the last the syncer said (None: ask the service)
 
     def on_screen_suspend(self) -> None:
         self._covered = True
@@ -37,6 +43,24 @@ class ServiceScreen(Screen[None]):
 
     def catch_up(self) -> None:
         """Re-read what may have changed while the screen was covered (nothing by default)."""
+
+    def refresh_app_header(self) -> None:
+        """The `AppHeader`'s sync words, offline mark and waiting badge as of now, for the
+        screens that have one (each second, and when the sync status changes). Not while
+        covered: the header is drawn afresh when the screen shows again."""
+        if not on_view(self):
+            return
+        try:
+            header = self.query_one(AppHeader)
+        except NoMatches:
+            return
+        service = self.service
+        status = self.sync_status or service.sync_status()
+        header.update_state(
+            sync_text=status.describe(service.now()),
+            offline=status.state is SyncMode.OFFLINE,
+            waiting=service.cache.waiting_count(),
+        )
 
     @property
     def runs_app(self) -> RunsApp:

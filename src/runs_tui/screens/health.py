@@ -32,7 +32,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from runs_tui.flow_health import HealthReport, duration, percent, span_words, trend_words
-from runs_tui.messages import RunsChanged
+from runs_tui.messages import RunsChanged, SyncStatusChanged
 from runs_tui.models.filters import RunFilter, TimePreset, TimeRange
 from runs_tui.models.health import DefinitionHealth, DefinitionKey, HealthWindow
 from runs_tui.sanitize import inert, truncate
@@ -202,6 +202,8 @@ class HealthScreen(ServiceScreen):
         header.key_hint = self.runs_app.inbox_key_hint()
         self.lines.focus()
         self.reload()
+        self.refresh_app_header()
+        self.set_interval(1.0, self.refresh_app_header)
 
     def on_resize(self, event: Resize) -> None:
         if self.report is not None and self._is_wide() != self._wide:
@@ -236,6 +238,10 @@ class HealthScreen(ServiceScreen):
     def on_runs_changed(self, message: RunsChanged) -> None:
         """A run started, moved, finished or went: the figures follow (paced)."""
         self._pacer.request()
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        self.sync_status = message.event.status
+        self.refresh_app_header()
 
     # --- showing ----------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from runs_tui.sanitize import inert, truncate
 from runs_tui.screens.base import ServiceScreen
 from runs_tui.screens.detail import conflict_words
 from runs_tui.screens.reload_pacer import ReloadPacer
-from runs_tui.service import SyncMode, SyncStatus
+from runs_tui.service import SyncStatus
 from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.inbox_list import InboxList
 from runs_tui.widgets.key_footer import KeyFooter
@@ -134,7 +134,7 @@ class InboxScreen(ServiceScreen):
         now = self.service.now()
         self.inbox_list.show(inbox.items, lambda item: gone_words(self._detail(item), item, now))
         self._summarise()
-        self._refresh_header()
+        self.refresh_app_header()
         self._follow_selection()
 
     def _detail(self, item: InboxItem) -> RunDetail | None:
@@ -208,21 +208,12 @@ class InboxScreen(ServiceScreen):
         focused = self.app.focused
         return focused is not None and widget in focused.ancestors_with_self
 
-    def _refresh_header(self) -> None:
-        service = self.service
-        status = self.sync_status or service.sync_status()
-        self.query_one(AppHeader).update_state(
-            sync_text=status.describe(service.now()),
-            offline=status.state is SyncMode.OFFLINE,
-            waiting=service.cache.waiting_count(),
-        )
-
     def _tick(self) -> None:
         """Waited and time left count on screen (not while covered: it is drawn afresh)."""
         if not on_view(self):
             return
         self.inbox_list.refresh()
-        self._refresh_header()
+        self.refresh_app_header()
 
     # --- live -------------------------------------------------------------------------------
 
@@ -253,7 +244,7 @@ class InboxScreen(ServiceScreen):
 
     def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
         self.sync_status = message.event.status
-        self._refresh_header()
+        self.refresh_app_header()
 
     # --- moving and answering ---------------------------------------------------------------
 

@@ -31,12 +31,11 @@ from runs_tui.screens.confirm import cancel_question, delete_question
 from runs_tui.screens.export_dialog import ExportDialog
 from runs_tui.screens.filter import FilterScreen
 from runs_tui.screens.reload_pacer import ReloadPacer
-from runs_tui.service import RunsService, SyncMode, SyncStatus
+from runs_tui.service import RunsService, SyncStatus
 from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.filter_summary import FilterSummary
 from runs_tui.widgets.group_bar import GROUP_ORDER, UNRESOLVED, GroupBar
 from runs_tui.widgets.key_footer import KeyFooter
-from runs_tui.widgets.quiet_update import on_view
 from runs_tui.widgets.run_list import RunList
 from runs_tui.widgets.status_badge import status_label
 from runs_tui.widgets.text_inputs import Input
@@ -154,8 +153,8 @@ class RunsScreen(ServiceScreen):
         self.run_list.focus()
         self.sync_status = self.runs_app.service.sync_status()
         self._refresh_chrome()
-        self._refresh_header()
-        self.set_interval(1.0, self._refresh_header)
+        self.refresh_app_header()
+        self.set_interval(1.0, self.refresh_app_header)
 
     def catch_up(self) -> None:
         self.sync_status = self.runs_app.service.sync_status()
@@ -167,7 +166,7 @@ class RunsScreen(ServiceScreen):
         """Re-read the cache for the current query (after a change or an action)."""
         self.run_list.reload()
         self._refresh_chrome()
-        self._refresh_header()  # the waiting count may have changed with the data
+        self.refresh_app_header()  # the waiting count may have changed with the data
 
     def apply_filter(self, run_filter: RunFilter, *, remember: bool = True) -> None:
         self.run_list.set_filter(run_filter)
@@ -218,17 +217,6 @@ class RunsScreen(ServiceScreen):
             unresolved_current=self.run_filter.unresolved,
         )
 
-    def _refresh_header(self) -> None:
-        if not on_view(self):
-            return  # covered: the header is drawn afresh when the list shows again
-        service = self.runs_app.service
-        status = self.sync_status or service.sync_status()
-        self.query_one(AppHeader).update_state(
-            sync_text=status.describe(service.now()),
-            offline=status.state is SyncMode.OFFLINE,
-            waiting=service.cache.waiting_count(),
-        )
-
     def on_runs_changed(self, message: RunsChanged) -> None:
         """At most `RELOADS_PER_SECOND` reloads: a burst of changes (20 runs stepping at once)
         is one re-read and one redraw of the rows that changed, not one per change. Hidden
@@ -238,7 +226,7 @@ class RunsScreen(ServiceScreen):
 
     def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
         self.sync_status = message.event.status
-        self._refresh_header()
+        self.refresh_app_header()
 
     @on(RunList.MarksChanged)
     def _marks_changed(self, message: RunList.MarksChanged) -> None:
