@@ -78,8 +78,8 @@ def dashboard_in_pty(dirs: dict[str, Path]) -> Iterator[tuple[subprocess.Popen[b
     )
     os.close(slave)
     try:
-        screen = read_until(master, process, b"Completed", timeout=60)
-        assert b"Completed" in screen and b"Traceback" not in screen
+        screen = read_until(master, process, b"Compl", timeout=60)
+        assert b"Compl" in screen and b"Traceback" not in screen
         yield process, master
     finally:
         kill_session(process.pid)

@@ -28,7 +28,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from runs_tui.flow_health import HealthReport, duration, percent, span_words, trend_words
@@ -40,6 +40,7 @@ from runs_tui.screens.base import ServiceScreen
 from runs_tui.screens.reload_pacer import ReloadPacer
 from runs_tui.widgets.app_header import AppHeader
 from runs_tui.widgets.key_footer import KeyFooter
+from runs_tui.widgets.text_inputs import Input
 
 WIDE = 118  # from this many columns the table has its times and sparkline
 WINDOW_WORDS = {
