@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import secrets
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,49 +25,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from bench_ui_executing import Backend as DashboardBenchBackend
 from work_guide import write_work_guide
 
-SERVING = re.compile(r"serving (http://\S+?)/api/v1")
 FINISHED = ("completed", "cancelled", "no_steps")
 
 
-class Backend:
+class Backend(DashboardBenchBackend):
     """`runs-tui backend` in a subprocess with the work guide as its only definition."""
 
     def __init__(self, folder: Path, steps: int, latency: float) -> None:
         definitions = folder / "definitions"
         definitions.mkdir()
         write_work_guide(definitions, "work", "Work guide", steps=steps, latency=latency)
-        self.token = secrets.token_urlsafe(24)
-        env = {**os.environ, "RUNS_TUI_BACKEND_TOKEN": self.token}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "runs_tui", "backend", "--port", "0"]
-            + ["--db", f"sqlite:///{folder / 'backend.sqlite3'}"]
-            + ["--definitions", str(definitions)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.api = self._serving_url() + "/api/v1"
+        self._launch(folder, definitions)
+        self.api = self.url + "/api/v1"
         self.headers = {"Authorization": f"Bearer {self.token}"}
-
-    def _serving_url(self) -> str:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            if match := SERVING.search(line):
-                threading.Thread(target=self._drain, daemon=True).start()
-                return match.group(1)
-        sys.exit("the backend stopped before serving")
-
-    def _drain(self) -> None:
-        assert self.process.stderr is not None
-        for _ in self.process.stderr:
-            pass
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
 
 
 class Prober:

@@ -74,6 +74,11 @@ class Backend:
             lines=[f"line {n}" for n in range(1, 11)],
             line_delay=0.4,
         )
+        self._launch(folder, definitions)
+
+    def _launch(self, folder: Path, definitions: Path) -> None:
+        """Start the backend on `definitions` and wait until it says where it serves (shared
+        with bench_health_http.py, which serves other definitions)."""
         self.token = secrets.token_urlsafe(24)
         env = {**os.environ, "RUNS_TUI_BACKEND_TOKEN": self.token}
         self.process = subprocess.Popen(
